@@ -1,0 +1,1 @@
+//! Wires settings, clients, decision source and sink together.

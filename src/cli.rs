@@ -1,0 +1,265 @@
+//! Command-line definition (clap derive types only: no I/O, no defaults logic).
+//!
+//! The flags are those of the original kafka-merge-purge, so existing scripts keep working.
+//! Every option is global: it is accepted before or after the subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Triage a Kafka dead letter queue: merge records into a retry topic, purge them with
+/// tombstones, or skip them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kafka-merge-purge",
+    version,
+    about = "Merges Kafka records from one topic into another, marking them as deleted in the old topic in the process",
+    after_help = "Examples:\n  \
+        kafka-merge-purge -b localhost:9092 -g dlq-triage ask orders-dlq orders-retry\n  \
+        kafka-merge-purge -O client.properties -g dlq-triage -t merge-all orders-dlq orders-retry\n  \
+        kafka-merge-purge -b localhost:9092 print orders-dlq --output json | jq .value"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line flags"
+)]
+pub struct GlobalArgs {
+    /// Kafka bootstrap servers as a comma-separated list. Takes precedence over properties.
+    #[arg(short = 'b', long, global = true, env = "KAFKA_MERGE_PURGE_BOOTSTRAP_SERVERS")]
+    pub bootstrap_servers: Option<String>,
+
+    /// Consumer group for reading the source topic (required except for print).
+    #[arg(short = 'g', long, global = true, env = "KAFKA_MERGE_PURGE_GROUP")]
+    pub group: Option<String>,
+
+    /// Java properties file with shared client configuration.
+    #[arg(short = 'O', long = "properties", global = true, value_name = "FILE")]
+    pub properties_file: Option<PathBuf>,
+
+    /// Shared client configuration property (repeatable). Takes precedence over files.
+    #[arg(short = 'o', long = "property", global = true, value_name = "KEY=VALUE")]
+    pub property: Vec<String>,
+
+    /// Java properties file with consumer configuration.
+    #[arg(short = 'C', long = "consumer-properties", global = true, value_name = "FILE")]
+    pub consumer_properties_file: Option<PathBuf>,
+
+    /// Consumer configuration property (repeatable). Takes precedence over files.
+    #[arg(short = 'c', long = "consumer-property", global = true, value_name = "KEY=VALUE")]
+    pub consumer_property: Vec<String>,
+
+    /// Java properties file with producer configuration.
+    #[arg(short = 'P', long = "producer-properties", global = true, value_name = "FILE")]
+    pub producer_properties_file: Option<PathBuf>,
+
+    /// Producer configuration property (repeatable). Takes precedence over files.
+    #[arg(short = 'p', long = "producer-property", global = true, value_name = "KEY=VALUE")]
+    pub producer_property: Vec<String>,
+
+    /// Produce within transactions. Without an ID, a stable one is derived from the group and
+    /// the source topic, so a new run fences a crashed one.
+    #[arg(
+        short = 't',
+        long = "transaction",
+        global = true,
+        num_args = 0..=1,
+        require_equals = true,
+        value_name = "ID"
+    )]
+    pub transaction: Option<Option<String>>,
+
+    /// Do not commit consumer offsets. `print` never commits unless given `--no-commit=false`.
+    #[arg(
+        short = 'n',
+        long = "no-commit",
+        global = true,
+        num_args = 0..=1,
+        require_equals = true,
+        value_name = "BOOL"
+    )]
+    pub no_commit: Option<Option<bool>>,
+
+    /// Force Avro decoding of record keys (needs schema.registry.url).
+    #[arg(short = 'A', long = "avro-key", global = true)]
+    pub avro_key: bool,
+
+    /// Force Avro decoding of record values (needs schema.registry.url).
+    #[arg(short = 'a', long = "avro", global = true)]
+    pub avro: bool,
+
+    /// Write merged records to the same partition number as in the source topic, instead of
+    /// letting the key choose the partition.
+    #[arg(long, global = true)]
+    pub keep_partition: bool,
+
+    /// How long to wait for the cluster before giving up on a request, in seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Verbose (debug) logging to stderr.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask for every record of the source topic whether to merge it into the destination topic,
+    /// purge it or skip it.
+    Ask(MergeArgs),
+    /// Merge every record of the source topic into the destination topic and mark it for
+    /// deletion in the source topic.
+    MergeAll(MergeArgs),
+    /// Purge (write a tombstone for) every record of the topic.
+    PurgeAll(TopicArgs),
+    /// Print every record of the topic. Does not commit offsets unless `--no-commit=false`.
+    Print(PrintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The topic to read (and purge) records from.
+    pub source: String,
+    /// The topic to merge records into.
+    pub destination: String,
+    /// Merge tombstone records into the destination topic as well.
+    #[arg(short = 'T', long)]
+    pub merge_tombstones: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TopicArgs {
+    /// The topic to purge.
+    pub topic: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    /// The topic to print.
+    pub topic: String,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable blocks, one per record.
+    Text,
+    /// One JSON object per record and line (JSON Lines).
+    Json,
+}
+
+impl Command {
+    /// The topic the records are read from.
+    #[must_use]
+    pub fn source_topic(&self) -> &str {
+        match self {
+            Self::Ask(args) | Self::MergeAll(args) => &args.source,
+            Self::PurgeAll(args) => &args.topic,
+            Self::Print(args) => &args.topic,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("kafka-merge-purge").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn options_before_or_after_the_subcommand() {
+        let before = parse(&["-b", "h:1", "-g", "grp", "ask", "dlq", "retry"]).unwrap();
+        let after = parse(&["ask", "dlq", "retry", "-b", "h:1", "-g", "grp"]).unwrap();
+        for cli in [before, after] {
+            assert_eq!(cli.global.bootstrap_servers.as_deref(), Some("h:1"));
+            assert_eq!(cli.global.group.as_deref(), Some("grp"));
+            assert_eq!(cli.command.source_topic(), "dlq");
+        }
+    }
+
+    #[test]
+    fn transaction_with_and_without_id() {
+        assert_eq!(parse(&["print", "t"]).unwrap().global.transaction, None);
+        assert_eq!(
+            parse(&["-t", "print", "t"]).unwrap().global.transaction,
+            Some(None)
+        );
+        assert_eq!(
+            parse(&["--transaction=abc", "print", "t"])
+                .unwrap()
+                .global
+                .transaction,
+            Some(Some("abc".to_owned()))
+        );
+        assert_eq!(
+            parse(&["-t=abc", "print", "t"]).unwrap().global.transaction,
+            Some(Some("abc".to_owned()))
+        );
+        // Without `=`, the next word is not taken as the id.
+        let cli = parse(&["-t", "purge-all", "dlq"]).unwrap();
+        assert_eq!(cli.global.transaction, Some(None));
+        assert_eq!(cli.command.source_topic(), "dlq");
+    }
+
+    #[test]
+    fn no_commit_with_optional_bool() {
+        assert_eq!(parse(&["print", "t"]).unwrap().global.no_commit, None);
+        assert_eq!(
+            parse(&["print", "t", "-n"]).unwrap().global.no_commit,
+            Some(None)
+        );
+        assert_eq!(
+            parse(&["print", "t", "-n=false"]).unwrap().global.no_commit,
+            Some(Some(false))
+        );
+        assert_eq!(
+            parse(&["print", "t", "--no-commit=true"])
+                .unwrap()
+                .global
+                .no_commit,
+            Some(Some(true))
+        );
+        assert!(parse(&["print", "t", "-n=maybe"]).is_err());
+    }
+
+    #[test]
+    fn repeatable_properties_and_merge_tombstones() {
+        let cli = parse(&[
+            "-o", "a=1", "-o", "b=2", "-c", "c=3", "-p", "d=4", "merge-all", "s", "d", "-T",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.property, ["a=1", "b=2"]);
+        assert_eq!(cli.global.consumer_property, ["c=3"]);
+        assert_eq!(cli.global.producer_property, ["d=4"]);
+        match cli.command {
+            Command::MergeAll(args) => assert!(args.merge_tombstones),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_arguments_are_usage_errors() {
+        assert!(parse(&["ask", "only-source"]).is_err());
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["unknown"]).is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Decoding of keys and values for display.

@@ -1,0 +1,3 @@
+//! Kafka layer: the only place that names rdkafka types.
+
+pub mod check;

@@ -1,0 +1,14 @@
+//! kafka-merge-purge: triage of Kafka dead letter queues.
+//!
+//! The data path reads in one direction: [`config`] → [`kafka`] consumer → [`triage`] engine
+//! (asking a decision source) → action sink ([`kafka`] producer) ; [`ui`] renders on the way.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod kafka;
+pub mod record;
+pub mod triage;
+pub mod ui;
