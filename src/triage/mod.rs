@@ -1,4 +1,17 @@
-//! The triage engine: records in, decisions asked, actions out. No I/O.
+//! The triage engine: records in, decisions asked, actions out. No I/O here: the record
+//! source, the decision source and the action sink are traits that the Kafka layer, the UI
+//! and the tests implement.
 
+mod action;
+mod decision;
+mod engine;
+mod interrupt;
+mod offsets;
 mod summary;
+
+pub use action::{Action, ActionSink, PlannedAction, SkipReason};
+pub use decision::{Always, Decision, DecisionSource, Scripted};
+pub use engine::{CommitPolicy, Engine, EngineOptions, Observer, RecordSource, RunError};
+pub use interrupt::Interrupt;
+pub use offsets::Offsets;
 pub use summary::Summary;

@@ -1,0 +1,321 @@
+//! Engine tests with an in-memory source, a scripted decision source and a recording sink.
+
+use std::collections::VecDeque;
+
+use super::*;
+use crate::record::Coordinates;
+use crate::triage::Scripted;
+
+struct Memory(VecDeque<Record>);
+
+impl RecordSource for Memory {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        Ok(self.0.pop_front())
+    }
+}
+
+/// Records what was applied, committed and aborted; can be told to fail.
+#[derive(Default)]
+struct Recorder {
+    applied: Vec<(i64, Action)>,
+    commits: Vec<(Vec<i64>, Offsets)>,
+    aborts: usize,
+    uncommitted: Vec<i64>,
+    fail_apply_at: Option<i64>,
+    fail_commit: bool,
+}
+
+impl ActionSink for Recorder {
+    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+        if self.fail_apply_at == Some(record.at.offset) {
+            anyhow::bail!("cannot write offset {}", record.at.offset);
+        }
+        self.applied.push((record.at.offset, action));
+        self.uncommitted.push(record.at.offset);
+        Ok(())
+    }
+    fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+        if self.fail_commit {
+            anyhow::bail!("commit refused");
+        }
+        self.commits
+            .push((std::mem::take(&mut self.uncommitted), offsets.clone()));
+        Ok(())
+    }
+    fn abort(&mut self) -> anyhow::Result<()> {
+        self.aborts += 1;
+        self.uncommitted.clear();
+        Ok(())
+    }
+}
+
+fn record(partition: i32, offset: i64, key: Option<&str>, value: Option<&str>) -> Record {
+    Record {
+        at: Coordinates {
+            topic: "dlq".into(),
+            partition,
+            offset,
+        },
+        timestamp: None,
+        key: key.map(|k| k.as_bytes().to_vec()),
+        value: value.map(|v| v.as_bytes().to_vec()),
+        headers: Vec::new(),
+    }
+}
+
+fn five_records() -> Memory {
+    Memory(
+        [
+            record(0, 0, Some("a"), Some("1")),
+            record(1, 0, Some("b"), Some("2")),
+            record(0, 1, Some("c"), Some("3")),
+            record(1, 1, Some("d"), Some("4")),
+            record(0, 2, Some("e"), Some("5")),
+        ]
+        .into(),
+    )
+}
+
+const EACH: EngineOptions = EngineOptions {
+    merge_tombstones: false,
+    policy: CommitPolicy::EachRecord,
+};
+
+fn run(
+    source: &mut dyn RecordSource,
+    decisions: &mut dyn DecisionSource,
+    sink: &mut Recorder,
+    options: EngineOptions,
+) -> Result<Summary, RunError> {
+    Engine {
+        source,
+        decisions,
+        sink,
+        observer: &mut (),
+        interrupt: Interrupt::new(),
+        options,
+    }
+    .run()
+}
+
+#[test]
+fn scripted_decisions_are_applied_and_committed_one_by_one() {
+    use Decision::{Merge, Purge, Skip};
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut five_records(),
+        &mut Scripted::new([Merge, Purge, Skip, Merge, Purge]),
+        &mut sink,
+        EACH,
+    )
+    .unwrap();
+    assert_eq!((summary.merged, summary.purged, summary.skipped), (2, 2, 1));
+    assert_eq!(sink.commits.len(), 5, "one commit per decision");
+    let last = &sink.commits.last().unwrap().1;
+    assert_eq!(last.iter().collect::<Vec<_>>(), [(0, 3)]);
+    let all: Vec<_> = sink.commits.iter().map(|(r, _)| r.clone()).collect();
+    assert_eq!(all, [vec![0], vec![0], vec![1], vec![1], vec![2]]);
+}
+
+#[test]
+fn quit_commits_what_was_decided_and_stops() {
+    use Decision::{Merge, Quit};
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut five_records(),
+        &mut Scripted::new([Merge, Merge, Quit, Merge]),
+        &mut sink,
+        EACH,
+    )
+    .unwrap();
+    assert_eq!(summary.merged, 2);
+    assert_eq!(sink.applied.len(), 2);
+    assert_eq!(sink.aborts, 0);
+}
+
+#[test]
+fn batches_commit_every_n_records_and_at_the_end() {
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut five_records(),
+        &mut crate::triage::Always(Decision::Merge),
+        &mut sink,
+        EngineOptions {
+            merge_tombstones: false,
+            policy: CommitPolicy::Batch {
+                max_records: 2,
+                max_age: Duration::from_secs(3600),
+            },
+        },
+    )
+    .unwrap();
+    assert_eq!(summary.merged, 5);
+    let sizes: Vec<_> = sink.commits.iter().map(|(r, _)| r.len()).collect();
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(
+        sink.commits[1].1.iter().collect::<Vec<_>>(),
+        [(0, 2), (1, 2)],
+        "offsets of the second batch: last processed + 1 per partition"
+    );
+}
+
+#[test]
+fn existing_tombstones_are_passed_over_unless_merged() {
+    let source = || {
+        Memory(
+            [
+                record(0, 0, Some("a"), None),
+                record(0, 1, None, Some("no key")),
+                record(0, 2, Some("b"), Some("x")),
+            ]
+            .into(),
+        )
+    };
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut source(),
+        &mut crate::triage::Always(Decision::Purge),
+        &mut sink,
+        EACH,
+    )
+    .unwrap();
+    assert_eq!(summary.purged, 1);
+    assert_eq!(summary.tombstones_passed, 1);
+    assert_eq!(summary.null_keys, 1);
+    assert_eq!(
+        sink.applied,
+        [
+            (
+                0,
+                Action::Skip {
+                    reason: SkipReason::ExistingTombstone
+                }
+            ),
+            (
+                1,
+                Action::Skip {
+                    reason: SkipReason::NullKey
+                }
+            ),
+            (2, Action::Purge),
+        ]
+    );
+
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut source(),
+        &mut crate::triage::Always(Decision::Merge),
+        &mut sink,
+        EngineOptions {
+            merge_tombstones: true,
+            ..EACH
+        },
+    )
+    .unwrap();
+    assert_eq!(summary.merged, 3);
+    assert_eq!(summary.null_keys, 1);
+    assert_eq!(
+        sink.applied.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+        [
+            Action::Merge { tombstone: false },
+            Action::Merge { tombstone: false },
+            Action::Merge { tombstone: true },
+        ]
+    );
+}
+
+#[test]
+fn a_failed_write_aborts_the_batch_and_reports_what_was_committed() {
+    let mut sink = Recorder {
+        fail_apply_at: Some(2),
+        ..Recorder::default()
+    };
+    let error = run(
+        &mut five_records(),
+        &mut crate::triage::Always(Decision::Merge),
+        &mut sink,
+        EngineOptions {
+            merge_tombstones: false,
+            policy: CommitPolicy::Batch {
+                max_records: 2,
+                max_age: Duration::from_secs(3600),
+            },
+        },
+    )
+    .unwrap_err();
+    match error {
+        RunError::Failed { source, committed } => {
+            assert_eq!(committed.merged, 4, "the first two batches were committed");
+            assert!(source.to_string().contains("offset 2"), "{source:#}");
+        }
+        RunError::Interrupted { .. } => panic!("not interrupted"),
+    }
+    assert_eq!(sink.aborts, 1);
+    assert_eq!(sink.commits.len(), 2);
+}
+
+#[test]
+fn a_refused_commit_fails_with_nothing_counted() {
+    let mut sink = Recorder {
+        fail_commit: true,
+        ..Recorder::default()
+    };
+    let error = run(
+        &mut five_records(),
+        &mut crate::triage::Always(Decision::Purge),
+        &mut sink,
+        EACH,
+    )
+    .unwrap_err();
+    assert!(matches!(error, RunError::Failed { committed, .. } if committed == Summary::default()));
+    assert_eq!(sink.aborts, 1);
+}
+
+/// Raises the interrupt when asked about the record at `at`.
+struct InterruptAt {
+    at: i64,
+    interrupt: Interrupt,
+}
+
+impl DecisionSource for InterruptAt {
+    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision> {
+        if record.at.offset == self.at && record.at.partition == 0 {
+            self.interrupt.raise();
+        }
+        Ok(Decision::Merge)
+    }
+}
+
+#[test]
+fn an_interrupt_aborts_the_open_batch() {
+    let interrupt = Interrupt::new();
+    let mut decisions = InterruptAt {
+        at: 1,
+        interrupt: interrupt.clone(),
+    };
+    let mut sink = Recorder::default();
+    let error = Engine {
+        source: &mut five_records(),
+        decisions: &mut decisions,
+        sink: &mut sink,
+        observer: &mut (),
+        interrupt,
+        options: EngineOptions {
+            merge_tombstones: false,
+            policy: CommitPolicy::Batch {
+                max_records: 2,
+                max_age: Duration::from_secs(3600),
+            },
+        },
+    }
+    .run()
+    .unwrap_err();
+    // Records 0/0 and 1/0 were committed; 0/1 was applied, then the interrupt came.
+    assert!(
+        matches!(error, RunError::Interrupted { committed } if committed.merged == 2),
+        "{error:?}"
+    );
+    assert_eq!(sink.aborts, 1);
+    assert_eq!(sink.commits.len(), 1);
+    assert!(sink.uncommitted.is_empty());
+}
