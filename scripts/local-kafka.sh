@@ -84,6 +84,7 @@ EOF
 fetch() {
   local marker=$LIBS/.complete
   if [[ -f $marker && $(cat "$marker") == "$KAFKA_VERSION/$LOG4J_VERSION" ]]; then
+    write_tools_log4j
     return 0
   fi
   command -v mvn >/dev/null || die "mvn (Maven) is needed to fetch the Kafka jars"
@@ -99,13 +100,15 @@ fetch() {
   rm -rf "$LIBS"
   mv "$LIBS.tmp" "$LIBS"
   printf '%s\n' "$KAFKA_VERSION/$LOG4J_VERSION" >"$marker"
+  write_tools_log4j
 }
 
 write_tools_log4j() {
   # Kafka's tools log warnings to stderr only; stdout stays data.
   local file=$DIST_DIR/tools-log4j2.properties
   [[ -f $file ]] && return 0
-  cat >"$file" <<'EOF'
+  mkdir -p "$DIST_DIR"
+  cat >"$file.tmp.$$" <<'EOF'
 status = warn
 appender.stderr.type = Console
 appender.stderr.name = STDERR
@@ -115,6 +118,7 @@ appender.stderr.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = WARN
 rootLogger.appenderRef.stderr.ref = STDERR
 EOF
+  mv "$file.tmp.$$" "$file"
 }
 
 # --- running Kafka's tools ----------------------------------------------------------------

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs tests/support/KafkaCheck.java, the independent checker built on Apache Kafka's own Java
+# client (see that file for its subcommands). Compiles it with javac against the jars of
+# scripts/local-kafka.sh into the cache, once per version of the source.
+#
+# Usage: scripts/kafka-check.sh <subcommand> --bootstrap HOST:PORT [options...]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE_DIR=${KMP_CACHE_DIR:-$HOME/.cache/kafka-merge-purge}
+LIBS=$CACHE_DIR/kafka-4.1.1/libs
+SRC=$ROOT/tests/support/KafkaCheck.java
+
+# Keyed by the source's hash: clones with different versions of the checker never share classes.
+hash=$(sha256sum "$SRC" | cut -c1-16)
+CLASSES=$CACHE_DIR/kafka-check/$hash
+
+if [[ ! -f $CLASSES/KafkaCheck.class ]]; then
+  "$ROOT/scripts/local-kafka.sh" fetch
+  mkdir -p "$CACHE_DIR/kafka-check"
+  (
+    # Tests call this concurrently: compile once, into place atomically.
+    flock 9
+    if [[ ! -f $CLASSES/KafkaCheck.class ]]; then
+      tmp=$(mktemp -d "$CACHE_DIR/kafka-check/tmp.XXXXXX")
+      javac -nowarn -encoding UTF-8 -d "$tmp" -cp "$LIBS/*" "$SRC" >&2
+      rm -rf "$CLASSES"
+      mv "$tmp" "$CLASSES"
+    fi
+  ) 9>"$CACHE_DIR/kafka-check/lock"
+fi
+
+exec java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  -Dlog4j2.configurationFile="$CACHE_DIR/kafka-4.1.1/tools-log4j2.properties" \
+  -cp "$CLASSES:$LIBS/*" KafkaCheck "$@"

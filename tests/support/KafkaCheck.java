@@ -1,0 +1,412 @@
+// Independent checker for the integration tests of kafka-merge-purge.
+//
+// It reads and writes Kafka with Apache Kafka's own Java client, so the tests never verify the
+// tool with the tool's own Kafka code (librdkafka). Compiled and run by scripts/kafka-check.sh
+// against the jars of the local broker; JSON through the Jackson that ships with Kafka.
+//
+// Subcommands (all take --bootstrap HOST:PORT; byte fields are base64, null stays null):
+//   dump          --topic T [--isolation read_committed|read_uncommitted] [--timeout-ms N]
+//                 every record up to the end offsets taken at start, one JSON object per line:
+//                 {"partition","offset","timestamp","timestamp_type","key","value","headers"}
+//   group-offsets --group G --topic T     committed offsets per partition {"0":12,...}
+//   end-offsets   --topic T [--isolation ...]   {"0":12,...}
+//   produce       --topic T [--transactional-id ID [--abort | --leave-open]]
+//                 [--transaction-timeout-ms N]; JSON lines as printed by dump on stdin
+//                 (partition, timestamp, key, value, headers optional); prints one
+//                 {"partition","offset"} line per record written
+//   topic-config  --topic T                    every config of the topic {"name":"value",...}
+// Exit status: 0 ok, 1 failure (message on stderr), 2 usage error.
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+public final class KafkaCheck {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Base64.Encoder B64 = Base64.getEncoder();
+    private static final Base64.Decoder B64D = Base64.getDecoder();
+
+    /** A wrong command line: exit status 2. */
+    private static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /** Options as "--name value" pairs; flags (no value) map to "true". */
+    private static final class Options {
+        private static final Set<String> FLAGS = Set.of("abort", "leave-open");
+        private final Map<String, String> values = new HashMap<>();
+
+        Options(String[] args, int from) throws UsageException {
+            for (int i = from; i < args.length; i++) {
+                String arg = args[i];
+                if (!arg.startsWith("--")) {
+                    throw new UsageException("unexpected argument '" + arg + "'");
+                }
+                String name = arg.substring(2);
+                if (FLAGS.contains(name)) {
+                    values.put(name, "true");
+                } else if (i + 1 < args.length) {
+                    values.put(name, args[++i]);
+                } else {
+                    throw new UsageException("--" + name + " needs a value");
+                }
+            }
+        }
+
+        String required(String name) throws UsageException {
+            String value = values.get(name);
+            if (value == null) {
+                throw new UsageException("--" + name + " is required");
+            }
+            return value;
+        }
+
+        String optional(String name, String fallback) {
+            return values.getOrDefault(name, fallback);
+        }
+
+        boolean flag(String name) {
+            return values.containsKey(name);
+        }
+
+        IsolationLevel isolation() throws UsageException {
+            String value = optional("isolation", "read_uncommitted");
+            switch (value) {
+                case "read_committed":
+                    return IsolationLevel.READ_COMMITTED;
+                case "read_uncommitted":
+                    return IsolationLevel.READ_UNCOMMITTED;
+                default:
+                    throw new UsageException("--isolation must be read_committed or read_uncommitted");
+            }
+        }
+    }
+
+    public static void main(String[] args) {
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        int status;
+        try {
+            status = run(args, out);
+        } catch (UsageException e) {
+            System.err.println("kafka-check: " + e.getMessage());
+            status = 2;
+        } catch (Exception e) {
+            System.err.println("kafka-check: " + e);
+            e.printStackTrace(System.err);
+            status = 1;
+        }
+        out.flush();
+        System.exit(status);
+    }
+
+    private static int run(String[] args, PrintStream out) throws Exception {
+        if (args.length == 0) {
+            throw new UsageException(
+                    "usage: KafkaCheck dump|group-offsets|end-offsets|produce|topic-config --bootstrap HOST:PORT ...");
+        }
+        Options options = new Options(args, 1);
+        String bootstrap = options.required("bootstrap");
+        switch (args[0]) {
+            case "dump":
+                return dump(bootstrap, options, out);
+            case "group-offsets":
+                return groupOffsets(bootstrap, options, out);
+            case "end-offsets":
+                return endOffsets(bootstrap, options, out);
+            case "produce":
+                return produce(bootstrap, options, out);
+            case "topic-config":
+                return topicConfig(bootstrap, options, out);
+            default:
+                throw new UsageException("unknown subcommand '" + args[0] + "'");
+        }
+    }
+
+    private static Admin admin(String bootstrap) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "kafka-check");
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return Admin.create(props);
+    }
+
+    private static List<TopicPartition> partitions(Admin admin, String topic) throws Exception {
+        TopicDescription description = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        return description.partitions().stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .sorted(Comparator.comparingInt(TopicPartition::partition))
+                .collect(Collectors.toList());
+    }
+
+    private static Map<TopicPartition, Long> endOffsets(
+            Admin admin, Collection<TopicPartition> partitions, IsolationLevel isolation) throws Exception {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            request.put(tp, OffsetSpec.latest());
+        }
+        Map<TopicPartition, Long> result = new HashMap<>();
+        admin.listOffsets(request, new ListOffsetsOptions(isolation)).all().get()
+                .forEach((tp, info) -> result.put(tp, info.offset()));
+        return result;
+    }
+
+    private static String b64(byte[] bytes) {
+        return bytes == null ? null : B64.encodeToString(bytes);
+    }
+
+    private static byte[] unb64(JsonNode node) {
+        return node == null || node.isNull() ? null : B64D.decode(node.asText());
+    }
+
+    private static int dump(String bootstrap, Options options, PrintStream out) throws Exception {
+        String topic = options.required("topic");
+        IsolationLevel isolation = options.isolation();
+        long timeoutMs = Long.parseLong(options.optional("timeout-ms", "60000"));
+
+        Map<TopicPartition, Long> ends;
+        try (Admin admin = admin(bootstrap)) {
+            ends = endOffsets(admin, partitions(admin, topic), isolation);
+        }
+
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "kafka-check");
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString().toLowerCase());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+            consumer.assign(ends.keySet());
+            consumer.seekToBeginning(ends.keySet());
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            while (true) {
+                List<TopicPartition> pending = new ArrayList<>();
+                for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+                    if (consumer.position(end.getKey()) < end.getValue()) {
+                        pending.add(end.getKey());
+                    }
+                }
+                if (pending.isEmpty()) {
+                    break;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("timed out after " + timeoutMs
+                            + " ms reading " + pending + " up to " + ends);
+                }
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+                    if (record.offset() < ends.get(tp)) {
+                        records.add(record);
+                    }
+                }
+            }
+        }
+
+        records.sort(Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
+                .thenComparingLong(ConsumerRecord::offset));
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            ObjectNode node = JSON.createObjectNode();
+            node.put("partition", record.partition());
+            node.put("offset", record.offset());
+            node.put("timestamp", record.timestamp());
+            node.put("timestamp_type", record.timestampType().toString());
+            node.put("key", b64(record.key()));
+            node.put("value", b64(record.value()));
+            ArrayNode headers = node.putArray("headers");
+            for (Header header : record.headers()) {
+                headers.addObject().put("name", header.key()).put("value", b64(header.value()));
+            }
+            out.println(JSON.writeValueAsString(node));
+        }
+        return 0;
+    }
+
+    private static void printPartitionMap(Map<Integer, Long> offsets, PrintStream out) throws Exception {
+        ObjectNode node = JSON.createObjectNode();
+        new TreeMap<>(offsets).forEach((partition, offset) -> node.put(partition.toString(), offset));
+        out.println(JSON.writeValueAsString(node));
+    }
+
+    private static int groupOffsets(String bootstrap, Options options, PrintStream out) throws Exception {
+        String group = options.required("group");
+        String topic = options.required("topic");
+        Map<Integer, Long> offsets = new HashMap<>();
+        try (Admin admin = admin(bootstrap)) {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            committed.forEach((tp, offset) -> {
+                if (offset != null && tp.topic().equals(topic)) {
+                    offsets.put(tp.partition(), offset.offset());
+                }
+            });
+        }
+        printPartitionMap(offsets, out);
+        return 0;
+    }
+
+    private static int endOffsets(String bootstrap, Options options, PrintStream out) throws Exception {
+        String topic = options.required("topic");
+        IsolationLevel isolation = options.isolation();
+        Map<Integer, Long> offsets = new HashMap<>();
+        try (Admin admin = admin(bootstrap)) {
+            endOffsets(admin, partitions(admin, topic), isolation)
+                    .forEach((tp, offset) -> offsets.put(tp.partition(), offset));
+        }
+        printPartitionMap(offsets, out);
+        return 0;
+    }
+
+    private static ProducerRecord<byte[], byte[]> toRecord(String topic, JsonNode line) {
+        JsonNode partition = line.get("partition");
+        JsonNode timestamp = line.get("timestamp");
+        List<Header> headers = new ArrayList<>();
+        JsonNode headerNodes = line.get("headers");
+        if (headerNodes != null && !headerNodes.isNull()) {
+            for (JsonNode header : headerNodes) {
+                headers.add(new RecordHeader(header.get("name").asText(), unb64(header.get("value"))));
+            }
+        }
+        return new ProducerRecord<>(
+                topic,
+                partition == null || partition.isNull() ? null : partition.asInt(),
+                timestamp == null || timestamp.isNull() ? null : timestamp.asLong(),
+                unb64(line.get("key")),
+                unb64(line.get("value")),
+                headers);
+    }
+
+    private static int produce(String bootstrap, Options options, PrintStream out) throws Exception {
+        String topic = options.required("topic");
+        String transactionalId = options.optional("transactional-id", null);
+        boolean abort = options.flag("abort");
+        boolean leaveOpen = options.flag("leave-open");
+        if (transactionalId == null && (abort || leaveOpen)) {
+            throw new UsageException("--abort and --leave-open need --transactional-id");
+        }
+        if (abort && leaveOpen) {
+            throw new UsageException("--abort and --leave-open exclude each other");
+        }
+
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            if (!line.isBlank()) {
+                records.add(toRecord(topic, JSON.readTree(line)));
+            }
+        }
+
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "kafka-check");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        if (transactionalId != null) {
+            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                    options.optional("transaction-timeout-ms", "60000"));
+        }
+
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props);
+        try {
+            if (transactionalId != null) {
+                producer.initTransactions();
+                producer.beginTransaction();
+            }
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (ProducerRecord<byte[], byte[]> record : records) {
+                sent.add(producer.send(record));
+            }
+            producer.flush();
+            List<RecordMetadata> written = new ArrayList<>();
+            for (Future<RecordMetadata> future : sent) {
+                written.add(future.get());
+            }
+            if (leaveOpen) {
+                // Leave the transaction open as a crashed producer would: no commit, no abort,
+                // no close. The coordinator aborts it after the transaction timeout.
+                printWritten(written, out);
+                out.flush();
+                Runtime.getRuntime().halt(0);
+            } else if (abort) {
+                producer.abortTransaction();
+            } else if (transactionalId != null) {
+                producer.commitTransaction();
+            }
+            printWritten(written, out);
+        } finally {
+            producer.close(Duration.ofSeconds(30));
+        }
+        return 0;
+    }
+
+    private static void printWritten(List<RecordMetadata> written, PrintStream out) throws Exception {
+        for (RecordMetadata metadata : written) {
+            ObjectNode node = JSON.createObjectNode();
+            node.put("partition", metadata.partition());
+            node.put("offset", metadata.offset());
+            out.println(JSON.writeValueAsString(node));
+        }
+    }
+
+    private static int topicConfig(String bootstrap, Options options, PrintStream out) throws Exception {
+        String topic = options.required("topic");
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        ObjectNode node = JSON.createObjectNode();
+        try (Admin admin = admin(bootstrap)) {
+            Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+            config.entries().stream()
+                    .sorted(Comparator.comparing(ConfigEntry::name))
+                    .forEach(entry -> node.put(entry.name(), entry.value()));
+        }
+        out.println(JSON.writeValueAsString(node));
+        return 0;
+    }
+}
