@@ -35,7 +35,12 @@ pub struct Cli {
 )]
 pub struct GlobalArgs {
     /// Kafka bootstrap servers as a comma-separated list. Takes precedence over properties.
-    #[arg(short = 'b', long, global = true, env = "KAFKA_MERGE_PURGE_BOOTSTRAP_SERVERS")]
+    #[arg(
+        short = 'b',
+        long,
+        global = true,
+        env = "KAFKA_MERGE_PURGE_BOOTSTRAP_SERVERS"
+    )]
     pub bootstrap_servers: Option<String>,
 
     /// Consumer group for reading the source topic (required except for print).
@@ -47,23 +52,48 @@ pub struct GlobalArgs {
     pub properties_file: Option<PathBuf>,
 
     /// Shared client configuration property (repeatable). Takes precedence over files.
-    #[arg(short = 'o', long = "property", global = true, value_name = "KEY=VALUE")]
+    #[arg(
+        short = 'o',
+        long = "property",
+        global = true,
+        value_name = "KEY=VALUE"
+    )]
     pub property: Vec<String>,
 
     /// Java properties file with consumer configuration.
-    #[arg(short = 'C', long = "consumer-properties", global = true, value_name = "FILE")]
+    #[arg(
+        short = 'C',
+        long = "consumer-properties",
+        global = true,
+        value_name = "FILE"
+    )]
     pub consumer_properties_file: Option<PathBuf>,
 
     /// Consumer configuration property (repeatable). Takes precedence over files.
-    #[arg(short = 'c', long = "consumer-property", global = true, value_name = "KEY=VALUE")]
+    #[arg(
+        short = 'c',
+        long = "consumer-property",
+        global = true,
+        value_name = "KEY=VALUE"
+    )]
     pub consumer_property: Vec<String>,
 
     /// Java properties file with producer configuration.
-    #[arg(short = 'P', long = "producer-properties", global = true, value_name = "FILE")]
+    #[arg(
+        short = 'P',
+        long = "producer-properties",
+        global = true,
+        value_name = "FILE"
+    )]
     pub producer_properties_file: Option<PathBuf>,
 
     /// Producer configuration property (repeatable). Takes precedence over files.
-    #[arg(short = 'p', long = "producer-property", global = true, value_name = "KEY=VALUE")]
+    #[arg(
+        short = 'p',
+        long = "producer-property",
+        global = true,
+        value_name = "KEY=VALUE"
+    )]
     pub producer_property: Vec<String>,
 
     /// Produce within transactions. Without an ID, a stable one is derived from the group and
@@ -244,7 +274,18 @@ mod tests {
     #[test]
     fn repeatable_properties_and_merge_tombstones() {
         let cli = parse(&[
-            "-o", "a=1", "-o", "b=2", "-c", "c=3", "-p", "d=4", "merge-all", "s", "d", "-T",
+            "-o",
+            "a=1",
+            "-o",
+            "b=2",
+            "-c",
+            "c=3",
+            "-p",
+            "d=4",
+            "merge-all",
+            "s",
+            "d",
+            "-T",
         ])
         .unwrap();
         assert_eq!(cli.global.property, ["a=1", "b=2"]);

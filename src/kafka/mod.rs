@@ -1,3 +1,14 @@
-//! Kafka layer: the only place that names rdkafka types.
+//! Kafka layer: the only place that names rdkafka types. A raw-bytes consumer with an end
+//! snapshot, an idempotent/transactional producer, and the action sink built on them.
 
 pub mod check;
+mod client;
+mod consumer;
+mod producer;
+mod sink;
+mod txn;
+
+pub use consumer::{OffsetCommitter, Range, SourceConsumer};
+pub use producer::RecordProducer;
+pub use sink::{KafkaSink, OffsetsOnly};
+pub use txn::{TxnErrorClass, classify};

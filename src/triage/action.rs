@@ -125,9 +125,21 @@ mod tests {
         let null_key = record(None, Some(b"v"));
         let tombstone = record(Some(b"k"), None);
         let cases = [
-            (Decision::Merge, &normal, Some(Action::Merge { tombstone: true })),
-            (Decision::Merge, &null_key, Some(Action::Merge { tombstone: false })),
-            (Decision::Merge, &tombstone, Some(Action::Merge { tombstone: false })),
+            (
+                Decision::Merge,
+                &normal,
+                Some(Action::Merge { tombstone: true }),
+            ),
+            (
+                Decision::Merge,
+                &null_key,
+                Some(Action::Merge { tombstone: false }),
+            ),
+            (
+                Decision::Merge,
+                &tombstone,
+                Some(Action::Merge { tombstone: false }),
+            ),
             (Decision::Purge, &normal, Some(Action::Purge)),
             (
                 Decision::Purge,
@@ -153,7 +165,11 @@ mod tests {
             (Decision::Quit, &normal, None),
         ];
         for (decision, record, expected) in cases {
-            assert_eq!(Action::for_decision(decision, record), expected, "{decision:?}");
+            assert_eq!(
+                Action::for_decision(decision, record),
+                expected,
+                "{decision:?}"
+            );
         }
     }
 

@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::record::Record;
 
-use super::{
-    Action, ActionSink, Decision, DecisionSource, Interrupt, Offsets, SkipReason, Summary,
-};
+use super::{Action, ActionSink, DecisionSource, Interrupt, Offsets, SkipReason, Summary};
 
 /// Where records come from, in offset order within each partition.
 pub trait RecordSource {
@@ -86,7 +84,8 @@ struct Batch {
 impl Batch {
     fn add(&mut self, record: &Record, action: Action) {
         self.counts.count(record, action);
-        self.offsets.processed(record.at.partition, record.at.offset);
+        self.offsets
+            .processed(record.at.partition, record.at.offset);
         self.records += 1;
         self.started.get_or_insert_with(Instant::now);
     }

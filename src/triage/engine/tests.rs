@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use super::*;
 use crate::record::Coordinates;
-use crate::triage::Scripted;
+use crate::triage::{Always, Decision, Scripted};
 
 struct Memory(VecDeque<Record>);
 
@@ -138,7 +138,7 @@ fn batches_commit_every_n_records_and_at_the_end() {
     let mut sink = Recorder::default();
     let summary = run(
         &mut five_records(),
-        &mut crate::triage::Always(Decision::Merge),
+        &mut Always(Decision::Merge),
         &mut sink,
         EngineOptions {
             merge_tombstones: false,
@@ -172,13 +172,7 @@ fn existing_tombstones_are_passed_over_unless_merged() {
         )
     };
     let mut sink = Recorder::default();
-    let summary = run(
-        &mut source(),
-        &mut crate::triage::Always(Decision::Purge),
-        &mut sink,
-        EACH,
-    )
-    .unwrap();
+    let summary = run(&mut source(), &mut Always(Decision::Purge), &mut sink, EACH).unwrap();
     assert_eq!(summary.purged, 1);
     assert_eq!(summary.tombstones_passed, 1);
     assert_eq!(summary.null_keys, 1);
@@ -204,7 +198,7 @@ fn existing_tombstones_are_passed_over_unless_merged() {
     let mut sink = Recorder::default();
     let summary = run(
         &mut source(),
-        &mut crate::triage::Always(Decision::Merge),
+        &mut Always(Decision::Merge),
         &mut sink,
         EngineOptions {
             merge_tombstones: true,
@@ -232,7 +226,7 @@ fn a_failed_write_aborts_the_batch_and_reports_what_was_committed() {
     };
     let error = run(
         &mut five_records(),
-        &mut crate::triage::Always(Decision::Merge),
+        &mut Always(Decision::Merge),
         &mut sink,
         EngineOptions {
             merge_tombstones: false,
@@ -262,7 +256,7 @@ fn a_refused_commit_fails_with_nothing_counted() {
     };
     let error = run(
         &mut five_records(),
-        &mut crate::triage::Always(Decision::Purge),
+        &mut Always(Decision::Purge),
         &mut sink,
         EACH,
     )

@@ -1,0 +1,111 @@
+//! Plain payloads: pretty JSON when the bytes parse as JSON, UTF-8 text when they are text,
+//! a hex dump otherwise.
+
+use std::fmt::Write as _;
+
+/// A payload made readable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plain {
+    /// Parsed JSON, pretty-printed.
+    Json(serde_json::Value),
+    /// UTF-8 text that is not JSON.
+    Text(String),
+    /// Anything else.
+    Binary,
+}
+
+/// Sorts `bytes` into JSON, text or binary.
+#[must_use]
+pub fn classify(bytes: &[u8]) -> Plain {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Plain::Binary;
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if let Ok(value) = serde_json::from_str(text) {
+            return Plain::Json(value);
+        }
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Plain::Binary;
+    }
+    Plain::Text(text.to_owned())
+}
+
+/// A hex dump: offset, 16 bytes in hex, and their printable ASCII.
+#[must_use]
+pub fn hex_dump(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 4 + 16);
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        let _ = write!(out, "{:08x}  ", row * 16);
+        for column in 0..16 {
+            match chunk.get(column) {
+                Some(byte) => {
+                    let _ = write!(out, "{byte:02x} ");
+                }
+                None => out.push_str("   "),
+            }
+            if column == 7 {
+                out.push(' ');
+            }
+        }
+        out.push(' ');
+        out.push('|');
+        out.extend(chunk.iter().map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            }
+        }));
+        out.push('|');
+        out.push('\n');
+    }
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// Compact hex without spaces (for one-line display of short binary keys and headers).
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_payloads() {
+        assert_eq!(
+            classify(br#"{"a": 1}"#),
+            Plain::Json(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(classify(b"hello"), Plain::Text("hello".into()));
+        assert_eq!(classify(b"{not json"), Plain::Text("{not json".into()));
+        assert_eq!(classify(b"\x00\x01\xff"), Plain::Binary);
+        assert_eq!(classify(b"bell\x07"), Plain::Binary);
+        assert_eq!(classify(b"line\nbreak"), Plain::Text("line\nbreak".into()));
+    }
+
+    #[test]
+    fn hex_dump_has_offset_hex_and_ascii_columns() {
+        let dump = hex_dump(b"0123456789abcdefXY\x00");
+        assert_eq!(
+            dump,
+            "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n\
+             00000010  58 59 00                                          |XY.|"
+        );
+        assert_eq!(hex(b"\x00\xab"), "00ab");
+    }
+}

@@ -1,0 +1,410 @@
+//! The source side: a raw-bytes consumer that snapshots where the topic ends at start and
+//! reads every partition exactly up to there (DESIGN §3.1, §3.2).
+//!
+//! Partitions are assigned, not subscribed: no group membership means no rebalance and no
+//! `max.poll.interval.ms` eviction while a person thinks about a record (§3.6). The group id
+//! is still used for committed offsets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::config::Settings;
+use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
+use crate::triage::{Interrupt, Offsets, RecordSource};
+
+use super::client::{Context, client_config};
+
+/// How often a blocked read looks at the interrupt flag.
+const POLL_SLICE: Duration = Duration::from_millis(100);
+
+/// What a run reads of one partition: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// Where reading starts: the group's committed offset, or the beginning.
+    pub start: i64,
+    /// The end snapshot taken at start (last stable offset under `read_committed`).
+    pub end: i64,
+}
+
+impl Range {
+    /// An upper bound of the records left: offsets also count transaction markers and
+    /// aborted records.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        u64::try_from(self.end - self.start).unwrap_or(0)
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+}
+
+/// The consumer of the source topic.
+pub struct SourceConsumer {
+    consumer: Arc<BaseConsumer<Context>>,
+    topic: String,
+    ranges: BTreeMap<i32, Range>,
+    open: BTreeSet<i32>,
+    interrupt: Interrupt,
+    timeout: Duration,
+    bootstrap: String,
+}
+
+impl SourceConsumer {
+    /// Connects, snapshots the end of every partition of `topic` and assigns the partitions
+    /// that have records left for the group.
+    ///
+    /// # Errors
+    /// Cluster unreachable within the timeout, unknown topic, offsets not readable.
+    pub fn open(settings: &Settings, topic: &str, interrupt: Interrupt) -> anyhow::Result<Self> {
+        let config = client_config(
+            &settings.consumer,
+            &[
+                ("enable.partition.eof", "true"),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+            ],
+        );
+        let consumer: BaseConsumer<Context> = config
+            .create_with_context(Context::default())
+            .context("cannot create the Kafka consumer")?;
+        let mut source = Self {
+            consumer: Arc::new(consumer),
+            topic: topic.to_owned(),
+            ranges: BTreeMap::new(),
+            open: BTreeSet::new(),
+            interrupt,
+            timeout: settings.timeout,
+            bootstrap: settings.bootstrap_servers.clone(),
+        };
+        let partitions = source.partitions()?;
+        source.ranges = source.snapshot(&partitions, settings.group.is_some())?;
+        source.assign()?;
+        Ok(source)
+    }
+
+    /// The ranges this run reads, per partition.
+    #[must_use]
+    pub fn ranges(&self) -> &BTreeMap<i32, Range> {
+        &self.ranges
+    }
+
+    /// A handle that commits offsets of the source topic for the group.
+    #[must_use]
+    pub fn committer(&self) -> OffsetCommitter {
+        OffsetCommitter {
+            consumer: Arc::clone(&self.consumer),
+            topic: self.topic.clone(),
+        }
+    }
+
+    /// Fails unless `topic` exists on the cluster (checked before writing to it, so that a
+    /// mistyped destination is an error rather than a new topic).
+    ///
+    /// # Errors
+    /// Unknown topic, or cluster unreachable.
+    pub fn require_topic(&self, topic: &str) -> anyhow::Result<()> {
+        let metadata = self
+            .consumer
+            .fetch_metadata(Some(topic), self.timeout)
+            .map_err(|error| self.unreachable(&error))?;
+        let exists = metadata
+            .topics()
+            .iter()
+            .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
+        if exists {
+            Ok(())
+        } else {
+            bail!("topic {topic} does not exist")
+        }
+    }
+
+    fn partitions(&self) -> anyhow::Result<Vec<i32>> {
+        let metadata = self
+            .consumer
+            .fetch_metadata(Some(&self.topic), self.timeout)
+            .map_err(|error| self.unreachable(&error))?;
+        let Some(topic) = metadata.topics().iter().find(|t| t.name() == self.topic) else {
+            bail!("topic {} does not exist", self.topic);
+        };
+        if let Some(error) = topic.error() {
+            let code = RDKafkaErrorCode::from(error);
+            if code == RDKafkaErrorCode::UnknownTopicOrPartition {
+                bail!("topic {} does not exist", self.topic);
+            }
+            bail!("cannot read metadata of topic {}: {code}", self.topic);
+        }
+        let mut partitions: Vec<i32> = topic.partitions().iter().map(|p| p.id()).collect();
+        if partitions.is_empty() {
+            bail!("topic {} does not exist", self.topic);
+        }
+        partitions.sort_unstable();
+        Ok(partitions)
+    }
+
+    fn unreachable(&self, error: &KafkaError) -> anyhow::Error {
+        anyhow::anyhow!(
+            "cannot reach the Kafka cluster at {} within {} s: {error}{}",
+            self.bootstrap,
+            self.timeout.as_secs(),
+            self.consumer.context().reason()
+        )
+    }
+
+    /// Lists offsets at `position` (beginning or end) of every partition in one request.
+    fn list_offsets(
+        &self,
+        partitions: &[i32],
+        position: Offset,
+    ) -> anyhow::Result<BTreeMap<i32, i64>> {
+        let mut request = TopicPartitionList::with_capacity(partitions.len());
+        for &partition in partitions {
+            request.add_partition_offset(&self.topic, partition, position)?;
+        }
+        let answer = self
+            .consumer
+            .offsets_for_times(request, self.timeout)
+            .map_err(|error| self.unreachable(&error))?;
+        let mut offsets = BTreeMap::new();
+        for element in answer.elements() {
+            element.error().with_context(|| {
+                format!(
+                    "cannot list offsets of {}/{}",
+                    self.topic,
+                    element.partition()
+                )
+            })?;
+            let Offset::Offset(offset) = element.offset() else {
+                bail!(
+                    "no offset for {}/{}: {:?}",
+                    self.topic,
+                    element.partition(),
+                    element.offset()
+                );
+            };
+            offsets.insert(element.partition(), offset);
+        }
+        Ok(offsets)
+    }
+
+    fn snapshot(
+        &self,
+        partitions: &[i32],
+        with_group: bool,
+    ) -> anyhow::Result<BTreeMap<i32, Range>> {
+        let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
+        let ends = self.list_offsets(partitions, Offset::End)?;
+        let committed = if with_group {
+            self.committed(partitions)?
+        } else {
+            BTreeMap::new()
+        };
+        let mut ranges = BTreeMap::new();
+        for &partition in partitions {
+            let beginning = beginnings.get(&partition).copied().unwrap_or(0);
+            let end = ends.get(&partition).copied().unwrap_or(beginning);
+            // A committed offset below the log start was removed by retention or
+            // compaction: continue from the start (auto.offset.reset=earliest).
+            let start = committed
+                .get(&partition)
+                .map_or(beginning, |&committed| committed.max(beginning));
+            tracing::debug!(topic = %self.topic, partition, start, end, "end snapshot");
+            ranges.insert(partition, Range { start, end });
+        }
+        Ok(ranges)
+    }
+
+    fn committed(&self, partitions: &[i32]) -> anyhow::Result<BTreeMap<i32, i64>> {
+        let mut request = TopicPartitionList::with_capacity(partitions.len());
+        for &partition in partitions {
+            request.add_partition(&self.topic, partition);
+        }
+        let answer = self
+            .consumer
+            .committed_offsets(request, self.timeout)
+            .map_err(|error| self.unreachable(&error))
+            .context("cannot read the group's committed offsets")?;
+        Ok(answer
+            .elements()
+            .iter()
+            .filter_map(|element| match element.offset() {
+                Offset::Offset(offset) => Some((element.partition(), offset)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn assign(&mut self) -> anyhow::Result<()> {
+        let mut assignment = TopicPartitionList::new();
+        for (&partition, range) in &self.ranges {
+            if !range.is_empty() {
+                assignment.add_partition_offset(
+                    &self.topic,
+                    partition,
+                    Offset::Offset(range.start),
+                )?;
+                self.open.insert(partition);
+            }
+        }
+        self.consumer
+            .assign(&assignment)
+            .with_context(|| format!("cannot assign the partitions of {}", self.topic))?;
+        Ok(())
+    }
+
+    /// Marks `partition` as read to its end and stops fetching it.
+    fn finish(&mut self, partition: i32) {
+        if self.open.remove(&partition) {
+            let mut paused = TopicPartitionList::new();
+            paused.add_partition(&self.topic, partition);
+            if let Err(error) = self.consumer.pause(&paused) {
+                tracing::debug!(partition, %error, "cannot pause a finished partition");
+            }
+        }
+    }
+}
+
+impl RecordSource for SourceConsumer {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        let consumer = Arc::clone(&self.consumer);
+        let mut waiting_since = Instant::now();
+        while !self.open.is_empty() {
+            if self.interrupt.is_raised() {
+                return Ok(None);
+            }
+            let Some(polled) = consumer.poll(POLL_SLICE) else {
+                if waiting_since.elapsed() >= self.timeout {
+                    bail!(
+                        "no records from the Kafka cluster at {} for {} s while partitions {:?} of {} are not read to their end{}",
+                        self.bootstrap,
+                        self.timeout.as_secs(),
+                        self.open,
+                        self.topic,
+                        self.consumer.context().reason()
+                    );
+                }
+                continue;
+            };
+            match polled {
+                Ok(message) => {
+                    let partition = message.partition();
+                    let end = self.ranges.get(&partition).map_or(0, |r| r.end);
+                    if message.offset() >= end {
+                        // Written after the snapshot (our own tombstones among them).
+                        self.finish(partition);
+                        waiting_since = Instant::now();
+                        continue;
+                    }
+                    if message.offset() + 1 >= end {
+                        self.finish(partition);
+                    }
+                    return Ok(Some(to_record(&message)));
+                }
+                Err(KafkaError::PartitionEOF(partition)) => {
+                    // Every record below the current last stable offset, which is at least
+                    // our snapshot, has been delivered.
+                    self.finish(partition);
+                    waiting_since = Instant::now();
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::new(error)).with_context(|| {
+                        format!(
+                            "cannot read topic {}{}",
+                            self.topic,
+                            self.consumer.context().reason()
+                        )
+                    });
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Copies a borrowed message into our own record type.
+fn to_record(message: &BorrowedMessage<'_>) -> Record {
+    let timestamp = match message.timestamp() {
+        rdkafka::Timestamp::CreateTime(millis) => Some(Timestamp {
+            millis,
+            kind: TimestampKind::CreateTime,
+        }),
+        rdkafka::Timestamp::LogAppendTime(millis) => Some(Timestamp {
+            millis,
+            kind: TimestampKind::LogAppendTime,
+        }),
+        rdkafka::Timestamp::NotAvailable => None,
+    };
+    let headers = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|header| Header {
+                    name: header.key.to_owned(),
+                    value: header.value.map(<[u8]>::to_vec),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Record {
+        at: Coordinates {
+            topic: message.topic().to_owned(),
+            partition: message.partition(),
+            offset: message.offset(),
+        },
+        timestamp,
+        key: message.key().map(<[u8]>::to_vec),
+        value: message.payload().map(<[u8]>::to_vec),
+        headers,
+    }
+}
+
+/// Commits offsets of the source topic for the group (used by non-transactional sinks) and
+/// hands out the group metadata for transactional offset commits.
+#[derive(Clone)]
+pub struct OffsetCommitter {
+    consumer: Arc<BaseConsumer<Context>>,
+    topic: String,
+}
+
+impl OffsetCommitter {
+    /// The offsets as a librdkafka list for the source topic.
+    pub(super) fn list(&self, offsets: &Offsets) -> anyhow::Result<TopicPartitionList> {
+        let mut list = TopicPartitionList::new();
+        for (partition, next) in offsets.iter() {
+            list.add_partition_offset(&self.topic, partition, Offset::Offset(next))?;
+        }
+        Ok(list)
+    }
+
+    /// Commits `offsets` synchronously.
+    ///
+    /// # Errors
+    /// When the group coordinator refuses or cannot be reached.
+    pub fn commit(&self, offsets: &Offsets) -> anyhow::Result<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        self.consumer
+            .commit(&self.list(offsets)?, CommitMode::Sync)
+            .with_context(|| {
+                format!(
+                    "cannot commit offsets {offsets:?} of {}{}",
+                    self.topic,
+                    self.consumer.context().reason()
+                )
+            })
+    }
+
+    pub(super) fn group_metadata(&self) -> Option<rdkafka::consumer::ConsumerGroupMetadata> {
+        self.consumer.group_metadata()
+    }
+}

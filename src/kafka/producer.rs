@@ -1,0 +1,230 @@
+//! The writing side: an idempotent (optionally transactional) producer that copies records
+//! whole and writes tombstones, keeping many records in flight and tracking failed deliveries.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header as KafkaHeader, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, PurgeConfig, ThreadedProducer};
+
+use crate::config::Settings;
+use crate::record::Record;
+
+use super::client::{Context, client_config};
+
+/// Producer context: the shared client context plus a record of failed deliveries.
+#[derive(Debug, Default)]
+pub struct DeliveryContext {
+    client: Context,
+    failed: AtomicU64,
+    first_failure: Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryContext {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        self.client.log(level, facility, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.client.error(error, reason);
+    }
+}
+
+impl rdkafka::producer::ProducerContext for DeliveryContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _opaque: ()) {
+        if let Err((error, message)) = result {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut first) = self.first_failure.lock() {
+                first.get_or_insert_with(|| {
+                    format!(
+                        "cannot write to {} partition {}: {error}",
+                        message.topic(),
+                        message.partition()
+                    )
+                });
+            }
+        }
+    }
+}
+
+/// Our producer.
+pub struct RecordProducer {
+    inner: ThreadedProducer<DeliveryContext>,
+    timeout: Duration,
+    bootstrap: String,
+}
+
+impl RecordProducer {
+    /// Creates the producer; with `transactional_id`, also initializes transactions, which
+    /// fences any earlier producer with the same id and aborts its open transaction.
+    ///
+    /// # Errors
+    /// Invalid configuration, or the cluster refusing or not answering in time.
+    pub fn create(settings: &Settings) -> anyhow::Result<Self> {
+        let mut config = client_config(&settings.producer, &[]);
+        if let Some(id) = &settings.transactional_id {
+            config.set("transactional.id", id);
+        }
+        let inner: ThreadedProducer<DeliveryContext> = config
+            .create_with_context(DeliveryContext::default())
+            .context("cannot create the Kafka producer")?;
+        let producer = Self {
+            inner,
+            timeout: settings.timeout,
+            bootstrap: settings.bootstrap_servers.clone(),
+        };
+        if let Some(id) = &settings.transactional_id {
+            tracing::info!("using transactional id {id}");
+            producer
+                .inner
+                .init_transactions(producer.timeout)
+                .map_err(|error| producer.failure(&error))
+                .with_context(|| format!("cannot initialize transactions with id {id}"))?;
+        }
+        Ok(producer)
+    }
+
+    pub(super) fn inner(&self) -> &ThreadedProducer<DeliveryContext> {
+        &self.inner
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// An error that says where and, if librdkafka knows, why.
+    pub(super) fn failure(&self, error: &KafkaError) -> anyhow::Error {
+        anyhow::anyhow!(
+            "{error} (cluster {}){}",
+            self.bootstrap,
+            self.inner.context().client.reason()
+        )
+    }
+
+    /// Queues a copy of `record` for `destination`: key, value, headers in order and the
+    /// original timestamp; in the source partition number when `keep_partition`.
+    ///
+    /// # Errors
+    /// When the record cannot be queued (for example the queue stays full past the timeout).
+    pub fn send_copy(
+        &self,
+        record: &Record,
+        destination: &str,
+        keep_partition: bool,
+    ) -> anyhow::Result<()> {
+        let headers = (!record.headers.is_empty()).then(|| {
+            record.headers.iter().fold(
+                OwnedHeaders::new_with_capacity(record.headers.len()),
+                |headers, header| {
+                    headers.insert(KafkaHeader {
+                        key: &header.name,
+                        value: header.value.as_deref(),
+                    })
+                },
+            )
+        });
+        let mut copy = BaseRecord::<[u8], [u8]>::to(destination);
+        if let Some(key) = &record.key {
+            copy = copy.key(key);
+        }
+        if let Some(value) = &record.value {
+            copy = copy.payload(value);
+        }
+        if let Some(headers) = headers {
+            copy = copy.headers(headers);
+        }
+        if let Some(timestamp) = record.timestamp {
+            copy = copy.timestamp(timestamp.millis);
+        }
+        if keep_partition {
+            copy = copy.partition(record.at.partition);
+        }
+        self.enqueue(copy).with_context(|| {
+            format!(
+                "cannot merge record {}/{} offset {} into {destination}",
+                record.at.topic, record.at.partition, record.at.offset
+            )
+        })
+    }
+
+    /// Queues a tombstone (same key, null value) for `topic` partition `partition`.
+    ///
+    /// # Errors
+    /// When the tombstone cannot be queued.
+    pub fn send_tombstone(&self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()> {
+        let tombstone = BaseRecord::<[u8], [u8]>::to(topic)
+            .key(key)
+            .partition(partition);
+        self.enqueue(tombstone)
+            .with_context(|| format!("cannot write a tombstone to {topic}/{partition}"))
+    }
+
+    fn enqueue(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            match self.inner.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
+                    if started.elapsed() >= self.timeout {
+                        bail!(
+                            "the producer queue stayed full for {} s{}",
+                            self.timeout.as_secs(),
+                            self.inner.context().client.reason()
+                        );
+                    }
+                    record = returned;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err((error, _)) => return Err(self.failure(&error)),
+            }
+        }
+    }
+
+    /// Waits until every queued record is delivered, then fails if any delivery failed
+    /// since the last call.
+    ///
+    /// # Errors
+    /// A failed delivery, or records still undelivered after the timeout.
+    pub fn flush(&self) -> anyhow::Result<()> {
+        self.inner
+            .flush(self.timeout)
+            .map_err(|error| self.failure(&error))
+            .context("records were not acknowledged in time")?;
+        self.check_deliveries()
+    }
+
+    /// Fails if any delivery failed since the last call.
+    ///
+    /// # Errors
+    /// The first failed delivery, with the number of failures.
+    pub fn check_deliveries(&self) -> anyhow::Result<()> {
+        let context = self.inner.context();
+        let failed = context.failed.swap(0, Ordering::SeqCst);
+        if failed > 0 {
+            let first = context
+                .first_failure
+                .lock()
+                .ok()
+                .and_then(|mut first| first.take())
+                .unwrap_or_default();
+            bail!("{failed} record(s) could not be written; the first: {first}");
+        }
+        Ok(())
+    }
+
+    /// Drops records still queued (not yet sent) and waits briefly for those in flight.
+    pub fn discard_queued(&self) {
+        self.inner.purge(PurgeConfig::default().queue());
+        if let Err(error) = self.inner.flush(Duration::from_secs(5)) {
+            tracing::debug!(%error, "records in flight when discarding");
+        }
+        let _ = self.check_deliveries();
+    }
+}

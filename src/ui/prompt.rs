@@ -1,0 +1,155 @@
+//! The question asked for each record in `ask`, one answer per line: `m` merge, `p` purge,
+//! `s` skip, an empty line merges (as in the original tool), end of input stops cleanly.
+//! Lines are read on their own thread so that Ctrl-C is noticed while waiting for a person.
+
+use std::io::{BufRead, Write};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::time::Duration;
+
+use crate::record::Record;
+use crate::triage::{Decision, DecisionSource, Interrupt};
+
+use super::render::write_text;
+
+/// The question, in the original tool's words.
+pub const QUESTION: &str = "Would you like to (M)erge, (p)urge or (s)kip the record?";
+
+/// Reads decisions line by line and shows each record on `out` before asking.
+pub struct LinePrompt<W: Write> {
+    lines: Receiver<std::io::Result<String>>,
+    out: W,
+    interrupt: Interrupt,
+    asked: u64,
+    total: u64,
+}
+
+impl<W: Write> LinePrompt<W> {
+    /// Reads `input` on a thread of its own; `total` is the number of records the run may see
+    /// (an upper bound), shown in the position line.
+    pub fn new(
+        input: impl BufRead + Send + 'static,
+        out: W,
+        interrupt: Interrupt,
+        total: u64,
+    ) -> Self {
+        let (sender, lines) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("answers".into())
+            .spawn(move || {
+                for line in input.lines() {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_or_else(
+                |error| tracing::error!("cannot start reading answers: {error}"),
+                drop,
+            );
+        Self {
+            lines,
+            out,
+            interrupt,
+            asked: 0,
+            total,
+        }
+    }
+
+    /// The next line, `None` at end of input or on interrupt.
+    fn next_line(&mut self) -> anyhow::Result<Option<String>> {
+        loop {
+            if self.interrupt.is_raised() {
+                return Ok(None);
+            }
+            match self.lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => return Ok(Some(line?)),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(None),
+            }
+        }
+    }
+}
+
+/// The decision a line stands for, if any.
+#[must_use]
+pub fn parse_answer(line: &str) -> Option<Decision> {
+    match line.trim().to_lowercase().as_str() {
+        "" | "m" => Some(Decision::Merge),
+        "p" => Some(Decision::Purge),
+        "s" => Some(Decision::Skip),
+        _ => None,
+    }
+}
+
+impl<W: Write> DecisionSource for LinePrompt<W> {
+    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision> {
+        self.asked += 1;
+        writeln!(
+            self.out,
+            "\nrecord {} of at most {}, partition {} offset {}",
+            self.asked, self.total, record.at.partition, record.at.offset
+        )?;
+        write_text(&mut self.out, record)?;
+        loop {
+            writeln!(self.out, "{QUESTION}")?;
+            self.out.flush()?;
+            let Some(line) = self.next_line()? else {
+                return Ok(Decision::Quit);
+            };
+            if let Some(decision) = parse_answer(&line) {
+                return Ok(decision);
+            }
+            writeln!(self.out, "Unknown option, try again.")?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Coordinates;
+
+    fn record(offset: i64) -> Record {
+        Record {
+            at: Coordinates {
+                topic: "dlq".into(),
+                partition: 0,
+                offset,
+            },
+            timestamp: None,
+            key: Some(b"k".to_vec()),
+            value: Some(b"v".to_vec()),
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn answers_line_by_line() {
+        let input = std::io::Cursor::new("m\nP\nwhat\n\ns\n");
+        let mut out = Vec::new();
+        let decisions: Vec<Decision> = {
+            let mut prompt = LinePrompt::new(input, &mut out, Interrupt::new(), 9);
+            (0..5).map(|i| prompt.decide(&record(i)).unwrap()).collect()
+        };
+        use Decision::{Merge, Purge, Quit, Skip};
+        assert_eq!(decisions, [Merge, Purge, Merge, Skip, Quit]);
+        let shown = String::from_utf8(out).unwrap();
+        assert_eq!(shown.matches("Unknown option, try again.").count(), 1);
+        assert_eq!(shown.matches(QUESTION).count(), 6);
+        assert!(shown.contains("record 1 of at most 9, partition 0 offset 0"));
+    }
+
+    #[test]
+    fn an_interrupt_ends_the_wait() {
+        let (reader, _keep_open) = std::io::pipe().unwrap();
+        let interrupt = Interrupt::new();
+        let mut prompt = LinePrompt::new(
+            std::io::BufReader::new(reader),
+            Vec::new(),
+            interrupt.clone(),
+            1,
+        );
+        interrupt.raise();
+        assert_eq!(prompt.decide(&record(0)).unwrap(), Decision::Quit);
+    }
+}
