@@ -132,6 +132,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub keep_partition: bool,
 
+    /// Records per transaction (or per flush and commit without `-t`) in merge-all and
+    /// purge-all; a batch is also committed when it is two seconds old.
+    #[arg(long, global = true, value_name = "N", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: u32,
+
     /// How long to wait for the cluster before giving up on a request, in seconds.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,

@@ -53,6 +53,8 @@ pub struct SourceConsumer {
     topic: String,
     ranges: BTreeMap<i32, Range>,
     open: BTreeSet<i32>,
+    /// Partitions read to their end snapshot, not yet reported to the engine.
+    finished: Vec<(i32, i64)>,
     interrupt: Interrupt,
     timeout: Duration,
     bootstrap: String,
@@ -73,6 +75,15 @@ impl SourceConsumer {
                 ("enable.auto.offset.store", "false"),
             ],
         );
+        let mut config = config;
+        if settings.group.is_none() {
+            // librdkafka assigns partitions only with a group id; this one never commits,
+            // so it never appears on the broker.
+            config.set(
+                "group.id",
+                format!("kafka-merge-purge-reader-{}", uuid::Uuid::new_v4().simple()),
+            );
+        }
         let consumer: BaseConsumer<Context> = config
             .create_with_context(Context::default())
             .context("cannot create the Kafka consumer")?;
@@ -81,6 +92,7 @@ impl SourceConsumer {
             topic: topic.to_owned(),
             ranges: BTreeMap::new(),
             open: BTreeSet::new(),
+            finished: Vec::new(),
             interrupt,
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
@@ -260,9 +272,13 @@ impl SourceConsumer {
         Ok(())
     }
 
-    /// Marks `partition` as read to its end and stops fetching it.
-    fn finish(&mut self, partition: i32) {
+    /// Marks `partition` as read to its end and stops fetching it; `reached_end` when every
+    /// record below the end snapshot was returned (so the end itself may be committed).
+    fn finish(&mut self, partition: i32, reached_end: bool) {
         if self.open.remove(&partition) {
+            if let (true, Some(range)) = (reached_end, self.ranges.get(&partition)) {
+                self.finished.push((partition, range.end));
+            }
             let mut paused = TopicPartitionList::new();
             paused.add_partition(&self.topic, partition);
             if let Err(error) = self.consumer.pause(&paused) {
@@ -299,19 +315,20 @@ impl RecordSource for SourceConsumer {
                     let end = self.ranges.get(&partition).map_or(0, |r| r.end);
                     if message.offset() >= end {
                         // Written after the snapshot (our own tombstones among them).
-                        self.finish(partition);
+                        self.finish(partition, true);
                         waiting_since = Instant::now();
                         continue;
                     }
                     if message.offset() + 1 >= end {
-                        self.finish(partition);
+                        // The record itself is not decided yet: its own offset covers it.
+                        self.finish(partition, false);
                     }
                     return Ok(Some(to_record(&message)));
                 }
                 Err(KafkaError::PartitionEOF(partition)) => {
                     // Every record below the current last stable offset, which is at least
                     // our snapshot, has been delivered.
-                    self.finish(partition);
+                    self.finish(partition, true);
                     waiting_since = Instant::now();
                 }
                 Err(error) => {
@@ -326,6 +343,10 @@ impl RecordSource for SourceConsumer {
             }
         }
         Ok(None)
+    }
+
+    fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        std::mem::take(&mut self.finished)
     }
 }
 

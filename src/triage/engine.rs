@@ -15,6 +15,13 @@ pub trait RecordSource {
     /// # Errors
     /// When records cannot be read (broker gone, topic deleted, ...).
     fn next_record(&mut self) -> anyhow::Result<Option<Record>>;
+
+    /// Partitions read to their end since the last call, with the offset to commit for each
+    /// (past transaction markers and aborted records, which are never delivered). Only
+    /// partitions whose every delivered record was already returned may be listed.
+    fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        Vec::new()
+    }
 }
 
 /// Watches the run (progress display, printing, audit).
@@ -125,7 +132,11 @@ impl Engine<'_> {
             if interrupt.is_raised() {
                 return Err(abandon(sink, committed, None));
             }
-            let record = match source.next_record() {
+            let next = source.next_record();
+            for (partition, end) in source.take_finished() {
+                batch.offsets.reached(partition, end);
+            }
+            let record = match next {
                 Ok(Some(record)) => record,
                 Ok(None) => break,
                 Err(error) => return Err(abandon(sink, committed, Some(error))),
@@ -173,7 +184,7 @@ fn commit(
     committed: &mut Summary,
     observer: &mut dyn Observer,
 ) -> Result<(), RunError> {
-    if batch.records == 0 {
+    if batch.records == 0 && batch.offsets.is_empty() {
         return Ok(());
     }
     if let Err(error) = sink.commit(&batch.offsets) {

@@ -14,6 +14,12 @@ impl Offsets {
         *entry = (*entry).max(next);
     }
 
+    /// Notes that `partition` was read up to `next` (exclusive), records or not.
+    pub fn reached(&mut self, partition: i32, next: i64) {
+        let entry = self.0.entry(partition).or_insert(next);
+        *entry = (*entry).max(next);
+    }
+
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -313,3 +313,30 @@ fn an_interrupt_aborts_the_open_batch() {
     assert_eq!(sink.commits.len(), 1);
     assert!(sink.uncommitted.is_empty());
 }
+
+/// A source whose partition 0 ends (after its last record) at offset 9: markers follow.
+struct EndsPastMarkers(Memory, bool);
+
+impl RecordSource for EndsPastMarkers {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        let next = self.0.next_record()?;
+        self.1 = next.is_none();
+        Ok(next)
+    }
+    fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        if self.1 { vec![(0, 9)] } else { Vec::new() }
+    }
+}
+
+#[test]
+fn a_partition_read_to_its_end_commits_the_end() {
+    let mut sink = Recorder::default();
+    let mut source = EndsPastMarkers(Memory([record(0, 4, Some("a"), Some("1"))].into()), false);
+    run(&mut source, &mut Always(Decision::Merge), &mut sink, EACH).unwrap();
+    let offsets: Vec<_> = sink
+        .commits
+        .iter()
+        .map(|(_, o)| o.iter().collect::<Vec<_>>())
+        .collect();
+    assert_eq!(offsets, [vec![(0, 5)], vec![(0, 9)]]);
+}

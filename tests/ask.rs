@@ -1,0 +1,166 @@
+//! `ask` with answers on stdin (not a terminal): one answer per line, exact counts and topic
+//! contents, records appended during the run left for the next one.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{
+    Isolation, TestRecord, create_topic, group_offsets, kmp, produce, read_all, run_kmp, unique,
+};
+
+const RUN: Duration = Duration::from_secs(120);
+
+#[test]
+fn scripted_answers_are_carried_out_exactly() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    let values: Vec<String> = (0..6).map(|i| format!("value-{i}")).collect();
+    produce(
+        &dlq,
+        &values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                TestRecord::new(0, Some(format!("key-{i}").as_bytes()), Some(v.as_bytes()))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let group = unique("group");
+    // m, p, (invalid then) s, empty = merge, P (any case), then end of input before record 5.
+    let answers = b"m\np\nwhat\ns\n\nP\n";
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry],
+        answers,
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let said = run.stderr_text();
+    assert!(
+        said.contains("Successfully processed records: 2 merged, 2 purged, 1 skipped"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("Unknown option, try again.").count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("Would you like to (M)erge, (p)urge or (s)kip the record?"));
+    assert!(
+        said.contains("value-0") && said.contains("value-5"),
+        "records are shown: {said}"
+    );
+
+    let merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .map(|r| r.value.unwrap())
+        .collect();
+    assert_eq!(merged, [b"value-0".to_vec(), b"value-3".to_vec()]);
+    let tombstoned: Vec<_> = read_all(&dlq, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.offset >= 6)
+        .map(|r| (r.key.unwrap(), r.value))
+        .collect();
+    assert_eq!(
+        tombstoned,
+        [
+            (b"key-0".to_vec(), None),
+            (b"key-1".to_vec(), None),
+            (b"key-3".to_vec(), None),
+            (b"key-4".to_vec(), None),
+        ]
+    );
+    // Five answered, the sixth record is left for the next run.
+    assert_eq!(group_offsets(&group, &dlq), [(0, 5)].into());
+    let next = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry],
+        b"s\n",
+        RUN,
+    );
+    assert!(next.status.success());
+    let said = next.stderr_text();
+    assert!(
+        said.contains("value-5") && !said.contains("value-4"),
+        "{said}"
+    );
+    assert!(said.contains("0 merged, 0 purged, 1 skipped"), "{said}");
+}
+
+#[test]
+fn records_appended_during_a_run_are_left_for_the_next() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"early-1"), Some(b"1")),
+            TestRecord::new(0, Some(b"early-2"), Some(b"2")),
+        ],
+    );
+    let group = unique("group");
+    let mut child = kmp()
+        .args(["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"m\n").unwrap();
+    stdin.flush().unwrap();
+    // Give the first decision time to be carried out, then append while the run waits.
+    std::thread::sleep(Duration::from_secs(2));
+    produce(&dlq, &[TestRecord::new(0, Some(b"late"), Some(b"3"))]);
+    stdin.write_all(b"m\nm\nm\n").unwrap();
+    drop(stdin);
+    let deadline = Instant::now() + RUN;
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "ask did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("2 merged, 0 purged, 0 skipped"), "{said}");
+    assert!(
+        !said.contains("late"),
+        "the late record was not shown: {said}"
+    );
+    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 2);
+
+    // The next run sees only the late record (its own tombstones are passed over).
+    let next = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "merge-all", &dlq, &retry],
+        b"",
+        RUN,
+    );
+    let said = next.stderr_text();
+    assert!(next.status.success(), "{said}");
+    assert!(said.contains("1 merged, 0 purged, 0 skipped"), "{said}");
+    let merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .map(|r| r.key.unwrap())
+        .collect();
+    assert_eq!(
+        merged,
+        [b"early-1".to_vec(), b"early-2".to_vec(), b"late".to_vec()]
+    );
+
+    // And a third run has nothing old left, and says so.
+    let third = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "merge-all", &dlq, &retry],
+        b"",
+        RUN,
+    );
+    let said = third.stderr_text();
+    assert!(third.status.success(), "{said}");
+    assert!(said.contains("0 merged, 0 purged, 0 skipped"), "{said}");
+}

@@ -1,0 +1,139 @@
+//! Errors: a clear message, the documented exit code, and nothing written.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Isolation, TestRecord, create_topic, produce, read_all, run_kmp, unique};
+
+const RUN: Duration = Duration::from_secs(120);
+
+#[test]
+fn unknown_source_topic() {
+    let bootstrap = common::bootstrap();
+    let retry = unique("retry");
+    create_topic(&retry, 1, false);
+    let missing = unique("missing");
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", "g", "merge-all", &missing, &retry],
+        b"",
+        RUN,
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        run.stderr_text()
+            .contains(&format!("topic {missing} does not exist")),
+        "{}",
+        run.stderr_text()
+    );
+    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
+}
+
+#[test]
+fn unknown_destination_topic_writes_nothing() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    create_topic(&dlq, 1, true);
+    produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
+    let missing = unique("missing");
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", "g", "merge-all", &dlq, &missing],
+        b"",
+        RUN,
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr_text());
+    assert!(
+        run.stderr_text()
+            .contains(&format!("topic {missing} does not exist")),
+        "{}",
+        run.stderr_text()
+    );
+    assert_eq!(
+        read_all(&dlq, Isolation::ReadUncommitted).len(),
+        1,
+        "no tombstone written"
+    );
+}
+
+#[test]
+fn unreachable_broker_fails_in_bounded_time() {
+    let started = Instant::now();
+    let run = run_kmp(
+        &[
+            "-b",
+            "127.0.0.1:1",
+            "-g",
+            "g",
+            "--timeout",
+            "5",
+            "purge-all",
+            "dlq",
+        ],
+        b"",
+        RUN,
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let said = run.stderr_text();
+    assert!(said.contains("127.0.0.1:1"), "{said}");
+    assert!(said.contains("cannot reach the Kafka cluster"), "{said}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-b", "127.0.0.1:1", "merge-all", "a", "b"],
+            "consumer group is required",
+        ),
+        (
+            &[
+                "-b",
+                "127.0.0.1:1",
+                "-g",
+                "g",
+                "-o",
+                "no.such.property=1",
+                "purge-all",
+                "a",
+            ],
+            "no.such.property",
+        ),
+        (
+            &[
+                "-b",
+                "127.0.0.1:1",
+                "-g",
+                "g",
+                "-O",
+                "/nonexistent/client.properties",
+                "purge-all",
+                "a",
+            ],
+            "/nonexistent/client.properties",
+        ),
+        (
+            &["-b", "127.0.0.1:1", "-g", "g", "merge-all", "same", "same"],
+            "must differ",
+        ),
+        (&["ask", "only-source"], "DEST"),
+    ];
+    for (args, expected) in cases {
+        let run = run_kmp(args, b"", RUN);
+        assert_eq!(
+            run.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            run.stderr_text()
+        );
+        assert!(
+            run.stderr_text().contains(expected),
+            "{args:?}: {}",
+            run.stderr_text()
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! `merge-all` against the real broker, checked with the independent Java client: records
+//! copied whole, one tombstone per record in its own partition, offsets at the end snapshot,
+//! tombstones and null keys, transactions.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::{
+    Isolation, ReadRecord, TestRecord, create_topic, end_offsets, group_offsets, produce, read_all,
+    run_kmp, unique,
+};
+
+const RUN: Duration = Duration::from_secs(180);
+
+/// A DLQ of `count` records over 3 partitions with binary keys/values, several headers
+/// (binary values, a repeated name, a null value) and explicit timestamps.
+fn binary_dlq(count: usize) -> Vec<TestRecord> {
+    (0..count)
+        .map(|i| {
+            let n = u32::try_from(i).unwrap();
+            let mut key = vec![0xff, 0x00];
+            key.extend(n.to_be_bytes());
+            let mut value = vec![0x80, 0xfe, 0x00];
+            value.extend(n.to_le_bytes());
+            value.extend(std::iter::repeat_n(0xc3, i % 50));
+            TestRecord::new(i32::try_from(i % 3).unwrap(), Some(&key), Some(&value))
+                .header("id", Some(&n.to_be_bytes()))
+                .header("retry", Some(b"1"))
+                .header("retry", Some(&[0xff, 0xfe]))
+                .header("nothing", None)
+                .timestamp(1_600_000_000_000 + i64::from(n))
+        })
+        .collect()
+}
+
+/// Source records that are not tombstones, without partition and offset, to compare as sets.
+fn content(
+    records: &[ReadRecord],
+) -> Vec<(
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Vec<(String, Option<Vec<u8>>)>,
+    i64,
+)> {
+    let mut all: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                r.value.clone(),
+                r.headers.clone(),
+                r.timestamp,
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn merge_all_copies_every_record_whole_and_tombstones_it() {
+    for transactional in [false, true] {
+        let dlq = unique("dlq");
+        let retry = unique("retry");
+        let group = unique("group");
+        create_topic(&dlq, 3, true);
+        create_topic(&retry, 3, false);
+        let records = binary_dlq(1200);
+        produce(&dlq, &records);
+        let source = read_all(&dlq, Isolation::ReadCommitted);
+        let ends = end_offsets(&dlq);
+
+        let mut args = vec![
+            "-b",
+            BOOTSTRAP.as_str(),
+            "-g",
+            &group,
+            "merge-all",
+            &dlq,
+            &retry,
+        ];
+        if transactional {
+            args.push("-t");
+        }
+        let run = run_kmp(&args, b"", RUN);
+        assert!(run.status.success(), "{}", run.stderr_text());
+        assert!(
+            run.stderr_text()
+                .contains("Successfully processed records: 1200 merged, 0 purged, 0 skipped"),
+            "{}",
+            run.stderr_text()
+        );
+
+        // The destination holds exactly the source records: bytes, headers in order,
+        // timestamps; and each key kept its order.
+        let merged = read_all(&retry, Isolation::ReadCommitted);
+        assert_eq!(content(&merged), content(&source));
+        assert!(merged.iter().all(|r| r.timestamp_type == "CreateTime"));
+
+        // The DLQ gained exactly one tombstone per record, in that record's partition, in
+        // the same order.
+        let after = read_all(&dlq, Isolation::ReadCommitted);
+        for partition in 0..3 {
+            let originals: Vec<_> = source
+                .iter()
+                .filter(|r| r.partition == partition)
+                .map(|r| r.key.clone())
+                .collect();
+            let tombstones: Vec<_> = after
+                .iter()
+                .filter(|r| r.partition == partition && r.offset >= ends[&partition])
+                .map(|r| {
+                    assert_eq!(r.value, None, "only tombstones after the snapshot");
+                    r.key.clone()
+                })
+                .collect();
+            assert_eq!(tombstones, originals, "tombstones of partition {partition}");
+        }
+        assert_eq!(
+            group_offsets(&group, &dlq),
+            ends,
+            "committed = end snapshot"
+        );
+
+        // A second run finds nothing old, and does not process its own tombstones again.
+        let again = run_kmp(&args, b"", RUN);
+        assert!(again.status.success(), "{}", again.stderr_text());
+        let said = again.stderr_text();
+        assert!(
+            said.contains("1200 tombstone(s) already in the source were passed over"),
+            "{said}"
+        );
+        assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1200);
+    }
+}
+
+#[test]
+fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    // A compacted topic refuses records without a key: null keys only occur in DLQs with
+    // the delete cleanup policy.
+    create_topic(&dlq, 1, false);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"a"), Some(b"1")),
+            TestRecord::new(0, Some(b"gone"), None),
+            TestRecord::new(0, None, Some(b"keyless")),
+        ],
+    );
+
+    let group = unique("group");
+    let run = run_kmp(
+        &["-b", &BOOTSTRAP, "-g", &group, "merge-all", &dlq, &retry],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let said = run.stderr_text();
+    assert!(said.contains("2 merged, 0 purged, 0 skipped"), "{said}");
+    assert!(
+        said.contains("1 record(s) with a null key could not be tombstoned"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 tombstone(s) already in the source were passed over"),
+        "{said}"
+    );
+    let merged = read_all(&retry, Isolation::ReadCommitted);
+    let values: Vec<_> = merged.iter().map(|r| r.value.clone()).collect();
+    assert_eq!(values, [Some(b"1".to_vec()), Some(b"keyless".to_vec())]);
+    // Only the keyed, non-tombstone record got a tombstone.
+    let dlq_after = read_all(&dlq, Isolation::ReadCommitted);
+    assert_eq!(dlq_after.len(), 4);
+    assert_eq!(dlq_after[3].key.as_deref(), Some(&b"a"[..]));
+    assert_eq!(dlq_after[3].value, None);
+    assert_eq!(group_offsets(&group, &dlq), BTreeMap::from([(0, 3)]));
+
+    // With -T the tombstone is merged too (and no new tombstone is written for it).
+    let retry_t = unique("retry");
+    create_topic(&retry_t, 1, false);
+    let group_t = unique("group");
+    let run = run_kmp(
+        &[
+            "-b",
+            &BOOTSTRAP,
+            "-g",
+            &group_t,
+            "merge-all",
+            &dlq,
+            &retry_t,
+            "-T",
+        ],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let merged = read_all(&retry_t, Isolation::ReadCommitted);
+    assert_eq!(
+        merged.len(),
+        4,
+        "every record of the snapshot, tombstones included"
+    );
+    assert_eq!(merged.iter().filter(|r| r.value.is_none()).count(), 2);
+    // The run tombstoned only record "a" again (a keyed, non-tombstone record).
+    assert_eq!(read_all(&dlq, Isolation::ReadCommitted).len(), 5);
+}
+
+#[test]
+fn keep_partition_writes_to_the_source_partition_number() {
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 3, true);
+    create_topic(&retry, 3, false);
+    produce(
+        &dlq,
+        &(0..30)
+            .map(|i| TestRecord::new(i % 3, Some(format!("k{i}").as_bytes()), Some(b"v")))
+            .collect::<Vec<_>>(),
+    );
+    let group = unique("group");
+    let run = run_kmp(
+        &[
+            "-b",
+            &BOOTSTRAP,
+            "-g",
+            &group,
+            "--keep-partition",
+            "merge-all",
+            &dlq,
+            &retry,
+        ],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let source = read_all(&dlq, Isolation::ReadCommitted);
+    for record in read_all(&retry, Isolation::ReadCommitted) {
+        let original = source.iter().find(|s| s.key == record.key).unwrap();
+        assert_eq!(record.partition, original.partition);
+    }
+}
+
+static BOOTSTRAP: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::bootstrap);

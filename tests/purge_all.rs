@@ -1,0 +1,87 @@
+//! `purge-all` against the real broker: tombstones only, nowhere else, never twice.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    Isolation, TestRecord, create_topic, end_offsets, group_offsets, produce, read_all, run_kmp,
+    unique,
+};
+
+#[test]
+fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let bystander = unique("bystander");
+    // Not compacted: a compacted topic refuses the null-key record below.
+    create_topic(&dlq, 2, false);
+    create_topic(&bystander, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"a"), Some(b"1")),
+            TestRecord::new(1, Some(&[0xff, 0x01]), Some(&[0x00, 0xfe])),
+            TestRecord::new(0, Some(b"old"), None),
+            TestRecord::new(1, None, Some(b"keyless")),
+            TestRecord::new(1, Some(b"c"), Some(b"3")),
+        ],
+    );
+    let before = read_all(&dlq, Isolation::ReadCommitted);
+    let ends = end_offsets(&dlq);
+    let group = unique("group");
+
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
+        b"",
+        Duration::from_secs(120),
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let said = run.stderr_text();
+    assert!(
+        said.contains("Successfully processed records: 0 merged, 3 purged, 0 skipped"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 record(s) with a null key could not be tombstoned"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 tombstone(s) already in the source were passed over"),
+        "{said}"
+    );
+
+    let after = read_all(&dlq, Isolation::ReadCommitted);
+    let new: Vec<_> = after
+        .iter()
+        .filter(|r| r.offset >= ends[&r.partition])
+        .map(|r| (r.partition, r.key.clone(), r.value.clone()))
+        .collect();
+    assert_eq!(
+        new,
+        [
+            (0, Some(b"a".to_vec()), None),
+            (1, Some(vec![0xff, 0x01]), None),
+            (1, Some(b"c".to_vec()), None),
+        ]
+    );
+    assert_eq!(&after[..before.len()].len(), &before.len());
+    assert!(read_all(&bystander, Isolation::ReadUncommitted).is_empty());
+    assert_eq!(group_offsets(&group, &dlq), ends);
+
+    // The same group again: only the tombstones this run wrote are new, and a tombstone is
+    // never purged again.
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
+        b"",
+        Duration::from_secs(120),
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let said = run.stderr_text();
+    assert!(said.contains("0 merged, 0 purged, 0 skipped"), "{said}");
+    assert!(
+        said.contains("3 tombstone(s) already in the source were passed over"),
+        "{said}"
+    );
+    assert_eq!(read_all(&dlq, Isolation::ReadCommitted).len(), after.len());
+}

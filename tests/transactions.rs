@@ -1,0 +1,311 @@
+//! Transactions and offsets against the real broker: aborted foreign transactions are never
+//! merged, `-n` and `print` leave the group alone, and an interrupted transactional
+//! `merge-all` leaves every record either fully done or untouched.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use common::{
+    Isolation, TestRecord, create_topic, end_offsets, group_offsets, kmp, produce, produce_foreign,
+    read_all, run_kmp, unique,
+};
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::Producer as _;
+
+const RUN: Duration = Duration::from_secs(180);
+
+#[test]
+fn aborted_foreign_transactions_are_never_shown_or_merged() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[TestRecord::new(0, Some(b"before"), Some(b"committed-1"))],
+    );
+    produce_foreign(
+        &dlq,
+        &[TestRecord::new(0, Some(b"ghost"), Some(b"aborted-value"))],
+        Some((&unique("foreign-txn"), true)),
+    );
+    produce_foreign(
+        &dlq,
+        &[TestRecord::new(0, Some(b"after"), Some(b"committed-2"))],
+        Some((&unique("foreign-txn"), false)),
+    );
+    let group = unique("group");
+    let printed = run_kmp(&["-b", &bootstrap, "-g", &group, "print", &dlq], b"", RUN);
+    assert!(printed.status.success(), "{}", printed.stderr_text());
+    let shown = printed.stdout_text();
+    assert!(
+        shown.contains("committed-1") && shown.contains("committed-2"),
+        "{shown}"
+    );
+    assert!(!shown.contains("aborted-value"), "{shown}");
+    assert!(
+        group_offsets(&group, &dlq).is_empty(),
+        "print commits nothing by default"
+    );
+
+    let run = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "-t",
+            "merge-all",
+            &dlq,
+            &retry,
+        ],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let merged: Vec<_> = read_all(&retry, Isolation::ReadUncommitted)
+        .into_iter()
+        .map(|r| r.value.unwrap())
+        .collect();
+    assert_eq!(merged, [b"committed-1".to_vec(), b"committed-2".to_vec()]);
+    // The offsets run past the aborted record and the transaction markers it skipped.
+    let committed = group_offsets(&group, &dlq)[&0];
+    assert!(committed >= 4, "committed offset {committed}");
+}
+
+#[test]
+fn an_open_foreign_transaction_does_not_make_the_run_wait() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(&dlq, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
+    // A transaction left open by another producer (rdkafka, never committed while we run).
+    let open: rdkafka::producer::BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("transactional.id", unique("open-txn"))
+        .create()
+        .unwrap();
+    open.init_transactions(Duration::from_secs(30)).unwrap();
+    open.begin_transaction().unwrap();
+    open.send(
+        rdkafka::producer::BaseRecord::<[u8], [u8]>::to(&dlq)
+            .key(b"pending")
+            .payload(b"2")
+            .partition(0),
+    )
+    .map_err(|(e, _)| e)
+    .unwrap();
+    open.flush(Duration::from_secs(30)).unwrap();
+
+    let group = unique("group");
+    let started = Instant::now();
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "merge-all", &dlq, &retry],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    assert!(
+        run.stderr_text().contains("1 merged"),
+        "{}",
+        run.stderr_text()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    open.abort_transaction(Duration::from_secs(30)).unwrap();
+}
+
+#[test]
+fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 2, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"a"), Some(b"1")),
+            TestRecord::new(1, Some(b"b"), Some(b"2")),
+        ],
+    );
+    for transactional in [false, true] {
+        let group = unique("group");
+        let mut args = vec![
+            "-b",
+            bootstrap.as_str(),
+            "-g",
+            &group,
+            "-n",
+            "merge-all",
+            &dlq,
+            &retry,
+        ];
+        if transactional {
+            args.push("-t");
+        }
+        let run = run_kmp(&args, b"", RUN);
+        assert!(run.status.success(), "{}", run.stderr_text());
+        assert!(
+            group_offsets(&group, &dlq).is_empty(),
+            "-n committed offsets"
+        );
+    }
+    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 4);
+
+    // The merges above wrote tombstones: the end is further now.
+    let ends = end_offsets(&dlq);
+    let group = unique("group");
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "print", &dlq, "-n=false"],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    assert_eq!(group_offsets(&group, &dlq), ends);
+    // print without a group works too.
+    let run = run_kmp(
+        &["-b", &bootstrap, "print", &dlq, "--output", "json"],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    assert_eq!(
+        run.stdout_text().lines().count(),
+        6,
+        "{}",
+        run.stdout_text()
+    );
+}
+
+/// The destination's high watermark (read_uncommitted), through a plain consumer: progress
+/// detection only, verification goes through the Java checker.
+fn high_watermark(consumer: &BaseConsumer, topic: &str) -> i64 {
+    (0..3)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .map_or(0, |(_, high)| high)
+        })
+        .sum()
+}
+
+#[test]
+fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 3, true);
+    create_topic(&retry, 3, false);
+    let count = 10_000;
+    let records: Vec<_> = (0..count)
+        .map(|i| {
+            TestRecord::new(
+                i % 3,
+                Some(format!("id-{i}").as_bytes()),
+                Some(&[0xab; 512]),
+            )
+            .header("id", Some(format!("{i}").as_bytes()))
+        })
+        .collect();
+    produce(&dlq, &records);
+    let ends = end_offsets(&dlq);
+    let group = unique("group");
+    let args = [
+        "-b",
+        &bootstrap,
+        "-g",
+        &group,
+        "-t",
+        "--batch-size",
+        "100",
+        "merge-all",
+        &dlq,
+        &retry,
+    ];
+
+    let watcher: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    let mut child = kmp()
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + RUN;
+    while high_watermark(&watcher, &retry) < 1000 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it could be interrupted"
+        );
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{said}");
+    assert!(said.contains("Successfully processed records:"), "{said}");
+
+    // Every record is either merged, tombstoned and committed, or untouched.
+    let committed = group_offsets(&group, &dlq);
+    let done = |partition: i32, offset: i64| committed.get(&partition).is_some_and(|&c| offset < c);
+    let source = read_all(&dlq, Isolation::ReadCommitted);
+    let merged: BTreeSet<Vec<u8>> = read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .map(|r| r.key.unwrap())
+        .collect();
+    let tombstoned: BTreeSet<Vec<u8>> = source
+        .iter()
+        .filter(|r| r.value.is_none())
+        .map(|r| r.key.clone().unwrap())
+        .collect();
+    let mut done_count = 0;
+    for record in source.iter().filter(|r| r.offset < ends[&r.partition]) {
+        let key = record.key.clone().unwrap();
+        let is_done = done(record.partition, record.offset);
+        done_count += usize::from(is_done);
+        assert_eq!(merged.contains(&key), is_done, "merged {key:?}");
+        assert_eq!(tombstoned.contains(&key), is_done, "tombstoned {key:?}");
+    }
+    assert!(
+        done_count > 0 && done_count < 10_000,
+        "interrupted midway: {done_count} done"
+    );
+    assert!(said.contains(&format!("{done_count} merged")), "{said}");
+
+    // A second run finishes the rest, with no duplicate in the destination; its end
+    // snapshot includes the first run's tombstones.
+    let ends = end_offsets(&dlq);
+    let rest = run_kmp(&args, b"", RUN);
+    assert!(rest.status.success(), "{}", rest.stderr_text());
+    let all = read_all(&retry, Isolation::ReadCommitted);
+    let mut per_key: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+    for record in &all {
+        *per_key.entry(record.key.clone().unwrap()).or_default() += 1;
+    }
+    assert_eq!(per_key.len(), 10_000);
+    assert!(
+        per_key.values().all(|&n| n == 1),
+        "duplicates in the destination"
+    );
+    assert_eq!(group_offsets(&group, &dlq), ends);
+}
