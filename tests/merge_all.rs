@@ -16,16 +16,16 @@ const RUN: Duration = Duration::from_secs(180);
 
 /// A DLQ of `count` records over 3 partitions with binary keys/values, several headers
 /// (binary values, a repeated name, a null value) and explicit timestamps.
-fn binary_dlq(count: usize) -> Vec<TestRecord> {
+fn binary_dlq(count: u32) -> Vec<TestRecord> {
     (0..count)
-        .map(|i| {
-            let n = u32::try_from(i).unwrap();
+        .map(|n| {
+            let i = n as usize;
             let mut key = vec![0xff, 0x00];
             key.extend(n.to_be_bytes());
             let mut value = vec![0x80, 0xfe, 0x00];
             value.extend(n.to_le_bytes());
             value.extend(std::iter::repeat_n(0xc3, i % 50));
-            TestRecord::new(i32::try_from(i % 3).unwrap(), Some(&key), Some(&value))
+            TestRecord::new((n % 3) as i32, Some(&key), Some(&value))
                 .header("id", Some(&n.to_be_bytes()))
                 .header("retry", Some(b"1"))
                 .header("retry", Some(&[0xff, 0xfe]))
@@ -35,15 +35,16 @@ fn binary_dlq(count: usize) -> Vec<TestRecord> {
         .collect()
 }
 
-/// Source records that are not tombstones, without partition and offset, to compare as sets.
-fn content(
-    records: &[ReadRecord],
-) -> Vec<(
+/// Key, value, headers and timestamp of a record.
+type Content = (
     Option<Vec<u8>>,
     Option<Vec<u8>>,
     Vec<(String, Option<Vec<u8>>)>,
     i64,
-)> {
+);
+
+/// What records hold, without partition and offset, sorted to compare as multisets.
+fn content(records: &[ReadRecord]) -> Vec<Content> {
     let mut all: Vec<_> = records
         .iter()
         .map(|r| {

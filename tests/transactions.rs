@@ -187,7 +187,7 @@ fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
     );
 }
 
-/// The destination's high watermark (read_uncommitted), through a plain consumer: progress
+/// The destination's high watermark (`read_uncommitted`), through a plain consumer: progress
 /// detection only, verification goes through the Java checker.
 fn high_watermark(consumer: &BaseConsumer, topic: &str) -> i64 {
     (0..3)

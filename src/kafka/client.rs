@@ -70,13 +70,13 @@ impl ClientContext for Context {
                 tracing::error!(target: "librdkafka", "{facility}: {message}");
             }
             RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", "{facility}: {message}")
+                tracing::warn!(target: "librdkafka", "{facility}: {message}");
             }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
                 tracing::info!(target: "librdkafka", "{facility}: {message}");
             }
             RDKafkaLogLevel::Debug => {
-                tracing::debug!(target: "librdkafka", "{facility}: {message}")
+                tracing::debug!(target: "librdkafka", "{facility}: {message}");
             }
         }
     }

@@ -154,7 +154,11 @@ impl SourceConsumer {
             }
             bail!("cannot read metadata of topic {}: {code}", self.topic);
         }
-        let mut partitions: Vec<i32> = topic.partitions().iter().map(|p| p.id()).collect();
+        let mut partitions: Vec<i32> = topic
+            .partitions()
+            .iter()
+            .map(rdkafka::metadata::MetadataPartition::id)
+            .collect();
         if partitions.is_empty() {
             bail!("topic {} does not exist", self.topic);
         }
