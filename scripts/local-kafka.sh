@@ -6,7 +6,7 @@
 #
 #   fetch    download the Kafka jars into the cache (quick when already there)
 #   start    start the broker and wait until it answers metadata requests;
-#            says so and exits 0 when it already runs
+#            says so and exits 0 when it already runs (exits 3 instead with --new)
 #   stop     stop the broker this script started (pid file) and wait for it to exit
 #   restart  stop, then start again on the same data directory
 #   status   exit 0 when the broker runs, 1 otherwise
@@ -315,6 +315,10 @@ cmd_start() {
   local pid
   if pid=$(running_pid); then
     log "already running on 127.0.0.1:$PORT (pid $pid, data in $(cat "$DATA_FILE" 2>/dev/null))"
+    if [[ ${1:-} == --new ]]; then
+      log "a new broker was asked for: stop this one or choose another KAFKA_PORT"
+      exit 3
+    fi
     return 0
   fi
   rm -f "$PID_FILE"
@@ -383,13 +387,13 @@ with_lock() {
 
 case ${1:-} in
   fetch) mkdir -p "$CACHE_DIR" && fetch ;;
-  start) with_lock cmd_start ;;
+  start) shift && with_lock cmd_start "$@" ;;
   stop) with_lock cmd_stop yes ;;
   restart) with_lock cmd_restart ;;
   status) cmd_status ;;
   tool) shift && run_tool "$@" ;;
   *)
-    echo "usage: $0 fetch|start|stop|restart|status|tool <name> [args...]" >&2
+    echo "usage: $0 fetch|start [--new]|stop|restart|status|tool <name> [args...]" >&2
     exit 2
     ;;
 esac

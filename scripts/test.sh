@@ -38,7 +38,9 @@ fi
 
 scripts/local-kafka.sh fetch
 status=0
+own_broker=1
 cleanup() {
+  ((own_broker)) || return 0
   if ((status != 0)); then
     export KAFKA_KEEP_DATA=1
   fi
@@ -48,7 +50,12 @@ trap cleanup EXIT
 trap 'status=130; exit 130' INT
 trap 'status=143; exit 143' TERM
 
-scripts/local-kafka.sh start
+scripts/local-kafka.sh start --new || {
+  status=$?
+  # 3: another run started a broker on this port meanwhile; it is not ours to stop.
+  ((status == 3)) && own_broker=0
+  exit "$status"
+}
 export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 
 cargo test --locked "$@" || status=$?
