@@ -1,29 +1,24 @@
-//! Wires settings, clients, decision source and sink together for each subcommand, and
-//! reports what was done.
+//! Wires settings, clients, decision source, sink and observers together for each
+//! subcommand, and reports what was done.
 
 use std::io::{self, IsTerminal};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
 use crate::cli::{Cli, Command, MergeArgs, PrintArgs, TopicArgs};
 use crate::config::{self, ConfigError, Settings};
 use crate::error::Error;
-use crate::kafka::{KafkaSink, OffsetsOnly, RecordProducer, SourceConsumer};
+use crate::kafka::{self, KafkaSink, OffsetsOnly, Range, RecordProducer, SourceConsumer};
 use crate::triage::{
-    ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Interrupt,
-    Observer, RunError, Summary,
+    ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Filter,
+    Interrupt, NoWrites, Observer, Observers, Paced, RunError, Summary,
 };
+use crate::ui::audit::{AuditContext, AuditLog};
+use crate::ui::dry_run::DryRunReport;
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
+use crate::ui::progress::Progress;
 use crate::ui::prompt::LinePrompt;
-
-/// Commit points of the bulk commands: many records per transaction, never long open.
-fn bulk_policy(batch_size: u32) -> CommitPolicy {
-    CommitPolicy::Batch {
-        max_records: usize::try_from(batch_size).unwrap_or(usize::MAX),
-        max_age: Duration::from_secs(2),
-    }
-}
 
 /// Sets the interrupt flag on SIGINT and SIGTERM; a second signal ends the process at once
 /// with exit code 130.
@@ -48,10 +43,19 @@ pub fn install_signal_handlers(interrupt: &Interrupt) -> anyhow::Result<()> {
 /// two carry what was committed.
 pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
     let settings = config::resolve(&cli.global, &cli.command)?;
+    let filter = config::filter::build(&cli.filters, SystemTime::now())?;
+    if let Some(rate) = cli.safety.max_rate {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(ConfigError::Other(format!(
+                "--max-rate {rate}: expected a positive number of records per second"
+            ))
+            .into());
+        }
+    }
     let run = Run {
+        cli,
         settings: &settings,
-        keep_partition: cli.global.keep_partition,
-        bulk: bulk_policy(cli.global.batch_size),
+        filter,
         interrupt,
     };
     match &cli.command {
@@ -62,140 +66,201 @@ pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
     }
 }
 
+/// What a run writes: tombstones into `source`, copies into `destination` when merging.
+struct Job<'a> {
+    source: &'a str,
+    destination: Option<&'a str>,
+    merge_tombstones: bool,
+    ask: bool,
+}
+
 /// One run of a subcommand.
 struct Run<'a> {
+    cli: &'a Cli,
     settings: &'a Settings,
-    keep_partition: bool,
-    bulk: CommitPolicy,
+    filter: Filter,
     interrupt: &'a Interrupt,
 }
 
 impl Run<'_> {
     fn merge(&self, args: &MergeArgs, ask: bool) -> Result<(), Error> {
-        let Self {
-            settings,
-            keep_partition,
-            interrupt,
-            ..
-        } = *self;
         if args.source == args.destination {
             return Err(ConfigError::Other(format!(
-            "the destination must differ from the source topic {}: merging a record into the topic it is tombstoned in loses it",
-            args.source
-        ))
-        .into());
+                "the destination must differ from the source topic {}: merging a record into the topic it is tombstoned in loses it",
+                args.source
+            ))
+            .into());
         }
-        tracing::info!("Reading topic '{}'...", args.source);
-        let mut source = SourceConsumer::open(settings, &args.source, interrupt.clone())?;
-        source
-            .require_topic(&args.destination)
-            .context("cannot merge")?;
-        let total: u64 = source.ranges().values().map(crate::kafka::Range::len).sum();
-        if total == 0 {
-            return nothing_left(settings, &args.source);
-        }
-        let mut sink = KafkaSink::new(
-            RecordProducer::create(settings)?,
-            &args.source,
-            Some(&args.destination),
-            keep_partition,
-            settings.commit.then(|| source.committer()),
-            settings.transactional_id.is_some(),
-        );
-        let options = EngineOptions {
+        self.write(&Job {
+            source: &args.source,
+            destination: Some(&args.destination),
             merge_tombstones: args.merge_tombstones,
-            policy: if ask {
-                CommitPolicy::EachRecord
-            } else {
-                self.bulk
-            },
-        };
-        let summary = if ask {
-            let mut prompt = LinePrompt::new(
-                io::BufReader::new(io::stdin()),
-                io::stderr(),
-                interrupt.clone(),
-                total,
-            );
-            drive(
-                &mut source,
-                &mut prompt,
-                &mut sink,
-                &mut (),
-                interrupt,
-                options,
-            )?
-        } else {
-            drive(
-                &mut source,
-                &mut Always(Decision::Merge),
-                &mut sink,
-                &mut (),
-                interrupt,
-                options,
-            )?
-        };
-        tracing::info!("Finished processing topic '{}'", args.source);
-        message(&summary.to_string());
-        Ok(())
+            ask,
+        })
     }
 
     fn purge(&self, args: &TopicArgs) -> Result<(), Error> {
-        let Self {
-            settings,
-            interrupt,
-            ..
-        } = *self;
-        tracing::info!("Reading topic '{}'...", args.topic);
-        let mut source = SourceConsumer::open(settings, &args.topic, interrupt.clone())?;
-        if source.ranges().values().all(crate::kafka::Range::is_empty) {
-            return nothing_left(settings, &args.topic);
-        }
-        let mut sink = KafkaSink::new(
-            RecordProducer::create(settings)?,
-            &args.topic,
-            None,
-            false,
-            settings.commit.then(|| source.committer()),
-            settings.transactional_id.is_some(),
-        );
-        let options = EngineOptions {
+        self.write(&Job {
+            source: &args.topic,
+            destination: None,
             merge_tombstones: false,
-            policy: self.bulk,
+            ask: false,
+        })
+    }
+
+    /// The bulk commit points: many records per transaction, never long open.
+    fn bulk_policy(&self) -> CommitPolicy {
+        CommitPolicy::Batch {
+            max_records: usize::try_from(self.cli.global.batch_size).unwrap_or(usize::MAX),
+            max_age: Duration::from_secs(2),
+        }
+    }
+
+    fn open_source(&self, topic: &str) -> Result<SourceConsumer, Error> {
+        Ok(SourceConsumer::open(
+            self.settings,
+            topic,
+            self.filter.partitions.as_ref(),
+            self.interrupt.clone(),
+        )?)
+    }
+
+    /// `ask`, `merge-all` and `purge-all`.
+    fn write(&self, job: &Job<'_>) -> Result<(), Error> {
+        let settings = self.settings;
+        let dry_run = self.cli.safety.dry_run;
+        tracing::info!("Reading topic '{}'...", job.source);
+        let mut source = self.open_source(job.source)?;
+        if let Some(destination) = job.destination {
+            source.require_topic(destination).context("cannot merge")?;
+        }
+        let total: u64 = source.ranges().values().map(Range::len).sum();
+        if total == 0 {
+            return nothing_left(settings, job.source);
+        }
+        self.warn_unless_compacted(job.source);
+
+        let mut kafka_sink;
+        let mut no_writes = NoWrites;
+        let sink: &mut dyn ActionSink = if dry_run {
+            &mut no_writes
+        } else {
+            kafka_sink = KafkaSink::new(
+                RecordProducer::create(settings)?,
+                job.source,
+                job.destination,
+                self.cli.global.keep_partition,
+                settings.commit.then(|| source.committer()),
+                settings.transactional_id.is_some(),
+            );
+            &mut kafka_sink
         };
-        let summary = drive(
-            &mut source,
-            &mut Always(Decision::Purge),
-            &mut sink,
-            &mut (),
-            interrupt,
-            options,
-        )?;
-        tracing::info!("Finished processing topic '{}'", args.topic);
+        let mut paced;
+        let sink: &mut dyn ActionSink = match self.cli.safety.max_rate {
+            Some(rate) => {
+                paced = Paced::new(sink, rate, self.interrupt.clone());
+                &mut paced
+            }
+            None => sink,
+        };
+
+        let mut progress = (!job.ask).then(|| Progress::new(total));
+        let mut audit = match &self.cli.safety.audit_log {
+            Some(path) if !dry_run => Some(
+                AuditLog::open(
+                    path,
+                    AuditContext::current(
+                        &settings.bootstrap_servers,
+                        settings.group.as_deref(),
+                        settings.transactional_id.as_deref(),
+                        job.destination,
+                    ),
+                )
+                .map_err(Error::from)?,
+            ),
+            _ => None,
+        };
+        let mut report = dry_run.then(|| DryRunReport::stdout(job.destination));
+        let mut observers = Observers::default();
+        if let Some(progress) = &mut progress {
+            observers.0.push(progress);
+        }
+        if let Some(audit) = &mut audit {
+            observers.0.push(audit);
+        }
+        if let Some(report) = &mut report {
+            observers.0.push(report);
+        }
+
+        let options = EngineOptions {
+            merge_tombstones: job.merge_tombstones,
+            policy: if job.ask {
+                CommitPolicy::EachRecord
+            } else {
+                self.bulk_policy()
+            },
+            limit: self.cli.filters.limit,
+            watch_keys: job.ask || !self.filter.is_empty(),
+        };
+        let mut prompt;
+        let mut always;
+        let decisions: &mut dyn DecisionSource = if job.ask {
+            prompt = LinePrompt::new(
+                io::BufReader::new(io::stdin()),
+                io::stderr(),
+                self.interrupt.clone(),
+                total,
+            );
+            &mut prompt
+        } else {
+            always = Always(if job.destination.is_some() {
+                Decision::Merge
+            } else {
+                Decision::Purge
+            });
+            &mut always
+        };
+        let result = self.drive(&mut source, decisions, sink, &mut observers, options);
+        if let Some(progress) = &progress {
+            progress.finish();
+        }
+        let summary = result?;
+        tracing::info!("Finished processing topic '{}'", job.source);
         message(&summary.to_string());
+        if dry_run {
+            message("Dry run: nothing was written and no offset was committed");
+        }
         Ok(())
     }
 
+    /// Warns once when tombstones will not remove anything from `topic`.
+    fn warn_unless_compacted(&self, topic: &str) {
+        match kafka::cleanup_policy(self.settings, topic) {
+            Ok(policy) if !kafka::compacts(&policy) => tracing::warn!(
+                "topic {topic} has cleanup.policy={policy}: tombstones will not remove records from it"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::debug!("cannot read the cleanup policy of {topic}: {error:#}"),
+        }
+    }
+
     fn print(&self, args: &PrintArgs) -> Result<(), Error> {
-        let Self {
-            settings,
-            interrupt,
-            ..
-        } = *self;
-        let mut source = SourceConsumer::open(settings, &args.topic, interrupt.clone())?;
+        let settings = self.settings;
+        let mut source = self.open_source(&args.topic)?;
         let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
         let mut sink = OffsetsOnly { committer };
         let mut printer = RecordPrinter::new(args.output);
-        let result = drive(
+        let result = self.drive(
             &mut source,
             &mut Always(Decision::Skip),
             &mut sink,
             &mut printer,
-            interrupt,
             EngineOptions {
                 // Tombstones are shown like every other record.
                 merge_tombstones: true,
-                policy: self.bulk,
+                policy: self.bulk_policy(),
+                limit: self.cli.filters.limit,
+                watch_keys: false,
             },
         );
         let finished = printer.finish();
@@ -220,6 +285,36 @@ impl Run<'_> {
         }
         Ok(())
     }
+
+    fn drive(
+        &self,
+        source: &mut SourceConsumer,
+        decisions: &mut dyn DecisionSource,
+        sink: &mut dyn ActionSink,
+        observer: &mut dyn Observer,
+        options: EngineOptions,
+    ) -> Result<Summary, Error> {
+        let mut filter = self.filter.clone();
+        Engine {
+            source,
+            decisions,
+            sink,
+            observer,
+            filter: &mut filter,
+            interrupt: self.interrupt.clone(),
+            options,
+        }
+        .run()
+        .map_err(|error| match error {
+            RunError::Failed { source, committed } => Error::Failed {
+                source,
+                summary: Some(committed),
+            },
+            RunError::Interrupted { committed } => Error::Interrupted {
+                summary: Some(committed),
+            },
+        })
+    }
 }
 
 fn nothing_left(settings: &Settings, topic: &str) -> Result<(), Error> {
@@ -230,32 +325,4 @@ fn nothing_left(settings: &Settings, topic: &str) -> Result<(), Error> {
     message(&format!("No records left in {topic}{whose}: nothing to do"));
     message(&Summary::default().to_string());
     Ok(())
-}
-
-fn drive(
-    source: &mut SourceConsumer,
-    decisions: &mut dyn DecisionSource,
-    sink: &mut dyn ActionSink,
-    observer: &mut dyn Observer,
-    interrupt: &Interrupt,
-    options: EngineOptions,
-) -> Result<Summary, Error> {
-    Engine {
-        source,
-        decisions,
-        sink,
-        observer,
-        interrupt: interrupt.clone(),
-        options,
-    }
-    .run()
-    .map_err(|error| match error {
-        RunError::Failed { source, committed } => Error::Failed {
-            source,
-            summary: Some(committed),
-        },
-        RunError::Interrupted { committed } => Error::Interrupted {
-            summary: Some(committed),
-        },
-    })
 }

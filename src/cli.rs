@@ -23,6 +23,12 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    #[command(flatten)]
+    pub safety: SafetyArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -144,6 +150,55 @@ pub struct GlobalArgs {
     /// Verbose (debug) logging to stderr.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+}
+
+/// Which records a run touches. A record that does not match is left alone, and the group's
+/// committed offset never moves past it in its partition.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Filters (a record must match all; the rest is left alone)")]
+pub struct FilterArgs {
+    /// Only this partition (repeatable).
+    #[arg(long = "partition", global = true, value_name = "N")]
+    pub partitions: Vec<i32>,
+    /// Only records at or after this offset.
+    #[arg(long, global = true, value_name = "OFFSET")]
+    pub from_offset: Option<i64>,
+    /// Only records before this offset.
+    #[arg(long, global = true, value_name = "OFFSET")]
+    pub until_offset: Option<i64>,
+    /// Only records with a timestamp at or after TIME: RFC 3339 (2026-11-24T08:00:00Z) or
+    /// an age such as 2h, 30m, 7d.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only records with a timestamp before TIME (RFC 3339 or an age, as --since).
+    #[arg(long, global = true, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only records whose key matches this regular expression.
+    #[arg(long, global = true, value_name = "REGEX")]
+    pub key: Option<String>,
+    /// Only records with this header, whose value matches REGEX when given (repeatable).
+    #[arg(long = "header", global = true, value_name = "NAME[=REGEX]")]
+    pub headers: Vec<String>,
+    /// Only records whose value, as displayed, matches this regular expression.
+    #[arg(long, global = true, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Stop after this many matching records.
+    #[arg(long, global = true, value_name = "N")]
+    pub limit: Option<u64>,
+}
+
+/// Safety rails and records of what was done.
+#[derive(Debug, Default, Args)]
+pub struct SafetyArgs {
+    /// Show what would be done; write and commit nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Merge at most N records per second, so a service that just recovered is not flooded.
+    #[arg(long, global = true, value_name = "N")]
+    pub max_rate: Option<f64>,
+    /// Append one JSON line per committed decision to FILE (who, what, where, when).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

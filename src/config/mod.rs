@@ -7,6 +7,7 @@
 //! decoder settings, and `settings` decides group, commit and transactions and asks librdkafka
 //! (through `kafka::check`) to check what is left.
 
+pub mod filter;
 mod layers;
 mod properties;
 mod settings;

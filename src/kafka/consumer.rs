@@ -66,7 +66,12 @@ impl SourceConsumer {
     ///
     /// # Errors
     /// Cluster unreachable within the timeout, unknown topic, offsets not readable.
-    pub fn open(settings: &Settings, topic: &str, interrupt: Interrupt) -> anyhow::Result<Self> {
+    pub fn open(
+        settings: &Settings,
+        topic: &str,
+        only: Option<&BTreeSet<i32>>,
+        interrupt: Interrupt,
+    ) -> anyhow::Result<Self> {
         let config = client_config(
             &settings.consumer,
             &[
@@ -97,7 +102,13 @@ impl SourceConsumer {
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
         };
-        let partitions = source.partitions()?;
+        let mut partitions = source.partitions()?;
+        if let Some(only) = only {
+            if let Some(missing) = only.iter().find(|p| !partitions.contains(p)) {
+                bail!("topic {topic} has no partition {missing}");
+            }
+            partitions.retain(|p| only.contains(p));
+        }
         source.ranges = source.snapshot(&partitions, settings.group.is_some())?;
         source.assign()?;
         Ok(source)

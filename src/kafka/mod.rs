@@ -1,6 +1,7 @@
 //! Kafka layer: the only place that names rdkafka types. A raw-bytes consumer with an end
 //! snapshot, an idempotent/transactional producer, and the action sink built on them.
 
+mod admin;
 pub mod check;
 mod client;
 mod consumer;
@@ -8,6 +9,7 @@ mod producer;
 mod sink;
 mod txn;
 
+pub use admin::{cleanup_policy, compacts};
 pub use consumer::{OffsetCommitter, Range, SourceConsumer};
 pub use producer::RecordProducer;
 pub use sink::{KafkaSink, OffsetsOnly};

@@ -69,6 +69,16 @@ impl Action {
         })
     }
 
+    /// Whether carrying this out writes a tombstone for `record` in the source.
+    #[must_use]
+    pub fn tombstones(self, record: &Record) -> bool {
+        match self {
+            Self::Merge { tombstone } => tombstone,
+            Self::Purge => record.key.is_some(),
+            Self::Skip { .. } => false,
+        }
+    }
+
     /// Whether carrying this out writes anything.
     #[must_use]
     pub fn writes(self) -> bool {

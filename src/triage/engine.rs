@@ -2,9 +2,13 @@
 //! hands the resulting [`Action`] to an [`ActionSink`] and commits at the points the
 //! [`CommitPolicy`] sets. It only counts as done what the sink committed.
 
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 use crate::record::Record;
+
+use super::filter::RecordFilter;
 
 use super::{Action, ActionSink, DecisionSource, Interrupt, Offsets, SkipReason, Summary};
 
@@ -32,10 +36,45 @@ pub trait Observer {
     }
     /// Everything applied so far is committed; `total` counts it.
     fn on_commit(&mut self, _total: &Summary) {}
+    /// `record` did not match the filters and is left alone.
+    fn on_left_out(&mut self, _record: &Record) {}
+    /// Something the person running the tool should know (shown once per occurrence).
+    fn on_warning(&mut self, warning: &str) {
+        tracing::warn!("{warning}");
+    }
 }
 
 /// No observation at all.
 impl Observer for () {}
+
+/// Several observers, told in order.
+#[derive(Default)]
+pub struct Observers<'a>(pub Vec<&'a mut dyn Observer>);
+
+impl Observer for Observers<'_> {
+    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|observer| observer.on_action(record, action))
+    }
+    fn on_commit(&mut self, total: &Summary) {
+        for observer in &mut self.0 {
+            observer.on_commit(total);
+        }
+    }
+    fn on_left_out(&mut self, record: &Record) {
+        for observer in &mut self.0 {
+            observer.on_left_out(record);
+        }
+    }
+    fn on_warning(&mut self, warning: &str) {
+        // Shown once, by the first observer that shows warnings.
+        match self.0.first_mut() {
+            Some(first) => first.on_warning(warning),
+            None => tracing::warn!("{warning}"),
+        }
+    }
+}
 
 /// When the engine commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +94,24 @@ pub struct EngineOptions {
     /// are passed over.
     pub merge_tombstones: bool,
     pub policy: CommitPolicy,
+    /// Stop after this many matching records (`--limit`).
+    pub limit: Option<u64>,
+    /// Warn when a tombstone's key is also the key of a record left in the source: log
+    /// compaction would remove that record too.
+    pub watch_keys: bool,
+}
+
+impl EngineOptions {
+    /// Options with no limit and no key watching.
+    #[must_use]
+    pub fn new(merge_tombstones: bool, policy: CommitPolicy) -> Self {
+        Self {
+            merge_tombstones,
+            policy,
+            limit: None,
+            watch_keys: false,
+        }
+    }
 }
 
 /// How a run ended when it did not finish; both carry what was committed before.
@@ -75,6 +132,7 @@ pub struct Engine<'a> {
     pub decisions: &'a mut dyn DecisionSource,
     pub sink: &'a mut dyn ActionSink,
     pub observer: &'a mut dyn Observer,
+    pub filter: &'a mut dyn RecordFilter,
     pub interrupt: Interrupt,
     pub options: EngineOptions,
 }
@@ -89,10 +147,12 @@ struct Batch {
 }
 
 impl Batch {
-    fn add(&mut self, record: &Record, action: Action) {
+    fn add(&mut self, record: &Record, action: Action, frozen: &BTreeMap<i32, i64>) {
         self.counts.count(record, action);
-        self.offsets
-            .processed(record.at.partition, record.at.offset);
+        if !frozen.contains_key(&record.at.partition) {
+            self.offsets
+                .processed(record.at.partition, record.at.offset);
+        }
         self.records += 1;
         self.started.get_or_insert_with(Instant::now);
     }
@@ -122,25 +182,49 @@ impl Engine<'_> {
             decisions,
             sink,
             observer,
+            filter,
             interrupt,
             options,
         } = self;
         let mut committed = Summary::default();
         let mut batch = Batch::default();
+        // Partitions with a record left out by the filters: their offsets stay before it.
+        let mut frozen: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut keys = KeyWatch::default();
+        let mut matched: u64 = 0;
 
         loop {
             if interrupt.is_raised() {
                 return Err(abandon(sink, committed, None));
             }
+            if options.limit.is_some_and(|limit| matched >= limit) {
+                break;
+            }
             let next = source.next_record();
             for (partition, end) in source.take_finished() {
-                batch.offsets.reached(partition, end);
+                if !frozen.contains_key(&partition) {
+                    batch.offsets.reached(partition, end);
+                }
             }
             let record = match next {
                 Ok(Some(record)) => record,
                 Ok(None) => break,
                 Err(error) => return Err(abandon(sink, committed, Some(error))),
             };
+            if !filter.matches(&record) {
+                frozen
+                    .entry(record.at.partition)
+                    .or_insert(record.at.offset);
+                batch.counts.left_out += 1;
+                if options.watch_keys {
+                    if let Some(warning) = keys.kept(&record) {
+                        observer.on_warning(&warning);
+                    }
+                }
+                observer.on_left_out(&record);
+                continue;
+            }
+            matched += 1;
             let decision = if record.is_tombstone() && !options.merge_tombstones {
                 None
             } else {
@@ -158,10 +242,27 @@ impl Engine<'_> {
                     None => break,
                 },
             };
+            if options.watch_keys {
+                let warning = if action.tombstones(&record) {
+                    keys.tombstoned(&record)
+                } else if matches!(
+                    action,
+                    Action::Skip {
+                        reason: SkipReason::Decided
+                    }
+                ) {
+                    keys.kept(&record)
+                } else {
+                    None
+                };
+                if let Some(warning) = warning {
+                    observer.on_warning(&warning);
+                }
+            }
             if let Err(error) = sink.apply(&record, action) {
                 return Err(abandon(sink, committed, Some(error)));
             }
-            batch.add(&record, action);
+            batch.add(&record, action, &frozen);
             if let Err(error) = observer.on_action(&record, action) {
                 return Err(abandon(sink, committed, Some(error)));
             }
@@ -175,6 +276,51 @@ impl Engine<'_> {
         }
         commit(sink, &mut batch, &mut committed, observer)?;
         Ok(committed)
+    }
+}
+
+/// Remembers (hashes of) the keys tombstoned and the keys of records left in the source, to
+/// warn when both meet: compaction keeps only the newest record of a key.
+#[derive(Default)]
+struct KeyWatch {
+    tombstoned: HashSet<u64>,
+    kept: HashSet<u64>,
+}
+
+fn key_hash(key: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn describe(record: &Record) -> String {
+    format!(
+        "partition {} offset {}",
+        record.at.partition, record.at.offset
+    )
+}
+
+impl KeyWatch {
+    fn tombstoned(&mut self, record: &Record) -> Option<String> {
+        let hash = key_hash(record.key.as_deref()?);
+        self.tombstoned.insert(hash);
+        self.kept.contains(&hash).then(|| {
+            format!(
+                "the tombstone for {} has the key of a record left in the source earlier in this run: compaction will remove that record too",
+                describe(record)
+            )
+        })
+    }
+
+    fn kept(&mut self, record: &Record) -> Option<String> {
+        let hash = key_hash(record.key.as_deref()?);
+        self.kept.insert(hash);
+        self.tombstoned.contains(&hash).then(|| {
+            format!(
+                "the record at {} stays in the source, but a tombstone for its key was written in this run: compaction will remove it",
+                describe(record)
+            )
+        })
     }
 }
 

@@ -5,13 +5,19 @@
 mod action;
 mod decision;
 mod engine;
+mod filter;
 mod interrupt;
 mod offsets;
+mod pace;
 mod summary;
 
 pub use action::{Action, ActionSink, PlannedAction, SkipReason};
 pub use decision::{Always, Decision, DecisionSource, Scripted};
-pub use engine::{CommitPolicy, Engine, EngineOptions, Observer, RecordSource, RunError};
+pub use engine::{
+    CommitPolicy, Engine, EngineOptions, Observer, Observers, RecordSource, RunError,
+};
+pub use filter::{Filter, HeaderCondition, RecordFilter};
 pub use interrupt::Interrupt;
 pub use offsets::Offsets;
+pub use pace::{NoWrites, Paced};
 pub use summary::Summary;

@@ -16,6 +16,8 @@ pub struct Summary {
     pub null_keys: u64,
     /// Tombstones found in the source and passed over (not merged without `-T`).
     pub tombstones_passed: u64,
+    /// Records that did not match the filters, left alone.
+    pub left_out: u64,
 }
 
 impl Summary {
@@ -48,6 +50,7 @@ impl Summary {
         self.skipped += other.skipped;
         self.null_keys += other.null_keys;
         self.tombstones_passed += other.tombstones_passed;
+        self.left_out += other.left_out;
     }
 }
 
@@ -63,6 +66,13 @@ impl fmt::Display for Summary {
                 f,
                 "\n{} record(s) with a null key could not be tombstoned",
                 self.null_keys
+            )?;
+        }
+        if self.left_out > 0 {
+            write!(
+                f,
+                "\n{} record(s) did not match the filters and were left alone",
+                self.left_out
             )?;
         }
         if self.tombstones_passed > 0 {

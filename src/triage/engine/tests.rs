@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use super::*;
 use crate::record::Coordinates;
-use crate::triage::{Always, Decision, Scripted};
+use crate::triage::{Always, Decision, RecordFilter, Scripted};
 
 struct Memory(VecDeque<Record>);
 
@@ -79,6 +79,16 @@ fn five_records() -> Memory {
 const EACH: EngineOptions = EngineOptions {
     merge_tombstones: false,
     policy: CommitPolicy::EachRecord,
+    limit: None,
+    watch_keys: false,
+};
+
+const BATCH_OF_TWO: EngineOptions = EngineOptions {
+    policy: CommitPolicy::Batch {
+        max_records: 2,
+        max_age: Duration::from_secs(3600),
+    },
+    ..EACH
 };
 
 fn run(
@@ -92,6 +102,7 @@ fn run(
         decisions,
         sink,
         observer: &mut (),
+        filter: &mut (),
         interrupt: Interrupt::new(),
         options,
     }
@@ -140,13 +151,7 @@ fn batches_commit_every_n_records_and_at_the_end() {
         &mut five_records(),
         &mut Always(Decision::Merge),
         &mut sink,
-        EngineOptions {
-            merge_tombstones: false,
-            policy: CommitPolicy::Batch {
-                max_records: 2,
-                max_age: Duration::from_secs(3600),
-            },
-        },
+        BATCH_OF_TWO,
     )
     .unwrap();
     assert_eq!(summary.merged, 5);
@@ -228,13 +233,7 @@ fn a_failed_write_aborts_the_batch_and_reports_what_was_committed() {
         &mut five_records(),
         &mut Always(Decision::Merge),
         &mut sink,
-        EngineOptions {
-            merge_tombstones: false,
-            policy: CommitPolicy::Batch {
-                max_records: 2,
-                max_age: Duration::from_secs(3600),
-            },
-        },
+        BATCH_OF_TWO,
     )
     .unwrap_err();
     match error {
@@ -293,14 +292,9 @@ fn an_interrupt_aborts_the_open_batch() {
         decisions: &mut decisions,
         sink: &mut sink,
         observer: &mut (),
+        filter: &mut (),
         interrupt,
-        options: EngineOptions {
-            merge_tombstones: false,
-            policy: CommitPolicy::Batch {
-                max_records: 2,
-                max_age: Duration::from_secs(3600),
-            },
-        },
+        options: BATCH_OF_TWO,
     }
     .run()
     .unwrap_err();
@@ -339,4 +333,125 @@ fn a_partition_read_to_its_end_commits_the_end() {
         .map(|(_, o)| o.iter().collect::<Vec<_>>())
         .collect();
     assert_eq!(offsets, [vec![(0, 5)], vec![(0, 9)]]);
+}
+
+fn run_filtered(
+    source: &mut dyn RecordSource,
+    decisions: &mut dyn DecisionSource,
+    sink: &mut Recorder,
+    filter: &mut dyn RecordFilter,
+    observer: &mut dyn Observer,
+    options: EngineOptions,
+) -> Result<Summary, RunError> {
+    Engine {
+        source,
+        decisions,
+        sink,
+        observer,
+        filter,
+        interrupt: Interrupt::new(),
+        options,
+    }
+    .run()
+}
+
+#[test]
+fn a_left_out_record_holds_back_its_partition_offset() {
+    // Records "c" (partition 0, offset 1) is left out: partition 0 must stay at offset 1,
+    // even though "e" (0/2) after it is merged; partition 1 moves on.
+    let mut filter = crate::triage::Filter {
+        key: Some(regex::bytes::Regex::new("^[abde]$").unwrap()),
+        ..crate::triage::Filter::default()
+    };
+    let mut sink = Recorder::default();
+    let summary = run_filtered(
+        &mut EndsPastMarkers(five_records(), false),
+        &mut Always(Decision::Merge),
+        &mut sink,
+        &mut filter,
+        &mut (),
+        BATCH_OF_TWO,
+    )
+    .unwrap();
+    assert_eq!(summary.merged, 4);
+    assert_eq!(summary.left_out, 1);
+    let applied: Vec<_> = sink.applied.iter().map(|(o, _)| *o).collect();
+    assert_eq!(applied, [0, 0, 1, 2]);
+    let highest = |partition: i32| {
+        sink.commits
+            .iter()
+            .flat_map(|(_, o)| o.iter())
+            .filter(|(p, _)| *p == partition)
+            .map(|(_, o)| o)
+            .max()
+    };
+    // Not past the left-out record, and not to the end reported for partition 0 either.
+    assert_eq!(highest(0), Some(1));
+    assert_eq!(highest(1), Some(2));
+}
+
+#[test]
+fn limit_stops_after_n_matching_records() {
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut five_records(),
+        &mut Always(Decision::Purge),
+        &mut sink,
+        EngineOptions {
+            limit: Some(3),
+            ..EACH
+        },
+    )
+    .unwrap();
+    assert_eq!(summary.purged, 3);
+    assert_eq!(sink.applied.len(), 3);
+}
+
+#[derive(Default)]
+struct Warnings(Vec<String>);
+
+impl Observer for Warnings {
+    fn on_warning(&mut self, warning: &str) {
+        self.0.push(warning.to_owned());
+    }
+}
+
+#[test]
+fn tombstoning_a_key_that_a_kept_record_shares_is_warned() {
+    use Decision::{Purge, Skip};
+    let source = || {
+        Memory(
+            [
+                record(0, 0, Some("same"), Some("old")),
+                record(0, 1, Some("same"), Some("new")),
+                record(0, 2, Some("other"), Some("x")),
+                record(0, 3, Some("other"), Some("y")),
+            ]
+            .into(),
+        )
+    };
+    let mut warnings = Warnings::default();
+    run_filtered(
+        &mut source(),
+        &mut Scripted::new([Skip, Purge, Purge, Skip]),
+        &mut Recorder::default(),
+        &mut (),
+        &mut warnings,
+        EngineOptions {
+            watch_keys: true,
+            ..EACH
+        },
+    )
+    .unwrap();
+    assert_eq!(warnings.0.len(), 2, "{:?}", warnings.0);
+    assert!(
+        warnings.0[0].contains("partition 0 offset 1"),
+        "{:?}",
+        warnings.0
+    );
+    assert!(
+        warnings.0[1].contains("partition 0 offset 3"),
+        "{:?}",
+        warnings.0
+    );
 }

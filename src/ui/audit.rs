@@ -1,0 +1,132 @@
+//! `--audit-log FILE`: one JSON line per committed decision, appended and synced to disk
+//! before the next record is shown, so ops teams know who merged what.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::record::Record;
+use crate::triage::{Action, Observer, PlannedAction, Summary};
+
+/// Who runs the tool, where, against what: the same on every line of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditContext {
+    pub user: String,
+    pub host: String,
+    pub bootstrap_servers: String,
+    pub group: Option<String>,
+    pub transactional_id: Option<String>,
+    pub destination: Option<String>,
+}
+
+impl AuditContext {
+    /// The user and host this process runs as and on.
+    #[must_use]
+    pub fn current(
+        bootstrap_servers: &str,
+        group: Option<&str>,
+        transactional_id: Option<&str>,
+        destination: Option<&str>,
+    ) -> Self {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".to_owned());
+        let host = hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "unknown".to_owned());
+        Self {
+            user,
+            host,
+            bootstrap_servers: bootstrap_servers.to_owned(),
+            group: group.map(str::to_owned),
+            transactional_id: transactional_id.map(str::to_owned),
+            destination: destination.map(str::to_owned),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    time: String,
+    #[serde(flatten)]
+    context: &'a AuditContext,
+    #[serde(flatten)]
+    planned: &'a PlannedAction,
+    key: Option<String>,
+}
+
+/// Appends committed decisions to the audit file.
+pub struct AuditLog {
+    file: File,
+    context: AuditContext,
+    pending: Vec<(PlannedAction, Option<String>)>,
+}
+
+impl AuditLog {
+    /// Opens (creating if needed) `path` for appending.
+    ///
+    /// # Errors
+    /// When the file cannot be opened.
+    pub fn open(path: &Path, context: AuditContext) -> anyhow::Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open audit log {}", path.display()))?;
+        Ok(Self {
+            file,
+            context,
+            pending: Vec::new(),
+        })
+    }
+
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut lines = Vec::new();
+        for (planned, key) in self.pending.drain(..) {
+            let line = Line {
+                time: time.clone(),
+                context: &self.context,
+                planned: &planned,
+                key,
+            };
+            serde_json::to_writer(&mut lines, &line)?;
+            lines.push(b'\n');
+        }
+        self.file.write_all(&lines)?;
+        self.file.sync_data()
+    }
+}
+
+/// The printable form of a key: UTF-8 as is, anything else as `0x` hex.
+fn printable_key(key: &[u8]) -> String {
+    match std::str::from_utf8(key) {
+        Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
+        _ => format!("0x{}", crate::decode::text::hex(key)),
+    }
+}
+
+impl Observer for AuditLog {
+    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+        self.pending.push((
+            PlannedAction {
+                at: record.at.clone(),
+                action,
+            },
+            record.key.as_deref().map(printable_key),
+        ));
+        Ok(())
+    }
+
+    fn on_commit(&mut self, _total: &Summary) {
+        if let Err(error) = self.write_pending() {
+            tracing::error!("cannot write the audit log: {error}");
+        }
+    }
+}
