@@ -93,9 +93,10 @@ fetch() {
   mkdir -p "$DIST_DIR"
   write_pom
   rm -rf "$LIBS.tmp"
-  if ! mvn -B -q -Dstyle.color=never -f "$DIST_DIR/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >&2; then
-    die "mvn dependency:copy-dependencies failed (see above)"
+  if ! mvn -B -Dstyle.color=never -f "$DIST_DIR/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >"$DIST_DIR/fetch.log" 2>&1; then
+    tail -n 40 "$DIST_DIR/fetch.log" >&2
+    die "mvn dependency:copy-dependencies failed (whole log: $DIST_DIR/fetch.log)"
   fi
   rm -rf "$LIBS"
   mv "$LIBS.tmp" "$LIBS"
