@@ -44,13 +44,13 @@ pub fn install_signal_handlers(interrupt: &Interrupt) -> anyhow::Result<()> {
 pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
     let settings = config::resolve(&cli.global, &cli.command)?;
     let filter = config::filter::build(&cli.filters, SystemTime::now())?;
-    if let Some(rate) = cli.safety.max_rate {
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(ConfigError::Other(format!(
-                "--max-rate {rate}: expected a positive number of records per second"
-            ))
-            .into());
-        }
+    if let Some(rate) = cli.safety.max_rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(ConfigError::Other(format!(
+            "--max-rate {rate}: expected a positive number of records per second"
+        ))
+        .into());
     }
     let run = Run {
         cli,

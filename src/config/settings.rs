@@ -291,14 +291,14 @@ fn group(
 /// `enable.auto.commit=true` would commit records nobody decided on, so it is overridden.
 fn no_auto_commit(consumer: &mut Properties) {
     const KEY: &str = "enable.auto.commit";
-    if let Some(property) = consumer.get(KEY) {
-        if property.value.trim() != "false" {
-            tracing::warn!(
-                origin = %property.origin,
-                "ignoring {KEY}={}: offsets are committed by kafka-merge-purge (see -n/--no-commit)",
-                property.value.trim()
-            );
-        }
+    if let Some(property) = consumer.get(KEY)
+        && property.value.trim() != "false"
+    {
+        tracing::warn!(
+            origin = %property.origin,
+            "ignoring {KEY}={}: offsets are committed by kafka-merge-purge (see -n/--no-commit)",
+            property.value.trim()
+        );
     }
     consumer.insert(
         KEY.to_owned(),

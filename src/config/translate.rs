@@ -841,14 +841,14 @@ fn registry(input: &mut Properties, role: Role) -> Result<Option<RegistrySetting
         },
     };
 
-    if let Some(endpoint) = endpoint {
-        if !endpoint.value.trim().eq_ignore_ascii_case("https") {
-            return Err(invalid(
-                "schema.registry.ssl.endpoint.identification.algorithm",
-                &endpoint.origin,
-                "host name verification of the schema registry cannot be turned off",
-            ));
-        }
+    if let Some(endpoint) = endpoint
+        && !endpoint.value.trim().eq_ignore_ascii_case("https")
+    {
+        return Err(invalid(
+            "schema.registry.ssl.endpoint.identification.algorithm",
+            &endpoint.origin,
+            "host name verification of the schema registry cannot be turned off",
+        ));
     }
 
     Ok(Some(RegistrySettings {

@@ -21,10 +21,10 @@ pub fn classify(bytes: &[u8]) -> Plain {
         return Plain::Binary;
     };
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Ok(value) = serde_json::from_str(text) {
-            return Plain::Json(value);
-        }
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Ok(value) = serde_json::from_str(text)
+    {
+        return Plain::Json(value);
     }
     if text
         .chars()

@@ -216,10 +216,10 @@ impl Engine<'_> {
                     .entry(record.at.partition)
                     .or_insert(record.at.offset);
                 batch.counts.left_out += 1;
-                if options.watch_keys {
-                    if let Some(warning) = keys.kept(&record) {
-                        observer.on_warning(&warning);
-                    }
+                if options.watch_keys
+                    && let Some(warning) = keys.kept(&record)
+                {
+                    observer.on_warning(&warning);
                 }
                 observer.on_left_out(&record);
                 continue;

@@ -91,14 +91,13 @@ impl Filter {
                 return false;
             }
         }
-        if let Some(pattern) = &self.key {
-            if !record
+        if let Some(pattern) = &self.key
+            && !record
                 .key
                 .as_deref()
                 .is_some_and(|key| pattern.is_match(key))
-            {
-                return false;
-            }
+        {
+            return false;
         }
         for condition in &self.headers {
             let mut values = record
@@ -116,10 +115,10 @@ impl Filter {
                 return false;
             }
         }
-        if let Some(pattern) = &self.grep {
-            if !pattern.is_match(&value_text(record)) {
-                return false;
-            }
+        if let Some(pattern) = &self.grep
+            && !pattern.is_match(&value_text(record))
+        {
+            return false;
         }
         true
     }

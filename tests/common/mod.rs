@@ -51,10 +51,10 @@ pub fn bootstrap() -> String {
     static BOOTSTRAP: OnceLock<String> = OnceLock::new();
     BOOTSTRAP
         .get_or_init(|| {
-            if let Ok(servers) = std::env::var("KAFKA_BOOTSTRAP") {
-                if !servers.is_empty() {
-                    return servers;
-                }
+            if let Ok(servers) = std::env::var("KAFKA_BOOTSTRAP")
+                && !servers.is_empty()
+            {
+                return servers;
             }
             let output = Command::new(script("local-kafka.sh"))
                 .arg("start")
