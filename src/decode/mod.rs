@@ -1,3 +1,13 @@
 //! Decoding of keys and values for display only: what is written is always the raw bytes.
+//!
+//! `wire` detects the schema registry wire format, `registry` fetches schemas by id (cached),
+//! `avro` turns Avro data into readable JSON, `text` sorts plain payloads into JSON, text and
+//! binary, and `decoder` puts them together into one [`Decoder`] that never fails.
 
+pub mod avro;
+pub mod decoder;
+pub mod registry;
 pub mod text;
+pub mod wire;
+
+pub use decoder::{Body, Decoded, DecodedRecord, Decoder, SchemaInfo, SchemaKind};

@@ -1,0 +1,306 @@
+//! The decoder of keys and values for display: picks how to read each payload (wire format
+//! and registry, forced Avro, text, hex) and never fails — a payload it cannot decode comes
+//! back raw, with the reason.
+//!
+//! - `Auto` with a registry configured: a payload in the wire format is decoded with the
+//!   schema its id names (Avro to readable JSON, JSON Schema payloads as JSON, Protobuf as
+//!   raw bytes). Schema id 0 is never handed out by a registry, so a payload framed with it
+//!   (a big-endian number key, say) is taken as plain bytes instead.
+//! - `Avro` (`-a`/`-A`): the same, but a payload not in the wire format is an error.
+//! - Otherwise, and for `Auto` without a registry: JSON, UTF-8 text or binary (`text.rs`).
+
+use serde_json::Value;
+
+use crate::config::{DecoderHint, Settings};
+use crate::record::Record;
+
+use super::registry::{Registry, RegistrySchema, SetupError};
+use super::text::{Plain, classify};
+use super::wire::{self, Framed};
+
+/// The kind of schema a payload was written with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaKind {
+    Avro,
+    Json,
+    Protobuf,
+    /// A schema type this tool does not know, as the registry names it.
+    Other(String),
+}
+
+impl SchemaKind {
+    /// The kind as people read it: `Avro`, `JSON`, `Protobuf`.
+    #[must_use]
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Avro => "Avro",
+            Self::Json => "JSON",
+            Self::Protobuf => "Protobuf",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// The kind as scripts read it: `avro`, `json`, `protobuf`, or the registry's name in
+    /// lower case.
+    #[must_use]
+    pub fn key(&self) -> String {
+        self.label().to_lowercase()
+    }
+}
+
+/// The schema a payload names in its wire-format frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaInfo {
+    pub id: u32,
+    /// `None` when the registry did not say (it could not be reached, say).
+    pub kind: Option<SchemaKind>,
+    /// The full name of the Avro schema (`com.acme.Order`), or its type (`string`).
+    pub name: Option<String>,
+}
+
+/// What is shown of a payload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Decoded data, or JSON text, shown as pretty JSON.
+    Json(Value),
+    /// UTF-8 text, shown as it is.
+    Text(String),
+    /// Bytes, shown as a hex dump.
+    Binary(Vec<u8>),
+}
+
+impl Body {
+    fn raw(bytes: &[u8]) -> Self {
+        match classify(bytes) {
+            Plain::Json(value) => Self::Json(value),
+            Plain::Text(text) => Self::Text(text),
+            Plain::Binary => Self::Binary(bytes.to_vec()),
+        }
+    }
+}
+
+/// A key or value made readable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The schema named by the wire-format frame, when the payload was read as framed.
+    pub schema: Option<SchemaInfo>,
+    pub body: Body,
+    /// Why the payload is shown raw instead of decoded, on one line.
+    pub error: Option<String>,
+}
+
+impl Decoded {
+    /// `bytes` shown as JSON, text or hex, without a schema.
+    #[must_use]
+    pub fn plain(bytes: &[u8]) -> Self {
+        Self {
+            schema: None,
+            body: Body::raw(bytes),
+            error: None,
+        }
+    }
+
+    fn failed(bytes: &[u8], schema: Option<SchemaInfo>, error: String) -> Self {
+        Self {
+            schema,
+            body: Body::raw(bytes),
+            error: Some(error),
+        }
+    }
+}
+
+/// The key and value of a record made readable; `None` where the record has none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedRecord {
+    pub key: Option<Decoded>,
+    pub value: Option<Decoded>,
+}
+
+/// Decodes keys and values as the settings say, with a schema registry client when one is
+/// configured.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    registry: Option<Registry>,
+    key_hint: DecoderHint,
+    value_hint: DecoderHint,
+}
+
+impl Decoder {
+    /// The decoder the settings ask for.
+    ///
+    /// # Errors
+    /// [`SetupError`] when the registry client cannot be set up (an unreadable CA file).
+    pub fn new(settings: &Settings) -> Result<Self, SetupError> {
+        let registry = settings
+            .registry
+            .as_ref()
+            .map(|registry| Registry::new(registry, settings.timeout))
+            .transpose()?;
+        Ok(Self::with(
+            registry,
+            settings.key_decoder,
+            settings.value_decoder,
+        ))
+    }
+
+    /// A decoder with no registry that detects JSON, text and binary.
+    #[must_use]
+    pub fn plain() -> Self {
+        Self::default()
+    }
+
+    /// A decoder over `registry` with these hints.
+    #[must_use]
+    pub fn with(
+        registry: Option<Registry>,
+        key_hint: DecoderHint,
+        value_hint: DecoderHint,
+    ) -> Self {
+        Self {
+            registry,
+            key_hint,
+            value_hint,
+        }
+    }
+
+    /// The registry client, if any.
+    #[must_use]
+    pub fn registry(&self) -> Option<&Registry> {
+        self.registry.as_ref()
+    }
+
+    /// The key and value of `record`.
+    pub fn record(&mut self, record: &Record) -> DecodedRecord {
+        DecodedRecord {
+            key: record
+                .key
+                .as_deref()
+                .map(|key| self.decode(key, self.key_hint)),
+            value: record
+                .value
+                .as_deref()
+                .map(|value| self.decode(value, self.value_hint)),
+        }
+    }
+
+    /// `bytes` made readable as `hint` says.
+    pub fn decode(&mut self, bytes: &[u8], hint: DecoderHint) -> Decoded {
+        match hint {
+            DecoderHint::Hex => Decoded {
+                schema: None,
+                body: Body::Binary(bytes.to_vec()),
+                error: None,
+            },
+            DecoderHint::Text => match std::str::from_utf8(bytes) {
+                Ok(text) => Decoded {
+                    schema: None,
+                    body: Body::Text(text.to_owned()),
+                    error: None,
+                },
+                Err(error) => Decoded::failed(bytes, None, format!("not UTF-8 text: {error}")),
+            },
+            DecoderHint::Auto => match (&mut self.registry, wire::parse(bytes)) {
+                (Some(registry), Ok(framed)) if framed.schema_id != 0 => {
+                    decode_framed(registry, bytes, framed)
+                }
+                _ => Decoded::plain(bytes),
+            },
+            DecoderHint::Avro => match (&mut self.registry, wire::parse(bytes)) {
+                (None, _) => Decoded::failed(bytes, None, "no schema registry configured".into()),
+                (Some(_), Err(not_framed)) => Decoded::failed(bytes, None, not_framed.to_string()),
+                (Some(registry), Ok(framed)) => decode_framed(registry, bytes, framed),
+            },
+        }
+    }
+}
+
+fn decode_framed(registry: &mut Registry, bytes: &[u8], framed: Framed<'_>) -> Decoded {
+    let id = framed.schema_id;
+    let mut info = SchemaInfo {
+        id,
+        kind: None,
+        name: None,
+    };
+    let schema = match registry.schema(id) {
+        Ok(schema) => schema,
+        Err(error) => return Decoded::failed(bytes, Some(info), error.to_string()),
+    };
+    let decoded = match &*schema {
+        RegistrySchema::Avro(writer) => {
+            info.kind = Some(SchemaKind::Avro);
+            let name = writer.name();
+            let body = writer
+                .decode(framed.payload)
+                .map(Body::Json)
+                .map_err(|error| format!("schema {id} ({name}): {error}"));
+            info.name = Some(name);
+            body
+        }
+        RegistrySchema::Json => {
+            info.kind = Some(SchemaKind::Json);
+            serde_json::from_slice(framed.payload)
+                .map(Body::Json)
+                .map_err(|error| format!("schema {id} (JSON): payload is not JSON: {error}"))
+        }
+        RegistrySchema::Protobuf => {
+            info.kind = Some(SchemaKind::Protobuf);
+            Ok(Body::Binary(framed.payload.to_vec()))
+        }
+        RegistrySchema::Other(other) => {
+            info.kind = Some(SchemaKind::Other(other.clone()));
+            Ok(Body::Binary(framed.payload.to_vec()))
+        }
+    };
+    match decoded {
+        Ok(body) => Decoded {
+            schema: Some(info),
+            body,
+            error: None,
+        },
+        Err(error) => Decoded::failed(bytes, Some(info), error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_registry_payloads_are_plain() {
+        let mut decoder = Decoder::plain();
+        let framed = [0, 0, 0, 0, 7, 2, 4];
+        assert_eq!(
+            decoder.decode(&framed, DecoderHint::Auto),
+            Decoded::plain(&framed)
+        );
+        assert_eq!(
+            decoder.decode(br#"{"a":1}"#, DecoderHint::Auto).body,
+            Body::Json(serde_json::json!({"a": 1}))
+        );
+        let forced = decoder.decode(&framed, DecoderHint::Avro);
+        assert_eq!(
+            forced.error.as_deref(),
+            Some("no schema registry configured")
+        );
+        assert_eq!(forced.body, Body::Binary(framed.to_vec()));
+    }
+
+    #[test]
+    fn text_and_hex_hints() {
+        let mut decoder = Decoder::plain();
+        assert_eq!(
+            decoder.decode(br#"{"a":1}"#, DecoderHint::Text).body,
+            Body::Text(r#"{"a":1}"#.into())
+        );
+        assert_eq!(
+            decoder.decode(b"abc", DecoderHint::Hex).body,
+            Body::Binary(b"abc".to_vec())
+        );
+        let bad = decoder.decode(&[0xff, 0x41], DecoderHint::Text);
+        assert_eq!(bad.body, Body::Binary(vec![0xff, 0x41]));
+        insta::assert_snapshot!(
+            bad.error.unwrap(),
+            @"not UTF-8 text: invalid utf-8 sequence of 1 bytes from index 0"
+        );
+    }
+}
