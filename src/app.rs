@@ -16,9 +16,10 @@ use crate::triage::{
 };
 use crate::ui::audit::{AuditContext, AuditLog};
 use crate::ui::dry_run::DryRunReport;
-use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
+use crate::ui::output::{RecordPrinter, color_on, is_broken_pipe, message};
 use crate::ui::progress::Progress;
 use crate::ui::prompt::LinePrompt;
+use crate::ui::render::{Renderer, TextOptions};
 
 /// Sets the interrupt flag on SIGINT and SIGTERM; a second signal ends the process at once
 /// with exit code 130.
@@ -83,6 +84,16 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Decodes and renders records for a stream; `terminal` when it is one (colour only there).
+    fn renderer(&self, terminal: bool) -> Result<Renderer, Error> {
+        let options = TextOptions {
+            full_values: self.cli.global.full_values,
+            color: color_on(terminal),
+        };
+        Renderer::for_settings(self.settings, options)
+            .map_err(|error| ConfigError::Other(error.to_string()).into())
+    }
+
     fn merge(&self, args: &MergeArgs, ask: bool) -> Result<(), Error> {
         if args.source == args.destination {
             return Err(ConfigError::Other(format!(
@@ -210,6 +221,7 @@ impl Run<'_> {
                 io::stderr(),
                 self.interrupt.clone(),
                 total,
+                self.renderer(io::stderr().is_terminal())?,
             );
             &mut prompt
         } else {
@@ -249,7 +261,8 @@ impl Run<'_> {
         let mut source = self.open_source(&args.topic)?;
         let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
         let mut sink = OffsetsOnly { committer };
-        let mut printer = RecordPrinter::new(args.output);
+        let mut printer =
+            RecordPrinter::new(args.output, self.renderer(io::stdout().is_terminal())?);
         let result = self.drive(
             &mut source,
             &mut Always(Decision::Skip),

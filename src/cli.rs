@@ -133,6 +133,11 @@ pub struct GlobalArgs {
     #[arg(short = 'a', long = "avro", global = true)]
     pub avro: bool,
 
+    /// Show long keys and values whole; by default they are cut after a few kilobytes, saying
+    /// how many bytes were left out.
+    #[arg(long, global = true)]
+    pub full_values: bool,
+
     /// Write merged records to the same partition number as in the source topic, instead of
     /// letting the key choose the partition.
     #[arg(long, global = true)]
@@ -355,6 +360,23 @@ mod tests {
             Command::MergeAll(args) => assert!(args.merge_tombstones),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn full_values_anywhere() {
+        assert!(!parse(&["print", "t"]).unwrap().global.full_values);
+        assert!(
+            parse(&["--full-values", "print", "t"])
+                .unwrap()
+                .global
+                .full_values
+        );
+        assert!(
+            parse(&["print", "t", "--full-values"])
+                .unwrap()
+                .global
+                .full_values
+        );
     }
 
     #[test]

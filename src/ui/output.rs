@@ -6,7 +6,7 @@ use crate::cli::OutputFormat;
 use crate::record::Record;
 use crate::triage::{Action, Observer};
 
-use super::render::{write_json_line, write_text};
+use super::render::Renderer;
 
 /// Writes a line to stderr (the summary and messages meant for people).
 pub fn message(text: &str) {
@@ -16,19 +16,28 @@ pub fn message(text: &str) {
     }
 }
 
+/// Whether to colour what goes to a stream: only a terminal, and never when `NO_COLOR` is set
+/// to anything but the empty string (<https://no-color.org>).
+#[must_use]
+pub fn color_on(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
 /// Prints every record to stdout (`print`).
 pub struct RecordPrinter {
     out: BufWriter<Stdout>,
     format: OutputFormat,
+    renderer: Renderer,
     pub printed: u64,
 }
 
 impl RecordPrinter {
     #[must_use]
-    pub fn new(format: OutputFormat) -> Self {
+    pub fn new(format: OutputFormat, renderer: Renderer) -> Self {
         Self {
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
             format,
+            renderer,
             printed: 0,
         }
     }
@@ -46,11 +55,11 @@ impl Observer for RecordPrinter {
     fn on_action(&mut self, record: &Record, _action: Action) -> anyhow::Result<()> {
         match self.format {
             OutputFormat::Text => {
-                write_text(&mut self.out, record)?;
+                self.renderer.write_text(&mut self.out, record)?;
                 // Text is for people reading a pipe as it comes.
                 self.out.flush()?;
             }
-            OutputFormat::Json => write_json_line(&mut self.out, record)?,
+            OutputFormat::Json => self.renderer.write_json_line(&mut self.out, record)?,
         }
         self.printed += 1;
         Ok(())

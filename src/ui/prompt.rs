@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::record::Record;
 use crate::triage::{Decision, DecisionSource, Interrupt};
 
-use super::render::write_text;
+use super::render::Renderer;
 
 /// The question, in the original tool's words.
 pub const QUESTION: &str = "Would you like to (M)erge, (p)urge or (s)kip the record?";
@@ -18,6 +18,7 @@ pub const QUESTION: &str = "Would you like to (M)erge, (p)urge or (s)kip the rec
 pub struct LinePrompt<W: Write> {
     lines: Receiver<std::io::Result<String>>,
     out: W,
+    renderer: Renderer,
     interrupt: Interrupt,
     asked: u64,
     total: u64,
@@ -25,12 +26,13 @@ pub struct LinePrompt<W: Write> {
 
 impl<W: Write> LinePrompt<W> {
     /// Reads `input` on a thread of its own; `total` is the number of records the run may see
-    /// (an upper bound), shown in the position line.
+    /// (an upper bound), shown in the position line; `renderer` shows each record.
     pub fn new(
         input: impl BufRead + Send + 'static,
         out: W,
         interrupt: Interrupt,
         total: u64,
+        renderer: Renderer,
     ) -> Self {
         let (sender, lines) = sync_channel(1);
         std::thread::Builder::new()
@@ -49,6 +51,7 @@ impl<W: Write> LinePrompt<W> {
         Self {
             lines,
             out,
+            renderer,
             interrupt,
             asked: 0,
             total,
@@ -89,7 +92,7 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
             "\nrecord {} of at most {}, partition {} offset {}",
             self.asked, self.total, record.at.partition, record.at.offset
         )?;
-        write_text(&mut self.out, record)?;
+        self.renderer.write_text(&mut self.out, record)?;
         loop {
             writeln!(self.out, "{QUESTION}")?;
             self.out.flush()?;
@@ -128,7 +131,8 @@ mod tests {
         let input = std::io::Cursor::new("m\nP\nwhat\n\ns\n");
         let mut out = Vec::new();
         let decisions: Vec<Decision> = {
-            let mut prompt = LinePrompt::new(input, &mut out, Interrupt::new(), 9);
+            let mut prompt =
+                LinePrompt::new(input, &mut out, Interrupt::new(), 9, Renderer::default());
             (0..5).map(|i| prompt.decide(&record(i)).unwrap()).collect()
         };
         use Decision::{Merge, Purge, Quit, Skip};
@@ -148,6 +152,7 @@ mod tests {
             Vec::new(),
             interrupt.clone(),
             1,
+            Renderer::default(),
         );
         interrupt.raise();
         assert_eq!(prompt.decide(&record(0)).unwrap(), Decision::Quit);

@@ -1,12 +1,83 @@
-//! Records rendered for people (text blocks) and for scripts (JSON Lines).
+//! Records rendered for people (text blocks) and for scripts (JSON Lines), from the record and
+//! its decoded key and value ([`crate::decode`]).
+//!
+//! Text blocks cut long values (more than [`TEXT_LIMIT`] bytes of text, or [`HEX_LIMIT`] bytes
+//! in a hex dump) and say how many bytes were left out; `--full-values` shows everything.
+//! JSON Lines are never cut. Colour only when asked for ([`super::output::color_on`]).
 
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use crate::config::Settings;
+use crate::decode::registry::SetupError;
 use crate::decode::text::{Plain, classify, hex, hex_dump};
+use crate::decode::{Body, Decoded, DecodedRecord, Decoder};
 use crate::record::{Record, Timestamp, TimestampKind};
+
+/// Text and JSON values longer than this many bytes are cut in text blocks.
+pub const TEXT_LIMIT: usize = 4096;
+/// Binary values longer than this many bytes are cut in hex dumps.
+pub const HEX_LIMIT: usize = 1024;
+/// Keys and header values longer than this many bytes are cut on their line.
+pub const INLINE_LIMIT: usize = 512;
+
+/// How text blocks look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextOptions {
+    /// Show long values whole instead of cutting them.
+    pub full_values: bool,
+    /// Use ANSI colours and bold.
+    pub color: bool,
+}
+
+/// Decodes records and renders them: what the printer and the prompt hold.
+#[derive(Debug, Default)]
+pub struct Renderer {
+    decoder: Decoder,
+    options: TextOptions,
+}
+
+impl Renderer {
+    #[must_use]
+    pub fn new(decoder: Decoder, options: TextOptions) -> Self {
+        Self { decoder, options }
+    }
+
+    /// A renderer with the decoder the settings ask for.
+    ///
+    /// # Errors
+    /// When the schema registry client cannot be set up.
+    pub fn for_settings(settings: &Settings, options: TextOptions) -> Result<Self, SetupError> {
+        Ok(Self::new(Decoder::new(settings)?, options))
+    }
+
+    /// The decoder, e.g. to see how often the registry was asked.
+    #[must_use]
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// Writes `record` as a text block.
+    ///
+    /// # Errors
+    /// When `out` fails.
+    pub fn write_text(&mut self, out: &mut impl Write, record: &Record) -> io::Result<()> {
+        let decoded = self.decoder.record(record);
+        write_text(out, record, &decoded, self.options)
+    }
+
+    /// Writes `record` as one JSON line.
+    ///
+    /// # Errors
+    /// When `out` fails.
+    pub fn write_json_line(&mut self, out: &mut impl Write, record: &Record) -> io::Result<()> {
+        let decoded = self.decoder.record(record);
+        write_json_line(out, record, &decoded)
+    }
+}
 
 /// ISO 8601 in UTC with milliseconds, or the raw number when out of range.
 #[must_use]
@@ -24,41 +95,151 @@ fn kind_name(kind: TimestampKind) -> &'static str {
     }
 }
 
-/// A one-line form of a key or header value.
-fn inline(bytes: &[u8]) -> String {
-    match classify(bytes) {
-        Plain::Json(value) => value.to_string(),
-        Plain::Text(text) => text,
-        Plain::Binary => format!("0x{}", hex(bytes)),
+/// Styles for the parts of a text block; plain when colour is off.
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    const HEADER: Style = Style::new().bold();
+    const NOTE: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
+    const ERROR: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+    const ABSENT: Style = Style::new().dimmed();
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
     }
 }
 
-/// A multi-line form of a value, indented by `indent`.
-fn block(bytes: &[u8], indent: &str) -> String {
-    let body = match classify(bytes) {
-        Plain::Json(value) => {
-            serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
-        }
-        Plain::Text(text) => text,
-        Plain::Binary => hex_dump(bytes),
-    };
-    body.lines()
-        .map(|line| format!("{indent}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// A key, value or header value on one line: compact JSON, text, or `0x` and hex.
+#[must_use]
+pub fn inline_text(body: &Body) -> String {
+    match body {
+        Body::Json(value) => value.to_string(),
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => format!("0x{}", hex(bytes)),
+    }
 }
 
-/// Writes `record` as a text block for people.
+/// What a decoded key or value says about itself: its schema, or why it was not decoded.
+fn note(decoded: &Decoded) -> Option<(Style, String)> {
+    if let Some(error) = &decoded.error {
+        return Some((Paint::ERROR, format!("not decoded: {error}")));
+    }
+    let schema = decoded.schema.as_ref()?;
+    let kind = schema
+        .kind
+        .as_ref()
+        .map_or_else(String::new, |kind| format!("{} ", kind.label()));
+    let name = schema
+        .name
+        .as_ref()
+        .map_or_else(String::new, |name| format!(", {name}"));
+    Some((Paint::NOTE, format!("{kind}schema {}{name}", schema.id)))
+}
+
+/// The label of a key or value line: `Value`, `Value (Avro schema 7, com.acme.Order)`.
+fn label(paint: &Paint, what: &str, decoded: &Decoded) -> String {
+    match note(decoded) {
+        Some((style, text)) => format!("{what} ({})", paint.paint(style, &text)),
+        None => what.to_owned(),
+    }
+}
+
+/// `text` cut to at most `limit` bytes (at a character boundary), and how many bytes were
+/// left out.
+fn cut(text: &str, limit: usize) -> (&str, usize) {
+    if text.len() <= limit {
+        return (text, 0);
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], text.len() - end)
+}
+
+fn left_out(bytes: usize) -> String {
+    format!("… {bytes} more byte(s) not shown (--full-values shows them)")
+}
+
+/// A one-line form, cut at [`INLINE_LIMIT`] unless `full`.
+fn inline(body: &Body, full: bool) -> String {
+    let text = inline_text(body);
+    if full {
+        return text;
+    }
+    match cut(&text, INLINE_LIMIT) {
+        (_, 0) => text,
+        (shown, rest) => format!("{shown} {}", left_out(rest)),
+    }
+}
+
+/// A multi-line form of a value, indented by `indent`, cut unless `full`.
+fn block(body: &Body, indent: &str, full: bool) -> String {
+    let (text, rest) = match body {
+        Body::Json(value) => {
+            let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+            cut_lines(pretty, full)
+        }
+        Body::Text(text) => cut_lines(text.clone(), full),
+        Body::Binary(bytes) if !full && bytes.len() > HEX_LIMIT => (
+            hex_dump(bytes.get(..HEX_LIMIT).unwrap_or(bytes)),
+            bytes.len() - HEX_LIMIT,
+        ),
+        Body::Binary(bytes) => (hex_dump(bytes), 0),
+    };
+    let mut lines: Vec<String> = text.lines().map(|line| format!("{indent}{line}")).collect();
+    if lines.is_empty() {
+        lines.push(indent.to_owned());
+    }
+    if rest > 0 {
+        lines.push(format!("{indent}{}", left_out(rest)));
+    }
+    lines.join("\n")
+}
+
+/// `text` cut at [`TEXT_LIMIT`] unless `full`, at the end of a line when there is one.
+fn cut_lines(text: String, full: bool) -> (String, usize) {
+    if full {
+        return (text, 0);
+    }
+    let (shown, rest) = cut(&text, TEXT_LIMIT);
+    if rest == 0 {
+        return (text, 0);
+    }
+    let shown = match shown.rfind('\n') {
+        Some(end) if end > 0 => &shown[..end],
+        _ => shown,
+    };
+    let rest = text.len() - shown.len();
+    (shown.to_owned(), rest)
+}
+
+/// Writes `record` as a text block for people, with its key and value as `decoded`.
 ///
 /// # Errors
 /// When `out` fails.
-pub fn write_text(out: &mut impl Write, record: &Record) -> io::Result<()> {
+pub fn write_text(
+    out: &mut impl Write,
+    record: &Record,
+    decoded: &DecodedRecord,
+    options: TextOptions,
+) -> io::Result<()> {
+    let paint = Paint {
+        color: options.color,
+    };
+    let full = options.full_values;
     let at = &record.at;
-    writeln!(
-        out,
+    let title = format!(
         "Record at offset #{} in topic '{}' (Partition #{}):",
         at.offset, at.topic, at.partition
-    )?;
+    );
+    writeln!(out, "{}", paint.paint(Paint::HEADER, &title))?;
     match record.timestamp {
         Some(Timestamp { millis, kind }) => {
             writeln!(
@@ -68,49 +249,113 @@ pub fn write_text(out: &mut impl Write, record: &Record) -> io::Result<()> {
                 kind_name(kind)
             )?;
         }
-        None => writeln!(out, "    Timestamp: <none>")?,
+        None => writeln!(
+            out,
+            "    Timestamp: {}",
+            paint.paint(Paint::ABSENT, "<none>")
+        )?,
     }
-    let key = record
-        .key
-        .as_deref()
-        .map_or_else(|| "<null>".to_owned(), inline);
-    writeln!(out, "    Key: {key}")?;
+    match &decoded.key {
+        None => writeln!(out, "    Key: {}", paint.paint(Paint::ABSENT, "<null>"))?,
+        Some(key) => writeln!(
+            out,
+            "    {}: {}",
+            label(&paint, "Key", key),
+            inline(&key.body, full)
+        )?,
+    }
     if !record.headers.is_empty() {
         writeln!(out, "    Headers:")?;
         for header in &record.headers {
-            let value = header
-                .value
-                .as_deref()
-                .map_or_else(|| "<null>".to_owned(), inline);
+            let value = header.value.as_deref().map_or_else(
+                || paint.paint(Paint::ABSENT, "<null>"),
+                |value| inline(&Decoded::plain(value).body, full),
+            );
             writeln!(out, "        {}: {value}", header.name)?;
         }
     }
-    match &record.value {
-        None => writeln!(out, "    Value: <tombstone>")?,
-        Some(value) => writeln!(out, "    Value:\n{}", block(value, "        "))?,
+    match &decoded.value {
+        None => writeln!(
+            out,
+            "    Value: {}",
+            paint.paint(Paint::ABSENT, "<tombstone>")
+        )?,
+        Some(value) => writeln!(
+            out,
+            "    {}:\n{}",
+            label(&paint, "Value", value),
+            block(&value.body, "        ", full)
+        )?,
     }
     Ok(())
 }
 
-/// A key or value in JSON: decoded JSON as is, text as a string, binary as base64, each with
-/// its `encoding`.
-fn json_payload(bytes: Option<&[u8]>) -> Value {
+/// A header value in JSON: JSON as is, text as a string, binary as base64, each with its
+/// `encoding`.
+fn json_plain(bytes: Option<&[u8]>) -> Value {
     let Some(bytes) = bytes else {
         return Value::Null;
     };
     match classify(bytes) {
         Plain::Json(value) => json!({"encoding": "json", "data": value}),
         Plain::Text(text) => json!({"encoding": "utf8", "data": text}),
-        Plain::Binary => json!({
-            "encoding": "base64",
-            "data": base64::engine::general_purpose::STANDARD.encode(bytes),
-        }),
+        Plain::Binary => json!({"encoding": "base64", "data": base64(bytes)}),
     }
 }
 
-/// The JSON object of one record (one line of `print --output json`).
+fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A key or value in JSON: `{"encoding": "json", "data": <decoded>}` when decoded, else the
+/// raw bytes as `utf8` text or `base64`; with `schema_id`, `schema_type`, `schema_name` and
+/// `error` when they apply.
+fn json_payload(raw: Option<&[u8]>, decoded: Option<&Decoded>) -> Value {
+    let (Some(raw), Some(decoded)) = (raw, decoded) else {
+        return Value::Null;
+    };
+    let mut object = Map::new();
+    match (&decoded.body, &decoded.error) {
+        (Body::Json(value), None) => {
+            object.insert("encoding".into(), json!("json"));
+            object.insert("data".into(), value.clone());
+        }
+        _ => match std::str::from_utf8(raw) {
+            Ok(text) if !matches!(decoded.body, Body::Binary(_)) => {
+                object.insert("encoding".into(), json!("utf8"));
+                object.insert("data".into(), json!(text));
+            }
+            _ => {
+                object.insert("encoding".into(), json!("base64"));
+                object.insert("data".into(), json!(base64(raw)));
+            }
+        },
+    }
+    if let Some(schema) = &decoded.schema {
+        object.insert("schema_id".into(), json!(schema.id));
+        if let Some(kind) = &schema.kind {
+            object.insert("schema_type".into(), json!(kind.key()));
+        }
+        if let Some(name) = &schema.name {
+            object.insert("schema_name".into(), json!(name));
+        }
+    }
+    if let Some(error) = &decoded.error {
+        object.insert("error".into(), json!(error));
+    }
+    Value::Object(object)
+}
+
+fn schema_id(decoded: Option<&Decoded>) -> Value {
+    decoded
+        .and_then(|decoded| decoded.schema.as_ref())
+        .map_or(Value::Null, |schema| json!(schema.id))
+}
+
+/// The JSON object of one record (one line of `print --output json`); the field names are
+/// documented in the README's "JSON output" section.
 #[must_use]
-pub fn to_json(record: &Record) -> Value {
+pub fn to_json(record: &Record, decoded: &DecodedRecord) -> Value {
     let mut object = Map::new();
     object.insert("topic".into(), json!(record.at.topic));
     object.insert("partition".into(), json!(record.at.partition));
@@ -133,119 +378,37 @@ pub fn to_json(record: &Record) -> Value {
             object.insert("timestamp_type".into(), Value::Null);
         }
     }
-    object.insert("key".into(), json_payload(record.key.as_deref()));
-    object.insert("value".into(), json_payload(record.value.as_deref()));
+    object.insert(
+        "key".into(),
+        json_payload(record.key.as_deref(), decoded.key.as_ref()),
+    );
+    object.insert(
+        "value".into(),
+        json_payload(record.value.as_deref(), decoded.value.as_ref()),
+    );
+    object.insert("key_schema_id".into(), schema_id(decoded.key.as_ref()));
+    object.insert("value_schema_id".into(), schema_id(decoded.value.as_ref()));
     let headers: Vec<Value> = record
         .headers
         .iter()
-        .map(|header| {
-            let mut entry = Map::new();
-            entry.insert("name".into(), json!(header.name));
-            let value = json_payload(header.value.as_deref());
-            entry.insert("value".into(), value);
-            Value::Object(entry)
-        })
+        .map(|header| json!({"name": header.name, "value": json_plain(header.value.as_deref())}))
         .collect();
     object.insert("headers".into(), Value::Array(headers));
     Value::Object(object)
 }
 
-/// Writes `record` as one JSON line.
+/// Writes `record` as one JSON line, with its key and value as `decoded`.
 ///
 /// # Errors
 /// When `out` fails.
-pub fn write_json_line(out: &mut impl Write, record: &Record) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &to_json(record))?;
+pub fn write_json_line(
+    out: &mut impl Write,
+    record: &Record,
+    decoded: &DecodedRecord,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &to_json(record, decoded))?;
     out.write_all(b"\n")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::{Coordinates, Header};
-
-    fn sample() -> Record {
-        Record {
-            at: Coordinates {
-                topic: "orders-dlq".into(),
-                partition: 2,
-                offset: 1043,
-            },
-            timestamp: Some(Timestamp {
-                millis: 1_764_040_814_123,
-                kind: TimestampKind::CreateTime,
-            }),
-            key: Some(b"order-17".to_vec()),
-            value: Some(br#"{"id":17,"state":"canceled"}"#.to_vec()),
-            headers: vec![
-                Header {
-                    name: "kafka_dlt-exception-fqcn".into(),
-                    value: Some(b"java.lang.IllegalStateException".to_vec()),
-                },
-                Header {
-                    name: "trace".into(),
-                    value: Some(vec![0xff, 0xfe]),
-                },
-                Header {
-                    name: "empty".into(),
-                    value: None,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn text_block() {
-        let mut out = Vec::new();
-        write_text(&mut out, &sample()).unwrap();
-        insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r#"
-        Record at offset #1043 in topic 'orders-dlq' (Partition #2):
-            Timestamp: 2025-11-25T03:20:14.123Z (create time)
-            Key: order-17
-            Headers:
-                kafka_dlt-exception-fqcn: java.lang.IllegalStateException
-                trace: 0xfffe
-                empty: <null>
-            Value:
-                {
-                  "id": 17,
-                  "state": "canceled"
-                }
-        "#);
-    }
-
-    #[test]
-    fn tombstone_and_null_key() {
-        let mut record = sample();
-        record.key = None;
-        record.value = None;
-        record.headers.clear();
-        record.timestamp = None;
-        let mut out = Vec::new();
-        write_text(&mut out, &record).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("Key: <null>"), "{text}");
-        assert!(text.contains("Value: <tombstone>"), "{text}");
-        assert!(text.contains("Timestamp: <none>"), "{text}");
-    }
-
-    #[test]
-    fn json_line_fields() {
-        let mut out = Vec::new();
-        let mut record = sample();
-        record.key = Some(vec![0xff, 0x00]);
-        write_json_line(&mut out, &record).unwrap();
-        let line = String::from_utf8(out).unwrap();
-        assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
-        let value: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(value["partition"], 2);
-        assert_eq!(value["offset"], 1043);
-        assert_eq!(value["timestamp"], "2025-11-25T03:20:14.123Z");
-        assert_eq!(value["timestamp_type"], "create");
-        assert_eq!(value["key"], json!({"encoding": "base64", "data": "/wA="}));
-        assert_eq!(value["value"]["data"]["state"], "canceled");
-        assert_eq!(value["headers"][0]["name"], "kafka_dlt-exception-fqcn");
-        assert_eq!(value["headers"][1]["value"]["encoding"], "base64");
-        assert_eq!(value["headers"][2]["value"], Value::Null);
-    }
-}
+mod tests;
