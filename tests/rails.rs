@@ -1,0 +1,265 @@
+//! Filters, dry run, rate limit and audit log against the real broker, checked with the
+//! independent Java client.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{
+    Isolation, TestRecord, create_topic, end_offsets, group_offsets, produce, read_all, run_kmp,
+    unique,
+};
+
+const RUN: Duration = Duration::from_secs(180);
+
+fn spring_dlq(topic: &str) {
+    let exception = |i: i32| {
+        if i % 3 == 0 {
+            "java.net.SocketTimeoutException"
+        } else {
+            "com.example.ValidationException"
+        }
+    };
+    produce(
+        topic,
+        &(0..12)
+            .map(|i| {
+                TestRecord::new(
+                    i % 2,
+                    Some(format!("order-{i}").as_bytes()),
+                    Some(format!("{{\"order\":{i}}}").as_bytes()),
+                )
+                .header("kafka_dlt-exception-fqcn", Some(exception(i).as_bytes()))
+            })
+            .collect::<Vec<_>>(),
+    );
+}
+
+#[test]
+fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 2, true);
+    create_topic(&retry, 1, false);
+    spring_dlq(&dlq);
+    let ends = end_offsets(&dlq);
+    let group = unique("group");
+    let run = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "merge-all",
+            &dlq,
+            &retry,
+            "--header",
+            "kafka_dlt-exception-fqcn=SocketTimeout",
+        ],
+        b"",
+        RUN,
+    );
+    let said = run.stderr_text();
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("4 merged"), "{said}");
+    assert!(
+        said.contains("8 record(s) did not match the filters"),
+        "{said}"
+    );
+    let mut merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .map(|r| String::from_utf8(r.key.unwrap()).unwrap())
+        .collect();
+    merged.sort();
+    assert_eq!(merged, ["order-0", "order-3", "order-6", "order-9"]);
+    // Partition 0 holds orders 0,2,4,...: order-2 (offset 1) was left out first; partition
+    // 1 holds 1,3,5,...: order-1 (offset 0) was left out first. Offsets stop there.
+    assert_eq!(group_offsets(&group, &dlq), [(0, 1)].into());
+
+    // A later run without the filter still sees every record left alone.
+    let rest = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "merge-all",
+            &dlq,
+            &unique_retry(&retry),
+        ],
+        b"",
+        RUN,
+    );
+    let said = rest.stderr_text();
+    assert!(rest.status.success(), "{said}");
+    assert!(said.contains("11 merged"), "{said}");
+    assert_eq!(
+        end_offsets(&dlq).values().sum::<i64>(),
+        ends.values().sum::<i64>() + 4 + 11
+    );
+}
+
+/// A fresh destination topic next to `retry`.
+fn unique_retry(retry: &str) -> String {
+    let name = format!("{retry}-2");
+    create_topic(&name, 1, false);
+    name
+}
+
+#[test]
+fn dry_run_writes_and_commits_nothing() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 2, true);
+    create_topic(&retry, 1, false);
+    spring_dlq(&dlq);
+    let ends = end_offsets(&dlq);
+    let group = unique("group");
+    for command in [
+        &["merge-all", dlq.as_str(), retry.as_str()][..],
+        &["purge-all", dlq.as_str()],
+    ] {
+        let mut args = vec!["-b", bootstrap.as_str(), "-g", &group, "--dry-run", "-t"];
+        args.extend_from_slice(command);
+        let run = run_kmp(&args, b"", RUN);
+        let said = run.stderr_text();
+        assert!(run.status.success(), "{said}");
+        assert!(said.contains("Dry run: nothing was written"), "{said}");
+        assert_eq!(
+            run.stdout_text().lines().count(),
+            12,
+            "{}",
+            run.stdout_text()
+        );
+    }
+    let ask = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "--dry-run",
+            "ask",
+            &dlq,
+            &retry,
+        ],
+        b"m\np\ns\n",
+        RUN,
+    );
+    assert!(ask.status.success(), "{}", ask.stderr_text());
+    assert!(
+        ask.stdout_text().contains("would merge into"),
+        "{}",
+        ask.stdout_text()
+    );
+    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
+    assert_eq!(end_offsets(&dlq), ends, "no tombstone written");
+    assert!(
+        group_offsets(&group, &dlq).is_empty(),
+        "no offset committed"
+    );
+}
+
+#[test]
+fn max_rate_spaces_merges_out() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 3, true);
+    create_topic(&retry, 3, false);
+    produce(
+        &dlq,
+        &(0..1000)
+            .map(|i| TestRecord::new(i % 3, Some(format!("k{i}").as_bytes()), Some(b"v")))
+            .collect::<Vec<_>>(),
+    );
+    let group = unique("group");
+    let started = Instant::now();
+    let run = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "--max-rate",
+            "200",
+            "merge-all",
+            &dlq,
+            &retry,
+        ],
+        b"",
+        RUN,
+    );
+    let elapsed = started.elapsed();
+    assert!(run.status.success(), "{}", run.stderr_text());
+    // 1,000 merges at 200/s: at least 999 intervals of 5 ms. A lower bound only.
+    assert!(elapsed >= Duration::from_millis(4995), "took {elapsed:?}");
+    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1000);
+}
+
+#[test]
+fn the_audit_log_has_one_line_per_decision() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"a"), Some(b"1")),
+            TestRecord::new(0, Some(&[0xff, 0x00]), Some(b"2")),
+            TestRecord::new(0, Some(b"c"), Some(b"3")),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let group = unique("group");
+    let run = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "-t",
+            "--audit-log",
+            log.to_str().unwrap(),
+            "ask",
+            &dlq,
+            &retry,
+        ],
+        b"m\np\ns\n",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let actions: Vec<_> = lines
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["merge", "purge", "skip"]);
+    let keys: Vec<_> = lines.iter().map(|l| l["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["a", "0xff00", "c"]);
+    for (offset, line) in lines.iter().enumerate() {
+        assert_eq!(line["topic"], dlq.as_str());
+        assert_eq!(line["partition"], 0);
+        assert_eq!(line["offset"], offset);
+        assert_eq!(line["group"], group.as_str());
+        assert_eq!(line["bootstrap_servers"], bootstrap.as_str());
+        assert_eq!(line["destination"], retry.as_str());
+        assert!(line["transactional_id"].as_str().unwrap().contains(&group));
+        for field in ["time", "user", "host"] {
+            assert!(
+                line[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{field} in {line}"
+            );
+        }
+    }
+}
