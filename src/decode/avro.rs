@@ -14,8 +14,6 @@
 //!   strings, durations as `{"months", "days", "millis"}`;
 //! - floating-point values JSON cannot hold (`NaN`, infinities) show as strings.
 
-use std::io::Cursor;
-
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{
     DecimalSchema, InnerDecimalSchema, Names, NamespaceRef, ResolvedSchema, Schema, UuidSchema,
@@ -36,6 +34,33 @@ pub enum AvroError {
     /// The schema took fewer bytes than the payload has.
     #[error("corrupt Avro data: {left} byte(s) left over after the datum")]
     LeftOver { left: usize },
+    /// The payload ends inside the datum.
+    #[error("corrupt Avro data: the payload ends inside the datum (truncated?)")]
+    Truncated,
+}
+
+/// Reads a byte slice and remembers whether anyone asked for more than it had: apache-avro
+/// reads a string, a boolean or a union index cut short by the end of the input as `null`
+/// instead of failing, so the end of the input is watched here.
+struct Watched<'a> {
+    bytes: &'a [u8],
+    read: usize,
+    ran_out: bool,
+}
+
+impl std::io::Read for Watched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.bytes.get(self.read..).unwrap_or_default();
+        let n = left.len().min(buf.len());
+        if n < buf.len() {
+            self.ran_out = true;
+        }
+        if let (Some(to), Some(from)) = (buf.get_mut(..n), left.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        self.read += n;
+        Ok(n)
+    }
 }
 
 /// A writer schema with its named types resolved, ready to decode data.
@@ -87,15 +112,21 @@ impl WriterSchema {
     /// [`AvroError`] when `bytes` do not hold exactly one datum of this schema.
     pub fn decode(&self, bytes: &[u8]) -> Result<Json, AvroError> {
         let schema = &self.schema;
-        let mut cursor = Cursor::new(bytes);
+        let mut input = Watched {
+            bytes,
+            read: 0,
+            ran_out: false,
+        };
         let value = GenericDatumReader::builder(schema)
             .build()
-            .and_then(|reader| reader.read_value(&mut cursor))
-            .map_err(|error| AvroError::Corrupt(one_line(&error)))?;
-        let read = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
-        if read < bytes.len() {
+            .and_then(|reader| reader.read_value(&mut input));
+        if input.ran_out {
+            return Err(AvroError::Truncated);
+        }
+        let value = value.map_err(|error| AvroError::Corrupt(one_line(&error)))?;
+        if input.read < bytes.len() {
             return Err(AvroError::LeftOver {
-                left: bytes.len() - read,
+                left: bytes.len() - input.read,
             });
         }
         Ok(to_json(&value, schema, &self.names))

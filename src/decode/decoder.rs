@@ -285,6 +285,168 @@ mod tests {
         assert_eq!(forced.body, Body::Binary(framed.to_vec()));
     }
 
+    /// Every way decoding can fail, against a registry served by httpmock: the payload comes
+    /// back raw (as `Decoded::plain` would show it) with the reason on one line.
+    #[test]
+    fn failures_show_the_payload_raw_with_the_reason() {
+        use httpmock::{Method::GET, MockServer};
+        use std::time::Duration;
+
+        let server = MockServer::start();
+        let schema = |id: u32, status: u16, body: &str| {
+            let body = body.to_owned();
+            server.mock(move |when, then| {
+                when.method(GET)
+                    .path(format!("/schemas/ids/{id}"))
+                    .header("authorization", "Basic dTpw");
+                then.status(status)
+                    .header("content-type", "application/vnd.schemaregistry.v1+json")
+                    .body(body);
+            })
+        };
+        let record = r#"{"type":"record","name":"R","namespace":"com.acme","fields":[{"name":"s","type":"string"}]}"#;
+        let _avro = schema(7, 200, &serde_json::json!({ "schema": record }).to_string());
+        let _json = schema(9, 200, r#"{"schemaType":"JSON","schema":"{}"}"#);
+        let _bad = schema(11, 200, r#"{"schema":"{\"type\":\"nonsense\"}"}"#);
+        let _garbage = schema(12, 200, "not json");
+        let _missing = schema(
+            404,
+            404,
+            r#"{"error_code":40403,"message":"Schema 404 not found"}"#,
+        );
+        let _unauthorized = server.mock(|when, then| {
+            when.header_not("authorization", "Basic dTpw");
+            then.status(401)
+                .body(r#"{"error_code":401,"message":"Unauthorized"}"#);
+        });
+        let registry = |url: String, password: &str| {
+            let settings = crate::config::RegistrySettings {
+                url,
+                basic_auth: Some(("u".into(), password.into())),
+                ca_location: None,
+            };
+            Registry::new(&settings, Duration::from_secs(10)).unwrap()
+        };
+        let framed = |id: u32, payload: &[u8]| {
+            let mut bytes = vec![0];
+            bytes.extend(id.to_be_bytes());
+            bytes.extend(payload);
+            bytes
+        };
+        let mut good = Decoder::with(
+            Some(registry(server.base_url(), "p")),
+            DecoderHint::Auto,
+            DecoderHint::Auto,
+        );
+        assert_eq!(
+            good.decode(&framed(7, b"\x06abc"), DecoderHint::Auto).body,
+            Body::Json(serde_json::json!({"s": "abc"}))
+        );
+        let wrong_password = Decoder::with(
+            Some(registry(server.base_url(), "nope")),
+            DecoderHint::Auto,
+            DecoderHint::Auto,
+        );
+        let unreachable = Decoder::with(
+            Some(registry("http://127.0.0.1:9".into(), "p")),
+            DecoderHint::Auto,
+            DecoderHint::Auto,
+        );
+
+        const GOOD: usize = 0;
+        const WRONG_PASSWORD: usize = 1;
+        const UNREACHABLE: usize = 2;
+        let cases: Vec<(&str, usize, Vec<u8>, DecoderHint, &str)> = vec![
+            (
+                "unknown id",
+                GOOD,
+                framed(404, b"x"),
+                DecoderHint::Auto,
+                "cannot fetch schema 404: HTTP request to schema registry failed with status 404 Not Found (error 40403: Schema 404 not found)",
+            ),
+            (
+                "truncated",
+                GOOD,
+                framed(7, b"\x06ab"),
+                DecoderHint::Auto,
+                "schema 7 (com.acme.R): corrupt Avro data: the payload ends inside the datum (truncated?)",
+            ),
+            (
+                "corrupt",
+                GOOD,
+                framed(7, b"\x01"),
+                DecoderHint::Avro,
+                "schema 7 (com.acme.R): corrupt Avro data: ",
+            ),
+            (
+                "left over",
+                GOOD,
+                framed(7, b"\x06abcd"),
+                DecoderHint::Auto,
+                "schema 7 (com.acme.R): corrupt Avro data: 1 byte(s) left over after the datum",
+            ),
+            (
+                "not framed under -a",
+                GOOD,
+                b"hello".to_vec(),
+                DecoderHint::Avro,
+                "not in the schema registry wire format: first byte is 0x68, not 0x00",
+            ),
+            (
+                "too short under -a",
+                GOOD,
+                vec![0, 0, 7],
+                DecoderHint::Avro,
+                "not in the schema registry wire format: 3 byte(s), the frame alone takes 5",
+            ),
+            (
+                "JSON Schema payload that is not JSON",
+                GOOD,
+                framed(9, b"{oops"),
+                DecoderHint::Auto,
+                "schema 9 (JSON): payload is not JSON: ",
+            ),
+            (
+                "schema that is not Avro",
+                GOOD,
+                framed(11, b""),
+                DecoderHint::Auto,
+                "cannot fetch schema 11: ",
+            ),
+            (
+                "registry answer that is not JSON",
+                GOOD,
+                framed(12, b""),
+                DecoderHint::Auto,
+                "cannot fetch schema 12: could not parse to RawRegisteredSchema",
+            ),
+            (
+                "wrong credentials",
+                WRONG_PASSWORD,
+                framed(7, b"\x06abc"),
+                DecoderHint::Auto,
+                "cannot fetch schema 7: HTTP request to schema registry failed with status 401 Unauthorized (error 401: Unauthorized)",
+            ),
+            (
+                "registry unreachable",
+                UNREACHABLE,
+                framed(7, b"\x06abc"),
+                DecoderHint::Auto,
+                "cannot fetch schema 7: http call to schema registry failed: ",
+            ),
+        ];
+        let mut decoders = [good, wrong_password, unreachable];
+        for (what, which, bytes, hint, reason) in cases {
+            let decoded = decoders[which].decode(&bytes, hint);
+            let error = decoded
+                .error
+                .unwrap_or_else(|| panic!("{what}: no error in {:?}", decoded.body));
+            assert!(error.starts_with(reason), "{what}: {error}");
+            assert!(!error.contains('\n'), "{what}: {error}");
+            assert_eq!(decoded.body, Decoded::plain(&bytes).body, "{what}");
+        }
+    }
+
     #[test]
     fn text_and_hex_hints() {
         let mut decoder = Decoder::plain();
