@@ -235,6 +235,73 @@ mod tests {
         );
     }
 
+    /// An HTTPS server on the loopback with the test certificate (`tests/fixtures/tls`) that
+    /// answers the first `connections` connections with `body`; returns its port.
+    fn https_registry(body: &'static str, connections: usize) -> u16 {
+        use std::io::{Read as _, Write as _};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+        let identity = native_tls::Identity::from_pkcs8(
+            &std::fs::read(dir.join("server.pem")).unwrap(),
+            &std::fs::read(dir.join("server.key.pem")).unwrap(),
+        )
+        .unwrap();
+        let acceptor = native_tls::TlsAcceptor::new(identity).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(connections) {
+                // A client that does not trust the certificate ends the handshake.
+                let Ok(mut tls) = stream
+                    .map_err(drop)
+                    .and_then(|s| acceptor.accept(s).map_err(drop))
+                else {
+                    continue;
+                };
+                let mut head = Vec::new();
+                let mut buffer = [0; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.schemaregistry.v1+json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes());
+                let _ = tls.shutdown();
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn https_with_a_ca_of_our_own() {
+        let port = https_registry(r#"{"schema":"\"string\""}"#, 2);
+        let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+        let trusting = RegistrySettings {
+            url: format!("https://127.0.0.1:{port}"),
+            basic_auth: None,
+            ca_location: Some(ca),
+        };
+        let mut registry = Registry::new(&trusting, Duration::from_secs(10)).unwrap();
+        match registry.schema(3).as_deref() {
+            Ok(RegistrySchema::Avro(schema)) => assert_eq!(schema.name(), "string"),
+            other => panic!("unexpected {other:?}"),
+        }
+
+        let untrusting = RegistrySettings {
+            ca_location: None,
+            ..trusting
+        };
+        let mut registry = Registry::new(&untrusting, Duration::from_secs(10)).unwrap();
+        let error = registry.schema(3).unwrap_err().to_string();
+        assert!(error.starts_with("cannot fetch schema 3: "), "{error}");
+        assert!(error.contains("certificate"), "{error}");
+    }
+
     #[test]
     fn an_unreachable_registry_is_asked_once_per_id() {
         // Port 9 on the loopback: nothing listens there, the connection is refused at once.
