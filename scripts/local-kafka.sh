@@ -21,6 +21,7 @@
 #   KAFKA_EXTRA_CONFIG     extra server properties, one k=v per line; they override ours
 #   KAFKA_HEAP_OPTS        JVM heap options (default -Xms256m -Xmx768m)
 #   KAFKA_START_TIMEOUT    seconds `start` waits for the broker (default 90)
+#   KAFKA_SKIP_WARM_UP     1: do not create the internal topics at start (see warm_up)
 #   KMP_CACHE_DIR          jars and state (default ~/.cache/kafka-merge-purge); state files
 #                          (pid, data dir) are kept per port, so brokers on two ports coexist
 set -euo pipefail
@@ -28,6 +29,7 @@ set -euo pipefail
 readonly KAFKA_VERSION=4.1.1
 readonly LOG4J_VERSION=2.24.3
 
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE_DIR=${KMP_CACHE_DIR:-$HOME/.cache/kafka-merge-purge}
 PORT=${KAFKA_PORT:-9092}
 CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}
@@ -200,10 +202,10 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$data/kraft-logs
 num.partitions=1
 offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
+offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=10
+transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
@@ -249,6 +251,24 @@ broker_answers() {
     >/dev/null 2>&1
 }
 
+# A new broker creates __consumer_offsets and __transaction_state on first use, and until
+# they are loaded clients get NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE. Real clusters have
+# them long since: create them now (each has one partition, so one warm-up covers every group
+# and transactional id). KAFKA_SKIP_WARM_UP=1 leaves a cold broker.
+warm_up() {
+  local pid=$1 data=$2
+  [[ ${KAFKA_SKIP_WARM_UP:-0} == 1 ]] && return 0
+  if ! "$SCRIPT_DIR/kafka-check.sh" warm-up --bootstrap "127.0.0.1:$PORT" \
+      --timeout-ms $((START_TIMEOUT * 1000)) >"$data/warm-up.log" 2>&1; then
+    cat "$data/warm-up.log" >&2
+    show_log_tail "$data"
+    log "the group and transaction coordinators did not come up; stopping the broker"
+    stop_pid "$pid"
+    rm -f "$PID_FILE"
+    exit 1
+  fi
+}
+
 show_log_tail() {
   local data=$1
   local f
@@ -287,6 +307,7 @@ start_on() {
       die "the broker exited during start-up"
     fi
     if port_open "$PORT" && broker_answers; then
+      warm_up "$pid" "$data"
       log "ready: bootstrap servers 127.0.0.1:$PORT (pid $pid, log $data/broker.log)"
       return 0
     fi

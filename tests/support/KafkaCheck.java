@@ -15,6 +15,8 @@
 //                 (partition, timestamp, key, value, headers optional); prints one
 //                 {"partition","offset"} line per record written
 //   topic-config  --topic T                    every config of the topic {"name":"value",...}
+//   warm-up       [--timeout-ms N]  waits until the group and transaction coordinators answer,
+//                 creating __consumer_offsets and __transaction_state on a new broker
 // Exit status: 0 ok, 1 failure (message on stderr), 2 usage error.
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -159,6 +161,8 @@ public final class KafkaCheck {
                 return produce(bootstrap, options, out);
             case "topic-config":
                 return topicConfig(bootstrap, options, out);
+            case "warm-up":
+                return warmUp(bootstrap, options);
             default:
                 throw new UsageException("unknown subcommand '" + args[0] + "'");
         }
@@ -394,6 +398,38 @@ public final class KafkaCheck {
             node.put("offset", metadata.offset());
             out.println(JSON.writeValueAsString(node));
         }
+    }
+
+    private static int warmUp(String bootstrap, Options options) throws Exception {
+        long timeoutMs = Long.parseLong(options.optional("timeout-ms", "60000"));
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        // The group coordinator: the first FindCoordinator creates __consumer_offsets; the admin
+        // client retries while its partitions load.
+        try (Admin admin = admin(bootstrap)) {
+            while (true) {
+                try {
+                    admin.listConsumerGroupOffsets("kafka-check-warm-up").partitionsToOffsetAndMetadata().get();
+                    break;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (System.currentTimeMillis() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
+        // The transaction coordinator: initTransactions creates __transaction_state and waits.
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "kafka-check");
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "kafka-check-warm-up");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Math.max(1000, deadline - System.currentTimeMillis())));
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            producer.initTransactions();
+        }
+        return 0;
     }
 
     private static int topicConfig(String bootstrap, Options options, PrintStream out) throws Exception {
