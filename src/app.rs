@@ -8,18 +8,23 @@ use anyhow::Context as _;
 
 use crate::cli::{Cli, Command, MergeArgs, PrintArgs, TopicArgs};
 use crate::config::{self, ConfigError, Settings};
+use crate::decode::decoder::Decoder;
 use crate::error::Error;
 use crate::kafka::{self, KafkaSink, OffsetsOnly, Range, RecordProducer, SourceConsumer};
+use crate::record::Record;
 use crate::triage::{
-    ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Filter,
-    Interrupt, NoWrites, Observer, Observers, Paced, RunError, Summary,
+    ActionSink, Always, CommitPolicy, DEFAULT_CLASS_HEADERS, Decision, DecisionSource, Engine,
+    EngineOptions, Filter, Interrupt, NoWrites, Observer, Observers, Overview, Paced, RecordFilter,
+    RecordSource, RunError, Summary,
 };
 use crate::ui::audit::{AuditContext, AuditLog};
 use crate::ui::dry_run::DryRunReport;
 use crate::ui::output::{RecordPrinter, color_on, is_broken_pipe, message};
+use crate::ui::overview::write_overview;
 use crate::ui::progress::Progress;
 use crate::ui::prompt::LinePrompt;
 use crate::ui::render::{Renderer, TextOptions};
+use crate::ui::tty_prompt::TtyPrompt;
 
 /// Sets the interrupt flag on SIGINT and SIGTERM; a second signal ends the process at once
 /// with exit code 130.
@@ -73,6 +78,8 @@ struct Job<'a> {
     destination: Option<&'a str>,
     merge_tombstones: bool,
     ask: bool,
+    /// Headers to group the failure-class overview by; `None`: no overview.
+    overview: Option<Vec<String>>,
 }
 
 /// One run of a subcommand.
@@ -107,6 +114,16 @@ impl Run<'_> {
             destination: Some(&args.destination),
             merge_tombstones: args.merge_tombstones,
             ask,
+            overview: match (&args.group_by, args.overview) {
+                (Some(header), _) => Some(vec![header.clone()]),
+                (None, true) => Some(
+                    DEFAULT_CLASS_HEADERS
+                        .iter()
+                        .map(|&h| h.to_owned())
+                        .collect(),
+                ),
+                (None, false) => None,
+            },
         })
     }
 
@@ -116,6 +133,7 @@ impl Run<'_> {
             destination: None,
             merge_tombstones: false,
             ask: false,
+            overview: None,
         })
     }
 
@@ -150,6 +168,9 @@ impl Run<'_> {
             return nothing_left(settings, job.source);
         }
         self.warn_unless_compacted(job.source);
+        if let Some(headers) = &job.overview {
+            self.show_overview(job.source, headers.clone())?;
+        }
 
         let mut kafka_sink;
         let mut no_writes = NoWrites;
@@ -215,23 +236,35 @@ impl Run<'_> {
         };
         let mut prompt;
         let mut always;
-        let decisions: &mut dyn DecisionSource = if job.ask {
-            prompt = LinePrompt::new(
-                io::BufReader::new(io::stdin()),
-                io::stderr(),
-                self.interrupt.clone(),
-                total,
-                self.renderer(io::stderr().is_terminal())?,
-            );
-            &mut prompt
-        } else {
-            always = Always(if job.destination.is_some() {
-                Decision::Merge
+        let mut tty_prompt;
+        let decisions: &mut dyn DecisionSource =
+            if job.ask && io::stdin().is_terminal() && io::stderr().is_terminal() {
+                tty_prompt = TtyPrompt::new(
+                    self.renderer(true)?,
+                    self.interrupt.clone(),
+                    total,
+                    job.overview
+                        .as_ref()
+                        .and_then(|headers| headers.first().cloned()),
+                );
+                &mut tty_prompt
+            } else if job.ask {
+                prompt = LinePrompt::new(
+                    io::BufReader::new(io::stdin()),
+                    io::stderr(),
+                    self.interrupt.clone(),
+                    total,
+                    self.renderer(io::stderr().is_terminal())?,
+                );
+                &mut prompt
             } else {
-                Decision::Purge
-            });
-            &mut always
-        };
+                always = Always(if job.destination.is_some() {
+                    Decision::Merge
+                } else {
+                    Decision::Purge
+                });
+                &mut always
+            };
         let result = self.drive(&mut source, decisions, sink, &mut observers, options);
         if let Some(progress) = &progress {
             progress.finish();
@@ -299,6 +332,42 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Reads the topic once to its end snapshot (without committing) and shows the records
+    /// that match the filters grouped by failure class.
+    fn show_overview(&self, topic: &str, headers: Vec<String>) -> Result<(), Error> {
+        let mut pass = self.open_source(topic)?;
+        let mut overview = Overview::new(headers);
+        let mut filter = self.record_filter()?;
+        let mut seen = 0;
+        while let Some(record) = pass.next_record()? {
+            if self.interrupt.is_raised() {
+                return Err(Error::Interrupted { summary: None });
+            }
+            if filter.matches(&record) {
+                overview.add(&record);
+                seen += 1;
+            }
+        }
+        let mut out = Vec::new();
+        write_overview(&mut out, &overview, seen)
+            .map_err(|error| Error::from(anyhow::Error::new(error)))?;
+        message(String::from_utf8_lossy(&out).trim_end());
+        Ok(())
+    }
+
+    /// The filter of the run; `--grep` looks at values as they are displayed.
+    fn record_filter(&self) -> Result<DisplayedFilter, Error> {
+        let decoder = if self.filter.grep.is_some() {
+            Some(Decoder::new(self.settings).map_err(|e| ConfigError::Other(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok(DisplayedFilter {
+            filter: self.filter.clone(),
+            decoder,
+        })
+    }
+
     fn drive(
         &self,
         source: &mut SourceConsumer,
@@ -307,7 +376,7 @@ impl Run<'_> {
         observer: &mut dyn Observer,
         options: EngineOptions,
     ) -> Result<Summary, Error> {
-        let mut filter = self.filter.clone();
+        let mut filter = self.record_filter()?;
         Engine {
             source,
             decisions,
@@ -327,6 +396,38 @@ impl Run<'_> {
                 summary: Some(committed),
             },
         })
+    }
+}
+
+/// The run's filter, with `--grep` applied to the value as the decoder shows it.
+struct DisplayedFilter {
+    filter: Filter,
+    decoder: Option<Decoder>,
+}
+
+impl RecordFilter for DisplayedFilter {
+    fn matches(&mut self, record: &Record) -> bool {
+        let decoder = &mut self.decoder;
+        self.filter.matches(record, &mut |record: &Record| {
+            let Some(value) = record.value.as_deref() else {
+                return String::new();
+            };
+            match decoder {
+                Some(decoder) => displayed_text(&decoder.record(record).value),
+                None => String::from_utf8_lossy(value).into_owned(),
+            }
+        })
+    }
+}
+
+/// The text a person sees of a decoded value.
+fn displayed_text(decoded: &Option<crate::decode::decoder::Decoded>) -> String {
+    use crate::decode::decoder::Body;
+    match decoded.as_ref().map(|d| &d.body) {
+        Some(Body::Json(value)) => value.to_string(),
+        Some(Body::Text(text)) => text.clone(),
+        Some(Body::Binary(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        None => String::new(),
     }
 }
 

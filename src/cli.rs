@@ -229,6 +229,14 @@ pub struct MergeArgs {
     /// Merge tombstone records into the destination topic as well.
     #[arg(short = 'T', long)]
     pub merge_tombstones: bool,
+    /// Before the first record, show the records grouped by failure cause (the exception
+    /// class header that Spring Kafka and Kafka Connect write).
+    #[arg(long)]
+    pub overview: bool,
+    /// Group the overview (and offer `g` in the prompt) by this header instead; implies
+    /// --overview.
+    #[arg(long, value_name = "HEADER")]
+    pub group_by: Option<String>,
 }
 
 #[derive(Debug, Args)]

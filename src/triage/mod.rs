@@ -8,6 +8,7 @@ mod engine;
 mod filter;
 mod interrupt;
 mod offsets;
+mod overview;
 mod pace;
 mod summary;
 
@@ -19,5 +20,6 @@ pub use engine::{
 pub use filter::{Filter, HeaderCondition, RecordFilter};
 pub use interrupt::Interrupt;
 pub use offsets::Offsets;
+pub use overview::{Class, DEFAULT_CLASS_HEADERS, Overview};
 pub use pace::{NoWrites, Paced};
 pub use summary::Summary;

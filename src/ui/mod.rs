@@ -5,6 +5,8 @@ pub mod audit;
 pub mod dry_run;
 pub mod logging;
 pub mod output;
+pub mod overview;
 pub mod progress;
 pub mod prompt;
 pub mod render;
+pub mod tty_prompt;

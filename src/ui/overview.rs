@@ -1,0 +1,79 @@
+//! The failure-class overview shown before the first prompt.
+
+use std::io::{self, Write};
+
+use crate::triage::Overview;
+
+/// Writes the classes of `overview` as a table, largest first, with one sample key each.
+///
+/// # Errors
+/// When `out` fails.
+pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> io::Result<()> {
+    writeln!(
+        out,
+        "{total} record(s) by {}:",
+        overview.headers().join(" / ")
+    )?;
+    writeln!(
+        out,
+        "{:>7}  {:<12}  {:<12}  class",
+        "count", "first", "last"
+    )?;
+    for class in overview.classes() {
+        let name = class.value.as_deref().map_or_else(
+            || "<no such header>".to_owned(),
+            |v| String::from_utf8_lossy(v).into_owned(),
+        );
+        let at = |c: &crate::record::Coordinates| format!("p{} @{}", c.partition, c.offset);
+        writeln!(
+            out,
+            "{:>7}  {:<12}  {:<12}  {name}",
+            class.count,
+            at(&class.first),
+            at(&class.last)
+        )?;
+        let sample = class.sample.key.as_deref().map_or_else(
+            || "<null>".to_owned(),
+            |k| String::from_utf8_lossy(k).chars().take(60).collect(),
+        );
+        writeln!(out, "{:>7}  sample key: {sample}", "")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Coordinates, Header, Record};
+
+    #[test]
+    fn table() {
+        let mut overview = Overview::new(vec!["exception".into()]);
+        for (offset, class) in [(0, "Timeout"), (1, "Parse"), (5, "Timeout")] {
+            overview.add(&Record {
+                at: Coordinates {
+                    topic: "dlq".into(),
+                    partition: 1,
+                    offset,
+                },
+                timestamp: None,
+                key: Some(format!("order-{offset}").into_bytes()),
+                value: None,
+                headers: vec![Header {
+                    name: "exception".into(),
+                    value: Some(class.as_bytes().to_vec()),
+                }],
+            });
+        }
+        let mut out = Vec::new();
+        write_overview(&mut out, &overview, 3).unwrap();
+        insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r"
+        3 record(s) by exception:
+          count  first         last          class
+              2  p1 @0         p1 @5         Timeout
+                 sample key: order-0
+              1  p1 @1         p1 @1         Parse
+                 sample key: order-1
+        ");
+    }
+}

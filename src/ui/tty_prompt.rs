@@ -1,0 +1,267 @@
+//! The prompt on a terminal: one key per decision, and keys that decide many records at once
+//! (`M`/`P`/`S` for every remaining record, `g` for every remaining record that shares a
+//! header value with this one). Without a terminal, [`super::prompt::LinePrompt`] is used.
+
+use std::io;
+
+use dialoguer::Select;
+use dialoguer::console::{Key, Term};
+
+use crate::decode::text::hex_dump;
+use crate::record::Record;
+use crate::triage::{Decision, DecisionSource, Interrupt};
+
+use super::render::Renderer;
+
+/// A decision that applies to more than one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// Every remaining record.
+    All(Decision),
+    /// Every remaining record with header `name` equal to `value`.
+    Header {
+        name: String,
+        value: Option<Vec<u8>>,
+        decision: Decision,
+    },
+}
+
+impl Rule {
+    /// The decision this rule takes for `record`, if it applies.
+    #[must_use]
+    pub fn decide(&self, record: &Record) -> Option<Decision> {
+        match self {
+            Self::All(decision) => Some(*decision),
+            Self::Header {
+                name,
+                value,
+                decision,
+            } => record
+                .headers
+                .iter()
+                .any(|h| &h.name == name && &h.value == value)
+                .then_some(*decision),
+        }
+    }
+}
+
+const HELP: &str = "\
+  m / Enter  merge: copy into the destination, then tombstone in the source
+  p          purge: tombstone only
+  s          skip: leave the record where it is
+  q          quit: keep what was decided, stop here
+  M / P / S  merge / purge / skip this and every remaining record
+  g          decide this and every remaining record with the same value of a header
+  r          raw view: key, value and headers as hex
+  ?          this help";
+
+/// The key-driven prompt.
+pub struct TtyPrompt {
+    term: Term,
+    renderer: Renderer,
+    interrupt: Interrupt,
+    rules: Vec<Rule>,
+    /// Header offered first by `g` (the failure-class header).
+    preferred_header: Option<String>,
+    asked: u64,
+    total: u64,
+}
+
+impl TtyPrompt {
+    #[must_use]
+    pub fn new(
+        renderer: Renderer,
+        interrupt: Interrupt,
+        total: u64,
+        preferred_header: Option<String>,
+    ) -> Self {
+        Self {
+            term: Term::stderr(),
+            renderer,
+            interrupt,
+            rules: Vec::new(),
+            preferred_header,
+            asked: 0,
+            total,
+        }
+    }
+
+    fn raw_view(&mut self, record: &Record) -> io::Result<()> {
+        let mut out = String::new();
+        let block = |bytes: Option<&[u8]>| {
+            bytes.map_or_else(|| "    <null>".to_owned(), |b| indent(&hex_dump(b)))
+        };
+        out.push_str(&format!("Key:\n{}\n", block(record.key.as_deref())));
+        for header in &record.headers {
+            out.push_str(&format!(
+                "Header {}:\n{}\n",
+                header.name,
+                block(header.value.as_deref())
+            ));
+        }
+        out.push_str(&format!("Value:\n{}\n", block(record.value.as_deref())));
+        self.term.write_str(&out)
+    }
+
+    /// Asks which header value (of this record) and which decision make a rule.
+    fn header_rule(&mut self, record: &Record) -> io::Result<Option<Rule>> {
+        if record.headers.is_empty() {
+            self.term.write_line("This record has no headers.")?;
+            return Ok(None);
+        }
+        let mut order: Vec<usize> = (0..record.headers.len()).collect();
+        if let Some(preferred) = &self.preferred_header {
+            order.sort_by_key(|&i| record.headers[i].name != *preferred);
+        }
+        let items: Vec<String> = order
+            .iter()
+            .map(|&i| {
+                let header = &record.headers[i];
+                let value = header.value.as_deref().map_or_else(
+                    || "<null>".to_owned(),
+                    |v| String::from_utf8_lossy(v).chars().take(80).collect(),
+                );
+                format!("{}: {value}", header.name)
+            })
+            .collect();
+        let Some(choice) = Select::new()
+            .with_prompt("Same decision for every remaining record with this header value")
+            .items(&items)
+            .default(0)
+            .interact_on_opt(&self.term)
+            .map_err(io::Error::other)?
+        else {
+            return Ok(None);
+        };
+        let Some(decision) = Select::new()
+            .with_prompt("Decision")
+            .items(["merge", "purge", "skip"])
+            .default(0)
+            .interact_on_opt(&self.term)
+            .map_err(io::Error::other)?
+        else {
+            return Ok(None);
+        };
+        let header = &record.headers[order[choice]];
+        Ok(Some(Rule::Header {
+            name: header.name.clone(),
+            value: header.value.clone(),
+            decision: [Decision::Merge, Decision::Purge, Decision::Skip][decision],
+        }))
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl DecisionSource for TtyPrompt {
+    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision> {
+        self.asked += 1;
+        if let Some(decision) = self.rules.iter().find_map(|rule| rule.decide(record)) {
+            return Ok(decision);
+        }
+        self.term.write_line(&format!(
+            "\nrecord {} of at most {}, partition {} offset {}",
+            self.asked, self.total, record.at.partition, record.at.offset
+        ))?;
+        let mut shown = Vec::new();
+        self.renderer.write_text(&mut shown, record)?;
+        self.term.write_str(&String::from_utf8_lossy(&shown))?;
+        loop {
+            self.term.write_str(
+                "(m)erge (p)urge (s)kip (q)uit, M/P/S all remaining, (g)roup by header, (r)aw, ? help [Enter = merge]: ",
+            )?;
+            let key = match self.term.read_key() {
+                Ok(key) => key,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {
+                    self.interrupt.raise();
+                    return Ok(Decision::Quit);
+                }
+                Err(error) => return Err(error.into()),
+            };
+            self.term.write_line("")?;
+            if self.interrupt.is_raised() {
+                return Ok(Decision::Quit);
+            }
+            let decision = match key {
+                Key::Enter | Key::Char('m') => Decision::Merge,
+                Key::Char('p') => Decision::Purge,
+                Key::Char('s') => Decision::Skip,
+                Key::Char('q') => Decision::Quit,
+                Key::Char(c @ ('M' | 'P' | 'S')) => {
+                    let decision = match c {
+                        'M' => Decision::Merge,
+                        'P' => Decision::Purge,
+                        _ => Decision::Skip,
+                    };
+                    self.rules.push(Rule::All(decision));
+                    decision
+                }
+                Key::Char('g') => match self.header_rule(record)? {
+                    Some(rule) => {
+                        let decision = rule.decide(record).unwrap_or(Decision::Skip);
+                        self.rules.push(rule);
+                        decision
+                    }
+                    None => continue,
+                },
+                Key::Char('r') => {
+                    self.raw_view(record)?;
+                    continue;
+                }
+                Key::Char('?') => {
+                    self.term.write_line(HELP)?;
+                    continue;
+                }
+                Key::CtrlC => {
+                    self.interrupt.raise();
+                    return Ok(Decision::Quit);
+                }
+                _ => {
+                    self.term.write_line("Unknown option, try again.")?;
+                    continue;
+                }
+            };
+            return Ok(decision);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Coordinates, Header};
+
+    #[test]
+    fn rules_match_on_header_value() {
+        let record = |value: &[u8]| Record {
+            at: Coordinates {
+                topic: "t".into(),
+                partition: 0,
+                offset: 0,
+            },
+            timestamp: None,
+            key: None,
+            value: None,
+            headers: vec![Header {
+                name: "exception".into(),
+                value: Some(value.to_vec()),
+            }],
+        };
+        let rule = Rule::Header {
+            name: "exception".into(),
+            value: Some(b"Timeout".to_vec()),
+            decision: Decision::Purge,
+        };
+        assert_eq!(rule.decide(&record(b"Timeout")), Some(Decision::Purge));
+        assert_eq!(rule.decide(&record(b"Other")), None);
+        assert_eq!(
+            Rule::All(Decision::Skip).decide(&record(b"x")),
+            Some(Decision::Skip)
+        );
+    }
+}

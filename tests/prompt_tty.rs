@@ -1,0 +1,153 @@
+//! The prompt on a terminal, driven in a pseudo-terminal against the real broker: the record
+//! is shown, each key does what it says, `g` decides a failure class, `M` merges the rest,
+//! `q` commits what was decided. Results are checked with the independent Java client.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Isolation, TestRecord, create_topic, group_offsets, kmp, produce, read_all, unique};
+use expectrl::{Expect, Session};
+
+const FQCN: &str = "kafka_dlt-exception-fqcn";
+
+/// A, B, C failure classes interleaved: A0 B1 C2 A3 B4 C5 A6 B7.
+fn classes_dlq(topic: &str) {
+    let class = ["com.acme.A", "com.acme.B", "com.acme.C"];
+    produce(
+        topic,
+        &(0..8)
+            .map(|i| {
+                TestRecord::new(
+                    0,
+                    Some(format!("key-{i}").as_bytes()),
+                    Some(format!("value-{i}").as_bytes()),
+                )
+                .header(FQCN, Some(class[i % 3].as_bytes()))
+            })
+            .collect::<Vec<_>>(),
+    );
+}
+
+fn session(args: &[&str]) -> expectrl::session::OsSession {
+    let mut command = kmp();
+    command.args(args).env("TERM", "xterm");
+    let mut session =
+        Session::spawn(command).unwrap_or_else(|e| panic!("cannot start in a terminal: {e}"));
+    session.set_expect_timeout(Some(Duration::from_secs(60)));
+    session
+}
+
+fn keys(topic: &str, tombstones: bool) -> Vec<String> {
+    read_all(topic, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.value.is_none() == tombstones)
+        .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
+        .collect()
+}
+
+const PROMPT: &str = "? help [Enter = merge]: ";
+
+#[test]
+fn keys_rules_and_classes() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    classes_dlq(&dlq);
+    let group = unique("group");
+    let mut p = session(&[
+        "-b",
+        &bootstrap,
+        "-g",
+        &group,
+        "ask",
+        &dlq,
+        &retry,
+        "--overview",
+    ]);
+
+    // The overview, by failure class.
+    p.expect("8 record(s) by kafka_dlt-exception-fqcn").unwrap();
+    p.expect("com.acme.B").unwrap();
+    // A0: merge.
+    p.expect("record 1 of at most 8, partition 0 offset 0")
+        .unwrap();
+    p.expect("value-0").unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("m").unwrap();
+    // B1: raw view, help, then purge every B record with `g`.
+    p.expect("record 2 of at most 8").unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("r").unwrap();
+    p.expect("76 61 6c 75 65 2d 31").unwrap(); // "value-1" in hex
+    p.expect(PROMPT).unwrap();
+    p.send("?").unwrap();
+    p.expect("every remaining record").unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("g").unwrap();
+    p.expect("with this header value").unwrap();
+    p.send("\r").unwrap(); // the failure-class header comes first
+    p.expect("Decision").unwrap();
+    p.send("\x1b[B").unwrap(); // down: purge
+    p.send("\r").unwrap();
+    // C2: skip.
+    p.expect("record 3 of at most 8, partition 0 offset 2")
+        .unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("s").unwrap();
+    // A3: merge this and every remaining record (the B rule still comes first).
+    p.expect("record 4 of at most 8, partition 0 offset 3")
+        .unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("M").unwrap();
+    p.expect("Successfully processed records: 4 merged, 3 purged, 1 skipped")
+        .unwrap();
+    let status = p.get_process_mut().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+
+    assert_eq!(keys(&retry, false), ["key-0", "key-3", "key-5", "key-6"]);
+    assert_eq!(
+        keys(&dlq, true),
+        [
+            "key-0", "key-1", "key-3", "key-4", "key-5", "key-6", "key-7"
+        ]
+    );
+    assert_eq!(group_offsets(&group, &dlq), [(0, 8)].into());
+}
+
+#[test]
+fn quit_commits_what_was_decided() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    classes_dlq(&dlq);
+    let group = unique("group");
+    let mut p = session(&["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry]);
+    p.expect(PROMPT).unwrap();
+    p.send("\r").unwrap(); // Enter merges
+    p.expect("record 2 of").unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("p").unwrap();
+    p.expect("record 3 of").unwrap();
+    p.expect(PROMPT).unwrap();
+    p.send("x").unwrap();
+    p.expect("Unknown option, try again.").unwrap();
+    p.send("q").unwrap();
+    p.expect("Successfully processed records: 1 merged, 1 purged, 0 skipped")
+        .unwrap();
+    let status = p.get_process_mut().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert_eq!(keys(&retry, false), ["key-0"]);
+    assert_eq!(keys(&dlq, true), ["key-0", "key-1"]);
+    assert_eq!(group_offsets(&group, &dlq), [(0, 2)].into());
+}
