@@ -62,14 +62,13 @@ impl Context {
 
 impl ClientContext for Context {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        // librdkafka retries what it logs as an error (a refused connection, say); the tool
+        // reports the failures that matter itself, so these are warnings to the user.
         match level {
-            RDKafkaLogLevel::Emerg
-            | RDKafkaLogLevel::Alert
-            | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
                 tracing::error!(target: "librdkafka", "{facility}: {message}");
             }
-            RDKafkaLogLevel::Warning => {
+            RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
                 tracing::warn!(target: "librdkafka", "{facility}: {message}");
             }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
