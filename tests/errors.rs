@@ -137,3 +137,37 @@ fn usage_errors_exit_2() {
         );
     }
 }
+
+#[test]
+fn print_into_a_closed_pipe_exits_0() {
+    use std::io::{BufRead, BufReader};
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    create_topic(&dlq, 1, false);
+    produce(
+        &dlq,
+        &(0..2000)
+            .map(|i| TestRecord::new(0, Some(format!("k{i}").as_bytes()), Some(&[b'x'; 300])))
+            .collect::<Vec<_>>(),
+    );
+    let mut child = common::kmp()
+        .args(["-b", &bootstrap, "print", &dlq])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Record at offset #0"), "{first}");
+    // The reader is gone now (`print | head -1`).
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
