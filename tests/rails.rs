@@ -263,3 +263,85 @@ fn the_audit_log_has_one_line_per_decision() {
         }
     }
 }
+
+#[test]
+fn the_audit_line_survives_a_kill_right_after_the_decision() {
+    use std::io::{BufRead, BufReader, Write};
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"first"), Some(b"1")),
+            TestRecord::new(0, Some(b"second"), Some(b"2")),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let group = unique("group");
+    let mut child = common::kmp()
+        .args([
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "--audit-log",
+            log.to_str().unwrap(),
+            "ask",
+            &dlq,
+            &retry,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    stdin.write_all(b"p\n").unwrap();
+    stdin.flush().unwrap();
+    // As soon as the second record is shown, kill the process without warning.
+    let mut line = String::new();
+    while !line.contains("record 2 of") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended before the second record"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["action"], "purge");
+    assert_eq!(lines[0]["key"], "first");
+}
+
+#[test]
+fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    create_topic(&dlq, 1, false);
+    produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
+    let group = unique("group");
+    let run = run_kmp(
+        &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
+        b"",
+        RUN,
+    );
+    let said = run.stderr_text();
+    assert!(run.status.success(), "{said}");
+    assert_eq!(
+        said.matches("tombstones will not remove records").count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("cleanup.policy=delete"), "{said}");
+}
