@@ -168,6 +168,10 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
         "{said}"
     );
     assert!(
+        said.contains("partition 0 offset 2 has a null key: it cannot be tombstoned"),
+        "the record is named: {said}"
+    );
+    assert!(
         said.contains("1 tombstone(s) already in the source were passed over"),
         "{said}"
     );

@@ -242,6 +242,18 @@ impl Engine<'_> {
                     None => break,
                 },
             };
+            let untombstonable = match action {
+                Action::Merge { .. } => record.key.is_none() && !record.is_tombstone(),
+                Action::Skip { reason } => reason == SkipReason::NullKey,
+                Action::Purge => false,
+            };
+            if untombstonable {
+                observer.on_warning(&format!(
+                    "the record at {} has a null key: it cannot be tombstoned and stays in {}",
+                    describe(&record),
+                    record.at.topic
+                ));
+            }
             if options.watch_keys {
                 let warning = if action.tombstones(&record) {
                     keys.tombstoned(&record)
