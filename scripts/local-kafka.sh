@@ -2,7 +2,7 @@
 # Runs a single-node Apache Kafka broker (KRaft, broker + controller in one JVM) from
 # Apache Kafka's own jars on Maven Central, for the demo and the integration tests.
 #
-# Usage: scripts/local-kafka.sh fetch|start|stop|restart|status|tool <name> [args...]
+# Usage: scripts/local-kafka.sh fetch|start|stop|restart|status|info|tool <name> [args...]
 #
 #   fetch    download the Kafka jars into the cache (quick when already there)
 #   start    start the broker and wait until it answers metadata requests;
@@ -10,6 +10,7 @@
 #   stop     stop the broker this script started (pid file) and wait for it to exit
 #   restart  stop, then start again on the same data directory
 #   status   exit 0 when the broker runs, 1 otherwise
+#   info     key=value lines: bootstrap servers per listener, users, certificate files
 #   tool     run one of Kafka's command line tools from the same jars, e.g.
 #            scripts/local-kafka.sh tool kafka-topics --bootstrap-server 127.0.0.1:9092 --list
 #
@@ -24,6 +25,16 @@
 #   KAFKA_SKIP_WARM_UP     1: do not create the internal topics at start (see warm_up)
 #   KMP_CACHE_DIR          jars and state (default ~/.cache/kafka-merge-purge); state files
 #                          (pid, data dir) are kept per port, so brokers on two ports coexist
+#   KAFKA_SECURITY         1: also listen with security (see below); remembered in the data
+#                          directory, so `restart` keeps it
+#
+# Security (KAFKA_SECURITY=1, for the security tests): at the first start, openssl makes a CA,
+# a broker certificate (localhost, 127.0.0.1) and a client certificate in DATA/tls, and these
+# listeners are added to PLAINTEXT on KAFKA_PORT:
+#   KAFKA_PORT + 2  SASL_PLAINTEXT  PLAIN (alice / alice-secret), SCRAM-SHA-512 (bob / bob-secret)
+#   KAFKA_PORT + 3  SSL             client certificate required (signed by DATA/tls/ca.pem)
+#   KAFKA_PORT + 4  SASL_SSL        PLAIN and SCRAM-SHA-512 as above, no client certificate
+# `info` prints the listeners, the users and the PEM files as key=value lines.
 set -euo pipefail
 
 readonly KAFKA_VERSION=4.1.1
@@ -40,6 +51,12 @@ PID_FILE=$STATE_DIR/pid
 DATA_FILE=$STATE_DIR/data-dir
 OWNED_FILE=$STATE_DIR/data-dir-is-temporary
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+SASL_PLAINTEXT_PORT=$((PORT + 2))
+SSL_PORT=$((PORT + 3))
+SASL_SSL_PORT=$((PORT + 4))
+readonly PLAIN_USER=alice PLAIN_PASSWORD=alice-secret
+readonly SCRAM_USER=bob SCRAM_PASSWORD=bob-secret
+readonly BROKER_KEY_PASSWORD=broker-key-secret
 
 log() { printf 'local-kafka: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -210,6 +227,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
+  if secure "$data"; then
+    security_config "$data" >>"$data/server.properties"
+  fi
   if [[ -n ${KAFKA_EXTRA_CONFIG:-} ]]; then
     printf '# From KAFKA_EXTRA_CONFIG (later lines win):\n%s\n' "$KAFKA_EXTRA_CONFIG" \
       >>"$data/server.properties"
@@ -230,14 +250,115 @@ logger.statechange.level = WARN
 EOF
 }
 
+# --- security (KAFKA_SECURITY=1) ------------------------------------------------------------
+
+# Whether the broker on data directory $1 listens with security too.
+secure() {
+  [[ -f $1/secure || ${KAFKA_SECURITY:-0} == 1 ]]
+}
+
+# A CA, a broker certificate for localhost and 127.0.0.1 (its key encrypted, as Kafka's PEM
+# keystore file wants it) and a client certificate, in directory $1.
+make_tls() {
+  local dir=$1
+  command -v openssl >/dev/null || die "openssl is needed for KAFKA_SECURITY=1"
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
+  if ! (
+    set -e
+    cd "$dir.tmp"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=kafka-merge-purge test CA' \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout ca.key -out ca.pem
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >broker.ext
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    for name in broker client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$name.key" -out "$name.csr"
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile "$name.ext" -out "$name.crt"
+    done
+    openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in broker.key -passout "pass:$BROKER_KEY_PASSWORD" \
+      -out broker-encrypted.key
+    cat broker-encrypted.key broker.crt ca.pem >broker-keystore.pem
+    rm -f ./*.csr ./*.ext ca.srl broker-encrypted.key
+  ) >"$dir.log" 2>&1; then
+    cat "$dir.log" >&2
+    die "making the certificates in $dir failed"
+  fi
+  mv "$dir.tmp" "$dir"
+}
+
+# The server properties of the secured listeners.
+security_config() {
+  local data=$1 listener
+  cat <<EOF
+# Security listeners (KAFKA_SECURITY=1); these lines win over the ones above.
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$SSL_PORT,SASL_SSL://127.0.0.1:$SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$SSL_PORT,SASL_SSL://127.0.0.1:$SASL_SSL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+ssl.keystore.type=PEM
+ssl.keystore.location=$data/tls/broker-keystore.pem
+ssl.key.password=$BROKER_KEY_PASSWORD
+ssl.truststore.type=PEM
+ssl.truststore.location=$data/tls/ca.pem
+listener.name.ssl.ssl.client.auth=required
+EOF
+  for listener in sasl_plaintext sasl_ssl; do
+    cat <<EOF
+listener.name.$listener.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$PLAIN_USER="$PLAIN_PASSWORD";
+listener.name.$listener.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+  done
+}
+
+# Makes the certificates and marks data directory $1 as secured, once, before it is formatted
+# (the SCRAM user is created at format time).
+prepare_security() {
+  local data=$1
+  [[ -f $data/secure ]] && return 0
+  if [[ -f $data/kraft-logs/meta.properties ]]; then
+    die "$data was formatted without KAFKA_SECURITY=1 (no SCRAM user): start from an empty data directory"
+  fi
+  [[ -d $data/tls ]] || make_tls "$data/tls"
+  : >"$data/secure"
+}
+
+cmd_info() {
+  local data
+  running_pid >/dev/null || die "not running on 127.0.0.1:$PORT"
+  data=$(cat "$DATA_FILE")
+  echo "data.dir=$data"
+  echo "bootstrap.PLAINTEXT=127.0.0.1:$PORT"
+  secure "$data" || return 0
+  cat <<EOF
+bootstrap.SASL_PLAINTEXT=127.0.0.1:$SASL_PLAINTEXT_PORT
+bootstrap.SSL=127.0.0.1:$SSL_PORT
+bootstrap.SASL_SSL=127.0.0.1:$SASL_SSL_PORT
+plain.username=$PLAIN_USER
+plain.password=$PLAIN_PASSWORD
+scram-sha-512.username=$SCRAM_USER
+scram-sha-512.password=$SCRAM_PASSWORD
+ssl.ca.pem=$data/tls/ca.pem
+ssl.client.certificate=$data/tls/client.crt
+ssl.client.key=$data/tls/client.key
+EOF
+}
+
+# --- formatting and starting ----------------------------------------------------------------
+
 format_if_needed() {
   local data=$1
   [[ -f $data/kraft-logs/meta.properties ]] && return 0
   log "formatting $data/kraft-logs"
+  local scram=()
+  if secure "$data"; then
+    scram=(--add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]")
+  fi
   if ! java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
       -Dlog4j2.configurationFile="$data/log4j2.properties" -cp "$LIBS/*" \
       kafka.tools.StorageTool format -t "$(random_cluster_id)" -c "$data/server.properties" \
-      >"$data/format.log" 2>&1; then
+      "${scram[@]}" >"$data/format.log" 2>&1; then
     cat "$data/format.log" >&2
     die "formatting $data failed"
   fi
@@ -286,6 +407,9 @@ start_on() {
   mkdir -p "$data"
   data=$(cd "$data" && pwd)
   printf '%s\n' "$data" >"$DATA_FILE"
+  if [[ ${KAFKA_SECURITY:-0} == 1 ]]; then
+    prepare_security "$data"
+  fi
   write_broker_config "$data"
   format_if_needed "$data"
 
@@ -349,6 +473,12 @@ cmd_start() {
   or point the tests at that broker with KAFKA_BOOTSTRAP=127.0.0.1:$PORT"
   fi
   port_open "$CONTROLLER_PORT" && die "controller port 127.0.0.1:$CONTROLLER_PORT is in use; set KAFKA_CONTROLLER_PORT"
+  if [[ ${KAFKA_SECURITY:-0} == 1 ]]; then
+    local port
+    for port in "$SASL_PLAINTEXT_PORT" "$SSL_PORT" "$SASL_SSL_PORT"; do
+      port_open "$port" && die "port 127.0.0.1:$port (a KAFKA_SECURITY listener) is in use; choose another KAFKA_PORT"
+    done
+  fi
   fetch
   local data
   if [[ -n ${KAFKA_DATA_DIR:-} ]]; then
@@ -413,9 +543,10 @@ case ${1:-} in
   stop) with_lock cmd_stop yes ;;
   restart) with_lock cmd_restart ;;
   status) cmd_status ;;
+  info) cmd_info ;;
   tool) shift && run_tool "$@" ;;
   *)
-    echo "usage: $0 fetch|start [--new]|stop|restart|status|tool <name> [args...]" >&2
+    echo "usage: $0 fetch|start [--new]|stop|restart|status|info|tool <name> [args...]" >&2
     exit 2
     ;;
 esac
