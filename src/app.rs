@@ -158,6 +158,14 @@ impl Run<'_> {
     fn write(&self, job: &Job<'_>) -> Result<(), Error> {
         let settings = self.settings;
         let dry_run = self.cli.safety.dry_run;
+        // The producer comes first: with a transactional id, initializing it fences a crashed
+        // run and aborts its open transaction at once, which would otherwise hold back the
+        // group's committed offsets (and read_committed reads) until it timed out.
+        let producer = if dry_run {
+            None
+        } else {
+            Some(RecordProducer::create(settings)?)
+        };
         tracing::info!("Reading topic '{}'...", job.source);
         let mut source = self.open_source(job.source)?;
         if let Some(destination) = job.destination {
@@ -174,11 +182,9 @@ impl Run<'_> {
 
         let mut kafka_sink;
         let mut no_writes = NoWrites;
-        let sink: &mut dyn ActionSink = if dry_run {
-            &mut no_writes
-        } else {
+        let sink: &mut dyn ActionSink = if let Some(producer) = producer {
             kafka_sink = KafkaSink::new(
-                RecordProducer::create(settings)?,
+                producer,
                 job.source,
                 job.destination,
                 self.cli.global.keep_partition,
@@ -186,6 +192,8 @@ impl Run<'_> {
                 settings.transactional_id.is_some(),
             );
             &mut kafka_sink
+        } else {
+            &mut no_writes
         };
         let mut paced;
         let sink: &mut dyn ActionSink = match self.cli.safety.max_rate {

@@ -309,3 +309,93 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     );
     assert_eq!(group_offsets(&group, &dlq), ends);
 }
+
+#[test]
+fn a_crashed_transactional_run_is_fenced_at_once() {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &(0..10)
+            .map(|i| TestRecord::new(0, Some(format!("id-{i}").as_bytes()), Some(b"v")))
+            .collect::<Vec<_>>(),
+    );
+    let group = unique("group");
+    // A run that crashed inside a transaction, with the id the tool derives from group and
+    // topic: a tombstone written and the group's offset added, never committed, with a
+    // transaction timeout of 15 minutes. Its pending offset commit holds back the group's
+    // committed offsets, and its tombstone the DLQ's last stable offset.
+    let crashed: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set(
+            "transactional.id",
+            format!("kafka-merge-purge-{group}-{dlq}"),
+        )
+        .set("transaction.timeout.ms", "900000")
+        .create()
+        .unwrap();
+    crashed.init_transactions(Duration::from_secs(30)).unwrap();
+    crashed.begin_transaction().unwrap();
+    crashed
+        .send(BaseRecord::<[u8], [u8]>::to(&dlq).key(b"id-0").partition(0))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    crashed.flush(Duration::from_secs(30)).unwrap();
+    let metadata: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", &group)
+        .create()
+        .unwrap();
+    let mut offsets = rdkafka::TopicPartitionList::new();
+    offsets
+        .add_partition_offset(&dlq, 0, rdkafka::Offset::Offset(1))
+        .unwrap();
+    crashed
+        .send_offsets_to_transaction(
+            &offsets,
+            &metadata.group_metadata().unwrap(),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    std::mem::forget(crashed); // no abort, no goodbye: as after kill -9
+
+    let started = Instant::now();
+    let run = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "-t",
+            "--timeout",
+            "20",
+            "merge-all",
+            &dlq,
+            &retry,
+        ],
+        b"",
+        Duration::from_secs(120),
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    assert!(
+        run.stderr_text().contains("10 merged"),
+        "{}",
+        run.stderr_text()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 10);
+    // The crashed run's tombstone was aborted: only this run's ten are visible.
+    let tombstones = read_all(&dlq, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.value.is_none())
+        .count();
+    assert_eq!(tombstones, 10);
+}
