@@ -164,3 +164,61 @@ fn records_appended_during_a_run_are_left_for_the_next() {
     assert!(third.status.success(), "{said}");
     assert!(said.contains("0 merged, 0 purged, 0 skipped"), "{said}");
 }
+
+#[test]
+fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
+    use std::io::{BufRead, BufReader};
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 1, false);
+    produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"one"), Some(b"1")),
+            TestRecord::new(0, Some(b"two"), Some(b"2")),
+        ],
+    );
+    let group = unique("group");
+    let mut child = kmp()
+        .args(["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    stdin.write_all(b"m\n").unwrap();
+    stdin.flush().unwrap();
+    let mut seen = String::new();
+    while !seen.contains("record 2 of") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    // The second record waits for an answer: Ctrl-C (stdin stays open).
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains("Successfully processed records: 1 merged, 0 purged, 0 skipped"),
+        "{rest}"
+    );
+    drop(stdin);
+    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1);
+    assert_eq!(group_offsets(&group, &dlq), [(0, 1)].into());
+}
