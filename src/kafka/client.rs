@@ -3,12 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
-use rdkafka::client::ClientContext;
+use rdkafka::client::{Client, ClientContext};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
+
+use super::security::{SecurityFailure, describe_security};
 
 /// Builds a librdkafka configuration from `properties`, then applies `forced` on top.
 #[must_use]
@@ -36,13 +40,48 @@ pub fn client_config(
 
 /// Context shared by our consumer and producer: routes librdkafka's logs to `tracing` and
 /// remembers the last client-level error (for example why a broker cannot be reached), so
-/// that a timeout can say why it happened.
+/// that a timeout can say why it happened, and the first authentication or TLS failure, which
+/// ends waiting at once.
 #[derive(Debug, Default)]
 pub struct Context {
     last_error: Mutex<Option<String>>,
+    security_failure: Mutex<Option<SecurityFailure>>,
+    /// How the client connects (`SASL_SSL, PLAIN, user alice`), for error messages.
+    security: String,
 }
 
 impl Context {
+    /// A context for a client configured with `properties`.
+    #[must_use]
+    pub fn for_client(properties: &BTreeMap<String, String>) -> Self {
+        Self {
+            security: describe_security(properties),
+            ..Self::default()
+        }
+    }
+
+    /// The first authentication or TLS failure, as a whole message: librdkafka retries them,
+    /// but they do not go away by themselves.
+    #[must_use]
+    pub fn security_failure(&self) -> Option<String> {
+        self.security_failure
+            .lock()
+            .ok()?
+            .as_ref()
+            .map(|failure| failure.message(&self.security))
+    }
+
+    /// Remembers the first security failure; whether `message` reports one.
+    fn note_security_failure(&self, message: &str) -> bool {
+        let Some(failure) = SecurityFailure::parse(message) else {
+            return false;
+        };
+        if let Ok(mut first) = self.security_failure.lock() {
+            first.get_or_insert(failure);
+        }
+        true
+    }
+
     /// The last error librdkafka reported for this client, if any.
     #[must_use]
     pub fn last_error(&self) -> Option<String> {
@@ -69,7 +108,12 @@ impl ClientContext for Context {
                 tracing::error!(target: "librdkafka", "{facility}: {message}");
             }
             RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", "{facility}: {message}");
+                // The tool reports a security failure itself, in one message.
+                if self.note_security_failure(message) {
+                    tracing::debug!(target: "librdkafka", "{facility}: {message}");
+                } else {
+                    tracing::warn!(target: "librdkafka", "{facility}: {message}");
+                }
             }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
                 tracing::info!(target: "librdkafka", "{facility}: {message}");
@@ -83,6 +127,7 @@ impl ClientContext for Context {
     fn error(&self, error: KafkaError, reason: &str) {
         // Transient (the client retries); reported when it makes an operation time out.
         tracing::debug!(target: "librdkafka", "{error}: {reason}");
+        let _security = self.note_security_failure(reason);
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(reason.to_owned());
         }
@@ -90,3 +135,67 @@ impl ClientContext for Context {
 }
 
 impl ConsumerContext for Context {}
+
+/// Why [`fetch_metadata`] gave up.
+#[derive(Debug)]
+pub enum MetadataError {
+    /// Authentication or TLS failed; the whole message.
+    Security(String),
+    /// No answer within the timeout, or librdkafka's error.
+    Kafka(KafkaError),
+}
+
+/// Fetches metadata (of `topic`, or of every topic) within `timeout`, but gives up as soon as
+/// `context` saw an authentication or TLS failure. The first waits are short, so such a
+/// failure ends it within a second; later ones grow, so a slow cluster still gets its answer.
+///
+/// librdkafka queues its logs and errors until the client is polled: `serve_events` does that
+/// between waits (a consumer without assigned partitions polls; a producer's own thread
+/// serves them already).
+///
+/// # Errors
+/// [`MetadataError::Security`] at once on an authentication or TLS failure, else
+/// librdkafka's error when the timeout has passed.
+pub fn fetch_metadata<C: ClientContext>(
+    client: &Client<C>,
+    context: &Context,
+    topic: Option<&str>,
+    timeout: Duration,
+    serve_events: &dyn Fn(),
+) -> Result<Metadata, MetadataError> {
+    let deadline = Instant::now() + timeout;
+    let mut slice = Duration::from_millis(250);
+    loop {
+        let started = Instant::now();
+        let wait = slice.min(deadline.saturating_duration_since(started));
+        let error = match client.fetch_metadata(topic, wait) {
+            Ok(metadata) => return Ok(metadata),
+            Err(error) => error,
+        };
+        serve_events();
+        if let Some(failure) = context.security_failure() {
+            return Err(MetadataError::Security(failure));
+        }
+        if Instant::now() >= deadline || !is_transient(&error) {
+            return Err(MetadataError::Kafka(error));
+        }
+        // Never spin on an error that came back at once.
+        std::thread::sleep(
+            wait.saturating_sub(started.elapsed())
+                .min(Duration::from_millis(100))
+                .min(deadline.saturating_duration_since(Instant::now())),
+        );
+        slice = slice.saturating_mul(2);
+    }
+}
+
+/// Whether librdkafka gave up waiting for the cluster (as opposed to a definite answer).
+fn is_transient(error: &KafkaError) -> bool {
+    use rdkafka::error::RDKafkaErrorCode::{
+        AllBrokersDown, BrokerTransportFailure, OperationTimedOut,
+    };
+    matches!(
+        error.rdkafka_error_code(),
+        Some(BrokerTransportFailure | OperationTimedOut | AllBrokersDown)
+    )
+}

@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
 use crate::triage::{Interrupt, Offsets, RecordSource};
 
-use super::client::{Context, client_config};
+use super::client::{Context, MetadataError, client_config, fetch_metadata};
 
 /// How often a blocked read looks at the interrupt flag.
 const POLL_SLICE: Duration = Duration::from_millis(100);
@@ -90,7 +90,7 @@ impl SourceConsumer {
             );
         }
         let consumer: BaseConsumer<Context> = config
-            .create_with_context(Context::default())
+            .create_with_context(Context::for_client(&settings.consumer))
             .context("cannot create the Kafka consumer")?;
         let mut source = Self {
             consumer: Arc::new(consumer),
@@ -135,10 +135,7 @@ impl SourceConsumer {
     /// # Errors
     /// Unknown topic, or cluster unreachable.
     pub fn require_topic(&self, topic: &str) -> anyhow::Result<()> {
-        let metadata = self
-            .consumer
-            .fetch_metadata(Some(topic), self.timeout)
-            .map_err(|error| self.unreachable(&error))?;
+        let metadata = self.metadata(topic, false)?;
         let exists = metadata
             .topics()
             .iter()
@@ -151,10 +148,7 @@ impl SourceConsumer {
     }
 
     fn partitions(&self) -> anyhow::Result<Vec<i32>> {
-        let metadata = self
-            .consumer
-            .fetch_metadata(Some(&self.topic), self.timeout)
-            .map_err(|error| self.unreachable(&error))?;
+        let metadata = self.metadata(&self.topic, true)?;
         let Some(topic) = metadata.topics().iter().find(|t| t.name() == self.topic) else {
             bail!("topic {} does not exist", self.topic);
         };
@@ -177,7 +171,35 @@ impl SourceConsumer {
         Ok(partitions)
     }
 
+    /// Metadata of `topic`; fails at once when authentication or TLS fails. `serve_events`
+    /// only before partitions are assigned: polling then returns no record.
+    fn metadata(
+        &self,
+        topic: &str,
+        serve_events: bool,
+    ) -> anyhow::Result<rdkafka::metadata::Metadata> {
+        let serve = || {
+            if serve_events && let Some(Err(error)) = self.consumer.poll(Duration::ZERO) {
+                tracing::debug!(%error, "while waiting for metadata");
+            }
+        };
+        fetch_metadata(
+            self.consumer.client(),
+            self.consumer.context(),
+            Some(topic),
+            self.timeout,
+            &serve,
+        )
+        .map_err(|error| match error {
+            MetadataError::Security(message) => anyhow::anyhow!(message),
+            MetadataError::Kafka(error) => self.unreachable(&error),
+        })
+    }
+
     fn unreachable(&self, error: &KafkaError) -> anyhow::Error {
+        if let Some(failure) = self.consumer.context().security_failure() {
+            return anyhow::anyhow!(failure);
+        }
         anyhow::anyhow!(
             "cannot reach the Kafka cluster at {} within {} s: {error}{}",
             self.bootstrap,

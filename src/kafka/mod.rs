@@ -6,6 +6,7 @@ pub mod check;
 mod client;
 mod consumer;
 mod producer;
+mod security;
 mod sink;
 mod txn;
 

@@ -15,7 +15,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, PurgeConfig, Threa
 use crate::config::Settings;
 use crate::record::Record;
 
-use super::client::{Context, client_config};
+use super::client::{Context, MetadataError, client_config, fetch_metadata};
 
 /// Producer context: the shared client context plus a record of failed deliveries.
 #[derive(Debug, Default)]
@@ -73,7 +73,10 @@ impl RecordProducer {
             config.set("transactional.id", id);
         }
         let inner: ThreadedProducer<DeliveryContext> = config
-            .create_with_context(DeliveryContext::default())
+            .create_with_context(DeliveryContext {
+                client: Context::for_client(&settings.producer),
+                ..DeliveryContext::default()
+            })
             .context("cannot create the Kafka producer")?;
         let producer = Self {
             inner,
@@ -82,6 +85,7 @@ impl RecordProducer {
         };
         if let Some(id) = &settings.transactional_id {
             tracing::info!("using transactional id {id}");
+            producer.connect()?;
             producer
                 .inner
                 .init_transactions(producer.timeout)
@@ -99,8 +103,27 @@ impl RecordProducer {
         self.timeout
     }
 
+    /// Waits until the cluster answers, failing at once when authentication or TLS fails
+    /// (`init_transactions` would wait for its whole timeout instead).
+    fn connect(&self) -> anyhow::Result<()> {
+        let context = &self.inner.context().client;
+        match fetch_metadata(self.inner.client(), context, None, self.timeout, &|| {}) {
+            Ok(_) => Ok(()),
+            Err(MetadataError::Security(message)) => Err(anyhow::anyhow!(message)),
+            Err(MetadataError::Kafka(error)) => Err(anyhow::anyhow!(
+                "cannot reach the Kafka cluster at {} within {} s: {error}{}",
+                self.bootstrap,
+                self.timeout.as_secs(),
+                context.reason()
+            )),
+        }
+    }
+
     /// An error that says where and, if librdkafka knows, why.
     pub(super) fn failure(&self, error: &KafkaError) -> anyhow::Error {
+        if let Some(failure) = self.inner.context().client.security_failure() {
+            return anyhow::anyhow!("{error}: {failure}");
+        }
         anyhow::anyhow!(
             "{error} (cluster {}){}",
             self.bootstrap,
