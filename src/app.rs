@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, Command, MergeArgs, PrintArgs, TopicArgs};
+use crate::cli::{Cli, CliCommand, Command, MergeArgs, PrintArgs, TopicArgs};
 use crate::config::{self, ConfigError, Settings};
 use crate::decode::decoder::Decoder;
 use crate::error::Error;
@@ -18,6 +18,7 @@ use crate::triage::{
     RecordSource, RunError, Summary,
 };
 use crate::ui::audit::{AuditContext, AuditLog};
+use crate::ui::docs;
 use crate::ui::dry_run::DryRunReport;
 use crate::ui::output::{RecordPrinter, color_on, is_broken_pipe, message};
 use crate::ui::overview::write_overview;
@@ -48,7 +49,15 @@ pub fn install_signal_handlers(interrupt: &Interrupt) -> anyhow::Result<()> {
 /// Configuration errors (exit 2), failures (exit 1) and interruption (exit 130); the last
 /// two carry what was committed.
 pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
-    let settings = config::resolve(&cli.global, &cli.command)?;
+    let command = match &cli.command {
+        CliCommand::Kafka(command) => command,
+        // No configuration, no cluster: these only print what clap knows.
+        CliCommand::Completions(args) => {
+            return to_stdout(|out| docs::write_completions(args.shell, out));
+        }
+        CliCommand::Man => return to_stdout(docs::write_man),
+    };
+    let settings = config::resolve(&cli.global, command)?;
     let filter = config::filter::build(&cli.filters, SystemTime::now())?;
     if let Some(rate) = cli.safety.max_rate
         && !(rate.is_finite() && rate > 0.0)
@@ -64,11 +73,21 @@ pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
         filter,
         interrupt,
     };
-    match &cli.command {
+    match command {
         Command::Ask(args) => run.merge(args, true),
         Command::MergeAll(args) => run.merge(args, false),
         Command::PurgeAll(args) => run.purge(args),
         Command::Print(args) => run.print(args),
+    }
+}
+
+/// Writes generated text to stdout; a closed pipe (`man | head`) is not a failure.
+fn to_stdout(write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> Result<(), Error> {
+    match write(&mut io::stdout().lock()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(anyhow::Error::new(error)
+            .context("cannot write to stdout")
+            .into()),
+        _ => Ok(()),
     }
 }
 

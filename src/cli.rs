@@ -1,11 +1,13 @@
 //! Command-line definition (clap derive types only: no I/O, no defaults logic).
 //!
 //! The flags are those of the original kafka-merge-purge, so existing scripts keep working.
-//! Every option is global: it is accepted before or after the subcommand.
+//! Every option is global: it is accepted before or after the subcommand. Besides the Kafka
+//! subcommands ([`Command`]) there are `completions` and `man`, which need no cluster.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use clap_complete::Shell;
 
 /// Triage a Kafka dead letter queue: merge records into a retry topic, purge them with
 /// tombstones, or skip them.
@@ -14,10 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "kafka-merge-purge",
     version,
     about = "Merges Kafka records from one topic into another, marking them as deleted in the old topic in the process",
-    after_help = "Examples:\n  \
-        kafka-merge-purge -b localhost:9092 -g dlq-triage ask orders-dlq orders-retry\n  \
-        kafka-merge-purge -O client.properties -g dlq-triage -t merge-all orders-dlq orders-retry\n  \
-        kafka-merge-purge -b localhost:9092 print orders-dlq --output json | jq .value"
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -30,7 +29,45 @@ pub struct Cli {
     pub safety: SafetyArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: CliCommand,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  # Decide record by record: merge, purge or skip
+  kafka-merge-purge -b localhost:9092 -g dlq-triage \\
+    ask orders-dlq orders-retry
+
+  # Merge everything in transactions, with the Java client properties
+  # file you already use (SASL, SSL with a PEM truststore, ...)
+  kafka-merge-purge -O client.properties -g dlq-triage -t \\
+    merge-all orders-dlq orders-retry
+
+  # Show what is parked, without committing anything
+  kafka-merge-purge -b localhost:9092 print orders-dlq --output json
+
+  # Options from the environment; see what purging would do
+  export KAFKA_MERGE_PURGE_PROPERTIES=/etc/kafka/client.properties
+  export KAFKA_MERGE_PURGE_GROUP=dlq-triage
+  kafka-merge-purge purge-all orders-dlq --dry-run
+
+  # Shell completions, and this help as a manual page
+  kafka-merge-purge completions bash \\
+    > ~/.local/share/bash-completion/completions/kafka-merge-purge
+  kafka-merge-purge man | man -l -
+
+Exit status: 0 done, 1 failed (the summary says what was committed),
+2 usage error, 130 interrupted.";
+
+impl Cli {
+    /// The Kafka subcommand, `None` for `completions` and `man`.
+    #[must_use]
+    pub fn kafka_command(&self) -> Option<&Command> {
+        match &self.command {
+            CliCommand::Kafka(command) => Some(command),
+            CliCommand::Completions(_) | CliCommand::Man => None,
+        }
+    }
 }
 
 /// Options shared by every subcommand.
@@ -53,8 +90,14 @@ pub struct GlobalArgs {
     #[arg(short = 'g', long, global = true, env = "KAFKA_MERGE_PURGE_GROUP")]
     pub group: Option<String>,
 
-    /// Java properties file with shared client configuration.
-    #[arg(short = 'O', long = "properties", global = true, value_name = "FILE")]
+    /// Java properties file with shared client configuration, as used with Java clients.
+    #[arg(
+        short = 'O',
+        long = "properties",
+        global = true,
+        value_name = "FILE",
+        env = "KAFKA_MERGE_PURGE_PROPERTIES"
+    )]
     pub properties_file: Option<PathBuf>,
 
     /// Shared client configuration property (repeatable). Takes precedence over files.
@@ -206,6 +249,26 @@ pub struct SafetyArgs {
     pub audit_log: Option<PathBuf>,
 }
 
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    #[command(flatten)]
+    Kafka(Command),
+    /// Print a shell completion script to stdout, e.g. `completions bash >
+    /// ~/.local/share/bash-completion/completions/kafka-merge-purge`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout, e.g. `man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The subcommands that work on a Kafka topic.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Ask for every record of the source topic whether to merge it into the destination topic,
@@ -295,7 +358,7 @@ mod tests {
         for cli in [before, after] {
             assert_eq!(cli.global.bootstrap_servers.as_deref(), Some("h:1"));
             assert_eq!(cli.global.group.as_deref(), Some("grp"));
-            assert_eq!(cli.command.source_topic(), "dlq");
+            assert_eq!(cli.kafka_command().unwrap().source_topic(), "dlq");
         }
     }
 
@@ -320,7 +383,7 @@ mod tests {
         // Without `=`, the next word is not taken as the id.
         let cli = parse(&["-t", "purge-all", "dlq"]).unwrap();
         assert_eq!(cli.global.transaction, Some(None));
-        assert_eq!(cli.command.source_topic(), "dlq");
+        assert_eq!(cli.kafka_command().unwrap().source_topic(), "dlq");
     }
 
     #[test]
@@ -364,8 +427,8 @@ mod tests {
         assert_eq!(cli.global.property, ["a=1", "b=2"]);
         assert_eq!(cli.global.consumer_property, ["c=3"]);
         assert_eq!(cli.global.producer_property, ["d=4"]);
-        match cli.command {
-            Command::MergeAll(args) => assert!(args.merge_tombstones),
+        match cli.kafka_command() {
+            Some(Command::MergeAll(args)) => assert!(args.merge_tombstones),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -385,6 +448,45 @@ mod tests {
                 .global
                 .full_values
         );
+    }
+
+    #[test]
+    fn completions_and_man_need_no_kafka_options() {
+        for (shell, expected) in [
+            ("bash", Shell::Bash),
+            ("zsh", Shell::Zsh),
+            ("fish", Shell::Fish),
+            ("powershell", Shell::PowerShell),
+            ("elvish", Shell::Elvish),
+        ] {
+            match parse(&["completions", shell]).unwrap().command {
+                CliCommand::Completions(args) => assert_eq!(args.shell, expected),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(matches!(parse(&["man"]).unwrap().command, CliCommand::Man));
+        assert!(parse(&["man"]).unwrap().kafka_command().is_none());
+        assert!(parse(&["completions"]).is_err());
+        assert!(parse(&["completions", "tcsh"]).is_err());
+    }
+
+    #[test]
+    fn help_shows_examples_and_environment_variables() {
+        let help = Cli::command()
+            .term_width(100)
+            .render_long_help()
+            .to_string();
+        for expected in [
+            "completions",
+            "man",
+            "[env: KAFKA_MERGE_PURGE_PROPERTIES=",
+            "[env: KAFKA_MERGE_PURGE_BOOTSTRAP_SERVERS=",
+            "[env: KAFKA_MERGE_PURGE_GROUP=",
+            "Examples:",
+            "-O client.properties -g dlq-triage -t",
+        ] {
+            assert!(help.contains(expected), "{expected:?} not in:\n{help}");
+        }
     }
 
     #[test]

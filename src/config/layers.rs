@@ -257,6 +257,9 @@ pub(super) fn parse_cli(argv: &[&str]) -> crate::cli::Cli {
     if !has(&["-g", "--group"]) {
         cli.global.group = None;
     }
+    if !has(&["-O", "--properties"]) {
+        cli.global.properties_file = None;
+    }
     cli
 }
 

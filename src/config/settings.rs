@@ -401,7 +401,7 @@ mod tests {
 
     fn resolve_args(argv: &[&str]) -> Result<Settings, ConfigError> {
         let cli = parse_cli(argv);
-        resolve(&cli.global, &cli.command)
+        resolve(&cli.global, cli.kafka_command().unwrap())
     }
 
     fn ok(argv: &[&str]) -> Settings {

@@ -875,7 +875,7 @@ mod tests {
         argv.extend_from_slice(extra);
         argv.extend_from_slice(&["ask", "dlq", "retry"]);
         let cli = parse_cli(&argv);
-        crate::config::resolve(&cli.global, &cli.command)
+        crate::config::resolve(&cli.global, cli.kafka_command().unwrap())
     }
 
     fn get<'a>(map: &'a std::collections::BTreeMap<String, String>, key: &str) -> Option<&'a str> {
@@ -1135,7 +1135,7 @@ max.poll.records=500
             "s",
             "d",
         ]);
-        let settings = crate::config::resolve(&cli.global, &cli.command).unwrap();
+        let settings = crate::config::resolve(&cli.global, cli.kafka_command().unwrap()).unwrap();
         assert_eq!(settings.value_decoder, DecoderHint::Auto);
         assert_eq!(get(&settings.producer, "value.deserializer"), None);
     }

@@ -1,7 +1,8 @@
 //! Everything that touches the terminal: record rendering, the prompt, progress, stdout vs
-//! stderr, and the audit log.
+//! stderr, the audit log, and the generated completions and manual page.
 
 pub mod audit;
+pub mod docs;
 pub mod dry_run;
 pub mod logging;
 pub mod output;
