@@ -126,6 +126,7 @@ impl SourceConsumer {
         OffsetCommitter {
             consumer: Arc::clone(&self.consumer),
             topic: self.topic.clone(),
+            timeout: self.timeout,
         }
     }
 
@@ -276,11 +277,12 @@ impl SourceConsumer {
         for &partition in partitions {
             request.add_partition(&self.topic, partition);
         }
-        let answer = self
-            .consumer
-            .committed_offsets(request, self.timeout)
-            .map_err(|error| self.unreachable(&error))
-            .context("cannot read the group's committed offsets")?;
+        let answer = coordinator_retry(self.timeout, || {
+            self.consumer
+                .committed_offsets(request.clone(), self.timeout)
+        })
+        .map_err(|error| self.unreachable(&error))
+        .context("cannot read the group's committed offsets")?;
         Ok(answer
             .elements()
             .iter()
@@ -431,6 +433,35 @@ fn to_record(message: &BorrowedMessage<'_>) -> Record {
 pub struct OffsetCommitter {
     consumer: Arc<BaseConsumer<Context>>,
     topic: String,
+    timeout: Duration,
+}
+
+/// Retries `call` while the group coordinator is moving or loading (a new broker, a broker
+/// restart, a coordinator that moved), up to `timeout`.
+fn coordinator_retry<T>(
+    timeout: Duration,
+    mut call: impl FnMut() -> Result<T, KafkaError>,
+) -> Result<T, KafkaError> {
+    let started = Instant::now();
+    loop {
+        match call() {
+            Err(error)
+                if error.rdkafka_error_code().is_some_and(|code| {
+                    matches!(
+                        code,
+                        RDKafkaErrorCode::NotCoordinator
+                            | RDKafkaErrorCode::CoordinatorLoadInProgress
+                            | RDKafkaErrorCode::CoordinatorNotAvailable
+                            | RDKafkaErrorCode::UnstableOffsetCommit
+                    )
+                }) && started.elapsed() < timeout =>
+            {
+                tracing::debug!(%error, "the group coordinator is not ready; retrying");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }
 
 impl OffsetCommitter {
@@ -451,15 +482,17 @@ impl OffsetCommitter {
         if offsets.is_empty() {
             return Ok(());
         }
-        self.consumer
-            .commit(&self.list(offsets)?, CommitMode::Sync)
-            .with_context(|| {
-                format!(
-                    "cannot commit offsets {offsets:?} of {}{}",
-                    self.topic,
-                    self.consumer.context().reason()
-                )
-            })
+        let list = self.list(offsets)?;
+        coordinator_retry(self.timeout, || {
+            self.consumer.commit(&list, CommitMode::Sync)
+        })
+        .with_context(|| {
+            format!(
+                "cannot commit offsets {offsets:?} of {}{}",
+                self.topic,
+                self.consumer.context().reason()
+            )
+        })
     }
 
     pub(super) fn group_metadata(&self) -> Option<rdkafka::consumer::ConsumerGroupMetadata> {
