@@ -8,6 +8,8 @@
 //!   [`produce_foreign`] run `scripts/kafka-check.sh`, built on Apache Kafka's Java client.
 //! - The tool itself: [`kmp`] (scrubbed environment) and [`run_kmp`] / [`run`] (stdin bytes,
 //!   timeout, captured output).
+//! - Another broker (the secured one of `tests/security.rs`): the `*_at` forms take its
+//!   bootstrap servers.
 #![expect(
     dead_code,
     reason = "every integration test crate compiles this module and uses only some helpers"
@@ -79,8 +81,12 @@ pub fn unique(prefix: &str) -> String {
 }
 
 fn client_config() -> ClientConfig {
+    client_config_at(&bootstrap())
+}
+
+fn client_config_at(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", bootstrap());
+    config.set("bootstrap.servers", bootstrap);
     config
 }
 
@@ -97,7 +103,12 @@ pub fn create_topic(name: &str, partitions: i32, compact: bool) {
 
 /// Like [`create_topic`], with any topic configs, e.g. `[("cleanup.policy", "compact")]`.
 pub fn create_topic_with(name: &str, partitions: i32, configs: &[(&str, &str)]) {
-    let admin: AdminClient<DefaultClientContext> = client_config()
+    create_topic_at(&bootstrap(), name, partitions, configs);
+}
+
+/// [`create_topic_with`] on the broker at `bootstrap`.
+pub fn create_topic_at(bootstrap: &str, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+    let admin: AdminClient<DefaultClientContext> = client_config_at(bootstrap)
         .create()
         .unwrap_or_else(|e| panic!("admin client: {e}"));
     let topic = configs.iter().fold(
@@ -112,11 +123,11 @@ pub fn create_topic_with(name: &str, partitions: i32, configs: &[(&str, &str)]) 
             panic!("creating topic {topic}: {code}");
         }
     }
-    wait_until_usable(name, partitions);
+    wait_until_usable(bootstrap, name, partitions);
 }
 
-fn wait_until_usable(name: &str, partitions: i32) {
-    let consumer: BaseConsumer = client_config()
+fn wait_until_usable(bootstrap: &str, name: &str, partitions: i32) {
+    let consumer: BaseConsumer = client_config_at(bootstrap)
         .create()
         .unwrap_or_else(|e| panic!("metadata client: {e}"));
     let deadline = Instant::now() + STEP_TIMEOUT;
@@ -331,8 +342,12 @@ impl From<DumpLine> for ReadRecord {
 
 /// Runs `scripts/kafka-check.sh <args> --bootstrap <broker>` with `stdin`; returns stdout.
 fn checker(args: &[&str], stdin: &[u8]) -> String {
+    checker_at(&bootstrap(), args, stdin)
+}
+
+fn checker_at(bootstrap: &str, args: &[&str], stdin: &[u8]) -> String {
     let mut command = Command::new(script("kafka-check.sh"));
-    command.args(args).arg("--bootstrap").arg(bootstrap());
+    command.args(args).arg("--bootstrap").arg(bootstrap);
     let output = run(&mut command, stdin, STEP_TIMEOUT + Duration::from_secs(30));
     assert!(
         output.status.success(),
@@ -362,7 +377,13 @@ fn partition_map(text: &str) -> BTreeMap<i32, i64> {
 /// Every record of `topic` up to its end offsets at the time of the call (last stable
 /// offsets under `read_committed`), sorted by (partition, offset), read by Java's consumer.
 pub fn read_all(topic: &str, isolation: Isolation) -> Vec<ReadRecord> {
-    checker(
+    read_all_at(&bootstrap(), topic, isolation)
+}
+
+/// [`read_all`] on the broker at `bootstrap`.
+pub fn read_all_at(bootstrap: &str, topic: &str, isolation: Isolation) -> Vec<ReadRecord> {
+    checker_at(
+        bootstrap,
         &["dump", "--topic", topic, "--isolation", isolation.as_arg()],
         b"",
     )
@@ -374,7 +395,13 @@ pub fn read_all(topic: &str, isolation: Isolation) -> Vec<ReadRecord> {
 /// The offsets `group` committed for `topic`, per partition; partitions without a commit
 /// are absent.
 pub fn group_offsets(group: &str, topic: &str) -> BTreeMap<i32, i64> {
-    partition_map(&checker(
+    group_offsets_at(&bootstrap(), group, topic)
+}
+
+/// [`group_offsets`] on the broker at `bootstrap`.
+pub fn group_offsets_at(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<i32, i64> {
+    partition_map(&checker_at(
+        bootstrap,
         &["group-offsets", "--group", group, "--topic", topic],
         b"",
     ))
@@ -414,6 +441,16 @@ pub fn produce_foreign(
     records: &[TestRecord],
     txn: Option<(&str, bool)>,
 ) -> Vec<(i32, i64)> {
+    produce_foreign_at(&bootstrap(), topic, records, txn)
+}
+
+/// [`produce_foreign`] on the broker at `bootstrap`.
+pub fn produce_foreign_at(
+    bootstrap: &str,
+    topic: &str,
+    records: &[TestRecord],
+    txn: Option<(&str, bool)>,
+) -> Vec<(i32, i64)> {
     let mut args = vec!["produce", "--topic", topic];
     if let Some((id, abort)) = txn {
         args.extend(["--transactional-id", id]);
@@ -431,7 +468,7 @@ pub fn produce_foreign(
         partition: i32,
         offset: i64,
     }
-    checker(&args, &stdin)
+    checker_at(bootstrap, &args, &stdin)
         .lines()
         .map(|line| {
             let written: Written = parse_json(line);
