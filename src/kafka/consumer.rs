@@ -330,13 +330,19 @@ impl SourceConsumer {
 impl RecordSource for SourceConsumer {
     fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
         let consumer = Arc::clone(&self.consumer);
-        let mut waiting_since = Instant::now();
+        // When the wait for a record began; the clock is read only when a poll comes back
+        // empty (it waited the whole slice then), not once per record.
+        let mut waiting_since: Option<Instant> = None;
         while !self.open.is_empty() {
             if self.interrupt.is_raised() {
                 return Ok(None);
             }
             let Some(polled) = consumer.poll(POLL_SLICE) else {
-                if waiting_since.elapsed() >= self.timeout {
+                let since = *waiting_since.get_or_insert_with(|| {
+                    let now = Instant::now();
+                    now.checked_sub(POLL_SLICE).unwrap_or(now)
+                });
+                if since.elapsed() >= self.timeout {
                     bail!(
                         "no records from the Kafka cluster at {} for {} s while partitions {:?} of {} are not read to their end{}",
                         self.bootstrap,
@@ -355,7 +361,7 @@ impl RecordSource for SourceConsumer {
                     if message.offset() >= end {
                         // Written after the snapshot (our own tombstones among them).
                         self.finish(partition, true);
-                        waiting_since = Instant::now();
+                        waiting_since = None;
                         continue;
                     }
                     if message.offset() + 1 >= end {
@@ -368,7 +374,7 @@ impl RecordSource for SourceConsumer {
                     // Every record below the current last stable offset, which is at least
                     // our snapshot, has been delivered.
                     self.finish(partition, true);
-                    waiting_since = Instant::now();
+                    waiting_since = None;
                 }
                 Err(error) => {
                     return Err(anyhow::Error::new(error)).with_context(|| {
