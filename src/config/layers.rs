@@ -14,16 +14,30 @@ use crate::cli::GlobalArgs;
 use super::ConfigError;
 use super::properties;
 
-/// Built-in consumer defaults (DESIGN §2).
+/// Built-in consumer defaults (DESIGN §2), then throughput and memory settings measured with
+/// `scripts/bench.sh` (BENCHMARKS.md). librdkafka's own defaults prefetch up to 64 MiB or
+/// 100,000 records: more memory than a bulk run can use, and near the end of a partition the
+/// prefetch fills with the run's own tombstones (100,000 of them cost ~50 MiB of bookkeeping).
+/// 16 MiB or 20,000 records keep the pipeline full, and the 10 ms back-off (instead of 1 s)
+/// resumes fetching as soon as the queue has room again.
 pub(super) const CONSUMER_DEFAULTS: &[(&str, &str)] = &[
     ("isolation.level", "read_committed"),
     ("auto.offset.reset", "earliest"),
     ("enable.auto.commit", "false"),
+    ("queued.max.messages.kbytes", "16384"),
+    ("queued.min.messages", "20000"),
+    ("fetch.queue.backoff.ms", "10"),
 ];
 
-/// Built-in producer defaults (DESIGN §2).
-pub(super) const PRODUCER_DEFAULTS: &[(&str, &str)] =
-    &[("enable.idempotence", "true"), ("acks", "all")];
+/// Built-in producer defaults (DESIGN §2), then a bound on the records queued for sending
+/// (librdkafka allows 1 GiB): the source is read faster than the broker acknowledges, and
+/// 32 MiB already keep every partition's batches full. Compression, linger and batch sizes
+/// stay librdkafka's (measured: a longer linger.ms only delays each batch's last records).
+pub(super) const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
+    ("enable.idempotence", "true"),
+    ("acks", "all"),
+    ("queue.buffering.max.kbytes", "32768"),
+];
 
 /// How strongly a source binds; a higher rank wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -323,6 +337,29 @@ mod tests {
             Some(("true", Rank::Default))
         );
         assert_eq!(value(&layered.producer, "enable.auto.commit"), None);
+    }
+
+    #[test]
+    fn throughput_defaults_yield_to_the_user() {
+        let layered = layer(&args(&[
+            "-c",
+            "queued.max.messages.kbytes=65536",
+            "-o",
+            "queue.buffering.max.kbytes=1048576",
+        ]))
+        .unwrap();
+        assert_eq!(
+            value(&layered.consumer, "queued.max.messages.kbytes"),
+            Some(("65536", Rank::RoleOption))
+        );
+        assert_eq!(
+            value(&layered.consumer, "fetch.queue.backoff.ms"),
+            Some(("10", Rank::Default))
+        );
+        assert_eq!(
+            value(&layered.producer, "queue.buffering.max.kbytes"),
+            Some(("1048576", Rank::SharedOption))
+        );
     }
 
     #[test]

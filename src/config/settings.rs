@@ -426,6 +426,9 @@ mod tests {
                     ("isolation.level", "read_committed"),
                     ("auto.offset.reset", "earliest"),
                     ("enable.auto.commit", "false"),
+                    ("queued.max.messages.kbytes", "16384"),
+                    ("queued.min.messages", "20000"),
+                    ("fetch.queue.backoff.ms", "10"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
             )
@@ -437,6 +440,7 @@ mod tests {
                     ("bootstrap.servers", "h:9092"),
                     ("enable.idempotence", "true"),
                     ("acks", "all"),
+                    ("queue.buffering.max.kbytes", "32768"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
             )
