@@ -429,6 +429,7 @@ mod tests {
                     ("queued.max.messages.kbytes", "16384"),
                     ("queued.min.messages", "20000"),
                     ("fetch.queue.backoff.ms", "10"),
+                    ("reconnect.backoff.ms", "20"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
             )
@@ -441,6 +442,7 @@ mod tests {
                     ("enable.idempotence", "true"),
                     ("acks", "all"),
                     ("queue.buffering.max.kbytes", "32768"),
+                    ("reconnect.backoff.ms", "20"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
             )
