@@ -1,0 +1,410 @@
+#!/usr/bin/env bash
+# The throughput benchmark: kafka-merge-purge against the broker's own write ceiling and a plain
+# copy with kcat, on a real local Apache Kafka (scripts/local-kafka.sh). See BENCHMARKS.md.
+#
+#   scripts/bench.sh                         1,000,000 records, 3 runs each, table into BENCHMARKS.md
+#   BENCH_RECORDS=20000 BENCH_OUT= scripts/bench.sh    a quick smoke run, nothing written
+#
+# Each run (repetition) fills fresh dead letter queues and measures, interleaved, in an order
+# that rotates from one run to the next:
+#   a    the broker's write ceiling: Kafka's ProducerPerformance, N records of VALUE_BYTES,
+#        acks=all, idempotent (its own records/s, which leaves out the JVM's start-up)
+#   b    a plain copy of a DLQ into another topic: kcat consume piped into kcat produce
+#   c    kafka-merge-purge merge-all DLQ DEST              (a DLQ of its own, a new group)
+#   ct   kafka-merge-purge -t merge-all DLQ DEST           (a DLQ of its own, a new group)
+#   d    kafka-merge-purge purge-all DLQ                   (a DLQ of its own, a new group)
+#   e    kafka-merge-purge print --output json AVRO_DLQ > /dev/null, values in the Confluent
+#        wire format, schema from a local registry stub (bench_helper.py registry), no group
+#   ask  time from start to the first prompt of `ask`, stdin a pipe (a new group each time)
+# Every DLQ a case writes to is filled for it alone, so each run of c, ct and d reads exactly
+# N records and never tombstones of an earlier run. Timed: wall clock (date), peak RSS and CPU
+# time (/usr/bin/time). Every run's result is checked (summary line, counts), and a failed
+# check fails the benchmark; slow timings never do.
+#
+# Environment:
+#   BENCH_RECORDS      records per DLQ (default 1000000)
+#   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
+#   BENCH_PARTITIONS   partitions of every topic (default 6)
+#   BENCH_RUNS         repetitions (default 3); medians are reported
+#   BENCH_CASES        cases to run (default "a b c ct d e ask")
+#   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
+#                      part between the `bench:begin`/`bench:end` markers is replaced
+#   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
+#   BENCH_BIN          a kafka-merge-purge binary to use instead (nothing is built)
+#   BENCH_BOOTSTRAP    a running broker to use; default 127.0.0.1:$KAFKA_PORT (9092), started
+#                      with scripts/local-kafka.sh when not running and then stopped at the end
+#   BENCH_KMP_ARGS     extra options for every kafka-merge-purge run (experiments: -p k=v ...)
+#   BENCH_PERF_PROPS   extra producer properties for ProducerPerformance (k=v ...)
+#   BENCH_JAVA_OPTS    JVM options for ProducerPerformance (default -Xmx1g: full JIT)
+#   BENCH_DATA_DIR     where generated record files are cached (default target/bench)
+#   BENCH_KEEP_TOPICS  1: do not delete the benchmark's topics
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+RECORDS=${BENCH_RECORDS:-1000000}
+KEY_BYTES=${BENCH_KEY_BYTES:-16}
+VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
+PARTITIONS=${BENCH_PARTITIONS:-6}
+RUNS=${BENCH_RUNS:-3}
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct d e ask}"
+OUT=${BENCH_OUT-BENCHMARKS.md}
+PROFILE=${BENCH_PROFILE:-release}
+DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
+read -r -a KMP_ARGS <<<"${BENCH_KMP_ARGS:-}"
+read -r -a PERF_PROPS <<<"${BENCH_PERF_PROPS:-}"
+JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx1g}
+HEADERS=(-H kafka_dlt-exception-fqcn=java.lang.IllegalStateException
+  -H kafka_dlt-original-topic=orders)
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+for tool in kcat python3 java; do
+  command -v "$tool" >/dev/null || die "$tool is needed (Debian: kcat, python3, openjdk-17-jre-headless)"
+done
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is needed (Debian package: time)"
+[[ $RECORDS =~ ^[0-9]+$ && $RECORDS -gt 0 ]] || die "BENCH_RECORDS must be a positive number"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmp-bench.XXXXXX")
+own_broker=0
+registry_pid=
+topics_made=()
+
+cleanup() {
+  local status=$?
+  [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null || true
+  if ((${#topics_made[@]} > 0)) && [[ ${BENCH_KEEP_TOPICS:-0} != 1 ]] && ((own_broker == 0)); then
+    delete_topics "${PREFIX:-none}-.*" || true
+  fi
+  ((own_broker)) && scripts/local-kafka.sh stop >/dev/null 2>&1 || true
+  if ((status == 0)); then
+    rm -rf "$WORK"
+  else
+    log "failed; logs kept in $WORK"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- the tool, the broker, the data ------------------------------------------------------
+
+if [[ -n ${BENCH_BIN:-} ]]; then
+  BIN=$BENCH_BIN
+elif [[ $PROFILE == release ]]; then
+  log "building the release binary"
+  cargo build --release --locked --quiet
+  BIN=$ROOT/target/release/kafka-merge-purge
+else
+  cargo build --locked --quiet
+  BIN=$ROOT/target/debug/kafka-merge-purge
+fi
+[[ -x $BIN ]] || die "no binary at $BIN"
+[[ $PROFILE == debug ]] && log "debug build: the run checks that every case works; its figures say nothing about speed"
+
+if [[ -n ${BENCH_BOOTSTRAP:-} ]]; then
+  B=$BENCH_BOOTSTRAP
+else
+  B=127.0.0.1:${KAFKA_PORT:-9092}
+  if ! scripts/local-kafka.sh status >/dev/null; then
+    scripts/local-kafka.sh start
+    own_broker=1
+  fi
+fi
+
+PREFIX=bench-$(date +%Y%m%d%H%M%S)-$$
+
+kafka_tool() { scripts/local-kafka.sh tool "$@"; }
+
+create_topic() { # NAME [kafka-topics options...]
+  topics_made+=("$1")
+  kafka_tool kafka-topics --bootstrap-server "$B" --create --topic "$1" \
+    --partitions "$PARTITIONS" --replication-factor 1 "${@:2}" >"$WORK/create-$1.log" 2>&1 \
+    || { cat "$WORK/create-$1.log" >&2; return 1; }
+}
+
+# Creates topics in parallel (each is a JVM start): NAME:dlq or NAME:plain.
+create_topics() {
+  local spec pids=() failed=0 pid
+  for spec in "$@"; do
+    if [[ ${spec#*:} == dlq ]]; then
+      create_topic "${spec%:*}" --config cleanup.policy=compact &
+    else
+      create_topic "${spec%:*}" &
+    fi
+    pids+=($!)
+  done
+  for spec in "$@"; do topics_made+=("${spec%:*}"); done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  ((failed == 0)) || die "cannot create topics"
+}
+
+delete_topics() { # REGEX
+  kafka_tool kafka-topics --bootstrap-server "$B" --delete --topic "$1" \
+    >"$WORK/delete.log" 2>&1 || log "cannot delete topics $1 (see $WORK/delete.log)"
+}
+
+# Sum of the end offsets of every partition of a topic.
+end_offsets() {
+  local args=() p
+  for ((p = 0; p < PARTITIONS; p++)); do args+=(-t "$1:$p:-1"); done
+  kcat -Q -b "$B" "${args[@]}" | awk '{ sum += $NF } END { print sum + 0 }'
+}
+
+mkdir -p "$DATA_DIR"
+data_file() { # plain|avro
+  local file=$DATA_DIR/$1-$RECORDS-$KEY_BYTES-$VALUE_BYTES.tsv
+  if [[ ! -f $file ]]; then
+    log "generating $file"
+    python3 scripts/bench_helper.py data "$1" "$RECORDS" "$KEY_BYTES" "$VALUE_BYTES" "$file" 1
+  fi
+  printf '%s\n' "$file"
+}
+PLAIN=$(data_file plain)
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+
+# Runs COMMAND with /usr/bin/time, appending a result row: CASE RUN COMMAND...
+# Stdout goes to $WORK/CASE-RUN.out (or $MEASURE_STDOUT), stderr to $WORK/CASE-RUN.err.
+measure() {
+  local case=$1 run=$2 start end rss user sys
+  shift 2
+  start=$(date +%s%N)
+  /usr/bin/time -f '%M %U %S' -o "$WORK/$case-$run.time" "$@" \
+    >"${MEASURE_STDOUT:-$WORK/$case-$run.out}" 2>"$WORK/$case-$run.err" \
+    || { tail -n 20 "$WORK/$case-$run.err" >&2; die "$case (run $run) failed: $*"; }
+  end=$(date +%s%N)
+  read -r rss user sys <"$WORK/$case-$run.time"
+  printf '%s\t%s\t%s\t%s\t%s\t\n' "$case" "$run" \
+    "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')" "$rss" \
+    "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" >>"$RESULTS"
+}
+
+last_seconds() { tail -n 1 "$RESULTS" | cut -f3; }
+
+fill() { # TOPIC FILE RUN
+  measure fill "$3" kcat -P -b "$B" -t "$1" -K '\t' "${HEADERS[@]}" -l "$2"
+  local count
+  count=$(end_offsets "$1")
+  ((count == RECORDS)) || die "$1 holds $count records after the fill, not $RECORDS"
+}
+
+# The summary of a run must say it did all N.
+expect_summary() { # CASE RUN TEXT
+  grep -qF "Successfully processed records: $3" "$WORK/$1-$2.err" \
+    || { tail -n 20 "$WORK/$1-$2.err" >&2; die "$1 (run $2): expected \"$3\""; }
+}
+
+KMP=("$BIN" -b "$B" "${KMP_ARGS[@]}")
+
+# --- the cases ---------------------------------------------------------------------------
+
+case_a() { # RUN
+  local topic=$PREFIX-r$1-perf
+  measure a "$1" env KAFKA_TOOL_OPTS="$JAVA_OPTS" scripts/local-kafka.sh tool \
+    kafka-producer-perf-test --topic "$topic" --num-records "$RECORDS" \
+    --record-size "$VALUE_BYTES" --throughput -1 \
+    --producer-props bootstrap.servers="$B" acks=all enable.idempotence=true "${PERF_PROPS[@]}"
+  # "N records sent, R records/sec (M MB/sec), ..." is its last line: use its own rate.
+  local own
+  own=$(grep 'records sent' "$WORK/a-$1.out" | tail -n 1 | sed -E 's/^[0-9]+ records sent, ([0-9.]+) records\/sec.*/\1/')
+  [[ $own =~ ^[0-9.]+$ ]] || die "no rate in the output of ProducerPerformance: $(tail -n 2 "$WORK/a-$1.out")"
+  sed -i '$ s/\t$/\t'"$own"'/' "$RESULTS"
+}
+
+case_b() { # RUN
+  local source=$PREFIX-r$1-dlq-b copy=$PREFIX-r$1-copy
+  measure b "$1" bash -c '
+    set -o pipefail
+    /usr/bin/time -f "%M %U %S" -o "$1.consume" kcat -C -b "$2" -t "$3" -o beginning -e -q -f "%k\t%s\n" |
+      /usr/bin/time -f "%M %U %S" -o "$1.produce" kcat -P -b "$2" -t "$4" -K "\t" \
+        -X enable.idempotence=true -X acks=all
+  ' copy "$WORK/b-$1" "$B" "$source" "$copy"
+  # Peak RSS and CPU: both kcat processes together (the bash between them is not counted).
+  local c p
+  read -r -a c <"$WORK/b-$1.consume"
+  read -r -a p <"$WORK/b-$1.produce"
+  local row
+  row=$(tail -n 1 "$RESULTS")
+  sed -i '$ d' "$RESULTS"
+  awk -F'\t' -v OFS='\t' -v rss=$((c[0] + p[0])) \
+    -v cpu="$(awk -v a="${c[1]}" -v b="${c[2]}" -v x="${p[1]}" -v y="${p[2]}" 'BEGIN { printf "%.2f", a + b + x + y }')" \
+    '{ $4 = rss; $5 = cpu; print }' <<<"$row" >>"$RESULTS"
+  local count
+  count=$(end_offsets "$copy")
+  ((count == RECORDS)) || die "b (run $1): the copy holds $count records, not $RECORDS"
+}
+
+case_c() { # RUN [-t]
+  local name=c dlq=$PREFIX-r$1-dlq-c dest=$PREFIX-r$1-dest-c txn=()
+  if [[ ${2:-} == -t ]]; then
+    name=ct dlq=$PREFIX-r$1-dlq-ct dest=$PREFIX-r$1-dest-ct txn=(-t)
+  fi
+  measure "$name" "$1" "${KMP[@]}" -g "$PREFIX-r$1-$name" "${txn[@]}" merge-all "$dlq" "$dest"
+  expect_summary "$name" "$1" "$RECORDS merged, 0 purged, 0 skipped"
+  local count
+  count=$(end_offsets "$dest")
+  # With -t the end offsets also count one commit marker per partition and transaction.
+  ((count >= RECORDS)) || die "$name (run $1): $dest holds $count records, not $RECORDS"
+}
+
+case_d() { # RUN
+  measure d "$1" "${KMP[@]}" -g "$PREFIX-r$1-d" purge-all "$PREFIX-r$1-dlq-d"
+  expect_summary d "$1" "0 merged, $RECORDS purged, 0 skipped"
+}
+
+case_e() { # RUN
+  MEASURE_STDOUT=/dev/null measure e "$1" \
+    "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json "$AVRO_DLQ"
+}
+
+# Before the timed runs of e: print once into a pipe, to check that every record is printed
+# and decoded with the registry's schema (not shown raw).
+check_e() {
+  local printed
+  printed=$(set -o pipefail; "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json "$AVRO_DLQ" \
+    2>"$WORK/e-check.err" | wc -l) || { cat "$WORK/e-check.err" >&2; die "e: print failed"; }
+  ((printed == RECORDS)) || die "e: printed $printed records, not $RECORDS"
+  "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json --limit 1 "$AVRO_DLQ" \
+    >"$WORK/e-check.first" 2>>"$WORK/e-check.err"
+  if ! grep -q '"schema_name":"com.example.bench.OrderEvent"' "$WORK/e-check.first" \
+      || grep -q '"error":' "$WORK/e-check.first"; then
+    die "e: records were not decoded with the registry's schema: $(head -c 600 "$WORK/e-check.first")"
+  fi
+}
+
+case_ask() { # RUN
+  python3 scripts/bench_helper.py startup "$WORK/startup.tsv" -- \
+    "$BIN" -b "$B" "${KMP_ARGS[@]}" -o schema.registry.url="$REGISTRY" -g "$PREFIX-r$1-ask" \
+    ask "$AVRO_DLQ" "$ASK_DEST"
+}
+
+needs() { local c; for c in "${CASES[@]}"; do [[ $c == "$1" ]] && return 0; done; return 1; }
+
+# --- the run -----------------------------------------------------------------------------
+
+if needs e || needs ask; then
+  AVRO=$(data_file avro)
+  python3 scripts/bench_helper.py registry "$WORK/registry.port" scripts/bench-order.avsc \
+    2>"$WORK/registry.log" &
+  registry_pid=$!
+  for _ in $(seq 50); do [[ -s $WORK/registry.port ]] && break; sleep 0.1; done
+  [[ -s $WORK/registry.port ]] || die "the registry stub did not start: $(cat "$WORK/registry.log")"
+  REGISTRY=http://127.0.0.1:$(cat "$WORK/registry.port")
+  AVRO_DLQ=$PREFIX-avro-dlq ASK_DEST=$PREFIX-ask-dest
+  create_topics "$AVRO_DLQ:dlq" "$ASK_DEST:plain"
+  log "filling $AVRO_DLQ with $RECORDS Avro records"
+  fill "$AVRO_DLQ" "$AVRO" 0
+  needs e && check_e
+fi
+
+log "$RECORDS records of $KEY_BYTES+$VALUE_BYTES bytes, $PARTITIONS partitions, $RUNS runs of: ${CASES[*]}"
+for ((run = 1; run <= RUNS; run++)); do
+  specs=()
+  for c in b c ct d; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
+  needs b && specs+=("$PREFIX-r$run-copy:plain")
+  needs c && specs+=("$PREFIX-r$run-dest-c:plain")
+  needs ct && specs+=("$PREFIX-r$run-dest-ct:plain")
+  needs a && specs+=("$PREFIX-r$run-perf:plain")
+  ((${#specs[@]} > 0)) && create_topics "${specs[@]}"
+  for c in b c ct d; do
+    needs "$c" && fill "$PREFIX-r$run-dlq-$c" "$PLAIN" "$run"
+  done
+  # Rotate the order, so that no case always runs first or right after another.
+  order=("${CASES[@]:$(((run - 1) % ${#CASES[@]}))}" "${CASES[@]:0:$(((run - 1) % ${#CASES[@]}))}")
+  for c in "${order[@]}"; do
+    case $c in
+      a) case_a "$run" ;;
+      b) case_b "$run" ;;
+      c) case_c "$run" ;;
+      ct) case_c "$run" -t ;;
+      d) case_d "$run" ;;
+      e) case_e "$run" ;;
+      ask) case_ask "$run" ;;
+      *) die "unknown case $c" ;;
+    esac
+    if [[ $c == ask ]]; then
+      log "run $run: ask start-up $(tail -n 1 "$WORK/startup.tsv" | cut -f1) s"
+    else
+      log "run $run: $c $(last_seconds) s"
+    fi
+  done
+  [[ ${BENCH_KEEP_TOPICS:-0} == 1 ]] || delete_topics "$PREFIX-r$run-.*"
+done
+
+if needs ask; then
+  # Once more with librdkafka's protocol debugging, to count the requests before the prompt.
+  python3 scripts/bench_helper.py startup "$WORK/startup.tsv" -- \
+    "$BIN" -b "$B" "${KMP_ARGS[@]}" -o schema.registry.url="$REGISTRY" -o debug=protocol -v \
+    -g "$PREFIX-ask-traced" ask "$AVRO_DLQ" "$ASK_DEST"
+fi
+
+# --- the report --------------------------------------------------------------------------
+
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem_gib=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
+os_name=$(. /etc/os-release 2>/dev/null && printf '%s' "${PRETTY_NAME:-}")
+kcat_version=$(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*\(librdkafka [^ ]*\).*/\1 (\2)/p')
+cat >"$WORK/meta" <<EOF
+records=$RECORDS
+value_bytes=$VALUE_BYTES
+startup_tsv=$WORK/startup.tsv
+EOF
+python3 scripts/bench_helper.py report "$RESULTS" "$WORK/meta" >"$WORK/table.md"
+
+{
+  echo "<!-- bench:begin (written by scripts/bench.sh; edit outside the markers) -->"
+  echo
+  echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (with local changes in src/)'):"
+  echo "$RECORDS records of $KEY_BYTES-byte keys, $VALUE_BYTES-byte values and two headers in a"
+  echo "$PARTITIONS-partition DLQ; $RUNS runs of each case, interleaved; medians (peak RSS: the largest)."
+  echo
+  echo "Machine: $cpu_model, $(nproc) cores, $mem_gib GiB RAM, ${os_name:-Linux} ($(uname -r)), shared"
+  echo "with other jobs while it ran. Apache Kafka 4.1.1 (one KRaft node, scripts/local-kafka.sh) on"
+  echo "$(java -version 2>&1 | head -n 1); kcat $kcat_version; $(rustc --version 2>/dev/null || echo rustc); $PROFILE build."
+  echo
+  cat "$WORK/table.md"
+  echo
+  echo "Commands (\`\$B\` the broker, topics new for every run):"
+  echo
+  echo '```sh'
+  echo "# (a)"
+  echo "kafka-producer-perf-test --topic PERF --num-records $RECORDS --record-size $VALUE_BYTES --throughput -1 \\"
+  echo "  --producer-props bootstrap.servers=\$B acks=all enable.idempotence=true ${PERF_PROPS[*]}"
+  echo "# (b)"
+  echo "kcat -C -b \$B -t DLQ -o beginning -e -q -f '%k\\t%s\\n' | kcat -P -b \$B -t COPY -K '\\t' -X enable.idempotence=true -X acks=all"
+  echo "# (c), (d), (e)"
+  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -g NEW_GROUP merge-all DLQ DEST"
+  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -g NEW_GROUP -t merge-all DLQ DEST"
+  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -g NEW_GROUP purge-all DLQ"
+  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -o schema.registry.url=http://127.0.0.1:PORT print --output json AVRO_DLQ > FILE"
+  echo "# ask start-up: stdin an open pipe, until the first prompt line on stderr"
+  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"
+  echo "# filling each DLQ"
+  echo "kcat -P -b \$B -t DLQ -K '\\t' ${HEADERS[*]} -l RECORDS_FILE"
+  echo '```'
+  echo
+  echo "<!-- bench:end -->"
+} >"$WORK/section.md"
+
+echo
+sed -n '/^| case/,$p' "$WORK/table.md"
+
+if [[ -n $OUT ]]; then
+  if [[ -f $OUT ]] && grep -q '<!-- bench:begin' "$OUT" && grep -q '<!-- bench:end' "$OUT"; then
+    python3 - "$OUT" "$WORK/section.md" <<'EOF'
+import re, sys
+path, section = sys.argv[1], open(sys.argv[2], encoding="utf-8").read().rstrip("\n")
+text = open(path, encoding="utf-8").read()
+text = re.sub(r"<!-- bench:begin.*?<!-- bench:end -->", lambda _: section, text, count=1, flags=re.S)
+open(path, "w", encoding="utf-8").write(text)
+EOF
+  else
+    { echo "# Benchmarks"; echo; cat "$WORK/section.md"; } >"$OUT"
+  fi
+  log "results written to $OUT"
+fi
