@@ -332,16 +332,19 @@ def cmd_report(args):
 
     out = []
     out.append(
-        "| case | runs | records/s | MiB/s (values) | wall s | CPU s | peak RSS MiB |"
+        "| case | runs | records/s | slowest–fastest run | MiB/s (values) | wall s | CPU s "
+        "| peak RSS MiB |"
     )
-    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for case, label in CASES:
         runs = rows.get(case)
         if not runs:
             continue
         r = rate(case)
+        each = [x[3] for x in runs] if case == "a" else [records / x[0] for x in runs]
         out.append(
-            f"| {label} | {len(runs)} | {r:,.0f} | {r * value_bytes / 2**20:,.1f} "
+            f"| {label} | {len(runs)} | {r:,.0f} | {min(each):,.0f}–{max(each):,.0f} "
+            f"| {r * value_bytes / 2**20:,.1f} "
             f"| {median([x[0] for x in runs]):.2f} | {median([x[2] for x in runs]):.2f} "
             f"| {max(x[1] for x in runs) / 1024:,.0f} |"
         )
