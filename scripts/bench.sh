@@ -143,7 +143,7 @@ create_topics() {
 }
 
 delete_topics() { # REGEX
-  kafka_tool kafka-topics --bootstrap-server "$B" --delete --topic "$1" \
+  kafka_tool kafka-topics --bootstrap-server "$B" --delete --if-exists --topic "$1" \
     >"$WORK/delete.log" 2>&1 || log "cannot delete topics $1 (see $WORK/delete.log)"
 }
 
@@ -356,6 +356,7 @@ startup_tsv=$WORK/startup.tsv
 EOF
 python3 scripts/bench_helper.py report "$RESULTS" "$WORK/meta" >"$WORK/table.md"
 
+kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
 {
   echo "<!-- bench:begin (written by scripts/bench.sh; edit outside the markers) -->"
   echo
@@ -374,16 +375,16 @@ python3 scripts/bench_helper.py report "$RESULTS" "$WORK/meta" >"$WORK/table.md"
   echo '```sh'
   echo "# (a)"
   echo "kafka-producer-perf-test --topic PERF --num-records $RECORDS --record-size $VALUE_BYTES --throughput -1 \\"
-  echo "  --producer-props bootstrap.servers=\$B acks=all enable.idempotence=true ${PERF_PROPS[*]}"
+  echo "  --producer-props bootstrap.servers=\$B acks=all enable.idempotence=true${PERF_PROPS[*]:+ ${PERF_PROPS[*]}}"
   echo "# (b)"
   echo "kcat -C -b \$B -t DLQ -o beginning -e -q -f '%k\\t%s\\n' | kcat -P -b \$B -t COPY -K '\\t' -X enable.idempotence=true -X acks=all"
   echo "# (c), (d), (e)"
-  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -g NEW_GROUP merge-all DLQ DEST"
-  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -g NEW_GROUP -t merge-all DLQ DEST"
-  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -g NEW_GROUP purge-all DLQ"
-  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -o schema.registry.url=http://127.0.0.1:PORT print --output json AVRO_DLQ > FILE"
+  echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST"
+  echo "$kmp_shown -g NEW_GROUP -t merge-all DLQ DEST"
+  echo "$kmp_shown -g NEW_GROUP purge-all DLQ"
+  echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json AVRO_DLQ > /dev/null"
   echo "# ask start-up: stdin an open pipe, until the first prompt line on stderr"
-  echo "kafka-merge-purge -b \$B ${KMP_ARGS[*]} -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"
+  echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"
   echo "# filling each DLQ"
   echo "kcat -P -b \$B -t DLQ -K '\\t' ${HEADERS[*]} -l RECORDS_FILE"
   echo '```'
