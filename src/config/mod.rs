@@ -15,6 +15,20 @@ mod translate;
 
 pub use settings::{DecoderHint, RegistrySettings, Settings, TRANSACTIONAL_ID_PREFIX, resolve};
 
+/// Parses the bytes of a Java `.properties` file into `(key, value, line)` triples, in file
+/// order, as `-O`/`-C`/`-P` files are read. An entry point for the fuzz targets in `fuzz/`.
+///
+/// # Errors
+/// [`ConfigError::ParseFile`] when the bytes are not a valid properties file.
+#[doc(hidden)]
+pub fn parse_properties(bytes: &[u8]) -> Result<Vec<(String, String, usize)>, ConfigError> {
+    let parsed = properties::parse(bytes, std::path::Path::new("<fuzz input>"))?;
+    Ok(parsed
+        .into_iter()
+        .map(|property| (property.key, property.value, property.line))
+        .collect())
+}
+
 /// Everything wrong with the configuration; all of it is a usage error (exit code 2).
 ///
 /// `origin` fields name where a property came from: a file and line

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs::{UTF_8, WINDOWS_1252};
 use java_properties::{LineContent, PropertiesIter};
 
 use super::ConfigError;
@@ -39,13 +39,17 @@ pub(super) fn read_file(path: &Path) -> Result<Vec<FileProperty>, ConfigError> {
 
 /// Parses the content of a properties file; `path` only names the file in errors.
 pub(super) fn parse(bytes: &[u8], path: &Path) -> Result<Vec<FileProperty>, ConfigError> {
-    let encoding: &'static Encoding = if std::str::from_utf8(bytes).is_ok() {
-        UTF_8
+    // Decoded here, and handed to java-properties as UTF-8 without a byte-order mark: its own
+    // decoding panics ("Must not use a decoder that has finished") on a file that is only the
+    // start of a byte-order mark (`EF`, `EF BB`, `FE`, `FF`), which encoding_rs holds back
+    // until the end of the input.
+    let text = if std::str::from_utf8(bytes).is_ok() {
+        UTF_8.decode_with_bom_removal(bytes).0
     } else {
-        WINDOWS_1252
+        WINDOWS_1252.decode_without_bom_handling(bytes).0
     };
     let mut properties = Vec::new();
-    for line in PropertiesIter::new_with_encoding(bytes, encoding) {
+    for line in PropertiesIter::new_with_encoding(text.as_bytes(), UTF_8) {
         let line = line.map_err(|error| {
             // The crate's message ends in " (line_number = N)"; we say the line our own way.
             let message = error.to_string();
@@ -182,6 +186,35 @@ mod tests {
     fn utf8_byte_order_mark_is_dropped() {
         let parsed = parse(b"\xef\xbb\xbfa=1", Path::new("bom.properties")).unwrap();
         assert_eq!(parsed[0].key, "a");
+    }
+
+    /// Found by the `properties` fuzz target: a file that is only the start of a byte-order
+    /// mark made java-properties panic. Every such file reads as ISO-8859-1 text now.
+    #[test]
+    fn partial_byte_order_marks_are_text_not_a_panic() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"\xef", "\u{ef}"),
+            (b"\xef\xbb", "\u{ef}\u{bb}"),
+            (b"\xfe", "\u{fe}"),
+            (b"\xff", "\u{ff}"),
+            (b"\xff\xfe", "\u{ff}\u{fe}"),
+            (b"\xfe\xff", "\u{fe}\u{ff}"),
+        ];
+        for (bytes, key) in cases {
+            let parsed = parse(bytes, Path::new("bom.properties")).unwrap();
+            assert_eq!(
+                parsed,
+                [FileProperty {
+                    key: (*key).to_owned(),
+                    value: String::new(),
+                    line: 1,
+                }],
+                "{bytes:x?}"
+            );
+        }
+        for bytes in [&b""[..], b"\xef\xbb\xbf", b"\xef\xbb\xbf\n"] {
+            assert_eq!(parse(bytes, Path::new("bom.properties")).unwrap(), []);
+        }
     }
 
     #[test]
