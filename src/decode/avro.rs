@@ -12,7 +12,14 @@
 //! - logical types: timestamps in ISO 8601 (UTC with `Z`, local ones without), dates
 //!   `YYYY-MM-DD`, times `HH:MM:SS.fff`, decimals as exact strings (`"-12.34"`), UUIDs as
 //!   strings, durations as `{"months", "days", "millis"}`;
-//! - floating-point values JSON cannot hold (`NaN`, infinities) show as strings.
+//! - floating-point values JSON cannot hold (`NaN`, infinities) show as strings;
+//! - big-decimals whose scale would spell out more than [`PLAIN_DECIMAL_DIGITS`] zeros show in
+//!   scientific notation (`"1e+1000000"`).
+//!
+//! Payloads are untrusted: before apache-avro builds anything, `scan` walks the datum and
+//! refuses nesting, value counts and decimals beyond its limits (apache-avro has no depth limit
+//! and allocates from lengths in the data), and [`limit_allocations`] caps what apache-avro may
+//! allocate at once.
 
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{
@@ -24,6 +31,10 @@ use num_bigint::BigInt;
 use serde_json::{Map, Value as Json, json};
 
 use super::text::hex;
+
+mod scan;
+
+pub use scan::{MAX_DECIMAL_BYTES, MAX_DEPTH, MAX_VALUES};
 
 /// Why a datum could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +48,41 @@ pub enum AvroError {
     /// The payload ends inside the datum.
     #[error("corrupt Avro data: the payload ends inside the datum (truncated?)")]
     Truncated,
+    /// Records, arrays, maps and unions nested deeper than `limit` (see [`MAX_DEPTH`]).
+    #[error("too deep to decode for display: more than {limit} levels of nesting")]
+    TooDeep { limit: usize },
+    /// More than `limit` values in one datum (see [`MAX_VALUES`]).
+    #[error("too large to decode for display: more than {limit} values")]
+    TooManyValues { limit: usize },
+    /// An unscaled decimal longer than `limit` bytes (see [`MAX_DECIMAL_BYTES`]).
+    #[error("too large to decode for display: a decimal of {len} bytes (at most {limit})")]
+    DecimalTooLong { len: usize, limit: usize },
+    /// The thread that decodes deeply nested data could not run.
+    #[error("cannot decode nested Avro data: {0}")]
+    Thread(String),
+}
+
+/// Data nested up to this many levels is decoded on the caller's stack; deeper data (up to
+/// [`MAX_DEPTH`]) on a thread with a stack of [`DEEP_STACK_BYTES`].
+const SHALLOW: usize = 16;
+
+/// The stack of the thread that decodes deeply nested data: enough for [`MAX_DEPTH`] levels in
+/// a debug build (only the pages used are ever touched).
+const DEEP_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most apache-avro may allocate for one string, byte array or collection while decoding:
+/// 128 MiB. `scan` already bounds lengths by the payload and collections by
+/// [`MAX_VALUES`], which stays well below this; the cap is the second line.
+pub const MAX_ALLOCATION_BYTES: usize = 128 * 1024 * 1024;
+
+/// Sets apache-avro's process-wide allocation cap to [`MAX_ALLOCATION_BYTES`] (its default is
+/// 512 MiB); done when a [`WriterSchema`] is made, before anything is decoded. Only the first
+/// call of the process counts, in apache-avro as here.
+pub fn limit_allocations() {
+    let limit = apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
+    if limit != MAX_ALLOCATION_BYTES {
+        tracing::debug!("apache-avro allocation limit already set to {limit} bytes");
+    }
 }
 
 /// Reads a byte slice and remembers whether anyone asked for more than it had: apache-avro
@@ -84,6 +130,7 @@ impl WriterSchema {
     /// # Errors
     /// When `schema` refers to a named type it does not define.
     pub fn new(schema: Schema) -> Result<Self, apache_avro::Error> {
+        limit_allocations();
         let names = ResolvedSchema::try_from(&schema)?
             .get_names()
             .iter()
@@ -111,6 +158,25 @@ impl WriterSchema {
     /// # Errors
     /// [`AvroError`] when `bytes` do not hold exactly one datum of this schema.
     pub fn decode(&self, bytes: &[u8]) -> Result<Json, AvroError> {
+        let deepest = scan::check(&self.schema, &self.names, bytes)?;
+        if deepest <= SHALLOW {
+            return self.decode_checked(bytes);
+        }
+        // apache-avro's decoder takes kilobytes of stack per level (tens of kilobytes in a
+        // debug build): nested data is decoded, converted and dropped on a stack of its own.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("avro-decode".into())
+                .stack_size(DEEP_STACK_BYTES)
+                .spawn_scoped(scope, || self.decode_checked(bytes))
+                .map_err(|error| AvroError::Thread(error.to_string()))?
+                .join()
+                .map_err(|_| AvroError::Thread("the decoding thread failed".into()))?
+        })
+    }
+
+    /// [`Self::decode`] after `scan` accepted `bytes`.
+    fn decode_checked(&self, bytes: &[u8]) -> Result<Json, AvroError> {
         let schema = &self.schema;
         let mut input = Watched {
             bytes,
@@ -318,7 +384,7 @@ fn plain(value: &Avro) -> Json {
             .map_or_else(|| json!(days), |date| json!(date.to_string())),
         // Without its schema the scale is unknown: the unscaled number is what is left.
         Avro::Decimal(decimal) => Json::String(BigInt::from(decimal.clone()).to_string()),
-        Avro::BigDecimal(decimal) => Json::String(decimal.to_plain_string()),
+        Avro::BigDecimal(decimal) => Json::String(big_decimal_string(decimal)),
         Avro::TimeMillis(millis) => time_of_day(i64::from(*millis) * 1_000_000, 3),
         Avro::TimeMicros(micros) => time_of_day(micros.saturating_mul(1_000), 6),
         Avro::TimestampMillis(millis) => timestamp(i128::from(*millis) * 1_000_000, 3, true),
@@ -372,6 +438,20 @@ fn decimal_string(unscaled: &BigInt, scale: usize) -> String {
     };
     let (whole, fraction) = padded.split_at(padded.len() - scale);
     format!("{sign}{whole}.{fraction}")
+}
+
+/// The most zeros a big-decimal's scale may add to its digits in plain notation.
+pub const PLAIN_DECIMAL_DIGITS: u64 = 1000;
+
+/// A big-decimal as an exact string: plain (`"12.345"`), or in scientific notation when its
+/// scale (which comes from the data: any `long`) would spell out more than
+/// [`PLAIN_DECIMAL_DIGITS`] zeros; bigdecimal would try to write them all.
+fn big_decimal_string(decimal: &apache_avro::BigDecimal) -> String {
+    if decimal.fractional_digit_count().unsigned_abs() > PLAIN_DECIMAL_DIGITS {
+        decimal.to_scientific_notation()
+    } else {
+        decimal.to_plain_string()
+    }
 }
 
 /// Nanoseconds since midnight as `HH:MM:SS` and `digits` fraction digits; out of range as the

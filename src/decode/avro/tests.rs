@@ -6,7 +6,7 @@ use serde_json::json;
 use super::*;
 
 /// Avro's zig-zag varint encoding of `int` and `long`.
-fn long(n: i64) -> Vec<u8> {
+pub(super) fn long(n: i64) -> Vec<u8> {
     let mut z = ((n << 1) ^ (n >> 63)).cast_unsigned();
     let mut out = Vec::new();
     loop {
@@ -21,7 +21,7 @@ fn long(n: i64) -> Vec<u8> {
 }
 
 /// Avro `bytes` and `string`: a length, then the bytes.
-fn bytes(data: &[u8]) -> Vec<u8> {
+pub(super) fn bytes(data: &[u8]) -> Vec<u8> {
     let mut out = long(i64::try_from(data.len()).unwrap());
     out.extend_from_slice(data);
     out
@@ -293,4 +293,31 @@ fn decimals_as_exact_strings() {
             "{unscaled} scale {scale}"
         );
     }
+}
+
+/// Found while fuzzing the `avro` target: a big-decimal carries its own scale, any `long`, and
+/// bigdecimal's plain notation spells out every zero of it (a scale of -10^15 asked for a
+/// petabyte and aborted the process). Such scales are shown in scientific notation.
+#[test]
+fn huge_big_decimal_scale_is_shown_in_scientific_notation() {
+    let schema = r#"{"type": "bytes", "logicalType": "big-decimal"}"#;
+    let big = |unscaled: &[u8], scale: i64| {
+        let mut inner = bytes(unscaled);
+        inner.extend(long(scale));
+        bytes(&inner)
+    };
+    assert_eq!(decode(schema, &big(&[0x30, 0x39], 3)), Ok(json!("12.345")));
+    assert_eq!(decode(schema, &big(&[0x01], -3)), Ok(json!("1000")));
+    assert_eq!(
+        decode(schema, &big(&[0x01], -1_000_000_000_000_000)),
+        Ok(json!("1e1000000000000000"))
+    );
+    assert_eq!(
+        decode(schema, &big(&[0x07], i64::MAX)),
+        Ok(json!(format!("7e-{}", i64::MAX)))
+    );
+    assert_eq!(
+        decode(schema, &big(&[0x01], -1000)),
+        Ok(json!(format!("1{}", "0".repeat(1000))))
+    );
 }
