@@ -44,14 +44,43 @@ impl rdkafka::producer::ProducerContext for DeliveryContext {
             if let Ok(mut first) = self.first_failure.lock() {
                 first.get_or_insert_with(|| {
                     format!(
-                        "cannot write to {} partition {}: {error}",
+                        "cannot write to {} partition {}: {error}{}",
                         message.topic(),
-                        message.partition()
+                        message.partition(),
+                        too_large_hint(error, Side::Broker)
+                            .map(|hint| format!("; {hint}"))
+                            .unwrap_or_default()
                     )
                 });
             }
         }
     }
+}
+
+/// Which limit refused a record that is too large.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The producer's own `message.max.bytes`, before sending.
+    Producer,
+    /// The destination topic's `max.message.bytes` (or the broker's `message.max.bytes`).
+    Broker,
+}
+
+/// What to raise when `error` says a record is too large; `None` for any other error.
+fn too_large_hint(error: &KafkaError, side: Side) -> Option<&'static str> {
+    if error.rdkafka_error_code() != Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+        return None;
+    }
+    Some(match side {
+        Side::Producer => {
+            "the record is larger than the producer allows: raise message.max.bytes with -p \
+             (librdkafka's default is 1000000 bytes), e.g. -p message.max.bytes=10485760"
+        }
+        Side::Broker => {
+            "the destination topic refuses records this large: raise its max.message.bytes \
+             (kafka-configs --alter --entity-type topics --add-config max.message.bytes=...)"
+        }
+    })
 }
 
 /// Our producer.
@@ -208,7 +237,13 @@ impl RecordProducer {
                     // broker's pace: a short nap keeps it near full without spinning.
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                Err((error, _)) => return Err(self.failure(&error)),
+                Err((error, _)) => {
+                    let failure = self.failure(&error);
+                    return Err(match too_large_hint(&error, Side::Producer) {
+                        Some(hint) => anyhow::anyhow!("{failure:#}; {hint}"),
+                        None => failure,
+                    });
+                }
             }
         }
     }
@@ -271,5 +306,21 @@ impl RecordProducer {
             tracing::debug!(%error, "records in flight when discarding");
         }
         let _ = self.check_deliveries();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_too_large_says_what_to_raise() {
+        let too_large = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
+        let producer = too_large_hint(&too_large, Side::Producer).unwrap();
+        assert!(producer.contains("-p message.max.bytes="), "{producer}");
+        let broker = too_large_hint(&too_large, Side::Broker).unwrap();
+        assert!(broker.contains("max.message.bytes"), "{broker}");
+        let other = KafkaError::MessageProduction(RDKafkaErrorCode::UnknownTopicOrPartition);
+        assert_eq!(too_large_hint(&other, Side::Producer), None);
     }
 }
