@@ -98,6 +98,29 @@ mod tests {
         assert_eq!(classify(b"line\nbreak"), Plain::Text("line\nbreak".into()));
     }
 
+    /// Found by the `render` fuzz target: serde_json's default float parsing is not always
+    /// correctly rounded, so `111111118101111111110` was read one unit in the last place off,
+    /// and the JSON shown (and a JSON line read back) stood for another number than the
+    /// record's. With `float_roundtrip` a number reads as Rust's own (correctly rounded) parse.
+    #[test]
+    fn json_numbers_are_read_correctly_rounded() {
+        for number in [
+            "111111118101111111110",
+            "1.1111111810111111e20",
+            "0.30000000000000004",
+            "2.2250738585072011e-308",
+            "9007199254740993",
+            "123456789012345678901234567890",
+        ] {
+            let Plain::Json(value) = classify(format!("\t[[{number}]]").as_bytes()) else {
+                panic!("{number}: not JSON");
+            };
+            assert_eq!(value[0][0].as_f64(), number.parse::<f64>().ok(), "{number}");
+            let again: serde_json::Value = serde_json::from_str(&value.to_string()).unwrap();
+            assert_eq!(again, value, "{number} shown as {value}");
+        }
+    }
+
     #[test]
     fn hex_dump_has_offset_hex_and_ascii_columns() {
         let dump = hex_dump(b"0123456789abcdefXY\x00");
