@@ -98,7 +98,7 @@ mod tests {
         assert_eq!(classify(b"line\nbreak"), Plain::Text("line\nbreak".into()));
     }
 
-    /// Found by the `render` fuzz target: serde_json's default float parsing is not always
+    /// Found by the `render` fuzz target: `serde_json`'s default float parsing is not always
     /// correctly rounded, so `111111118101111111110` was read one unit in the last place off,
     /// and the JSON shown (and a JSON line read back) stood for another number than the
     /// record's. With `float_roundtrip` a number reads as Rust's own (correctly rounded) parse.
