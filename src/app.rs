@@ -1,6 +1,7 @@
 //! Wires settings, clients, decision source, sink and observers together for each
 //! subcommand, and reports what was done.
 
+use std::cell::RefCell;
 use std::io::{self, IsTerminal};
 use std::time::{Duration, SystemTime};
 
@@ -67,10 +68,18 @@ pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
         ))
         .into());
     }
+    let grep_decoder = if filter.grep.is_some() {
+        Some(Decoder::new(&settings).map_err(|e| ConfigError::Other(e.to_string()))?)
+    } else {
+        None
+    };
     let run = Run {
         cli,
         settings: &settings,
-        filter,
+        filter: RefCell::new(DisplayedFilter {
+            filter,
+            decoder: grep_decoder,
+        }),
         interrupt,
     };
     match command {
@@ -105,7 +114,9 @@ struct Job<'a> {
 struct Run<'a> {
     cli: &'a Cli,
     settings: &'a Settings,
-    filter: Filter,
+    /// One filter (and, for `--grep`, one decoder with its schema cache) for the whole run:
+    /// the overview pass and the run itself share it.
+    filter: RefCell<DisplayedFilter>,
     interrupt: &'a Interrupt,
 }
 
@@ -168,7 +179,7 @@ impl Run<'_> {
         Ok(SourceConsumer::open(
             self.settings,
             topic,
-            self.filter.partitions.as_ref(),
+            self.filter.borrow().filter.partitions.as_ref(),
             self.interrupt.clone(),
         )?)
     }
@@ -259,7 +270,7 @@ impl Run<'_> {
                 self.bulk_policy()
             },
             limit: self.cli.filters.limit,
-            watch_keys: job.ask || !self.filter.is_empty(),
+            watch_keys: job.ask || !self.filter.borrow().filter.is_empty(),
         };
         let mut prompt;
         let mut always;
@@ -364,7 +375,7 @@ impl Run<'_> {
     fn show_overview(&self, topic: &str, headers: Vec<String>) -> Result<(), Error> {
         let mut pass = self.open_source(topic)?;
         let mut overview = Overview::new(headers);
-        let mut filter = self.record_filter()?;
+        let mut filter = self.filter.borrow_mut();
         let mut seen = 0;
         while let Some(record) = pass.next_record()? {
             if self.interrupt.is_raised() {
@@ -382,19 +393,6 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The filter of the run; `--grep` looks at values as they are displayed.
-    fn record_filter(&self) -> Result<DisplayedFilter, Error> {
-        let decoder = if self.filter.grep.is_some() {
-            Some(Decoder::new(self.settings).map_err(|e| ConfigError::Other(e.to_string()))?)
-        } else {
-            None
-        };
-        Ok(DisplayedFilter {
-            filter: self.filter.clone(),
-            decoder,
-        })
-    }
-
     fn drive(
         &self,
         source: &mut SourceConsumer,
@@ -403,13 +401,13 @@ impl Run<'_> {
         observer: &mut dyn Observer,
         options: EngineOptions,
     ) -> Result<Summary, Error> {
-        let mut filter = self.record_filter()?;
+        let mut filter = self.filter.borrow_mut();
         Engine {
             source,
             decisions,
             sink,
             observer,
-            filter: &mut filter,
+            filter: &mut *filter,
             interrupt: self.interrupt.clone(),
             options,
         }
@@ -429,6 +427,7 @@ impl Run<'_> {
 /// The run's filter, with `--grep` applied to the value as the decoder shows it.
 struct DisplayedFilter {
     filter: Filter,
+    /// Present with `--grep` only; decodes values, never keys.
     decoder: Option<Decoder>,
 }
 
@@ -440,7 +439,7 @@ impl RecordFilter for DisplayedFilter {
                 return String::new();
             };
             match decoder {
-                Some(decoder) => displayed_text(&decoder.record(record).value),
+                Some(decoder) => displayed_text(&decoder.decode_value(value)),
                 None => String::from_utf8_lossy(value).into_owned(),
             }
         })
@@ -448,13 +447,12 @@ impl RecordFilter for DisplayedFilter {
 }
 
 /// The text a person sees of a decoded value.
-fn displayed_text(decoded: &Option<crate::decode::decoder::Decoded>) -> String {
+fn displayed_text(decoded: &crate::decode::decoder::Decoded) -> String {
     use crate::decode::decoder::Body;
-    match decoded.as_ref().map(|d| &d.body) {
-        Some(Body::Json(value)) => value.to_string(),
-        Some(Body::Text(text)) => text.clone(),
-        Some(Body::Binary(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
-        None => String::new(),
+    match &decoded.body {
+        Body::Json(value) => value.to_string(),
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 

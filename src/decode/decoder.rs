@@ -179,8 +179,13 @@ impl Decoder {
             value: record
                 .value
                 .as_deref()
-                .map(|value| self.decode(value, self.value_hint)),
+                .map(|value| self.decode_value(value)),
         }
+    }
+
+    /// A record value made readable, as the settings say values are.
+    pub fn decode_value(&mut self, value: &[u8]) -> Decoded {
+        self.decode(value, self.value_hint)
     }
 
     /// `bytes` made readable as `hint` says.
