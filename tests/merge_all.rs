@@ -244,7 +244,9 @@ fn keep_partition_writes_to_the_source_partition_number() {
     );
     assert!(run.status.success(), "{}", run.stderr_text());
     let source = read_all(&dlq, Isolation::ReadCommitted);
-    for record in read_all(&retry, Isolation::ReadCommitted) {
+    let merged = read_all(&retry, Isolation::ReadCommitted);
+    assert_eq!(merged.len(), 30, "every record merged");
+    for record in merged {
         let original = source.iter().find(|s| s.key == record.key).unwrap();
         assert_eq!(record.partition, original.partition);
     }

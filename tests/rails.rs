@@ -345,3 +345,38 @@ fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
     );
     assert!(said.contains("cleanup.policy=delete"), "{said}");
 }
+
+#[test]
+fn grep_looks_at_the_value_as_displayed() {
+    let bootstrap = common::bootstrap();
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    create_topic(&dlq, 2, true);
+    create_topic(&retry, 1, false);
+    spring_dlq(&dlq);
+    let group = unique("group");
+    let run = run_kmp(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "merge-all",
+            &dlq,
+            &retry,
+            "--grep",
+            r#""order":1[01]\b"#,
+        ],
+        b"",
+        RUN,
+    );
+    let said = run.stderr_text();
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("2 merged"), "{said}");
+    let mut merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .map(|r| String::from_utf8_lossy(&r.key.unwrap_or_default()).into_owned())
+        .collect();
+    merged.sort();
+    assert_eq!(merged, ["order-10", "order-11"]);
+}
