@@ -450,7 +450,7 @@ impl RecordFilter for DisplayedFilter {
 fn displayed_text(decoded: &crate::decode::decoder::Decoded) -> String {
     use crate::decode::decoder::Body;
     match &decoded.body {
-        Body::Json(value) => value.to_string(),
+        Body::Json(json) => json.as_str().to_owned(),
         Body::Text(text) => text.clone(),
         Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
     }

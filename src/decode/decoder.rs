@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::config::{DecoderHint, Settings};
 use crate::record::Record;
 
+use super::json_text::JsonText;
 use super::registry::{Registry, RegistrySchema, SetupError};
 use super::text::{Plain, classify};
 use super::wire::{self, Framed};
@@ -61,8 +62,8 @@ pub struct SchemaInfo {
 /// What is shown of a payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    /// Decoded data, or JSON text, shown as pretty JSON.
-    Json(Value),
+    /// Decoded data, or a JSON payload, in compact form; shown pretty in text blocks.
+    Json(JsonText),
     /// UTF-8 text, shown as it is.
     Text(String),
     /// Bytes, shown as a hex dump.
@@ -236,15 +237,15 @@ fn decode_framed(registry: &mut Registry, bytes: &[u8], framed: Framed<'_>) -> D
             let name = writer.name();
             let body = writer
                 .decode(framed.payload)
-                .map(Body::Json)
+                .map(|text| Body::Json(JsonText::from_compact(text)))
                 .map_err(|error| format!("schema {id} ({name}): {error}"));
             info.name = Some(name);
             body
         }
         RegistrySchema::Json => {
             info.kind = Some(SchemaKind::Json);
-            serde_json::from_slice(framed.payload)
-                .map(Body::Json)
+            serde_json::from_slice::<Value>(framed.payload)
+                .map(|value| Body::Json(JsonText::from_value(&value)))
                 .map_err(|error| format!("schema {id} (JSON): payload is not JSON: {error}"))
         }
         RegistrySchema::Protobuf => {
@@ -280,7 +281,7 @@ mod tests {
         );
         assert_eq!(
             decoder.decode(br#"{"a":1}"#, DecoderHint::Auto).body,
-            Body::Json(serde_json::json!({"a": 1}))
+            Body::Json(JsonText::from_value(&serde_json::json!({"a": 1})))
         );
         let forced = decoder.decode(&framed, DecoderHint::Avro);
         assert_eq!(
@@ -345,7 +346,7 @@ mod tests {
         );
         assert_eq!(
             good.decode(&framed(7, b"\x06abc"), DecoderHint::Auto).body,
-            Body::Json(serde_json::json!({"s": "abc"}))
+            Body::Json(JsonText::from_value(&serde_json::json!({"s": "abc"})))
         );
         let wrong_password = Decoder::with(
             Some(registry(server.base_url(), "nope")),

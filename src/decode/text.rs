@@ -3,11 +3,13 @@
 
 use std::fmt::Write as _;
 
+use super::json_text::JsonText;
+
 /// A payload made readable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plain {
-    /// Parsed JSON, pretty-printed.
-    Json(serde_json::Value),
+    /// JSON, in compact form.
+    Json(JsonText),
     /// UTF-8 text that is not JSON.
     Text(String),
     /// Anything else.
@@ -24,7 +26,7 @@ pub fn classify(bytes: &[u8]) -> Plain {
     if (trimmed.starts_with('{') || trimmed.starts_with('['))
         && let Ok(value) = serde_json::from_str(text)
     {
-        return Plain::Json(value);
+        return Plain::Json(JsonText::from_value(&value));
     }
     if text
         .chars()
@@ -89,7 +91,7 @@ mod tests {
     fn sorts_payloads() {
         assert_eq!(
             classify(br#"{"a": 1}"#),
-            Plain::Json(serde_json::json!({"a": 1}))
+            Plain::Json(JsonText::from_value(&serde_json::json!({"a": 1})))
         );
         assert_eq!(classify(b"hello"), Plain::Text("hello".into()));
         assert_eq!(classify(b"{not json"), Plain::Text("{not json".into()));
@@ -112,9 +114,10 @@ mod tests {
             "9007199254740993",
             "123456789012345678901234567890",
         ] {
-            let Plain::Json(value) = classify(format!("\t[[{number}]]").as_bytes()) else {
+            let Plain::Json(text) = classify(format!("\t[[{number}]]").as_bytes()) else {
                 panic!("{number}: not JSON");
             };
+            let value = text.to_value();
             assert_eq!(value[0][0].as_f64(), number.parse::<f64>().ok(), "{number}");
             let again: serde_json::Value = serde_json::from_str(&value.to_string()).unwrap();
             assert_eq!(again, value, "{number} shown as {value}");

@@ -9,9 +9,9 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use base64::Engine as _;
-use serde_json::{Map, Value, json};
 
 use crate::config::Settings;
+use crate::decode::json_text::push_escaped;
 use crate::decode::registry::SetupError;
 use crate::decode::text::{Plain, classify, hex, hex_dump};
 use crate::decode::{Body, Decoded, DecodedRecord, Decoder};
@@ -119,7 +119,7 @@ impl Paint {
 #[must_use]
 pub fn inline_text(body: &Body) -> String {
     match body {
-        Body::Json(value) => value.to_string(),
+        Body::Json(json) => json.as_str().to_owned(),
         Body::Text(text) => text.clone(),
         Body::Binary(bytes) => format!("0x{}", hex(bytes)),
     }
@@ -182,10 +182,7 @@ fn inline(body: &Body, full: bool) -> String {
 /// A multi-line form of a value, indented by `indent`, cut unless `full`.
 fn block(body: &Body, indent: &str, full: bool) -> String {
     let (text, rest) = match body {
-        Body::Json(value) => {
-            let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
-            cut_lines(pretty, full)
-        }
+        Body::Json(json) => cut_lines(json.pretty(), full),
         Body::Text(text) => cut_lines(text.clone(), full),
         Body::Binary(bytes) if !full && bytes.len() > HEX_LIMIT => (
             hex_dump(bytes.get(..HEX_LIMIT).unwrap_or(bytes)),
@@ -292,109 +289,137 @@ pub fn write_text(
 
 /// A header value in JSON: JSON as is, text as a string, binary as base64, each with its
 /// `encoding`.
-fn json_plain(bytes: Option<&[u8]>) -> Value {
+fn push_json_plain(out: &mut String, bytes: Option<&[u8]>) {
     let Some(bytes) = bytes else {
-        return Value::Null;
+        out.push_str("null");
+        return;
     };
     match classify(bytes) {
-        Plain::Json(value) => json!({"encoding": "json", "data": value}),
-        Plain::Text(text) => json!({"encoding": "utf8", "data": text}),
-        Plain::Binary => json!({"encoding": "base64", "data": base64(bytes)}),
+        Plain::Json(json) => push_encoded(out, "json", json.as_str()),
+        Plain::Text(text) => push_text(out, "utf8", &text),
+        Plain::Binary => push_base64(out, bytes),
     }
+    close(out);
 }
 
-fn base64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+/// `{"encoding":…,"data":<json>` (left open for more fields).
+fn push_encoded(out: &mut String, encoding: &str, json: &str) {
+    out.push_str("{\"encoding\":\"");
+    out.push_str(encoding);
+    out.push_str("\",\"data\":");
+    out.push_str(json);
+}
+
+/// `{"encoding":…,"data":"<text>"` (left open for more fields).
+fn push_text(out: &mut String, encoding: &str, text: &str) {
+    out.push_str("{\"encoding\":\"");
+    out.push_str(encoding);
+    out.push_str("\",\"data\":");
+    push_escaped(out, text);
+}
+
+/// `{"encoding":"base64","data":"<base64>"` (left open for more fields).
+fn push_base64(out: &mut String, bytes: &[u8]) {
+    out.push_str("{\"encoding\":\"base64\",\"data\":\"");
+    base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
+    out.push('"');
+}
+
+/// Closes what `push_encoded`, `push_text` or `push_base64` opened.
+fn close(out: &mut String) {
+    out.push('}');
 }
 
 /// A key or value in JSON: `{"encoding": "json", "data": <decoded>}` when decoded, else the
 /// raw bytes as `utf8` text or `base64`; with `schema_id`, `schema_type`, `schema_name` and
 /// `error` when they apply.
-fn json_payload(raw: Option<&[u8]>, decoded: Option<&Decoded>) -> Value {
+fn push_json_payload(out: &mut String, raw: Option<&[u8]>, decoded: Option<&Decoded>) {
     let (Some(raw), Some(decoded)) = (raw, decoded) else {
-        return Value::Null;
+        out.push_str("null");
+        return;
     };
-    let mut object = Map::new();
     match (&decoded.body, &decoded.error) {
-        (Body::Json(value), None) => {
-            object.insert("encoding".into(), json!("json"));
-            object.insert("data".into(), value.clone());
-        }
+        (Body::Json(json), None) => push_encoded(out, "json", json.as_str()),
         _ => match std::str::from_utf8(raw) {
-            Ok(text) if !matches!(decoded.body, Body::Binary(_)) => {
-                object.insert("encoding".into(), json!("utf8"));
-                object.insert("data".into(), json!(text));
-            }
-            _ => {
-                object.insert("encoding".into(), json!("base64"));
-                object.insert("data".into(), json!(base64(raw)));
-            }
+            Ok(text) if !matches!(decoded.body, Body::Binary(_)) => push_text(out, "utf8", text),
+            _ => push_base64(out, raw),
         },
     }
     if let Some(schema) = &decoded.schema {
-        object.insert("schema_id".into(), json!(schema.id));
+        out.push_str(",\"schema_id\":");
+        out.push_str(itoa::Buffer::new().format(schema.id));
         if let Some(kind) = &schema.kind {
-            object.insert("schema_type".into(), json!(kind.key()));
+            out.push_str(",\"schema_type\":");
+            push_escaped(out, &kind.key());
         }
         if let Some(name) = &schema.name {
-            object.insert("schema_name".into(), json!(name));
+            out.push_str(",\"schema_name\":");
+            push_escaped(out, name);
         }
     }
     if let Some(error) = &decoded.error {
-        object.insert("error".into(), json!(error));
+        out.push_str(",\"error\":");
+        push_escaped(out, error);
     }
-    Value::Object(object)
+    close(out);
 }
 
-fn schema_id(decoded: Option<&Decoded>) -> Value {
-    decoded
-        .and_then(|decoded| decoded.schema.as_ref())
-        .map_or(Value::Null, |schema| json!(schema.id))
+fn push_schema_id(out: &mut String, decoded: Option<&Decoded>) {
+    match decoded.and_then(|decoded| decoded.schema.as_ref()) {
+        Some(schema) => out.push_str(itoa::Buffer::new().format(schema.id)),
+        None => out.push_str("null"),
+    }
 }
 
-/// The JSON object of one record (one line of `print --output json`); the field names are
-/// documented in the README's "JSON output" section.
+/// The JSON object of one record: one line of `print --output json`, without its line break.
+/// The field names are documented in the README's "JSON output" section. Written straight
+/// into text (no `serde_json` tree): the decoded key and value are JSON text already.
 #[must_use]
-pub fn to_json(record: &Record, decoded: &DecodedRecord) -> Value {
-    let mut object = Map::new();
-    object.insert("topic".into(), json!(record.at.topic));
-    object.insert("partition".into(), json!(record.at.partition));
-    object.insert("offset".into(), json!(record.at.offset));
+pub fn json_line(record: &Record, decoded: &DecodedRecord) -> String {
+    let payloads =
+        record.key.as_ref().map_or(0, Vec::len) + record.value.as_ref().map_or(0, Vec::len);
+    let mut out = String::with_capacity(320 + payloads * 2);
+    let mut numbers = itoa::Buffer::new();
+    out.push_str("{\"topic\":");
+    push_escaped(&mut out, &record.at.topic);
+    out.push_str(",\"partition\":");
+    out.push_str(numbers.format(record.at.partition));
+    out.push_str(",\"offset\":");
+    out.push_str(numbers.format(record.at.offset));
     match record.timestamp {
         Some(Timestamp { millis, kind }) => {
-            object.insert("timestamp".into(), json!(iso_timestamp(millis)));
-            object.insert("timestamp_ms".into(), json!(millis));
-            object.insert(
-                "timestamp_type".into(),
-                json!(match kind {
-                    TimestampKind::CreateTime => "create",
-                    TimestampKind::LogAppendTime => "log-append",
-                }),
-            );
+            out.push_str(",\"timestamp\":");
+            push_escaped(&mut out, &iso_timestamp(millis));
+            out.push_str(",\"timestamp_ms\":");
+            out.push_str(numbers.format(millis));
+            out.push_str(match kind {
+                TimestampKind::CreateTime => ",\"timestamp_type\":\"create\"",
+                TimestampKind::LogAppendTime => ",\"timestamp_type\":\"log-append\"",
+            });
         }
-        None => {
-            object.insert("timestamp".into(), Value::Null);
-            object.insert("timestamp_ms".into(), Value::Null);
-            object.insert("timestamp_type".into(), Value::Null);
-        }
+        None => out.push_str(",\"timestamp\":null,\"timestamp_ms\":null,\"timestamp_type\":null"),
     }
-    object.insert(
-        "key".into(),
-        json_payload(record.key.as_deref(), decoded.key.as_ref()),
-    );
-    object.insert(
-        "value".into(),
-        json_payload(record.value.as_deref(), decoded.value.as_ref()),
-    );
-    object.insert("key_schema_id".into(), schema_id(decoded.key.as_ref()));
-    object.insert("value_schema_id".into(), schema_id(decoded.value.as_ref()));
-    let headers: Vec<Value> = record
-        .headers
-        .iter()
-        .map(|header| json!({"name": header.name, "value": json_plain(header.value.as_deref())}))
-        .collect();
-    object.insert("headers".into(), Value::Array(headers));
-    Value::Object(object)
+    out.push_str(",\"key\":");
+    push_json_payload(&mut out, record.key.as_deref(), decoded.key.as_ref());
+    out.push_str(",\"value\":");
+    push_json_payload(&mut out, record.value.as_deref(), decoded.value.as_ref());
+    out.push_str(",\"key_schema_id\":");
+    push_schema_id(&mut out, decoded.key.as_ref());
+    out.push_str(",\"value_schema_id\":");
+    push_schema_id(&mut out, decoded.value.as_ref());
+    out.push_str(",\"headers\":[");
+    for (i, header) in record.headers.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"name\":");
+        push_escaped(&mut out, &header.name);
+        out.push_str(",\"value\":");
+        push_json_plain(&mut out, header.value.as_deref());
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
 }
 
 /// Writes `record` as one JSON line, with its key and value as `decoded`.
@@ -406,8 +431,9 @@ pub fn write_json_line(
     record: &Record,
     decoded: &DecodedRecord,
 ) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &to_json(record, decoded))?;
-    out.write_all(b"\n")
+    let mut line = json_line(record, decoded);
+    line.push('\n');
+    out.write_all(line.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Avro datum → readable JSON, with data encoded by hand here (zig-zag varints,
 //! length-prefixed bytes) rather than by the library under test.
 
-use serde_json::json;
+use num_bigint::BigInt;
+use serde_json::{Value as Json, json};
 
 use super::*;
 
@@ -27,10 +28,23 @@ pub(super) fn bytes(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `datum` decoded with `schema` and read back; the text must be exactly what `serde_json`
+/// prints for the value, and what apache-avro (the oracle) makes of the datum.
 fn decode(schema: &str, datum: &[u8]) -> Result<Json, AvroError> {
-    WriterSchema::parse(schema)
-        .unwrap_or_else(|e| panic!("schema {schema}: {e}"))
-        .decode(datum)
+    let writer = WriterSchema::parse(schema).unwrap_or_else(|e| panic!("schema {schema}: {e}"));
+    read_back(&writer, datum)
+}
+
+pub(super) fn read_back(writer: &WriterSchema, datum: &[u8]) -> Result<Json, AvroError> {
+    let text = writer.decode(datum)?;
+    let value: Json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(serde_json::to_string(&value).unwrap(), text, "not compact");
+    assert_eq!(
+        oracle::decode(writer, datum),
+        Ok(value.clone()),
+        "the oracle differs"
+    );
+    Ok(value)
 }
 
 #[test]
@@ -180,7 +194,7 @@ fn complex_types_are_readable() {
 
     let writer = WriterSchema::parse(schema).unwrap();
     assert_eq!(writer.name(), "com.acme.Order");
-    let decoded = writer.decode(&datum).unwrap();
+    let decoded = read_back(&writer, &datum).unwrap();
     insta::assert_snapshot!(serde_json::to_string_pretty(&decoded).unwrap(), @r#"
     {
       "id": 17,
@@ -217,12 +231,15 @@ fn complex_types_are_readable() {
 fn primitive_schemas_are_named_by_type() {
     let writer = WriterSchema::parse(r#""string""#).unwrap();
     assert_eq!(writer.name(), "string");
-    assert_eq!(writer.decode(&bytes(b"order-17")), Ok(json!("order-17")));
+    assert_eq!(
+        read_back(&writer, &bytes(b"order-17")),
+        Ok(json!("order-17"))
+    );
     let union = WriterSchema::parse(r#"["string", "long"]"#).unwrap();
     assert_eq!(union.name(), "union");
     let mut datum = long(1);
     datum.extend(long(42));
-    assert_eq!(union.decode(&datum), Ok(json!({"long": 42})));
+    assert_eq!(read_back(&union, &datum), Ok(json!({"long": 42})));
 }
 
 #[test]
@@ -287,12 +304,23 @@ fn decimals_as_exact_strings() {
         (7, 0, "7"),
     ];
     for (unscaled, scale, expected) in cases {
+        let schema = format!(
+            r#"{{"type": "bytes", "logicalType": "decimal", "precision": 40, "scale": {scale}}}"#
+        );
+        let datum = bytes(&BigInt::from(unscaled).to_signed_bytes_be());
         assert_eq!(
-            decimal_string(&BigInt::from(unscaled), scale),
-            expected,
+            decode(&schema, &datum),
+            Ok(json!(expected)),
             "{unscaled} scale {scale}"
         );
     }
+    // Beyond 16 bytes, a big integer.
+    let schema = r#"{"type": "bytes", "logicalType": "decimal", "precision": 60, "scale": 3}"#;
+    let unscaled: BigInt = -BigInt::from(10).pow(45_u32) - 1;
+    assert_eq!(
+        decode(schema, &bytes(&unscaled.to_signed_bytes_be())),
+        Ok(json!(format!("-1{}.001", "0".repeat(42))))
+    );
 }
 
 /// Found while fuzzing the `avro` target: a big-decimal carries its own scale, any `long`, and

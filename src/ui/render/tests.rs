@@ -6,6 +6,15 @@ use super::*;
 use crate::decode::{SchemaInfo, SchemaKind};
 use crate::record::{Coordinates, Header};
 
+use crate::decode::JsonText;
+
+/// A JSON line read back, as a script would.
+fn to_json(record: &Record, decoded: &DecodedRecord) -> Value {
+    let line = json_line(record, decoded);
+    assert!(!line.contains('\n'), "{line}");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
 fn sample() -> Record {
     Record {
         at: Coordinates {
@@ -70,7 +79,7 @@ fn avro_record() -> (Record, DecodedRecord) {
                 kind: Some(SchemaKind::Avro),
                 name: Some("com.acme.Order".into()),
             }),
-            body: Body::Json(json!({"id": 17, "state": "CANCELED", "placed": "2025-11-25T03:20:14.123Z"})),
+            body: Body::Json(JsonText::from_value(&json!({"id": 17, "state": "CANCELED", "placed": "2025-11-25T03:20:14.123Z"}))),
             error: None,
         }),
     };

@@ -1,0 +1,100 @@
+//! Compact JSON text: what is shown of decoded keys and values, searched by `--grep`, and
+//! written into JSON Lines as it is, without being parsed again.
+
+use std::fmt;
+
+/// JSON text in the compact form `serde_json` prints (`{"a":1,"b":[true,null]}`): one line,
+/// no insignificant whitespace.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// `value` in compact form.
+    #[must_use]
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        Self(value.to_string())
+    }
+
+    /// Text already in compact form, as [`crate::decode::avro::WriterSchema::decode`] writes
+    /// it. Text that is not would end up as it is in JSON Lines.
+    #[must_use]
+    pub fn from_compact(text: String) -> Self {
+        Self(text)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value the text holds (`Null` should it not parse, which compact text always does).
+    #[must_use]
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+
+    /// The text indented over several lines, as `serde_json` pretty-prints.
+    #[must_use]
+    pub fn pretty(&self) -> String {
+        let value = self.to_value();
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| self.0.clone())
+    }
+}
+
+impl fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JsonText({})", self.0)
+    }
+}
+
+impl fmt::Display for JsonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a byte turns into inside a JSON string, as `serde_json` writes it: 0 for itself, `u`
+/// for `\u00XX`, else the letter after the backslash.
+const ESCAPE: [u8; 256] = {
+    let mut table = [0_u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// `text` as a JSON string, escaped exactly as `serde_json` escapes it.
+pub fn push_escaped(out: &mut String, text: &str) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (i, &byte) in text.as_bytes().iter().enumerate() {
+        let escape = ESCAPE[usize::from(byte)];
+        if escape == 0 {
+            continue;
+        }
+        // Every byte that is escaped is ASCII, so `i` is a character boundary.
+        out.push_str(text.get(start..i).unwrap_or_default());
+        out.push('\\');
+        if escape == b'u' {
+            out.push_str("u00");
+            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+        } else {
+            out.push(char::from(escape));
+        }
+        start = i + 1;
+    }
+    out.push_str(text.get(start..).unwrap_or_default());
+    out.push('"');
+}
