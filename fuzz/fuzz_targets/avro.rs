@@ -1,5 +1,6 @@
-//! Fuzz target: Avro decoding of arbitrary bytes with fixed writer schemas, then rendering as a
-//! text block and a JSON line. The first byte picks the schema: a record with every type and
+//! Fuzz target: Avro decoding of arbitrary bytes with fixed writer schemas, compared with the
+//! oracle (apache-avro's decoder, feature `avro-oracle`), then rendering as a text block and a
+//! JSON line. The first byte picks the schema: a record with every type and
 //! logical type, a recursive tree, an array of arrays of `null` (items that take no bytes), a
 //! map of empty records, and a plain `string`. Never a panic, never an allocation or a
 //! recursion the input's size does not pay for; a datum either decodes or says why on one
@@ -8,8 +9,8 @@
 
 use std::sync::LazyLock;
 
-use kafka_merge_purge::decode::avro::WriterSchema;
-use kafka_merge_purge::decode::{Body, Decoded, DecodedRecord, SchemaInfo, SchemaKind};
+use kafka_merge_purge::decode::avro::{AvroError, WriterSchema, oracle};
+use kafka_merge_purge::decode::{Body, Decoded, DecodedRecord, JsonText, SchemaInfo, SchemaKind};
 use kafka_merge_purge::record::{Coordinates, Record};
 use kafka_merge_purge::ui::render::{TextOptions, write_json_line, write_text};
 use libfuzzer_sys::fuzz_target;
@@ -80,10 +81,30 @@ fuzz_target!(|bytes: &[u8]| {
         kind: Some(SchemaKind::Avro),
         name: Some(writer.name()),
     };
-    let decoded = match writer.decode(datum) {
-        Ok(json) => Decoded {
+    let ours = writer.decode(datum);
+    // The oracle has no limits: only small data goes to it (see oracle.rs).
+    if datum.len() <= 4096 {
+        match &ours {
+            Ok(text) => {
+                let theirs = oracle::decode(writer, datum)
+                    .map(|value| serde_json::to_string(&value).unwrap());
+                assert_eq!(theirs.as_ref(), Ok(text), "the oracle differs");
+            }
+            Err(
+                AvroError::TooDeep { .. }
+                | AvroError::TooManyValues { .. }
+                | AvroError::DecimalTooLong { .. },
+            ) => {}
+            Err(error) => {
+                let theirs = oracle::decode(writer, datum);
+                assert!(theirs.is_err(), "we refuse ({error}), the oracle decodes {theirs:?}");
+            }
+        }
+    }
+    let decoded = match ours {
+        Ok(text) => Decoded {
             schema: Some(info),
-            body: Body::Json(json),
+            body: Body::Json(JsonText::from_compact(text)),
             error: None,
         },
         Err(error) => {

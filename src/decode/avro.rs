@@ -175,4 +175,6 @@ pub fn type_name(schema: &Schema) -> String {
 }
 
 #[cfg(test)]
+mod differential;
+#[cfg(test)]
 mod tests;

@@ -18,12 +18,17 @@ use super::json::big_decimal_string;
 use super::{AvroError, WriterSchema, one_line, type_name};
 use crate::decode::text::hex;
 
+/// The most apache-avro may allocate at once for the oracle: the data it is given is small.
+const ORACLE_ALLOCATION_BYTES: usize = 16 * 1024 * 1024;
+
 /// `bytes` decoded by apache-avro and converted to readable JSON.
 ///
 /// # Errors
 /// [`AvroError::Truncated`], [`AvroError::LeftOver`] or [`AvroError::Corrupt`] (with
 /// apache-avro's reason) when `bytes` do not hold exactly one datum of the schema.
 pub fn decode(writer: &WriterSchema, bytes: &[u8]) -> Result<Json, AvroError> {
+    // apache-avro allocates what a length in the data asks for, up to this (process-wide).
+    apache_avro::util::max_allocation_bytes(ORACLE_ALLOCATION_BYTES);
     let schema = &writer.schema;
     let mut input = Watched {
         bytes,
