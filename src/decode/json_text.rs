@@ -72,29 +72,77 @@ const ESCAPE: [u8; 256] = {
     table
 };
 
-/// `text` as a JSON string, escaped exactly as `serde_json` escapes it.
+/// Whether any of the eight bytes in `word` needs escaping (is below 0x20, `"` or `\\`),
+/// tested all at once: a byte is below `n` (`n` ≤ 0x80) exactly when subtracting `n` borrows
+/// into its top bit while that bit was clear, and equal to `c` when it is zero after `^ c`.
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & TOPS != 0;
+    below(word, 0x20)
+        || below(word ^ (ONES * u64::from(b'"')), 1)
+        || below(word ^ (ONES * u64::from(b'\\')), 1)
+}
+
+/// `text` as a JSON string, escaped exactly as `serde_json` escapes it. Eight bytes are
+/// looked at at once where none needs escaping (most text).
 pub fn push_escaped(out: &mut String, text: &str) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(text.len() + 2);
     out.push('"');
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, &byte) in text.as_bytes().iter().enumerate() {
-        let escape = ESCAPE[usize::from(byte)];
-        if escape == 0 {
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if let Some(word) = bytes
+            .get(i..i + 8)
+            .and_then(|word| <[u8; 8]>::try_from(word).ok())
+            && !needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
             continue;
         }
-        // Every byte that is escaped is ASCII, so `i` is a character boundary.
-        out.push_str(text.get(start..i).unwrap_or_default());
-        out.push('\\');
-        if escape == b'u' {
-            out.push_str("u00");
-            out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-            out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-        } else {
-            out.push(char::from(escape));
+        let escape = ESCAPE[usize::from(byte)];
+        if escape != 0 {
+            // Every byte that is escaped is ASCII, so `i` is a character boundary.
+            out.push_str(text.get(start..i).unwrap_or_default());
+            out.push('\\');
+            if escape == b'u' {
+                out.push_str("u00");
+                out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+                out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+            } else {
+                out.push(char::from(escape));
+            }
+            start = i + 1;
         }
-        start = i + 1;
+        i += 1;
     }
     out.push_str(text.get(start..).unwrap_or_default());
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every byte value at every position of a word, and runs longer than a word: escaped
+    /// exactly as `serde_json` escapes them.
+    #[test]
+    fn escapes_as_serde_json_does() {
+        let mut texts = vec![String::new(), "plain text longer than a word".to_owned()];
+        for c in (0..=0x7f_u8).map(char::from).chain(['é', '😀', '\u{2028}']) {
+            for at in 0..10 {
+                let mut text: String = "abcdefghij".chars().take(at).collect();
+                text.push(c);
+                text.push_str("klmnopqrstu\"v");
+                texts.push(text);
+            }
+        }
+        for text in texts {
+            let mut ours = String::new();
+            push_escaped(&mut ours, &text);
+            assert_eq!(ours, serde_json::to_string(&text).unwrap(), "{text:?}");
+        }
+    }
 }

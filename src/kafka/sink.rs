@@ -110,11 +110,6 @@ impl ActionSink for KafkaSink {
                     }
                     _ => None,
                 };
-                // commit_transaction flushes first, through rdkafka's flush, which takes at
-                // least 100 ms while records are outstanding (see `wait_for_deliveries`):
-                // wait for them here, so that it finds nothing left to flush. On a timeout
-                // the commit itself reports what is wrong.
-                self.producer.wait_for_deliveries();
                 txn.commit(
                     &self.producer,
                     offsets.as_ref().map(|(list, group)| (list, group)),

@@ -166,8 +166,11 @@ impl<'a, 'n> Walk<'a, 'n> {
             Schema::Uuid(UuidSchema::String) => {
                 let len = self.len()?;
                 let text = self.text(len)?;
-                let uuid = uuid::Uuid::parse_str(text)
-                    .map_err(|error| self.corrupt(&format!("not a UUID ({error})")))?;
+                let uuid = uuid::Uuid::parse_str(text).map_err(|_| {
+                    // Debug-quoted (one line whatever the text holds), and not all of it.
+                    let shown: String = text.chars().take(40).collect();
+                    self.corrupt(&format!("not a UUID: {shown:?}"))
+                })?;
                 self.uuid(uuid);
             }
             Schema::Uuid(UuidSchema::Bytes) => {

@@ -18,8 +18,9 @@ use super::json::big_decimal_string;
 use super::{AvroError, WriterSchema, one_line, type_name};
 use crate::decode::text::hex;
 
-/// The most apache-avro may allocate at once for the oracle: the data it is given is small.
-const ORACLE_ALLOCATION_BYTES: usize = 16 * 1024 * 1024;
+/// The most apache-avro may allocate at once for the oracle: enough for the largest datum the
+/// one pass accepts ([`super::MAX_VALUES`] values of a few dozen bytes each in apache-avro).
+const ORACLE_ALLOCATION_BYTES: usize = 128 * 1024 * 1024;
 
 /// `bytes` decoded by apache-avro and converted to readable JSON.
 ///

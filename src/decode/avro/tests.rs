@@ -372,3 +372,15 @@ fn a_repeated_map_key_shows_its_last_value() {
         Ok(json!({"a": 4, "b": 2, "k": 3}))
     );
 }
+
+/// Found by the `avro` fuzz target: the reason a UUID is refused quoted the text, line breaks
+/// and all, and a reason must fit one line.
+#[test]
+fn a_bad_uuid_is_refused_on_one_line() {
+    let schema = r#"{"type": "string", "logicalType": "uuid"}"#;
+    let error = decode(schema, &bytes(b"\n550e8400")).unwrap_err();
+    assert_eq!(
+        error,
+        AvroError::Corrupt(r#"not a UUID: "\n550e8400" at byte 10"#.into())
+    );
+}
