@@ -11,7 +11,9 @@ use crate::cli::{Cli, CliCommand, Command, MergeArgs, PrintArgs, TopicArgs};
 use crate::config::{self, ConfigError, Settings};
 use crate::decode::decoder::Decoder;
 use crate::error::Error;
-use crate::kafka::{self, KafkaSink, OffsetsOnly, Range, RecordProducer, SourceConsumer};
+use crate::kafka::{
+    self, KafkaSink, OffsetsOnly, PolicyLookup, Range, RecordProducer, SourceConsumer,
+};
 use crate::record::Record;
 use crate::triage::{
     ActionSink, Always, CommitPolicy, DEFAULT_CLASS_HEADERS, Decision, DecisionSource, Engine,
@@ -196,6 +198,8 @@ impl Run<'_> {
         } else {
             Some(RecordProducer::create(settings)?)
         };
+        // Asked for while the source is opened; the warning comes before the first record.
+        let policy = PolicyLookup::start(settings, job.source);
         tracing::info!("Reading topic '{}'...", job.source);
         let mut source = self.open_source(job.source)?;
         if let Some(destination) = job.destination {
@@ -205,7 +209,7 @@ impl Run<'_> {
         if total == 0 {
             return nothing_left(settings, job.source);
         }
-        self.warn_unless_compacted(job.source);
+        Self::warn_unless_compacted(job.source, &policy);
         if let Some(headers) = &job.overview {
             self.show_overview(job.source, headers.clone())?;
         }
@@ -317,8 +321,8 @@ impl Run<'_> {
     }
 
     /// Warns once when tombstones will not remove anything from `topic`.
-    fn warn_unless_compacted(&self, topic: &str) {
-        match kafka::cleanup_policy(self.settings, topic) {
+    fn warn_unless_compacted(topic: &str, lookup: &PolicyLookup) {
+        match lookup.wait() {
             Ok(policy) if !kafka::compacts(&policy) => tracing::warn!(
                 "topic {topic} has cleanup.policy={policy}: tombstones will not remove records from it"
             ),

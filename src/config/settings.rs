@@ -442,6 +442,7 @@ mod tests {
                     ("enable.idempotence", "true"),
                     ("acks", "all"),
                     ("queue.buffering.max.kbytes", "32768"),
+                    ("delivery.report.only.error", "true"),
                     ("reconnect.backoff.ms", "20"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))

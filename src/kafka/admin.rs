@@ -1,5 +1,9 @@
 //! Topic configuration look-ups (the cleanup policy, for the tombstone safety check).
 
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
 use anyhow::Context as _;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
@@ -8,15 +12,80 @@ use crate::config::Settings;
 
 use super::client::client_config;
 
-/// The `cleanup.policy` of `topic` (`delete`, `compact` or `compact,delete`).
-///
-/// # Errors
-/// When the cluster cannot be asked or refuses.
-pub fn cleanup_policy(settings: &Settings, topic: &str) -> anyhow::Result<String> {
-    let admin: AdminClient<DefaultClientContext> = client_config(&settings.consumer, &[])
-        .create()
-        .context("cannot create the Kafka admin client")?;
-    let options = AdminOptions::new().request_timeout(Some(settings.timeout));
+/// The `cleanup.policy` of a topic (`delete`, `compact` or `compact,delete`), asked for on a
+/// thread of its own: the admin client takes a round trip to answer and about 100 ms to shut
+/// down, which the run need not wait for. Dropping the look-up waits for the thread.
+pub struct PolicyLookup {
+    answer: mpsc::Receiver<anyhow::Result<String>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PolicyLookup {
+    /// Starts asking for the cleanup policy of `topic`.
+    #[must_use]
+    pub fn start(settings: &Settings, topic: &str) -> Self {
+        let (sender, answer) = mpsc::channel();
+        let config = client_config(&settings.consumer, &[]);
+        let timeout = settings.timeout;
+        let topic = topic.to_owned();
+        let reply = sender.clone();
+        let thread = std::thread::Builder::new()
+            .name("cleanup-policy".into())
+            .spawn(move || {
+                match config.create::<AdminClient<DefaultClientContext>>() {
+                    Ok(admin) => {
+                        let _ = reply.send(describe(&admin, &topic, timeout));
+                        // The answer is out; the admin client shuts down after it.
+                        drop(admin);
+                    }
+                    Err(error) => {
+                        let _ = reply.send(Err(anyhow::Error::new(error)
+                            .context("cannot create the Kafka admin client")));
+                    }
+                }
+            });
+        match thread {
+            Ok(thread) => Self {
+                answer,
+                thread: Some(thread),
+            },
+            Err(error) => {
+                let _ = sender.send(Err(anyhow::anyhow!("cannot start the look-up: {error}")));
+                Self {
+                    answer,
+                    thread: None,
+                }
+            }
+        }
+    }
+
+    /// The policy, once the cluster answered.
+    ///
+    /// # Errors
+    /// When the cluster cannot be asked or refuses.
+    pub fn wait(&self) -> anyhow::Result<String> {
+        self.answer
+            .recv()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the look-up ended without an answer")))
+    }
+}
+
+impl Drop for PolicyLookup {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::debug!("the cleanup policy look-up panicked");
+        }
+    }
+}
+
+fn describe(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    timeout: Duration,
+) -> anyhow::Result<String> {
+    let options = AdminOptions::new().request_timeout(Some(timeout));
     let results = futures::executor::block_on(
         admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
     )

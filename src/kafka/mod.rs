@@ -10,7 +10,7 @@ mod security;
 mod sink;
 mod txn;
 
-pub use admin::{cleanup_policy, compacts};
+pub use admin::{PolicyLookup, compacts};
 pub use consumer::{OffsetCommitter, Range, SourceConsumer};
 pub use producer::RecordProducer;
 pub use sink::{KafkaSink, OffsetsOnly};

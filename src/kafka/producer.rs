@@ -1,8 +1,9 @@
 //! The writing side: an idempotent (optionally transactional) producer that copies records
 //! whole and writes tombstones, keeping many records in flight and tracking failed deliveries.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -10,7 +11,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KafkaHeader, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, PurgeConfig, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, PurgeConfig};
 
 use crate::config::Settings;
 use crate::record::Record;
@@ -83,9 +84,55 @@ fn too_large_hint(error: &KafkaError, side: Side) -> Option<&'static str> {
     })
 }
 
+/// How long the polling thread waits for delivery reports at a time: also the longest the
+/// end of a run waits for it to stop. (rdkafka's `ThreadedProducer` waits 100 ms, so every
+/// run ended 100 ms late.)
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Serves the producer's delivery reports and errors on a thread of its own until dropped.
+struct Poller {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Poller {
+    fn start(producer: &Arc<BaseProducer<DeliveryContext>>) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name("producer-poll".into())
+            .spawn({
+                let producer = Arc::clone(producer);
+                let stop = Arc::clone(&stop);
+                move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        producer.poll(POLL_INTERVAL);
+                    }
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::debug!("the producer's polling thread panicked");
+        }
+    }
+}
+
 /// Our producer.
 pub struct RecordProducer {
-    inner: ThreadedProducer<DeliveryContext>,
+    // Held for its drop, declared first so dropped first: the polling thread stops before
+    // the producer goes.
+    _poller: Poller,
+    inner: Arc<BaseProducer<DeliveryContext>>,
     timeout: Duration,
     bootstrap: String,
 }
@@ -101,13 +148,15 @@ impl RecordProducer {
         if let Some(id) = &settings.transactional_id {
             config.set("transactional.id", id);
         }
-        let inner: ThreadedProducer<DeliveryContext> = config
+        let inner: BaseProducer<DeliveryContext> = config
             .create_with_context(DeliveryContext {
                 client: Context::for_client(&settings.producer),
                 ..DeliveryContext::default()
             })
             .context("cannot create the Kafka producer")?;
+        let inner = Arc::new(inner);
         let producer = Self {
+            _poller: Poller::start(&inner).context("cannot start the producer's polling thread")?,
             inner,
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
@@ -124,7 +173,7 @@ impl RecordProducer {
         Ok(producer)
     }
 
-    pub(super) fn inner(&self) -> &ThreadedProducer<DeliveryContext> {
+    pub(super) fn inner(&self) -> &BaseProducer<DeliveryContext> {
         &self.inner
     }
 
@@ -264,11 +313,11 @@ impl RecordProducer {
     /// Waits until librdkafka holds no record of ours any more (each one delivered or failed,
     /// and its delivery report served by the polling thread); `false` after the timeout.
     ///
-    /// Not rdkafka's `flush`: with the polling thread of a `ThreadedProducer` serving the
-    /// reports, its `flush` still polls in slices of 100 ms that always run to their end, so
-    /// every flush cost at least 100 ms (and `commit_transaction`, which flushes first, too):
-    /// with two flushes per batch that was most of a bulk run's time. Sleeping a millisecond
-    /// at a time costs at most that per flush.
+    /// Not rdkafka's `flush`: with the polling thread serving the reports, its `flush` still
+    /// polls in slices of 100 ms that always run to their end, so every flush cost at least
+    /// 100 ms (and `commit_transaction`, which flushes first, too): with two flushes per batch
+    /// that was most of a bulk run's time. Sleeping a millisecond at a time costs at most that
+    /// per flush.
     pub fn wait_for_deliveries(&self) -> bool {
         let started = Instant::now();
         while self.inner.in_flight_count() > 0 {
