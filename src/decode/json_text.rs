@@ -78,10 +78,13 @@ const ESCAPE: [u8; 256] = {
 fn needs_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & TOPS != 0;
-    below(word, 0x20)
-        || below(word ^ (ONES * u64::from(b'"')), 1)
-        || below(word ^ (ONES * u64::from(b'\\')), 1)
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    // One test of the three, not three branches.
+    let borrows = word.wrapping_sub(ONES * 0x20) & !word
+        | quote.wrapping_sub(ONES) & !quote
+        | backslash.wrapping_sub(ONES) & !backslash;
+    borrows & TOPS != 0
 }
 
 /// `text` as a JSON string, escaped exactly as `serde_json` escapes it. Eight bytes are
@@ -93,15 +96,15 @@ pub fn push_escaped(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        if let Some(word) = bytes
-            .get(i..i + 8)
-            .and_then(|word| <[u8; 8]>::try_from(word).ok())
-            && !needs_escape(u64::from_le_bytes(word))
+    loop {
+        while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>)
+            && !needs_escape(u64::from_le_bytes(*word))
         {
             i += 8;
-            continue;
         }
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
         let escape = ESCAPE[usize::from(byte)];
         if escape != 0 {
             // Every byte that is escaped is ASCII, so `i` is a character boundary.
