@@ -295,39 +295,34 @@ fn push_json_plain(out: &mut String, bytes: Option<&[u8]>) {
         return;
     };
     match classify(bytes) {
-        Plain::Json(json) => push_encoded(out, "json", json.as_str()),
-        Plain::Text(text) => push_text(out, "utf8", &text),
+        Plain::Json(json) => push_data(out, "json", json.as_str()),
+        Plain::Text(text) => push_text(out, &text),
         Plain::Binary => push_base64(out, bytes),
     }
-    close(out);
+    out.push('}');
 }
 
-/// `{"encoding":…,"data":<json>` (left open for more fields).
-fn push_encoded(out: &mut String, encoding: &str, json: &str) {
+/// Opens a payload object with its encoding and `data`: `{"encoding":"json","data":<json>`;
+/// the caller adds fields and closes it.
+fn push_data(out: &mut String, encoding: &str, json: &str) {
     out.push_str("{\"encoding\":\"");
     out.push_str(encoding);
     out.push_str("\",\"data\":");
     out.push_str(json);
 }
 
-/// `{"encoding":…,"data":"<text>"` (left open for more fields).
-fn push_text(out: &mut String, encoding: &str, text: &str) {
-    out.push_str("{\"encoding\":\"");
-    out.push_str(encoding);
-    out.push_str("\",\"data\":");
+/// [`push_data`] with `text` as a `utf8` string.
+fn push_text(out: &mut String, text: &str) {
+    push_data(out, "utf8", "");
     push_escaped(out, text);
 }
 
-/// `{"encoding":"base64","data":"<base64>"` (left open for more fields).
+/// [`push_data`] with `bytes` in `base64`.
 fn push_base64(out: &mut String, bytes: &[u8]) {
-    out.push_str("{\"encoding\":\"base64\",\"data\":\"");
+    push_data(out, "base64", "");
+    out.push('"');
     base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
     out.push('"');
-}
-
-/// Closes what `push_encoded`, `push_text` or `push_base64` opened.
-fn close(out: &mut String) {
-    out.push('}');
 }
 
 /// A key or value in JSON: `{"encoding": "json", "data": <decoded>}` when decoded, else the
@@ -339,9 +334,9 @@ fn push_json_payload(out: &mut String, raw: Option<&[u8]>, decoded: Option<&Deco
         return;
     };
     match (&decoded.body, &decoded.error) {
-        (Body::Json(json), None) => push_encoded(out, "json", json.as_str()),
+        (Body::Json(json), None) => push_data(out, "json", json.as_str()),
         _ => match std::str::from_utf8(raw) {
-            Ok(text) if !matches!(decoded.body, Body::Binary(_)) => push_text(out, "utf8", text),
+            Ok(text) if !matches!(decoded.body, Body::Binary(_)) => push_text(out, text),
             _ => push_base64(out, raw),
         },
     }
@@ -361,7 +356,7 @@ fn push_json_payload(out: &mut String, raw: Option<&[u8]>, decoded: Option<&Deco
         out.push_str(",\"error\":");
         push_escaped(out, error);
     }
-    close(out);
+    out.push('}');
 }
 
 fn push_schema_id(out: &mut String, decoded: Option<&Decoded>) {
