@@ -5,6 +5,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use futures::channel::oneshot;
+use futures::future::{self, Either};
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 
@@ -14,9 +16,13 @@ use super::client::client_config;
 
 /// The `cleanup.policy` of a topic (`delete`, `compact` or `compact,delete`), asked for on a
 /// thread of its own: the admin client takes a round trip to answer and about 100 ms to shut
-/// down, which the run need not wait for. Dropping the look-up waits for the thread.
+/// down, which the run need not wait for. Dropping the look-up cancels a question still
+/// unanswered (a run that fails early, say on a wrong password, must not wait for it to time
+/// out) and waits for the thread.
 pub struct PolicyLookup {
     answer: mpsc::Receiver<anyhow::Result<String>>,
+    /// Dropped to cancel the question.
+    cancel: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -25,6 +31,7 @@ impl PolicyLookup {
     #[must_use]
     pub fn start(settings: &Settings, topic: &str) -> Self {
         let (sender, answer) = mpsc::channel();
+        let (cancel, cancelled) = oneshot::channel::<()>();
         let config = client_config(&settings.consumer, &[]);
         let timeout = settings.timeout;
         let topic = topic.to_owned();
@@ -34,7 +41,13 @@ impl PolicyLookup {
             .spawn(move || {
                 match config.create::<AdminClient<DefaultClientContext>>() {
                     Ok(admin) => {
-                        let _ = reply.send(describe(&admin, &topic, timeout));
+                        let question = Box::pin(describe(&admin, &topic, timeout));
+                        // `Right`: cancelled, nobody waits for the answer any more.
+                        if let Either::Left((answer, _)) =
+                            futures::executor::block_on(future::select(question, cancelled))
+                        {
+                            let _ = reply.send(answer);
+                        }
                         // The answer is out; the admin client shuts down after it.
                         drop(admin);
                     }
@@ -47,12 +60,14 @@ impl PolicyLookup {
         match thread {
             Ok(thread) => Self {
                 answer,
+                cancel: Some(cancel),
                 thread: Some(thread),
             },
             Err(error) => {
                 let _ = sender.send(Err(anyhow::anyhow!("cannot start the look-up: {error}")));
                 Self {
                     answer,
+                    cancel: None,
                     thread: None,
                 }
             }
@@ -72,6 +87,7 @@ impl PolicyLookup {
 
 impl Drop for PolicyLookup {
     fn drop(&mut self) {
+        drop(self.cancel.take());
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
@@ -80,16 +96,16 @@ impl Drop for PolicyLookup {
     }
 }
 
-fn describe(
+async fn describe(
     admin: &AdminClient<DefaultClientContext>,
     topic: &str,
     timeout: Duration,
 ) -> anyhow::Result<String> {
     let options = AdminOptions::new().request_timeout(Some(timeout));
-    let results = futures::executor::block_on(
-        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
-    )
-    .with_context(|| format!("cannot describe topic {topic}"))?;
+    let results = admin
+        .describe_configs([&ResourceSpecifier::Topic(topic)], &options)
+        .await
+        .with_context(|| format!("cannot describe topic {topic}"))?;
     let resource = results
         .into_iter()
         .next()
