@@ -9,14 +9,12 @@
 //! - `Avro` (`-a`/`-A`): the same, but a payload not in the wire format is an error.
 //! - Otherwise, and for `Auto` without a registry: JSON, UTF-8 text or binary (`text.rs`).
 
-use serde_json::Value;
-
 use crate::config::{DecoderHint, Settings};
 use crate::record::Record;
 
 use super::json_text::JsonText;
 use super::registry::{Registry, RegistrySchema, SetupError};
-use super::text::{Plain, classify};
+use super::text::{Plain, classify, compact};
 use super::wire::{self, Framed};
 
 /// The kind of schema a payload was written with.
@@ -244,8 +242,10 @@ fn decode_framed(registry: &mut Registry, bytes: &[u8], framed: Framed<'_>) -> D
         }
         RegistrySchema::Json => {
             info.kind = Some(SchemaKind::Json);
-            serde_json::from_slice::<Value>(framed.payload)
-                .map(|value| Body::Json(JsonText::from_value(&value)))
+            std::str::from_utf8(framed.payload)
+                .map_err(|error| error.to_string())
+                .and_then(|text| compact(text).map_err(|error| error.to_string()))
+                .map(Body::Json)
                 .map_err(|error| format!("schema {id} (JSON): payload is not JSON: {error}"))
         }
         RegistrySchema::Protobuf => {
@@ -411,6 +411,13 @@ mod tests {
                 framed(9, b"{oops"),
                 DecoderHint::Auto,
                 "schema 9 (JSON): payload is not JSON: ",
+            ),
+            (
+                "JSON Schema payload that is not UTF-8",
+                GOOD,
+                framed(9, b"\"\xff\""),
+                DecoderHint::Auto,
+                "schema 9 (JSON): payload is not JSON: invalid utf-8",
             ),
             (
                 "schema that is not Avro",

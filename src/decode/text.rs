@@ -24,7 +24,7 @@ pub fn classify(bytes: &[u8]) -> Plain {
     };
     let trimmed = text.trim_start();
     if (trimmed.starts_with('{') || trimmed.starts_with('['))
-        && let Some(json) = compact(text)
+        && let Ok(json) = compact(text)
     {
         return Plain::Json(json);
     }
@@ -40,12 +40,18 @@ pub fn classify(bytes: &[u8]) -> Plain {
 /// `text` in compact form if it is JSON: parsed and written again as it goes, without a tree
 /// of values in between (twice as fast on records of a kilobyte). Numbers and strings come out
 /// as `serde_json` prints them; a key repeated in an object stays repeated, as in the payload.
-fn compact(text: &str) -> Option<JsonText> {
+///
+/// # Errors
+/// Why `text` is not one JSON value.
+pub fn compact(text: &str) -> Result<JsonText, serde_json::Error> {
     let mut out = Vec::with_capacity(text.len());
     let mut reader = serde_json::Deserializer::from_str(text);
-    serde_transcode::transcode(&mut reader, &mut serde_json::Serializer::new(&mut out)).ok()?;
-    reader.end().ok()?;
-    String::from_utf8(out).ok().map(JsonText::from_compact)
+    serde_transcode::transcode(&mut reader, &mut serde_json::Serializer::new(&mut out))?;
+    reader.end()?;
+    // serde_json writes UTF-8 only: the lossy branch is never taken.
+    let text = String::from_utf8(out)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    Ok(JsonText::from_compact(text))
 }
 
 /// A hex dump: offset, 16 bytes in hex, and their printable ASCII.
