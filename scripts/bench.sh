@@ -148,10 +148,22 @@ delete_topics() { # REGEX
 }
 
 # Sum of the end offsets of every partition of a topic.
-end_offsets() {
-  local args=() p
+# The sum of the high watermarks of TOPIC's partitions. kcat -Q can fail on a busy machine
+# (a metadata or leader lookup that times out): asked again, up to 5 times, until it answers
+# for every partition.
+end_offsets() { # TOPIC
+  local args=() p out try
   for ((p = 0; p < PARTITIONS; p++)); do args+=(-t "$1:$p:-1"); done
-  kcat -Q -b "$B" "${args[@]}" | awk '{ sum += $NF } END { print sum + 0 }'
+  for try in 1 2 3 4 5; do
+    if out=$(kcat -Q -b "$B" "${args[@]}" 2>>"$WORK/kcat-query.err") \
+        && (($(grep -c . <<<"$out") == PARTITIONS)); then
+      awk '{ sum += $NF } END { print sum + 0 }' <<<"$out"
+      return
+    fi
+    log "kcat -Q $1 (try $try): $(tail -n 1 "$WORK/kcat-query.err" 2>/dev/null)"
+    sleep 1
+  done
+  echo 0
 }
 
 mkdir -p "$DATA_DIR"

@@ -75,8 +75,7 @@ impl Transaction {
         Ok(())
     }
 
-    /// Adds the consumer offsets to the open transaction, waits for the records sent in it,
-    /// and commits it.
+    /// Adds the consumer offsets to the open transaction and commits it.
     ///
     /// # Errors
     /// When the commit fails; the transaction is then aborted if it can be.
@@ -97,12 +96,6 @@ impl Transaction {
                 .map_err(|error| (error, "cannot add the consumer offsets to the transaction"))
             })
             .and_then(|()| {
-                // commit_transaction flushes first, through rdkafka's flush, which takes at
-                // least 100 ms while records are outstanding (see `wait_for_deliveries`):
-                // wait for them here, so that it finds nothing left to flush. The offsets
-                // went first, their round trips overlapping the last deliveries. On a
-                // timeout the commit itself reports what is wrong.
-                producer.wait_for_deliveries();
                 retrying(timeout, || producer.inner().commit_transaction(timeout))
                     .map_err(|error| (error, "cannot commit the transaction"))
             });
