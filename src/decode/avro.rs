@@ -62,6 +62,8 @@ pub struct WriterSchema {
     schema: Schema,
     /// Every named type defined in `schema`, by full name.
     names: Names,
+    /// What [`Self::name`] says, worked out once: it is shown with every record.
+    name: String,
 }
 
 impl std::fmt::Debug for WriterSchema {
@@ -83,7 +85,12 @@ impl WriterSchema {
             .iter()
             .map(|(name, &named)| (name.clone(), named.clone()))
             .collect();
-        Ok(Self { schema, names })
+        let name = type_name(&schema);
+        Ok(Self {
+            schema,
+            names,
+            name,
+        })
     }
 
     /// Parses a schema given as JSON text.
@@ -96,8 +103,8 @@ impl WriterSchema {
 
     /// The full name of a named schema (`com.acme.Order`), else its type (`string`, `array`).
     #[must_use]
-    pub fn name(&self) -> String {
-        type_name(&self.schema)
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Decodes one datum that fills `bytes` exactly, as readable JSON text (compact, as

@@ -237,7 +237,7 @@ fn decode_framed(registry: &mut Registry, bytes: &[u8], framed: Framed<'_>) -> D
                 .decode(framed.payload)
                 .map(|text| Body::Json(JsonText::from_compact(text)))
                 .map_err(|error| format!("schema {id} ({name}): {error}"));
-            info.name = Some(name);
+            info.name = Some(name.to_owned());
             body
         }
         RegistrySchema::Json => {

@@ -23,7 +23,7 @@ use super::avro::{WriterSchema, one_line};
 /// What the registry holds for a schema id.
 #[derive(Debug)]
 pub enum RegistrySchema {
-    Avro(WriterSchema),
+    Avro(Box<WriterSchema>),
     /// A JSON Schema: the payload is JSON text.
     Json,
     /// A Protobuf schema: the payload is message indexes and a Protobuf message.
@@ -170,7 +170,7 @@ async fn fetch(settings: &SrSettings, id: u32) -> Result<RegistrySchema, FetchEr
                 .await
                 .map_err(|error| failed(&error))?;
             WriterSchema::new(schema.parsed.clone())
-                .map(RegistrySchema::Avro)
+                .map(|writer| RegistrySchema::Avro(Box::new(writer)))
                 .map_err(|error| {
                     FetchError(format!(
                         "schema {id} is not a usable Avro schema: {}",

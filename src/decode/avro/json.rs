@@ -117,29 +117,23 @@ impl<'a, 'n> Walk<'a, 'n> {
                 let micros = self.long()?;
                 self.time_of_day(micros.saturating_mul(1_000), 6);
             }
-            Schema::TimestampMillis => {
+            Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos => {
                 let n = self.long()?;
-                self.timestamp(i128::from(n) * 1_000_000, 3, true);
-            }
-            Schema::TimestampMicros => {
-                let n = self.long()?;
-                self.timestamp(i128::from(n) * 1_000, 6, true);
-            }
-            Schema::TimestampNanos => {
-                let n = self.long()?;
-                self.timestamp(i128::from(n), 9, true);
-            }
-            Schema::LocalTimestampMillis => {
-                let n = self.long()?;
-                self.timestamp(i128::from(n) * 1_000_000, 3, false);
-            }
-            Schema::LocalTimestampMicros => {
-                let n = self.long()?;
-                self.timestamp(i128::from(n) * 1_000, 6, false);
-            }
-            Schema::LocalTimestampNanos => {
-                let n = self.long()?;
-                self.timestamp(i128::from(n), 9, false);
+                let (nanos_per_unit, digits) = match schema {
+                    Schema::TimestampMillis | Schema::LocalTimestampMillis => (1_000_000, 3),
+                    Schema::TimestampMicros | Schema::LocalTimestampMicros => (1_000, 6),
+                    _ => (1, 9),
+                };
+                let utc = matches!(
+                    schema,
+                    Schema::TimestampMillis | Schema::TimestampMicros | Schema::TimestampNanos
+                );
+                self.timestamp(i128::from(n) * nanos_per_unit, digits, utc);
             }
             Schema::Float => {
                 let raw = self.array::<4>()?;
