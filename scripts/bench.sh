@@ -18,8 +18,9 @@
 #   ask  time from start to the first prompt of `ask`, stdin a pipe (a new group each time)
 # Every DLQ a case writes to is filled for it alone, so each run of c, ct and d reads exactly
 # N records and never tombstones of an earlier run. Timed: wall clock (date), peak RSS and CPU
-# time (/usr/bin/time). Every run's result is checked (summary line, counts), and a failed
-# check fails the benchmark; slow timings never do.
+# time (/usr/bin/time). Every run's result is checked, outside the timing (summary line; what
+# an independent consumer reads in the destination and the DLQ), and a failed check fails the
+# benchmark; slow timings never do.
 #
 # Environment:
 #   BENCH_RECORDS      records per DLQ (default 1000000)
@@ -147,23 +148,57 @@ delete_topics() { # REGEX
     >"$WORK/delete.log" 2>&1 || log "cannot delete topics $1 (see $WORK/delete.log)"
 }
 
-# Sum of the end offsets of every partition of a topic.
-# The sum of the high watermarks of TOPIC's partitions. kcat -Q can fail on a busy machine
-# (a metadata or leader lookup that times out): asked again, up to 5 times, until it answers
-# for every partition.
+# The sum of the high watermarks of TOPIC's partitions (for a read_committed reader, which
+# kcat -Q is: the last stable offsets). kcat -Q prints a failed partition as a line of its own
+# ("T [p] offset -1: Local: Timed out"), exits 0, and can fail whole on a busy machine: every
+# line must be a number for a partition, or it asks again, up to 5 times, then fails.
 end_offsets() { # TOPIC
-  local args=() p out try
+  local args=() p out try good='^[^ ]+ \[[0-9]+\] offset [0-9]+$'
   for ((p = 0; p < PARTITIONS; p++)); do args+=(-t "$1:$p:-1"); done
   for try in 1 2 3 4 5; do
-    if out=$(kcat -Q -b "$B" "${args[@]}" 2>>"$WORK/kcat-query.err") \
-        && (($(grep -c . <<<"$out") == PARTITIONS)); then
-      awk '{ sum += $NF } END { print sum + 0 }' <<<"$out"
-      return
+    if out=$(kcat -Q -b "$B" "${args[@]}" 2>>"$WORK/kcat-query.err"); then
+      if (($(grep -cE "$good" <<<"$out" || true) == PARTITIONS)) \
+          && ! grep -qvE "$good" <<<"$out"; then
+        awk '{ sum += $NF } END { print sum + 0 }' <<<"$out"
+        return
+      fi
+      log "kcat -Q $1 (try $try): $( (grep -vE "$good" <<<"$out" || echo "too few partitions") | head -n 1)"
+    else
+      log "kcat -Q $1 (try $try): $(tail -n 1 "$WORK/kcat-query.err" 2>/dev/null)"
     fi
-    log "kcat -Q $1 (try $try): $(tail -n 1 "$WORK/kcat-query.err" 2>/dev/null)"
     sleep 1
   done
-  echo 0
+  die "cannot read the end offsets of $1 (see $WORK/kcat-query.err)"
+}
+
+# What an independent read_committed consumer (kcat) reads in TOPIC: "VALUES TOMBSTONES".
+read_counts() { # TOPIC
+  kcat -C -b "$B" -t "$1" -o beginning -e -q -f '%S\n' 2>>"$WORK/kcat-count.err" \
+    | awk '$1 == -1 { t++; next } { v++ } END { print v + 0, t + 0 }'
+}
+
+# Fails unless TOPIC holds exactly VALUES records with a value and TOMBSTONES without (-1:
+# not checked). Asked again for up to 30 s while fewer are seen: Kafka's transaction
+# coordinator answers the commit before it writes the commit markers, so right after a
+# transactional run a read_committed reader may not see the last transaction yet.
+expect_counts() { # WHAT TOPIC VALUES TOMBSTONES
+  local values tombstones try
+  for ((try = 1; try <= 30; try++)); do
+    read -r values tombstones <<<"$(read_counts "$2")"
+    if count_is "$values" "$3" && count_is "$tombstones" "$4"; then
+      ((try == 1)) || log "$1: $2 complete after $try reads"
+      return
+    fi
+    # More than expected never mends itself.
+    { ((values > $3 && $3 >= 0)) || ((tombstones > $4 && $4 >= 0)); } && break
+    sleep 1
+  done
+  die "$1: $2 holds $values records with a value and $tombstones tombstones, expected $3 and $4" \
+    "(-1: any; kcat's errors in $WORK/kcat-count.err)"
+}
+
+count_is() { # SEEN EXPECTED (-1: any)
+  (($2 < 0 || $1 == $2))
 }
 
 mkdir -p "$DATA_DIR"
@@ -258,15 +293,16 @@ case_c() { # RUN [-t]
   fi
   measure "$name" "$1" "${KMP[@]}" -g "$PREFIX-r$1-$name" "${txn[@]}" merge-all "$dlq" "$dest"
   expect_summary "$name" "$1" "$RECORDS merged, 0 purged, 0 skipped"
-  local count
-  count=$(end_offsets "$dest")
-  # With -t the end offsets also count one commit marker per partition and transaction.
-  ((count >= RECORDS)) || die "$name (run $1): $dest holds $count records, not $RECORDS"
+  # Every record copied once, and a tombstone for each in the DLQ (whose originals may be
+  # compacted away already, so only the tombstones are counted there).
+  expect_counts "$name (run $1)" "$dest" "$RECORDS" 0
+  expect_counts "$name (run $1)" "$dlq" -1 "$RECORDS"
 }
 
 case_d() { # RUN
   measure d "$1" "${KMP[@]}" -g "$PREFIX-r$1-d" purge-all "$PREFIX-r$1-dlq-d"
   expect_summary d "$1" "0 merged, $RECORDS purged, 0 skipped"
+  expect_counts "d (run $1)" "$PREFIX-r$1-dlq-d" -1 "$RECORDS"
 }
 
 case_e() { # RUN
