@@ -167,7 +167,6 @@ fn records_appended_during_a_run_are_left_for_the_next() {
 
 #[test]
 fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
-    use std::io::{BufRead, BufReader};
     let bootstrap = common::bootstrap();
     let dlq = unique("dlq");
     let retry = unique("retry");
@@ -181,28 +180,12 @@ fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
         ],
     );
     let group = unique("group");
-    let mut child = kmp()
-        .args(["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    stdin.write_all(b"m\n").unwrap();
-    stdin.flush().unwrap();
-    let mut seen = String::new();
-    while !seen.contains("record 2 of") {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "ended early: {seen}"
-        );
-        seen.push_str(&line);
-    }
+    let mut prompt = Prompt::start(&bootstrap, &group, &dlq, &retry);
+    prompt.stdin.write_all(b"m\n").unwrap();
+    prompt.stdin.flush().unwrap();
+    let seen = prompt.read_until("record 2 of");
     // The second record waits for an answer: Ctrl-C (stdin stays open).
-    let pid = child.id().to_string();
+    let pid = prompt.child.id().to_string();
     assert!(
         std::process::Command::new("kill")
             .args(["-INT", &pid])
@@ -210,15 +193,12 @@ fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
             .unwrap()
             .success()
     );
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let status = child.wait().unwrap();
+    let (status, rest) = prompt.finish();
     assert_eq!(status.code(), Some(130), "{seen}{rest}");
     assert!(
         rest.contains("Successfully processed records: 1 merged, 0 purged, 0 skipped"),
         "{rest}"
     );
-    drop(stdin);
     assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1);
     assert_eq!(group_offsets(&group, &dlq), [(0, 1)].into());
 }
@@ -237,7 +217,6 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 /// core, 45 ticks in 5 s.)
 #[test]
 fn waiting_for_an_answer_uses_no_cpu() {
-    use std::io::{BufRead, BufReader};
     let bootstrap = common::bootstrap();
     let dlq = unique("dlq");
     let retry = unique("retry");
@@ -245,35 +224,73 @@ fn waiting_for_an_answer_uses_no_cpu() {
     create_topic(&retry, 1, false);
     produce(&dlq, &[TestRecord::new(0, Some(b"one"), Some(b"1"))]);
     let group = unique("group");
-    let mut child = kmp()
-        .args(["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("record 1 of") {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "ended early: {seen}"
-        );
-        seen.push_str(&line);
-    }
-    let pid = child.id();
+    let mut prompt = Prompt::start(&bootstrap, &group, &dlq, &retry);
+    let seen = prompt.read_until("record 1 of");
+    let pid = prompt.child.id();
     let before = cpu_ticks(pid).unwrap();
     std::thread::sleep(Duration::from_secs(4));
     let used = cpu_ticks(pid).unwrap() - before;
     // Ticks are 10 ms: 4 s at 2 % of a core is 8; the spinning thread took ~36.
     assert!(used <= 8, "{used} ticks of CPU in 4 s at the prompt");
     // End of input: nothing decided, nothing written.
-    drop(stdin);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(child.wait().unwrap().success(), "{seen}{rest}");
+    let (status, rest) = prompt.finish();
+    assert!(status.success(), "{seen}{rest}");
     assert!(rest.contains("0 merged, 0 purged, 0 skipped"), "{rest}");
     assert!(read_all(&retry, Isolation::ReadCommitted).is_empty());
+}
+
+/// A transactional `ask` run answered through a pipe, read as it goes.
+struct Prompt {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stderr: std::io::BufReader<std::process::ChildStderr>,
+}
+
+impl Prompt {
+    fn start(bootstrap: &str, group: &str, dlq: &str, retry: &str) -> Self {
+        let mut child = kmp()
+            .args(["-b", bootstrap, "-g", group, "-t", "ask", dlq, retry])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start kafka-merge-purge: {e}"));
+        let (Some(stdin), Some(stderr)) = (child.stdin.take(), child.stderr.take()) else {
+            panic!("no pipes to the child");
+        };
+        Self {
+            child,
+            stdin,
+            stderr: std::io::BufReader::new(stderr),
+        }
+    }
+
+    /// Reads standard error up to the line holding `text`; what it read.
+    fn read_until(&mut self, text: &str) -> String {
+        use std::io::BufRead;
+        let mut seen = String::new();
+        while !seen.contains(text) {
+            let mut line = String::new();
+            let read = self
+                .stderr
+                .read_line(&mut line)
+                .unwrap_or_else(|e| panic!("reading stderr: {e}"));
+            assert!(read > 0, "ended before {text:?}: {seen}");
+            seen.push_str(&line);
+        }
+        seen
+    }
+
+    /// Closes standard input and waits for the end: the exit status and the rest of stderr.
+    fn finish(mut self) -> (std::process::ExitStatus, String) {
+        drop(self.stdin);
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest)
+            .unwrap_or_else(|e| panic!("reading stderr: {e}"));
+        let status = self
+            .child
+            .wait()
+            .unwrap_or_else(|e| panic!("waiting for kafka-merge-purge: {e}"));
+        (status, rest)
+    }
 }
