@@ -111,8 +111,20 @@ if [[ -n ${BENCH_BOOTSTRAP:-} ]]; then
 else
   B=127.0.0.1:${KAFKA_PORT:-9092}
   if ! scripts/local-kafka.sh status >/dev/null; then
-    scripts/local-kafka.sh start
+    # The files of deleted topics go after 1 s instead of 60: each run deletes its topics,
+    # and the next run's would otherwise be written while they are still on disk.
+    KAFKA_EXTRA_CONFIG="log.segment.delete.delay.ms=1000${KAFKA_EXTRA_CONFIG:+
+$KAFKA_EXTRA_CONFIG}" scripts/local-kafka.sh start
     own_broker=1
+  fi
+  # A run writes about nine topics of N records (four DLQs, the copy, two destinations,
+  # ProducerPerformance's, the Avro DLQ): a full disk would stop the broker mid-run.
+  data_dir=$(scripts/local-kafka.sh status | sed -n 's/.*data in \([^)]*\)).*/\1/p')
+  if [[ -d $data_dir ]]; then
+    need=$((10 * RECORDS * (KEY_BYTES + VALUE_BYTES + 100) / 1048576))
+    free=$(($(df --output=avail -k "$data_dir" | tail -n 1) / 1024))
+    ((free >= need)) || die "the broker's data directory $data_dir has $free MiB free;" \
+      "$RECORDS records need about $need MiB: free some space, or set BENCH_RECORDS lower"
   fi
 fi
 
