@@ -355,8 +355,11 @@ def cmd_report(args):
     for case, name in (("c", "merge-all"), ("ct", "merge-all -t")):
         if case in rows:
             c = rate(case)
+            # A case that did not run (BENCH_CASES) has no ratio: "n/a", not "nan".
+            over_a = f"{c / a:.2f}" if "a" in rows else "n/a"
+            over_b = f"{c / b:.2f}" if "b" in rows else "n/a"
             ratios.append(
-                f"- {name}: c/a = {c / a:.2f}, c/b = {c / b:.2f}"
+                f"- {name}: c/a = {over_a}, c/b = {over_b}"
                 + (f" (target with -t: c/a ≥ 0.40, i.e. 80 % of half of (a); c/b > 1)"
                    if case == "ct" else "")
             )
