@@ -110,15 +110,6 @@ impl ActionSink for KafkaSink {
                     }
                     _ => None,
                 };
-                // commit_transaction flushes first, through rdkafka's flush, which takes at
-                // least 100 ms while records are outstanding (see `wait_for_deliveries`):
-                // wait for them here, so that it finds nothing left to flush. On a timeout
-                // the commit itself reports what is wrong. The offsets go after the last
-                // delivery, not alongside (which measured no faster): in the one CI run that
-                // sent them alongside, a broker restart mid-run (faults.rs) ended with the
-                // offsets refused for an old producer epoch and the run fenced; not seen
-                // again in 2 local runs, nor ever with this order.
-                self.producer.wait_for_deliveries();
                 txn.commit(
                     &self.producer,
                     offsets.as_ref().map(|(list, group)| (list, group)),
