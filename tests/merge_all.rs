@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{
-    Isolation, ReadRecord, TestRecord, create_topic, end_offsets, group_offsets, produce, read_all,
-    run_kmp, unique,
+    Isolation, ReadRecord, TestRecord, create_topic, end_offsets, end_offsets_at, group_offsets,
+    produce, read_all, run_kmp, unique,
 };
 
 const RUN: Duration = Duration::from_secs(180);
@@ -133,7 +133,15 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
             said.contains("1200 tombstone(s) already in the source were passed over"),
             "{said}"
         );
-        assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1200);
+        let merged = read_all(&retry, Isolation::ReadCommitted).len();
+        assert_eq!(
+            merged,
+            1200,
+            "after the second run (-t: {transactional}): committed ends {:?}, all ends {:?}; \
+             the second run said: {said}",
+            end_offsets_at(&retry, Isolation::ReadCommitted),
+            end_offsets(&retry),
+        );
     }
 }
 

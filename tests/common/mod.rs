@@ -92,11 +92,16 @@ fn client_config_at(bootstrap: &str) -> ClientConfig {
 
 /// Creates `name` with `partitions` partitions (replication factor 1), compacted when
 /// `compact`, and waits until every partition has a leader.
+///
+/// A topic that is not compacted keeps its records forever (`retention.ms=-1`): tests write
+/// records with timestamps years old, and merged copies keep them, so under the default
+/// 7-day retention the broker's retention check (every 5 minutes) deleted a destination's
+/// records between two reads of a test now and then.
 pub fn create_topic(name: &str, partitions: i32, compact: bool) {
     let configs: &[(&str, &str)] = if compact {
         &[("cleanup.policy", "compact")]
     } else {
-        &[]
+        &[("retention.ms", "-1")]
     };
     create_topic_with(name, partitions, configs);
 }
