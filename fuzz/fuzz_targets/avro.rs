@@ -79,7 +79,7 @@ fuzz_target!(|bytes: &[u8]| {
     let info = SchemaInfo {
         id: 7,
         kind: Some(SchemaKind::Avro),
-        name: Some(writer.name().to_owned()),
+        name: Some(writer.shared_name()),
     };
     let ours = writer.decode(datum);
     // The oracle has no limits: only small data goes to it (see oracle.rs).

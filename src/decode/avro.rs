@@ -21,6 +21,8 @@
 //! values. apache-avro parses the schemas; its decoder is the test oracle the one pass is
 //! compared with.
 
+use std::sync::Arc;
+
 use apache_avro::schema::{
     DecimalSchema, InnerDecimalSchema, Names, ResolvedSchema, Schema, UuidSchema,
 };
@@ -62,8 +64,9 @@ pub struct WriterSchema {
     schema: Schema,
     /// Every named type defined in `schema`, by full name.
     names: Names,
-    /// What [`Self::name`] says, worked out once: it is shown with every record.
-    name: String,
+    /// What [`Self::name`] says, worked out once: it is shown with every record, which
+    /// shares it ([`Self::shared_name`]) instead of copying it.
+    name: Arc<str>,
 }
 
 impl std::fmt::Debug for WriterSchema {
@@ -85,7 +88,7 @@ impl WriterSchema {
             .iter()
             .map(|(name, &named)| (name.clone(), named.clone()))
             .collect();
-        let name = type_name(&schema);
+        let name = type_name(&schema).into();
         Ok(Self {
             schema,
             names,
@@ -105,6 +108,12 @@ impl WriterSchema {
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// [`Self::name`], shared: for the schema information of every decoded record.
+    #[must_use]
+    pub fn shared_name(&self) -> Arc<str> {
+        Arc::clone(&self.name)
     }
 
     /// Decodes one datum that fills `bytes` exactly, as readable JSON text (compact, as

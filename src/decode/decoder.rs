@@ -9,6 +9,8 @@
 //! - `Avro` (`-a`/`-A`): the same, but a payload not in the wire format is an error.
 //! - Otherwise, and for `Auto` without a registry: JSON, UTF-8 text or binary (`text.rs`).
 
+use std::sync::Arc;
+
 use crate::config::{DecoderHint, Settings};
 use crate::record::Record;
 
@@ -53,8 +55,9 @@ pub struct SchemaInfo {
     pub id: u32,
     /// `None` when the registry did not say (it could not be reached, say).
     pub kind: Option<SchemaKind>,
-    /// The full name of the Avro schema (`com.acme.Order`), or its type (`string`).
-    pub name: Option<String>,
+    /// The full name of the Avro schema (`com.acme.Order`), or its type (`string`); shared
+    /// with the schema, not copied for every record.
+    pub name: Option<Arc<str>>,
 }
 
 /// What is shown of a payload.
@@ -232,12 +235,11 @@ fn decode_framed(registry: &mut Registry, bytes: &[u8], framed: Framed<'_>) -> D
     let decoded = match &*schema {
         RegistrySchema::Avro(writer) => {
             info.kind = Some(SchemaKind::Avro);
-            let name = writer.name();
             let body = writer
                 .decode(framed.payload)
                 .map(|text| Body::Json(JsonText::from_compact(text)))
-                .map_err(|error| format!("schema {id} ({name}): {error}"));
-            info.name = Some(name.to_owned());
+                .map_err(|error| format!("schema {id} ({}): {error}", writer.name()));
+            info.name = Some(writer.shared_name());
             body
         }
         RegistrySchema::Json => {
