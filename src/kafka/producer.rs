@@ -331,10 +331,18 @@ impl RecordProducer {
     /// A failed delivery, or records still undelivered after the timeout.
     pub fn flush(&self) -> anyhow::Result<()> {
         if !self.wait_for_deliveries() {
-            return Err(self.failure(&KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut)))
-                .context("records were not acknowledged in time");
+            return Err(self.unacknowledged());
         }
         self.check_deliveries()
+    }
+
+    /// The error when [`Self::wait_for_deliveries`] ran out of time.
+    pub(super) fn unacknowledged(&self) -> anyhow::Error {
+        self.failure(&KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
+            .context(format!(
+                "records were not acknowledged within {} s",
+                self.timeout.as_secs()
+            ))
     }
 
     /// Waits until librdkafka holds no record of ours any more (each one delivered or failed,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rdkafka::consumer::ConsumerGroupMetadata;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::Producer;
 
 use super::producer::RecordProducer;
@@ -98,7 +98,6 @@ impl Transaction {
         producer: &RecordProducer,
         offsets: Option<(&rdkafka::TopicPartitionList, &ConsumerGroupMetadata)>,
     ) -> anyhow::Result<()> {
-        let timeout = producer.timeout();
         self.ensure_open(producer)?;
         // commit_transaction flushes first, through rdkafka's flush, which takes at least
         // 100 ms while records are outstanding (see `wait_for_deliveries`): wait for them
@@ -108,16 +107,11 @@ impl Transaction {
         // sent them alongside, a broker restart mid-run (faults.rs) ended with the offsets
         // refused for an old producer epoch and the run fenced; never seen with this order.
         if !producer.wait_for_deliveries() {
-            let failure = producer
-                .failure(&KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
-                .context(format!(
-                    "records were not acknowledged within {} s",
-                    timeout.as_secs()
-                ));
+            let failure = producer.unacknowledged();
             return Err(self.abort_after(producer, failure));
         }
         // The offsets and the commit share one timeout.
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + producer.timeout();
         let result = offsets
             .map_or(Ok(()), |(list, group)| {
                 retrying(deadline, |left| {
