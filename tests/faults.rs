@@ -405,7 +405,10 @@ fn broker_lost_mid_run_fails_clearly_with_the_summary() {
     assert_eq!(output.status.code(), Some(1), "{said}");
     assert!(said.contains("Successfully processed records:"), "{said}");
     assert!(said.contains("error:"), "{said}");
-    assert!(took < Duration::from_secs(120), "{took:?}");
+    // --timeout 10: the wait for the last deliveries and then the abort get 10 s each; the
+    // rest is the broker's own shutdown. (Trying to commit first, each retry with a fresh
+    // 10 s, took 26–41 s.)
+    assert!(took < Duration::from_secs(35), "{took:?}: {said}");
 }
 
 #[test]
