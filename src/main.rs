@@ -7,6 +7,18 @@ use kafka_merge_purge::error::{Error, Exit};
 use kafka_merge_purge::triage::Interrupt;
 use kafka_merge_purge::{app, cli::Cli, ui};
 
+/// Every allocation of the process goes to jemalloc: Rust's, and librdkafka's too (with
+/// `unprefixed_malloc_on_supported_platforms`, `malloc` and `free` are defined in this binary,
+/// so the statically linked librdkafka and glibc itself call them). glibc's allocator took a
+/// quarter of a bulk merge's CPU time: librdkafka frees on its broker threads what the main
+/// thread allocated, and those frees contended for the allocating thread's arena (40,000
+/// voluntary context switches per 300,000 records merged, 2,000 with jemalloc). On platforms
+/// where the symbols cannot be replaced, only Rust's allocations go to jemalloc; on MSVC, where
+/// jemalloc does not build, the system's allocator stays.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
