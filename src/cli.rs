@@ -182,7 +182,7 @@ pub struct GlobalArgs {
     pub full_values: bool,
 
     /// Write merged records to the same partition number as in the source topic, instead of
-    /// letting the key choose the partition.
+    /// letting the key choose the partition (murmur2, as Apache Kafka's Java producer does).
     #[arg(long, global = true)]
     pub keep_partition: bool,
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{
     Isolation, ReadRecord, TestRecord, create_topic, end_offsets, end_offsets_at, group_offsets,
-    produce, read_all, run_kmp, unique,
+    produce, produce_foreign, read_all, run_kmp, unique,
 };
 
 const RUN: Duration = Duration::from_secs(180);
@@ -258,6 +258,55 @@ fn keep_partition_writes_to_the_source_partition_number() {
         let original = source.iter().find(|s| s.key == record.key).unwrap();
         assert_eq!(record.partition, original.partition);
     }
+}
+
+/// Without `--keep-partition`, a merged record goes where Apache Kafka's Java producer puts
+/// its key (murmur2), as the consuming service's own producers do, not where librdkafka's
+/// default partitioner (CRC32) would.
+#[test]
+fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
+    let dlq = unique("dlq");
+    let retry = unique("retry");
+    let reference = unique("java-placed");
+    create_topic(&dlq, 1, true);
+    create_topic(&retry, 6, false);
+    create_topic(&reference, 6, false);
+    let records: Vec<TestRecord> = (0..60)
+        .map(|i| TestRecord::new(0, Some(format!("order-{i}").as_bytes()), Some(b"v")))
+        .collect();
+    produce(&dlq, &records);
+    // Where the Java producer puts each key, when it chooses.
+    let chosen_by_java: Vec<TestRecord> = records
+        .iter()
+        .map(|record| TestRecord {
+            partition: -1,
+            ..record.clone()
+        })
+        .collect();
+    let key = |bytes: Option<Vec<u8>>| String::from_utf8(bytes.unwrap()).unwrap();
+    let expected: BTreeMap<String, i32> = records
+        .iter()
+        .zip(produce_foreign(&reference, &chosen_by_java, None))
+        .map(|(record, (partition, _))| (key(record.key.clone()), partition))
+        .collect();
+    let used: std::collections::BTreeSet<i32> = expected.values().copied().collect();
+    assert!(
+        used.len() > 1,
+        "the keys spread over partitions: {expected:?}"
+    );
+
+    let group = unique("group");
+    let run = run_kmp(
+        &["-b", &BOOTSTRAP, "-g", &group, "merge-all", &dlq, &retry],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    let placed: BTreeMap<String, i32> = read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .map(|record| (key(record.key), record.partition))
+        .collect();
+    assert_eq!(placed, expected);
 }
 
 static BOOTSTRAP: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::bootstrap);

@@ -48,6 +48,11 @@ pub(super) const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     // Only failed deliveries are reported: a successful one needs nothing from us, and a
     // report per record cost the polling thread a tenth of a bulk run's CPU time.
     ("delivery.report.only.error", "true"),
+    // A merged record goes to the partition its key hashes to (DESIGN §3.3). librdkafka's
+    // own default hashes with CRC32; Java producers, which write the retry topics the
+    // consuming services read, with murmur2: the same key would land elsewhere, and records
+    // of one key would no longer keep their order next to theirs.
+    ("partitioner", "murmur2_random"),
     RECONNECT_BACKOFF,
 ];
 

@@ -443,6 +443,7 @@ mod tests {
                     ("acks", "all"),
                     ("queue.buffering.max.kbytes", "32768"),
                     ("delivery.report.only.error", "true"),
+                    ("partitioner", "murmur2_random"),
                     ("reconnect.backoff.ms", "20"),
                 ]
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))

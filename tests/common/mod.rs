@@ -164,6 +164,7 @@ fn wait_until_usable(bootstrap: &str, name: &str, partitions: i32) {
 /// `header`/`timestamp` methods, or fill the fields directly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestRecord {
+    /// A negative partition lets the producer choose one from the key.
     pub partition: i32,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
@@ -201,7 +202,7 @@ impl TestRecord {
     fn to_json(&self) -> serde_json::Value {
         let b64 = |bytes: &Option<Vec<u8>>| bytes.as_ref().map(|b| BASE64.encode(b));
         serde_json::json!({
-            "partition": self.partition,
+            "partition": (self.partition >= 0).then_some(self.partition),
             "timestamp": self.timestamp,
             "key": b64(&self.key),
             "value": b64(&self.value),
