@@ -311,6 +311,21 @@ impl SourceConsumer {
         Ok(())
     }
 
+    /// Fails when no record has come since `since` for the whole timeout.
+    fn fail_after_timeout(&self, since: Instant) -> anyhow::Result<()> {
+        if since.elapsed() >= self.timeout {
+            bail!(
+                "no records from the Kafka cluster at {} for {} s while partitions {:?} of {} are not read to their end{}",
+                self.bootstrap,
+                self.timeout.as_secs(),
+                self.open,
+                self.topic,
+                self.consumer.context().reason()
+            );
+        }
+        Ok(())
+    }
+
     /// Marks `partition` as read to its end and stops fetching it; `reached_end` when every
     /// record below the end snapshot was returned (so the end itself may be committed).
     fn finish(&mut self, partition: i32, reached_end: bool) {
@@ -342,16 +357,7 @@ impl RecordSource for SourceConsumer {
                     let now = Instant::now();
                     now.checked_sub(POLL_SLICE).unwrap_or(now)
                 });
-                if since.elapsed() >= self.timeout {
-                    bail!(
-                        "no records from the Kafka cluster at {} for {} s while partitions {:?} of {} are not read to their end{}",
-                        self.bootstrap,
-                        self.timeout.as_secs(),
-                        self.open,
-                        self.topic,
-                        self.consumer.context().reason()
-                    );
-                }
+                self.fail_after_timeout(since)?;
                 continue;
             };
             match polled {
@@ -376,6 +382,15 @@ impl RecordSource for SourceConsumer {
                     self.finish(partition, true);
                     waiting_since = None;
                 }
+                Err(KafkaError::MessageConsumption(code)) if is_transient(code) => {
+                    // librdkafka reconnects by itself; the run fails only if no record comes
+                    // for the whole timeout.
+                    tracing::warn!(
+                        "lost the connection to the Kafka cluster at {} ({code}); reconnecting",
+                        self.bootstrap
+                    );
+                    self.fail_after_timeout(*waiting_since.get_or_insert_with(Instant::now))?;
+                }
                 Err(error) => {
                     return Err(anyhow::Error::new(error)).with_context(|| {
                         format!(
@@ -393,6 +408,16 @@ impl RecordSource for SourceConsumer {
     fn take_finished(&mut self) -> Vec<(i32, i64)> {
         std::mem::take(&mut self.finished)
     }
+}
+
+/// Errors librdkafka recovers from by itself (it reconnects): a broker restarting or a
+/// connection dropped must not end a run that would go on a moment later. Everything else a
+/// read returns (authentication, TLS, a deleted topic, ...) ends it.
+fn is_transient(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown
+    )
 }
 
 /// Copies a borrowed message into our own record type.
@@ -503,5 +528,27 @@ impl OffsetCommitter {
 
     pub(super) fn group_metadata(&self) -> Option<rdkafka::consumer::ConsumerGroupMetadata> {
         self.consumer.group_metadata()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_lost_connection_is_waited_out() {
+        assert!(is_transient(RDKafkaErrorCode::AllBrokersDown));
+        assert!(is_transient(RDKafkaErrorCode::BrokerTransportFailure));
+        for fails in [
+            RDKafkaErrorCode::Authentication,
+            RDKafkaErrorCode::SaslAuthenticationFailed,
+            RDKafkaErrorCode::SSL,
+            RDKafkaErrorCode::UnknownTopicOrPartition,
+            RDKafkaErrorCode::TopicAuthorizationFailed,
+            RDKafkaErrorCode::GroupAuthorizationFailed,
+            RDKafkaErrorCode::Fatal,
+        ] {
+            assert!(!is_transient(fails), "{fails:?}");
+        }
     }
 }
