@@ -232,6 +232,9 @@ RESULTS=$WORK/results.tsv
 measure() {
   local case=$1 run=$2 start end rss user sys
   shift 2
+  # The page cache written by the fills and the cases before is written out first: otherwise
+  # the kernel writes it back during whichever case comes next, on the same two cores.
+  sync
   start=$(date +%s%N)
   /usr/bin/time -f '%M %U %S' -o "$WORK/$case-$run.time" "$@" \
     >"${MEASURE_STDOUT:-$WORK/$case-$run.out}" 2>"$WORK/$case-$run.err" \
