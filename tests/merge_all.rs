@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{
-    Isolation, ReadRecord, TestRecord, create_topic, end_offsets, end_offsets_at, group_offsets,
-    produce, produce_foreign, read_all, run_kmp, unique,
+    Isolation, ReadRecord, RunOutput, TestRecord, create_topic, end_offsets, end_offsets_at,
+    group_offsets, produce, produce_foreign, read_all, run_kmp, unique,
 };
 
 const RUN: Duration = Duration::from_secs(180);
@@ -58,6 +58,17 @@ fn content(records: &[ReadRecord]) -> Vec<Content> {
         .collect();
     all.sort();
     all
+}
+
+/// `merge-all DLQ RETRY` for `group`; the run must succeed.
+fn merge_all_ok(group: &str, dlq: &str, retry: &str) -> RunOutput {
+    let run = run_kmp(
+        &["-b", &BOOTSTRAP, "-g", group, "merge-all", dlq, retry],
+        b"",
+        RUN,
+    );
+    assert!(run.status.success(), "{}", run.stderr_text());
+    run
 }
 
 #[test]
@@ -163,12 +174,7 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     );
 
     let group = unique("group");
-    let run = run_kmp(
-        &["-b", &BOOTSTRAP, "-g", &group, "merge-all", &dlq, &retry],
-        b"",
-        RUN,
-    );
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = merge_all_ok(&group, &dlq, &retry);
     let said = run.stderr_text();
     assert!(said.contains("2 merged, 0 purged, 0 skipped"), "{said}");
     assert!(
@@ -295,13 +301,7 @@ fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
         "the keys spread over partitions: {expected:?}"
     );
 
-    let group = unique("group");
-    let run = run_kmp(
-        &["-b", &BOOTSTRAP, "-g", &group, "merge-all", &dlq, &retry],
-        b"",
-        RUN,
-    );
-    assert!(run.status.success(), "{}", run.stderr_text());
+    merge_all_ok(&unique("group"), &dlq, &retry);
     let placed: BTreeMap<String, i32> = read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|record| (key(record.key), record.partition))
