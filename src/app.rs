@@ -337,7 +337,9 @@ impl Run<'_> {
         let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
         let mut sink = OffsetsOnly { committer };
         let mut printer =
-            RecordPrinter::new(args.output, self.renderer(io::stdout().is_terminal())?);
+            RecordPrinter::new(args.output, self.renderer(io::stdout().is_terminal())?).map_err(
+                |error| anyhow::Error::new(error).context("cannot start the printing thread"),
+            )?;
         let result = self.drive(
             &mut source,
             &mut Always(Decision::Skip),

@@ -34,6 +34,16 @@ pub trait Observer {
     fn on_action(&mut self, _record: &Record, _action: Action) -> anyhow::Result<()> {
         Ok(())
     }
+    /// [`Observer::on_action`], handed the record to keep: the engine is done with it. An
+    /// observer that works on records elsewhere (another thread) takes them without a copy.
+    fn take_action(&mut self, record: Record, action: Action) -> anyhow::Result<()> {
+        self.on_action(&record, action)
+    }
+    /// What was applied so far is about to be committed: whatever the observer still holds
+    /// of it must be done first (printed records written out), or the commit must not happen.
+    fn before_commit(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Everything applied so far is committed; `total` counts it.
     fn on_commit(&mut self, _total: &Summary) {}
     /// `record` did not match the filters and is left alone.
@@ -56,6 +66,11 @@ impl Observer for Observers<'_> {
         self.0
             .iter_mut()
             .try_for_each(|observer| observer.on_action(record, action))
+    }
+    fn before_commit(&mut self) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|observer| observer.before_commit())
     }
     fn on_commit(&mut self, total: &Summary) {
         for observer in &mut self.0 {
@@ -275,7 +290,7 @@ impl Engine<'_> {
                 return Err(abandon(sink, committed, Some(error)));
             }
             batch.add(&record, action, &frozen);
-            if let Err(error) = observer.on_action(&record, action) {
+            if let Err(error) = observer.take_action(record, action) {
                 return Err(abandon(sink, committed, Some(error)));
             }
             if batch.is_due(options.policy) {
@@ -344,6 +359,9 @@ fn commit(
 ) -> Result<(), RunError> {
     if batch.records == 0 && batch.offsets.is_empty() {
         return Ok(());
+    }
+    if let Err(error) = observer.before_commit() {
+        return Err(abandon(sink, *committed, Some(error)));
     }
     if let Err(error) = sink.commit(&batch.offsets) {
         return Err(abandon(sink, *committed, Some(error)));

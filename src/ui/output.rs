@@ -1,6 +1,8 @@
 //! The one owner of stdout (data: records, JSON Lines) and stderr (summary, messages).
 
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, Write};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::{self, JoinHandle};
 
 use crate::cli::OutputFormat;
 use crate::record::Record;
@@ -23,46 +25,165 @@ pub fn color_on(terminal: bool) -> bool {
     terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
-/// Prints every record to stdout (`print`).
+/// Prints every record to stdout (`print`), rendered on a thread of its own: decoding and
+/// rendering cost more than reading, and so they no longer wait for each other. Records go
+/// to that thread in small batches, at most [`QUEUED_BATCHES`] of them queued, so memory
+/// stays bounded whatever the topic holds.
 pub struct RecordPrinter {
-    out: BufWriter<Stdout>,
-    format: OutputFormat,
-    renderer: Renderer,
+    /// Records not yet handed over.
+    batch: Vec<Record>,
+    batch_len: usize,
+    /// `None` once finished.
+    jobs: Option<SyncSender<Job>>,
+    worker: Option<JoinHandle<io::Result<u64>>>,
     pub printed: u64,
 }
 
+/// Records per hand-over for JSON Lines: enough to make the hand-over cost nothing next to
+/// rendering, few enough to keep output flowing. Text blocks are for people reading as it
+/// comes, and go one by one.
+const JSON_BATCH: usize = 64;
+
+/// Batches queued for the printing thread before reading waits for it.
+const QUEUED_BATCHES: usize = 16;
+
+/// What the printing thread is asked to do.
+enum Job {
+    Print(Vec<Record>),
+    /// Write out everything printed so far and say whether that worked.
+    Flush(SyncSender<io::Result<()>>),
+}
+
 impl RecordPrinter {
-    #[must_use]
-    pub fn new(format: OutputFormat, renderer: Renderer) -> Self {
-        Self {
-            out: BufWriter::with_capacity(64 * 1024, io::stdout()),
-            format,
-            renderer,
+    /// Starts the printing thread.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn new(format: OutputFormat, renderer: Renderer) -> io::Result<Self> {
+        let (jobs, received) = mpsc::sync_channel(QUEUED_BATCHES);
+        let worker = thread::Builder::new()
+            .name("print".to_owned())
+            .spawn(move || print_all(&received, format, renderer))?;
+        let batch_len = match format {
+            OutputFormat::Text => 1,
+            OutputFormat::Json => JSON_BATCH,
+        };
+        Ok(Self {
+            batch: Vec::with_capacity(batch_len),
+            batch_len,
+            jobs: Some(jobs),
+            worker: Some(worker),
             printed: 0,
+        })
+    }
+
+    /// Hands `job` to the printing thread; when it has stopped, its error.
+    fn send(&mut self, job: Job) -> io::Result<()> {
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // It only stops early after an error, which joining returns.
+            _ => self.join().and(Err(stopped())),
         }
     }
 
-    /// Flushes stdout.
+    /// Hands over the records not yet handed over.
+    fn send_batch(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_len));
+        self.send(Job::Print(batch))
+    }
+
+    /// Waits for the printing thread to stop, and counts what it printed.
+    fn join(&mut self) -> io::Result<()> {
+        self.jobs = None;
+        let Some(worker) = self.worker.take() else {
+            return Ok(());
+        };
+        self.printed = worker.join().map_err(|_| stopped())??;
+        Ok(())
+    }
+
+    /// Prints what is left and flushes stdout.
     ///
     /// # Errors
     /// When stdout is gone.
     pub fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
+        let sent = self.send_batch();
+        let joined = self.join();
+        sent.and(joined)
     }
 }
 
-impl Observer for RecordPrinter {
-    fn on_action(&mut self, record: &Record, _action: Action) -> anyhow::Result<()> {
-        match self.format {
-            OutputFormat::Text => {
-                self.renderer.write_text(&mut self.out, record)?;
-                // Text is for people reading a pipe as it comes.
-                self.out.flush()?;
+/// The printing thread: renders and writes every record it is given, until the channel
+/// closes or writing fails; returns how many it printed.
+fn print_all(
+    jobs: &Receiver<Job>,
+    format: OutputFormat,
+    mut renderer: Renderer,
+) -> io::Result<u64> {
+    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    let mut printed = 0;
+    for job in jobs {
+        match job {
+            Job::Print(records) => {
+                for record in &records {
+                    match format {
+                        OutputFormat::Text => {
+                            renderer.write_text(&mut out, record)?;
+                            out.flush()?;
+                        }
+                        OutputFormat::Json => renderer.write_json_line(&mut out, record)?,
+                    }
+                    printed += 1;
+                }
             }
-            OutputFormat::Json => self.renderer.write_json_line(&mut self.out, record)?,
+            Job::Flush(done) => {
+                let flushed = out.flush();
+                let failed = flushed
+                    .as_ref()
+                    .err()
+                    .map(|error| io::Error::new(error.kind(), error.to_string()));
+                // The other side waits for the answer; it is gone only if it gave up.
+                let _ = done.send(flushed);
+                if let Some(error) = failed {
+                    return Err(error);
+                }
+            }
         }
-        self.printed += 1;
+    }
+    out.flush()?;
+    Ok(printed)
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("the printing thread stopped")
+}
+
+impl Observer for RecordPrinter {
+    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+        self.take_action(record.clone(), action)
+    }
+
+    fn take_action(&mut self, record: Record, _action: Action) -> anyhow::Result<()> {
+        self.batch.push(record);
+        if self.batch.len() >= self.batch_len {
+            self.send_batch()?;
+        }
         Ok(())
+    }
+
+    /// Offsets (`print --commit`) are committed only for records written to stdout.
+    fn before_commit(&mut self) -> anyhow::Result<()> {
+        self.send_batch()?;
+        let (done, flushed) = mpsc::sync_channel(1);
+        self.send(Job::Flush(done))?;
+        match flushed.recv() {
+            Ok(result) => Ok(result?),
+            Err(_) => Ok(self.join().and(Err(stopped()))?),
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub const HEX_LIMIT: usize = 1024;
 /// Keys and header values longer than this many bytes are cut on their line.
 pub const INLINE_LIMIT: usize = 512;
 
+/// The line buffer is kept for the next line up to this size (a huge record's is not).
+const LINE_KEPT: usize = 1 << 20;
+
 /// How text blocks look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TextOptions {
@@ -38,12 +41,18 @@ pub struct TextOptions {
 pub struct Renderer {
     decoder: Decoder,
     options: TextOptions,
+    /// The JSON line being written ([`Renderer::write_json_line`]).
+    line: String,
 }
 
 impl Renderer {
     #[must_use]
     pub fn new(decoder: Decoder, options: TextOptions) -> Self {
-        Self { decoder, options }
+        Self {
+            decoder,
+            options,
+            line: String::new(),
+        }
     }
 
     /// A renderer with the decoder the settings ask for.
@@ -75,7 +84,15 @@ impl Renderer {
     /// When `out` fails.
     pub fn write_json_line(&mut self, out: &mut impl Write, record: &Record) -> io::Result<()> {
         let decoded = self.decoder.record(record);
-        write_json_line(out, record, &decoded)
+        // One buffer for every line: a line is as long as the record, allocated anew it
+        // would be fresh memory each time.
+        self.line.clear();
+        push_json_line_break(&mut self.line, record, &decoded);
+        let written = out.write_all(self.line.as_bytes());
+        if self.line.capacity() > LINE_KEPT {
+            self.line = String::new();
+        }
+        written
     }
 }
 
@@ -371,12 +388,19 @@ fn push_schema_id(out: &mut String, decoded: Option<&Decoded>) {
 /// into text (no `serde_json` tree): the decoded key and value are JSON text already.
 #[must_use]
 pub fn json_line(record: &Record, decoded: &DecodedRecord) -> String {
+    let mut out = String::new();
+    push_json_line(&mut out, record, decoded);
+    out
+}
+
+/// [`json_line`], appended to `out`.
+fn push_json_line(out: &mut String, record: &Record, decoded: &DecodedRecord) {
     let payloads =
         record.key.as_ref().map_or(0, Vec::len) + record.value.as_ref().map_or(0, Vec::len);
-    let mut out = String::with_capacity(320 + payloads * 2);
+    out.reserve(320 + payloads * 2);
     let mut numbers = itoa::Buffer::new();
     out.push_str("{\"topic\":");
-    push_escaped(&mut out, &record.at.topic);
+    push_escaped(out, &record.at.topic);
     out.push_str(",\"partition\":");
     out.push_str(numbers.format(record.at.partition));
     out.push_str(",\"offset\":");
@@ -384,7 +408,7 @@ pub fn json_line(record: &Record, decoded: &DecodedRecord) -> String {
     match record.timestamp {
         Some(Timestamp { millis, kind }) => {
             out.push_str(",\"timestamp\":");
-            push_escaped(&mut out, &iso_timestamp(millis));
+            push_escaped(out, &iso_timestamp(millis));
             out.push_str(",\"timestamp_ms\":");
             out.push_str(numbers.format(millis));
             out.push_str(match kind {
@@ -395,26 +419,25 @@ pub fn json_line(record: &Record, decoded: &DecodedRecord) -> String {
         None => out.push_str(",\"timestamp\":null,\"timestamp_ms\":null,\"timestamp_type\":null"),
     }
     out.push_str(",\"key\":");
-    push_json_payload(&mut out, record.key.as_deref(), decoded.key.as_ref());
+    push_json_payload(out, record.key.as_deref(), decoded.key.as_ref());
     out.push_str(",\"value\":");
-    push_json_payload(&mut out, record.value.as_deref(), decoded.value.as_ref());
+    push_json_payload(out, record.value.as_deref(), decoded.value.as_ref());
     out.push_str(",\"key_schema_id\":");
-    push_schema_id(&mut out, decoded.key.as_ref());
+    push_schema_id(out, decoded.key.as_ref());
     out.push_str(",\"value_schema_id\":");
-    push_schema_id(&mut out, decoded.value.as_ref());
+    push_schema_id(out, decoded.value.as_ref());
     out.push_str(",\"headers\":[");
     for (i, header) in record.headers.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str("{\"name\":");
-        push_escaped(&mut out, &header.name);
+        push_escaped(out, &header.name);
         out.push_str(",\"value\":");
-        push_json_plain(&mut out, header.value.as_deref());
+        push_json_plain(out, header.value.as_deref());
         out.push('}');
     }
     out.push_str("]}");
-    out
 }
 
 /// Writes `record` as one JSON line, with its key and value as `decoded`.
@@ -426,9 +449,15 @@ pub fn write_json_line(
     record: &Record,
     decoded: &DecodedRecord,
 ) -> io::Result<()> {
-    let mut line = json_line(record, decoded);
-    line.push('\n');
+    let mut line = String::new();
+    push_json_line_break(&mut line, record, decoded);
     out.write_all(line.as_bytes())
+}
+
+/// One JSON line with its line break, appended to `line`.
+fn push_json_line_break(line: &mut String, record: &Record, decoded: &DecodedRecord) {
+    push_json_line(line, record, decoded);
+    line.push('\n');
 }
 
 #[cfg(test)]
