@@ -188,7 +188,7 @@ pub struct GlobalArgs {
 
     /// Records per transaction (or per flush and commit without `-t`) in merge-all and
     /// purge-all; a batch is also committed when it is two seconds old.
-    #[arg(long, global = true, value_name = "N", default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 250_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_size: u32,
 
     /// How long to wait for the cluster before giving up on a request, in seconds.
