@@ -139,7 +139,8 @@ fn usage_errors_exit_2() {
 }
 
 /// `print | head -1` in both formats: JSON Lines are written by a thread of their own, text
-/// blocks one by one; either way the closed pipe ends the run quietly, with nothing committed.
+/// blocks one by one; either way the closed pipe ends the run quietly, and no offset is
+/// committed for a record that did not reach the pipe.
 #[test]
 fn print_into_a_closed_pipe_exits_0() {
     use std::io::{BufRead, BufReader};
@@ -156,6 +157,9 @@ fn print_into_a_closed_pipe_exits_0() {
         let group = unique("g");
         let mut child = common::kmp()
             .args(["-b", &bootstrap, "-g", &group, "print", &dlq, "-n=false"])
+            // A commit after every record, while later ones are still queued for the
+            // printing thread or sit in its buffer.
+            .args(["--batch-size", "1"])
             .args(["--output", format])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -175,10 +179,9 @@ fn print_into_a_closed_pipe_exits_0() {
             "{format}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        // `-n=false` commits only what reached stdout: the run ends at the end of the topic
-        // or when a batch is 2 s old (a slow machine), so at most what fits the pipe's 64 KiB
-        // (records of 300 bytes and more) besides the line read, never what was still
-        // buffered in the tool.
+        // `-n=false` commits only what reached stdout: at most the line read and what fits
+        // the pipe's 64 KiB (records of 300 bytes and more), never what was still queued or
+        // buffered in the tool (64 KiB of buffer and up to 1,024 queued records more).
         let committed = common::group_offsets(&group, &dlq);
         assert!(
             committed

@@ -36,6 +36,7 @@ pub struct RecordPrinter {
     /// `None` once finished.
     jobs: Option<SyncSender<Job>>,
     worker: Option<JoinHandle<io::Result<u64>>>,
+    /// Records printed, known once [`RecordPrinter::finish`] returned.
     pub printed: u64,
 }
 
@@ -50,8 +51,9 @@ const QUEUED_BATCHES: usize = 16;
 /// What the printing thread is asked to do.
 enum Job {
     Print(Vec<Record>),
-    /// Write out everything printed so far and say whether that worked.
-    Flush(SyncSender<io::Result<()>>),
+    /// Write out everything printed so far, then answer. A failed write ends the thread
+    /// without an answer, and joining it returns the error.
+    Flush(SyncSender<()>),
 }
 
 impl RecordPrinter {
@@ -82,9 +84,14 @@ impl RecordPrinter {
         let sent = self.jobs.as_ref().map(|jobs| jobs.send(job));
         match sent {
             Some(Ok(())) => Ok(()),
-            // It only stops early after an error, which joining returns.
-            _ => self.join().and(Err(stopped())),
+            _ => Err(self.failure()),
         }
+    }
+
+    /// Why the printing thread stopped early: it only does after an error, which joining
+    /// returns.
+    fn failure(&mut self) -> io::Error {
+        self.join().err().unwrap_or_else(stopped)
     }
 
     /// Hands over the records not yet handed over.
@@ -141,16 +148,9 @@ fn print_all(
                 }
             }
             Job::Flush(done) => {
-                let flushed = out.flush();
-                let failed = flushed
-                    .as_ref()
-                    .err()
-                    .map(|error| io::Error::new(error.kind(), error.to_string()));
+                out.flush()?;
                 // The other side waits for the answer; it is gone only if it gave up.
-                let _ = done.send(flushed);
-                if let Some(error) = failed {
-                    return Err(error);
-                }
+                let _ = done.send(());
             }
         }
     }
@@ -180,10 +180,8 @@ impl Observer for RecordPrinter {
         self.send_batch()?;
         let (done, flushed) = mpsc::sync_channel(1);
         self.send(Job::Flush(done))?;
-        match flushed.recv() {
-            Ok(result) => Ok(result?),
-            Err(_) => Ok(self.join().and(Err(stopped()))?),
-        }
+        flushed.recv().map_err(|_| self.failure())?;
+        Ok(())
     }
 }
 
