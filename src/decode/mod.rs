@@ -1,6 +1,6 @@
 //! Decoding of keys and values for display only: what is written is always the raw bytes.
 //!
-//! `wire` detects the schema registry wire format, `registry` fetches schemas by id (cached),
+//! `wire` detects the schema registry wire format, `registry` fetches schemas by id (cached, over `registry_tls`),
 //! `avro` turns Avro data into readable JSON text (`json_text`), `text` sorts plain payloads into JSON, text and
 //! binary, and `decoder` puts them together into one [`Decoder`] that never fails.
 
@@ -8,6 +8,7 @@ pub mod avro;
 pub mod decoder;
 pub mod json_text;
 pub mod registry;
+mod registry_tls;
 pub mod text;
 pub mod wire;
 

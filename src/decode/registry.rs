@@ -19,6 +19,7 @@ use schema_registry_converter::schema_registry_common::{RawError, SchemaType};
 use crate::config::RegistrySettings;
 
 use super::avro::{WriterSchema, one_line};
+use super::registry_tls;
 
 /// What the registry holds for a schema id.
 #[derive(Debug)]
@@ -93,27 +94,16 @@ impl Registry {
             builder.set_basic_authorization(user, Some(password));
         }
         builder.set_timeout(timeout);
-        let mut client = reqwest::Client::builder();
+        let mut extra_roots = Vec::new();
         if let Some(path) = &registry.ca_location {
             let pem = std::fs::read(path).map_err(|source| SetupError::ReadCa {
                 path: path.clone(),
                 source,
             })?;
-            let certificates =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| SetupError::BadCa {
-                    path: path.clone(),
-                    reason: one_line(&error),
-                })?;
-            if certificates.is_empty() {
-                return Err(SetupError::BadCa {
-                    path: path.clone(),
-                    reason: "no certificate found".into(),
-                });
-            }
-            for certificate in certificates {
-                client = client.add_root_certificate(certificate);
-            }
+            extra_roots = registry_tls::ca_certificates(path, &pem)?;
         }
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(registry_tls::client_config(extra_roots)?);
         let settings = builder
             .build_with(client)
             .map_err(|error| SetupError::Client(describe(&error)))?;
@@ -194,7 +184,15 @@ fn describe(error: &SRCError) -> String {
         Some(_) => String::new(),
         None => source.map_or_else(String::new, |source| format!(": {}", one_line(source))),
     };
-    one_line_text(&format!("{}{detail}", error.error))
+    let text = one_line_text(&format!("{}{detail}", error.error));
+    if text.contains("UnknownIssuer") {
+        format!(
+            "{text} (if the registry's certificate is signed by a CA of your own, set \
+             schema.registry.ssl.truststore.location to its PEM file)"
+        )
+    } else {
+        text
+    }
 }
 
 fn one_line_text(text: &str) -> String {
@@ -299,7 +297,11 @@ mod tests {
         let mut registry = Registry::new(&untrusting, Duration::from_secs(10)).unwrap();
         let error = registry.schema(3).unwrap_err().to_string();
         assert!(error.starts_with("cannot fetch schema 3: "), "{error}");
-        assert!(error.contains("certificate"), "{error}");
+        assert!(error.contains("UnknownIssuer"), "{error}");
+        assert!(
+            error.contains("set schema.registry.ssl.truststore.location"),
+            "{error}"
+        );
     }
 
     #[test]
