@@ -35,7 +35,7 @@ pub fn client_config(
     Ok(config)
 }
 
-/// The certificates of the PEM file `pem`, read from `path`.
+/// The certificates in `pem`, the contents of the CA file at `path` (which errors name).
 ///
 /// # Errors
 /// [`SetupError::BadCa`] when the file holds no certificate or a broken one.
