@@ -94,16 +94,9 @@ impl Registry {
             builder.set_basic_authorization(user, Some(password));
         }
         builder.set_timeout(timeout);
-        let mut extra_roots = Vec::new();
-        if let Some(path) = &registry.ca_location {
-            let pem = std::fs::read(path).map_err(|source| SetupError::ReadCa {
-                path: path.clone(),
-                source,
-            })?;
-            extra_roots = registry_tls::ca_certificates(path, &pem)?;
-        }
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(registry_tls::client_config(extra_roots)?);
+        let client = reqwest::Client::builder().tls_backend_preconfigured(
+            registry_tls::client_config(registry.ca_location.as_deref())?,
+        );
         let settings = builder
             .build_with(client)
             .map_err(|error| SetupError::Client(describe(&error)))?;

@@ -16,13 +16,24 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::registry::SetupError;
 
-/// The TLS configuration for a client that trusts the system's roots and `extra_roots`.
+/// The TLS configuration for a client that trusts the system's roots and the CA file at
+/// `ca_location`, if any.
 ///
 /// # Errors
-/// [`SetupError::Client`] if ring lacks the default TLS versions (it does not).
-pub fn client_config(
-    extra_roots: Vec<CertificateDer<'static>>,
-) -> Result<rustls::ClientConfig, SetupError> {
+/// [`SetupError::ReadCa`] or [`SetupError::BadCa`] when the CA file cannot be read or holds
+/// no usable certificate; [`SetupError::Client`] if ring lacks the default TLS versions (it
+/// does not).
+pub fn client_config(ca_location: Option<&Path>) -> Result<rustls::ClientConfig, SetupError> {
+    let extra_roots = match ca_location {
+        None => RootCertStore::empty(),
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|source| SetupError::ReadCa {
+                path: path.to_owned(),
+                source,
+            })?;
+            ca_roots(path, &pem)?
+        }
+    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = LazyRootsVerifier::new(extra_roots, system_roots, provider.clone());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -35,14 +46,12 @@ pub fn client_config(
     Ok(config)
 }
 
-/// The certificates in `pem`, the contents of the CA file at `path` (which errors name).
+/// The certificates in `pem`, the contents of the CA file at `path` (which errors name), as
+/// trust anchors: a certificate rustls cannot use is named before the first request.
 ///
 /// # Errors
 /// [`SetupError::BadCa`] when the file holds no certificate or a broken one.
-pub fn ca_certificates(
-    path: &Path,
-    pem: &[u8],
-) -> Result<Vec<CertificateDer<'static>>, SetupError> {
+fn ca_roots(path: &Path, pem: &[u8]) -> Result<RootCertStore, SetupError> {
     let bad = |reason: String| SetupError::BadCa {
         path: path.to_owned(),
         reason,
@@ -53,14 +62,13 @@ pub fn ca_certificates(
     if certificates.is_empty() {
         return Err(bad("no certificate found".into()));
     }
-    // Checked here, so that a certificate rustls cannot use is named before the first request.
-    let mut store = RootCertStore::empty();
-    for certificate in &certificates {
-        store
-            .add(certificate.clone())
+    let mut roots = RootCertStore::empty();
+    for certificate in certificates {
+        roots
+            .add(certificate)
             .map_err(|error| bad(error.to_string()))?;
     }
-    Ok(certificates)
+    Ok(roots)
 }
 
 /// The system's root certificates (`SSL_CERT_FILE` and `SSL_CERT_DIR` if set, else where
@@ -76,7 +84,7 @@ fn system_roots() -> Vec<CertificateDer<'static>> {
 /// Verification by `webpki` against roots loaded on first use.
 #[derive(Debug)]
 struct LazyRootsVerifier {
-    extra_roots: Vec<CertificateDer<'static>>,
+    extra_roots: RootCertStore,
     system_roots: fn() -> Vec<CertificateDer<'static>>,
     provider: Arc<CryptoProvider>,
     verifier: OnceLock<Result<Arc<WebPkiServerVerifier>, rustls::Error>>,
@@ -84,7 +92,7 @@ struct LazyRootsVerifier {
 
 impl LazyRootsVerifier {
     fn new(
-        extra_roots: Vec<CertificateDer<'static>>,
+        extra_roots: RootCertStore,
         system_roots: fn() -> Vec<CertificateDer<'static>>,
         provider: Arc<CryptoProvider>,
     ) -> Self {
@@ -99,10 +107,7 @@ impl LazyRootsVerifier {
     fn verifier(&self) -> Result<&Arc<WebPkiServerVerifier>, rustls::Error> {
         self.verifier
             .get_or_init(|| {
-                let mut roots = RootCertStore::empty();
-                for certificate in &self.extra_roots {
-                    roots.add(certificate.clone())?;
-                }
+                let mut roots = self.extra_roots.clone();
                 let (added, ignored) = roots.add_parsable_certificates((self.system_roots)());
                 tracing::debug!(
                     added,
@@ -194,6 +199,10 @@ mod tests {
         CertificateDer::from_pem_slice(&fixture(name)).unwrap()
     }
 
+    fn test_ca() -> RootCertStore {
+        ca_roots(Path::new("ca.pem"), &fixture("ca.pem")).unwrap()
+    }
+
     fn verify(
         verifier: &LazyRootsVerifier,
         host: &str,
@@ -220,8 +229,7 @@ mod tests {
 
     #[test]
     fn system_roots_are_read_once_on_the_first_verification() {
-        let verifier =
-            LazyRootsVerifier::new(vec![certificate("ca.pem")], counted_no_roots, ring());
+        let verifier = LazyRootsVerifier::new(test_ca(), counted_no_roots, ring());
         assert_eq!(LOADS.load(Ordering::SeqCst), 0, "read before any handshake");
         verify(&verifier, "localhost").unwrap();
         verify(&verifier, "127.0.0.1").unwrap();
@@ -233,7 +241,7 @@ mod tests {
 
     #[test]
     fn without_any_root_the_handshake_fails_and_says_why() {
-        let verifier = LazyRootsVerifier::new(Vec::new(), Vec::new, ring());
+        let verifier = LazyRootsVerifier::new(RootCertStore::empty(), Vec::new, ring());
         let error = verify(&verifier, "localhost").unwrap_err().to_string();
         assert!(error.contains("no root certificate to trust"), "{error}");
         assert!(
@@ -245,8 +253,11 @@ mod tests {
     #[test]
     fn an_unknown_issuer_is_refused() {
         // The test CA is not among these roots: the server certificate itself is no CA.
-        let verifier =
-            LazyRootsVerifier::new(Vec::new(), || vec![certificate("server.pem")], ring());
+        let verifier = LazyRootsVerifier::new(
+            RootCertStore::empty(),
+            || vec![certificate("server.pem")],
+            ring(),
+        );
         let error = verify(&verifier, "localhost").unwrap_err();
         assert!(
             matches!(
@@ -260,8 +271,8 @@ mod tests {
     #[test]
     fn ca_files_are_checked_when_read() {
         let path = Path::new("ca.pem");
-        assert_eq!(ca_certificates(path, &fixture("ca.pem")).unwrap().len(), 1);
-        let error = ca_certificates(path, b"not a certificate\n").unwrap_err();
+        assert_eq!(test_ca().len(), 1);
+        let error = ca_roots(path, b"not a certificate\n").unwrap_err();
         assert!(
             error.to_string().contains("no certificate found"),
             "{error}"
@@ -270,7 +281,7 @@ mod tests {
         let middle = broken.len() / 2;
         broken[middle] = b'*';
         assert!(matches!(
-            ca_certificates(path, &broken),
+            ca_roots(path, &broken),
             Err(SetupError::BadCa { .. })
         ));
     }
