@@ -1,34 +1,29 @@
-//! Wires settings, clients, decision source, sink and observers together for each
-//! subcommand, and reports what was done.
+//! The story of a run: from the resolved [`RunConfig`] to the clients, the decision source, the
+//! sink and the observers, then the engine, then the summary. Each step is one call; the
+//! pieces live in `app/`.
+
+mod filter;
+mod watchers;
 
 use std::cell::RefCell;
-use std::io::{self, IsTerminal};
-use std::time::{Duration, SystemTime};
+use std::io;
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, CliCommand, Command, MergeArgs, PrintArgs, TopicArgs};
-use crate::config::{self, ConfigError, Settings};
-use crate::decode::decoder::Decoder;
+use crate::config::{ConfigError, Invocation, PrintTask, RunConfig, Settings, Task, WriteTask};
 use crate::error::Error;
-use crate::kafka::{
-    self, KafkaSink, OffsetsOnly, PolicyLookup, Range, RecordProducer, SourceConsumer,
-};
-use crate::record::Record;
+use crate::kafka::{self, KafkaSink, OffsetsOnly, PolicyLookup, RecordProducer, SourceConsumer};
 use crate::triage::{
-    ActionSink, Always, CommitPolicy, DEFAULT_CLASS_HEADERS, Decision, DecisionSource, Engine,
-    EngineOptions, Filter, Interrupt, NoWrites, Observer, Observers, Overview, Paced, RecordFilter,
-    RecordSource, RunError, Summary,
+    ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Interrupt,
+    NoWrites, Observer, Paced, RunError, Summary,
 };
-use crate::ui::audit::{AuditContext, AuditLog};
-use crate::ui::docs;
-use crate::ui::dry_run::DryRunReport;
-use crate::ui::output::{RecordPrinter, color_on, is_broken_pipe, message};
-use crate::ui::overview::write_overview;
-use crate::ui::progress::Progress;
-use crate::ui::prompt::LinePrompt;
+use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
-use crate::ui::tty_prompt::TtyPrompt;
+use crate::ui::terminal::Terminal;
+use crate::ui::{docs, prompt};
+
+use self::filter::DisplayedFilter;
+use self::watchers::Watchers;
 
 /// Sets the interrupt flag on SIGINT and SIGTERM; a second signal ends the process at once
 /// with exit code 130.
@@ -46,49 +41,28 @@ pub fn install_signal_handlers(interrupt: &Interrupt) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the subcommand of `cli`.
+/// Does what the command line asked for.
 ///
 /// # Errors
 /// Configuration errors (exit 2), failures (exit 1) and interruption (exit 130); the last
 /// two carry what was committed.
-pub fn run(cli: &Cli, interrupt: &Interrupt) -> Result<(), Error> {
-    let command = match &cli.command {
-        CliCommand::Kafka(command) => command,
+pub fn run(
+    invocation: &Invocation,
+    terminal: Terminal,
+    interrupt: &Interrupt,
+) -> Result<(), Error> {
+    let config = match invocation {
         // No configuration, no cluster: these only print what clap knows.
-        CliCommand::Completions(args) => {
-            return to_stdout(|out| docs::write_completions(args.shell, out));
+        Invocation::Completions(shell) => {
+            return to_stdout(|out| docs::write_completions(*shell, out));
         }
-        CliCommand::Man => return to_stdout(docs::write_man),
+        Invocation::Man => return to_stdout(docs::write_man),
+        Invocation::Run(config) => config,
     };
-    let settings = config::resolve(&cli.global, command)?;
-    let filter = config::filter::build(&cli.filters, SystemTime::now())?;
-    if let Some(rate) = cli.safety.max_rate
-        && !(rate.is_finite() && rate > 0.0)
-    {
-        return Err(ConfigError::Other(format!(
-            "--max-rate {rate}: expected a positive number of records per second"
-        ))
-        .into());
-    }
-    let grep_decoder = if filter.grep.is_some() {
-        Some(Decoder::new(&settings).map_err(|e| ConfigError::Other(e.to_string()))?)
-    } else {
-        None
-    };
-    let run = Run {
-        cli,
-        settings: &settings,
-        filter: RefCell::new(DisplayedFilter {
-            filter,
-            decoder: grep_decoder,
-        }),
-        interrupt,
-    };
-    match command {
-        Command::Ask(args) => run.merge(args, true),
-        Command::MergeAll(args) => run.merge(args, false),
-        Command::PurgeAll(args) => run.purge(args),
-        Command::Print(args) => run.print(args),
+    let run = Run::new(config, terminal, interrupt)?;
+    match &config.task {
+        Task::Write(task) => run.write(task),
+        Task::Print(task) => run.print(task),
     }
 }
 
@@ -102,244 +76,176 @@ fn to_stdout(write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> Result
     }
 }
 
-/// What a run writes: tombstones into `source`, copies into `destination` when merging.
-struct Job<'a> {
-    source: &'a str,
-    destination: Option<&'a str>,
-    merge_tombstones: bool,
-    ask: bool,
-    /// Headers to group the failure-class overview by; `None`: no overview.
-    overview: Option<Vec<String>>,
-}
-
-/// One run of a subcommand.
+/// One run on a topic.
 struct Run<'a> {
-    cli: &'a Cli,
-    settings: &'a Settings,
+    config: &'a RunConfig,
+    terminal: Terminal,
     /// One filter (and, for `--grep`, one decoder with its schema cache) for the whole run:
     /// the overview pass and the run itself share it.
     filter: RefCell<DisplayedFilter>,
     interrupt: &'a Interrupt,
 }
 
-impl Run<'_> {
-    /// Decodes and renders records for a stream; `terminal` when it is one (colour only there).
-    fn renderer(&self, terminal: bool) -> Result<Renderer, Error> {
-        let options = TextOptions {
-            full_values: self.cli.global.full_values,
-            color: color_on(terminal),
-        };
-        Renderer::for_settings(self.settings, options)
-            .map_err(|error| ConfigError::Other(error.to_string()).into())
-    }
-
-    fn merge(&self, args: &MergeArgs, ask: bool) -> Result<(), Error> {
-        if args.source == args.destination {
-            return Err(ConfigError::Other(format!(
-                "the destination must differ from the source topic {}: merging a record into the topic it is tombstoned in loses it",
-                args.source
-            ))
-            .into());
-        }
-        self.write(&Job {
-            source: &args.source,
-            destination: Some(&args.destination),
-            merge_tombstones: args.merge_tombstones,
-            ask,
-            overview: match (&args.group_by, args.overview) {
-                (Some(header), _) => Some(vec![header.clone()]),
-                (None, true) => Some(
-                    DEFAULT_CLASS_HEADERS
-                        .iter()
-                        .map(|&h| h.to_owned())
-                        .collect(),
-                ),
-                (None, false) => None,
-            },
+impl<'a> Run<'a> {
+    fn new(
+        config: &'a RunConfig,
+        terminal: Terminal,
+        interrupt: &'a Interrupt,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            config,
+            terminal,
+            filter: RefCell::new(DisplayedFilter::new(config)?),
+            interrupt,
         })
     }
 
-    fn purge(&self, args: &TopicArgs) -> Result<(), Error> {
-        self.write(&Job {
-            source: &args.topic,
-            destination: None,
-            merge_tombstones: false,
-            ask: false,
-            overview: None,
-        })
-    }
-
-    /// The bulk commit points: many records per transaction, never long open.
-    fn bulk_policy(&self) -> CommitPolicy {
-        CommitPolicy::Batch {
-            max_records: usize::try_from(self.cli.global.batch_size).unwrap_or(usize::MAX),
-            max_age: Duration::from_secs(2),
-        }
-    }
-
-    fn open_source(&self, topic: &str) -> Result<SourceConsumer, Error> {
-        Ok(SourceConsumer::open(
-            self.settings,
-            topic,
-            self.filter.borrow().filter.partitions.as_ref(),
-            self.interrupt.clone(),
-        )?)
+    fn settings(&self) -> &'a Settings {
+        &self.config.settings
     }
 
     /// `ask`, `merge-all` and `purge-all`.
-    fn write(&self, job: &Job<'_>) -> Result<(), Error> {
-        let settings = self.settings;
-        let dry_run = self.cli.safety.dry_run;
+    fn write(&self, task: &WriteTask) -> Result<(), Error> {
         // The producer comes first: with a transactional id, initializing it fences a crashed
         // run and aborts its open transaction at once, which would otherwise hold back the
         // group's committed offsets (and read_committed reads) until it timed out.
-        let producer = if dry_run {
-            None
-        } else {
-            Some(RecordProducer::create(settings)?)
-        };
+        let producer = self.producer()?;
         // Asked for while the source is opened; the warning comes before the first record.
-        let policy = PolicyLookup::start(settings, job.source);
-        tracing::info!("Reading topic '{}'...", job.source);
-        let mut source = self.open_source(job.source)?;
-        if let Some(destination) = job.destination {
-            source.require_topic(destination).context("cannot merge")?;
-        }
-        let total: u64 = source.ranges().values().map(Range::len).sum();
+        let policy = PolicyLookup::start(self.settings(), &task.source);
+        let mut source = self.open_write_source(task)?;
+        let total = source.total();
         if total == 0 {
-            return nothing_left(settings, job.source);
+            return nothing_left(self.settings(), &task.source);
         }
-        Self::warn_unless_compacted(job.source, &policy);
-        if let Some(headers) = &job.overview {
-            self.show_overview(job.source, headers.clone())?;
+        warn_unless_compacted(&task.source, &policy);
+        if let Some(headers) = &task.overview {
+            self.show_overview(&task.source, headers.clone())?;
         }
-
-        let mut kafka_sink;
-        let mut no_writes = NoWrites;
-        let sink: &mut dyn ActionSink = if let Some(producer) = producer {
-            kafka_sink = KafkaSink::new(
-                producer,
-                job.source,
-                job.destination,
-                self.cli.global.keep_partition,
-                settings.commit.then(|| source.committer()),
-                settings.transactional_id.is_some(),
-            );
-            &mut kafka_sink
-        } else {
-            &mut no_writes
-        };
-        let mut paced;
-        let sink: &mut dyn ActionSink = match self.cli.safety.max_rate {
-            Some(rate) => {
-                paced = Paced::new(sink, rate, self.interrupt.clone());
-                &mut paced
-            }
-            None => sink,
-        };
-
-        let mut progress = (!job.ask).then(|| Progress::new(total));
-        let mut audit = match &self.cli.safety.audit_log {
-            Some(path) if !dry_run => Some(
-                AuditLog::open(
-                    path,
-                    AuditContext::current(
-                        &settings.bootstrap_servers,
-                        settings.group.as_deref(),
-                        settings.transactional_id.as_deref(),
-                        job.destination,
-                    ),
-                )
-                .map_err(Error::from)?,
-            ),
-            _ => None,
-        };
-        let mut report = dry_run.then(|| DryRunReport::stdout(job.destination));
-        let mut observers = Observers::default();
-        if let Some(progress) = &mut progress {
-            observers.0.push(progress);
-        }
-        if let Some(audit) = &mut audit {
-            observers.0.push(audit);
-        }
-        if let Some(report) = &mut report {
-            observers.0.push(report);
-        }
-
-        let options = EngineOptions {
-            merge_tombstones: job.merge_tombstones,
-            policy: if job.ask {
-                CommitPolicy::EachRecord
-            } else {
-                self.bulk_policy()
-            },
-            limit: self.cli.filters.limit,
-            watch_keys: job.ask || !self.filter.borrow().filter.is_empty(),
-        };
-        let mut prompt;
-        let mut always;
-        let mut tty_prompt;
-        let decisions: &mut dyn DecisionSource =
-            if job.ask && io::stdin().is_terminal() && io::stderr().is_terminal() {
-                tty_prompt = TtyPrompt::new(
-                    self.renderer(true)?,
-                    self.interrupt.clone(),
-                    total,
-                    job.overview
-                        .as_ref()
-                        .and_then(|headers| headers.first().cloned()),
-                );
-                &mut tty_prompt
-            } else if job.ask {
-                prompt = LinePrompt::new(
-                    io::BufReader::new(io::stdin()),
-                    io::stderr(),
-                    self.interrupt.clone(),
-                    total,
-                    self.renderer(io::stderr().is_terminal())?,
-                );
-                &mut prompt
-            } else {
-                always = Always(if job.destination.is_some() {
-                    Decision::Merge
-                } else {
-                    Decision::Purge
-                });
-                &mut always
-            };
-        let result = self.drive(&mut source, decisions, sink, &mut observers, options);
-        if let Some(progress) = &progress {
-            progress.finish();
-        }
+        let mut sink = self.sink(producer, &source, task);
+        let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?;
+        let mut decisions = self.decisions(task, total)?;
+        let result = self.drive(
+            &mut source,
+            &mut *decisions,
+            &mut *sink,
+            &mut watchers.observers(),
+            self.write_options(task),
+        );
+        watchers.finish();
         let summary = result?;
-        tracing::info!("Finished processing topic '{}'", job.source);
+        tracing::info!("Finished processing topic '{}'", task.source);
         message(&summary.to_string());
-        if dry_run {
+        if self.config.options.dry_run {
             message("Dry run: nothing was written and no offset was committed");
         }
         Ok(())
     }
 
-    /// Warns once when tombstones will not remove anything from `topic`.
-    fn warn_unless_compacted(topic: &str, lookup: &PolicyLookup) {
-        match lookup.wait() {
-            Ok(policy) if !kafka::compacts(&policy) => tracing::warn!(
-                "topic {topic} has cleanup.policy={policy}: tombstones will not remove records from it"
-            ),
-            Ok(_) => {}
-            Err(error) => tracing::debug!("cannot read the cleanup policy of {topic}: {error:#}"),
+    /// The producer, or none on a dry run.
+    fn producer(&self) -> Result<Option<RecordProducer>, Error> {
+        if self.config.options.dry_run {
+            return Ok(None);
+        }
+        Ok(Some(RecordProducer::create(self.settings())?))
+    }
+
+    fn open_source(&self, topic: &str) -> Result<SourceConsumer, Error> {
+        Ok(SourceConsumer::open(
+            self.settings(),
+            topic,
+            self.filter.borrow().partitions(),
+            self.interrupt.clone(),
+        )?)
+    }
+
+    /// The source of a writing run, once its destination is known to exist.
+    fn open_write_source(&self, task: &WriteTask) -> Result<SourceConsumer, Error> {
+        tracing::info!("Reading topic '{}'...", task.source);
+        let source = self.open_source(&task.source)?;
+        if let Some(destination) = &task.destination {
+            source.require_topic(destination).context("cannot merge")?;
+        }
+        Ok(source)
+    }
+
+    /// Where actions go: Kafka, paced by `--max-rate`; nowhere on a dry run.
+    fn sink(
+        &self,
+        producer: Option<RecordProducer>,
+        source: &SourceConsumer,
+        task: &WriteTask,
+    ) -> Box<dyn ActionSink> {
+        let settings = self.settings();
+        let sink: Box<dyn ActionSink> = match producer {
+            Some(producer) => Box::new(KafkaSink::new(
+                producer,
+                settings.commit.then(|| source.committer()),
+                &task.source,
+                task.destination.as_deref(),
+                self.config.options.keep_partition,
+            )),
+            None => Box::new(NoWrites),
+        };
+        match self.config.options.max_rate {
+            Some(rate) => Box::new(Paced::new(sink, rate, self.interrupt.clone())),
+            None => sink,
         }
     }
 
-    fn print(&self, args: &PrintArgs) -> Result<(), Error> {
-        let settings = self.settings;
-        let mut source = self.open_source(&args.topic)?;
+    /// Who decides: a person at the prompt (`ask`), else the bulk rule.
+    fn decisions(&self, task: &WriteTask, total: u64) -> Result<Box<dyn DecisionSource>, Error> {
+        if !task.ask {
+            return Ok(Box::new(Always(if task.destination.is_some() {
+                Decision::Merge
+            } else {
+                Decision::Purge
+            })));
+        }
+        let group_by = task
+            .overview
+            .as_ref()
+            .and_then(|headers| headers.first().cloned());
+        Ok(prompt::for_terminal(
+            &self.terminal,
+            self.renderer(self.terminal.color_stderr())?,
+            self.interrupt.clone(),
+            total,
+            group_by,
+        ))
+    }
+
+    fn write_options(&self, task: &WriteTask) -> EngineOptions {
+        EngineOptions {
+            merge_tombstones: task.merge_tombstones,
+            policy: if task.ask {
+                CommitPolicy::EachRecord
+            } else {
+                self.config.options.bulk_policy
+            },
+            limit: self.config.options.limit,
+            watch_keys: task.ask || !self.filter.borrow().is_empty(),
+        }
+    }
+
+    /// Decodes and renders records for a stream, coloured when `color`.
+    fn renderer(&self, color: bool) -> Result<Renderer, Error> {
+        let options = TextOptions {
+            full_values: self.config.display.full_values,
+            color,
+        };
+        Renderer::for_settings(self.settings(), options)
+            .map_err(|error| ConfigError::Other(error.to_string()).into())
+    }
+
+    fn print(&self, task: &PrintTask) -> Result<(), Error> {
+        let settings = self.settings();
+        let mut source = self.open_source(&task.topic)?;
         let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
         let mut sink = OffsetsOnly { committer };
-        let mut printer =
-            RecordPrinter::new(args.output, self.renderer(io::stdout().is_terminal())?).map_err(
-                |error| anyhow::Error::new(error).context("cannot start the printing thread"),
-            )?;
+        let renderer = self.renderer(self.terminal.color_stdout())?;
+        let mut printer = RecordPrinter::new(task.output, renderer).map_err(|error| {
+            anyhow::Error::new(error).context("cannot start the printing thread")
+        })?;
         let result = self.drive(
             &mut source,
             &mut Always(Decision::Skip),
@@ -348,8 +254,8 @@ impl Run<'_> {
             EngineOptions {
                 // Tombstones are shown like every other record.
                 merge_tombstones: true,
-                policy: self.bulk_policy(),
-                limit: self.cli.filters.limit,
+                policy: self.config.options.bulk_policy,
+                limit: self.config.options.limit,
                 watch_keys: false,
             },
         );
@@ -367,10 +273,10 @@ impl Run<'_> {
                 .context("cannot write to stdout")
                 .into());
         }
-        if io::stdout().is_terminal() || printer.printed == 0 {
+        if self.terminal.stdout || printer.printed == 0 {
             message(&format!(
                 "Printed {} record(s) of {}",
-                printer.printed, args.topic
+                printer.printed, task.topic
             ));
         }
         Ok(())
@@ -380,22 +286,11 @@ impl Run<'_> {
     /// that match the filters grouped by failure class.
     fn show_overview(&self, topic: &str, headers: Vec<String>) -> Result<(), Error> {
         let mut pass = self.open_source(topic)?;
-        let mut overview = Overview::new(headers);
-        let mut filter = self.filter.borrow_mut();
-        let mut seen = 0;
-        while let Some(record) = pass.next_record()? {
-            if self.interrupt.is_raised() {
-                return Err(Error::Interrupted { summary: None });
-            }
-            if filter.matches(&record) {
-                overview.add(&record);
-                seen += 1;
-            }
-        }
-        let mut out = Vec::new();
-        write_overview(&mut out, &overview, seen)
-            .map_err(|error| Error::from(anyhow::Error::new(error)))?;
-        message(String::from_utf8_lossy(&out).trim_end());
+        let text = self
+            .filter
+            .borrow_mut()
+            .overview(&mut pass, headers, self.interrupt)?;
+        message(text.trim_end());
         Ok(())
     }
 
@@ -430,35 +325,14 @@ impl Run<'_> {
     }
 }
 
-/// The run's filter, with `--grep` applied to the value as the decoder shows it.
-struct DisplayedFilter {
-    filter: Filter,
-    /// Present with `--grep` only; decodes values, never keys.
-    decoder: Option<Decoder>,
-}
-
-impl RecordFilter for DisplayedFilter {
-    fn matches(&mut self, record: &Record) -> bool {
-        let decoder = &mut self.decoder;
-        self.filter.matches(record, &mut |record: &Record| {
-            let Some(value) = record.value.as_deref() else {
-                return String::new();
-            };
-            match decoder {
-                Some(decoder) => displayed_text(&decoder.decode_value(value)),
-                None => String::from_utf8_lossy(value).into_owned(),
-            }
-        })
-    }
-}
-
-/// The text a person sees of a decoded value.
-fn displayed_text(decoded: &crate::decode::decoder::Decoded) -> String {
-    use crate::decode::decoder::Body;
-    match &decoded.body {
-        Body::Json(json) => json.as_str().to_owned(),
-        Body::Text(text) => text.clone(),
-        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+/// Warns once when tombstones will not remove anything from `topic`.
+fn warn_unless_compacted(topic: &str, lookup: &PolicyLookup) {
+    match lookup.wait() {
+        Ok(policy) if !kafka::compacts(&policy) => tracing::warn!(
+            "topic {topic} has cleanup.policy={policy}: tombstones will not remove records from it"
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::debug!("cannot read the cleanup policy of {topic}: {error:#}"),
     }
 }
 

@@ -198,6 +198,23 @@ pub struct GlobalArgs {
     /// Verbose (debug) logging to stderr.
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
+
+    /// When to colour logs and records: `auto` colours a stream that is a terminal, unless
+    /// `NO_COLOR` is set.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When output is coloured (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set to a non-empty value.
+    #[default]
+    Auto,
+    /// Always, even into a pipe or a file.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Which records a run touches. A record that does not match is left alone, and the group's
@@ -448,6 +465,23 @@ mod tests {
                 .global
                 .full_values
         );
+    }
+
+    #[test]
+    fn color_choice() {
+        assert_eq!(
+            parse(&["print", "t"]).unwrap().global.color,
+            ColorChoice::Auto
+        );
+        for (given, expected) in [
+            ("auto", ColorChoice::Auto),
+            ("always", ColorChoice::Always),
+            ("never", ColorChoice::Never),
+        ] {
+            let cli = parse(&["print", "t", "--color", given]).unwrap();
+            assert_eq!(cli.global.color, expected, "{given}");
+        }
+        assert!(parse(&["--color", "sometimes", "print", "t"]).is_err());
     }
 
     #[test]

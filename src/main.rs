@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use kafka_merge_purge::error::{Error, Exit};
 use kafka_merge_purge::triage::Interrupt;
-use kafka_merge_purge::{app, cli::Cli, ui};
+use kafka_merge_purge::{app, cli::Cli, config, kafka, ui};
 
 /// Every allocation of the process goes to jemalloc: Rust's, and librdkafka's too (with
 /// `unprefixed_malloc_on_supported_platforms`, `malloc` and `free` are defined in this binary,
@@ -32,12 +32,16 @@ fn main() -> ExitCode {
             return exit.into();
         }
     };
-    ui::logging::init(cli.global.verbose);
+    let terminal = ui::terminal::Terminal::detect(cli.global.color);
+    ui::logging::init(cli.global.verbose, &terminal);
     let interrupt = Interrupt::new();
     if let Err(error) = app::install_signal_handlers(&interrupt) {
         tracing::warn!("{error:#}");
     }
-    match app::run(&cli, &interrupt) {
+    let result = config::resolve(&cli, kafka::check::classify_property)
+        .map_err(Error::from)
+        .and_then(|invocation| app::run(&invocation, terminal, &interrupt));
+    match result {
         Ok(()) => Exit::Success.into(),
         Err(error) => report(&error).into(),
     }

@@ -53,3 +53,55 @@ impl Record {
         self.value.is_none()
     }
 }
+
+/// The record builder of the unit tests: `Record::test(partition, offset)` is a record of
+/// topic `dlq` with key `k` and value `v`, no timestamp and no headers; the `with_*` methods
+/// change one part each.
+#[cfg(test)]
+impl Record {
+    pub fn test(partition: i32, offset: i64) -> Self {
+        Self {
+            at: Coordinates {
+                topic: "dlq".into(),
+                partition,
+                offset,
+            },
+            timestamp: None,
+            key: Some(b"k".to_vec()),
+            value: Some(b"v".to_vec()),
+            headers: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_key(mut self, key: Option<&[u8]>) -> Self {
+        self.key = key.map(<[u8]>::to_vec);
+        self
+    }
+
+    #[must_use]
+    pub fn with_value(mut self, value: Option<&[u8]>) -> Self {
+        self.value = value.map(<[u8]>::to_vec);
+        self
+    }
+
+    /// Adds a header with a text value.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push(Header {
+            name: name.into(),
+            value: Some(value.as_bytes().to_vec()),
+        });
+        self
+    }
+
+    /// A `CreateTime` timestamp.
+    #[must_use]
+    pub fn created_at(mut self, millis: i64) -> Self {
+        self.timestamp = Some(Timestamp {
+            millis,
+            kind: TimestampKind::CreateTime,
+        });
+        self
+    }
+}

@@ -1,6 +1,7 @@
 //! Precedence of the configuration sources, and the origin of every property.
 //!
-//! Lowest first: built-in defaults < `-O` file < `-o` < `-C`/`-P` file < `-c`/`-p` < `-b`/`-g`.
+//! Lowest first: built-in defaults < `-O` file < `-o` < `-C`/`-P` file < `-c`/`-p` < `-b`. (`-g` is
+//! not a property: [`super::settings`] takes it, or `group.id` when it is not given.)
 //! Shared sources (`-O`, `-o`) feed both the consumer and the producer. Names are not
 //! translated here: a Java name and its librdkafka counterpart are different keys until
 //! [`super::translate`] compares their [`Rank`]s.
@@ -64,7 +65,7 @@ pub(super) enum Rank {
     SharedOption,
     RoleFile,
     RoleOption,
-    /// Dedicated flags: `-b`, `-g`.
+    /// The dedicated flag `-b`.
     Flag,
 }
 
@@ -182,15 +183,6 @@ pub(super) fn layer(args: &GlobalArgs) -> Result<Layered, ConfigError> {
         };
         consumer.insert("bootstrap.servers".to_owned(), property.clone());
         producer.insert("bootstrap.servers".to_owned(), property);
-    }
-    if let Some(group) = given(args.group.as_deref()) {
-        consumer.insert(
-            "group.id".to_owned(),
-            Property {
-                value: group.to_owned(),
-                origin: Origin::option(Rank::Flag, "-g"),
-            },
-        );
     }
     Ok(Layered { consumer, producer })
 }
@@ -533,12 +525,13 @@ mod tests {
         );
     }
 
+    /// `-g` is not layered: the settings take it, so the group travels once.
     #[test]
-    fn group_flag_beats_group_property_and_stays_on_the_consumer() {
+    fn group_flag_is_not_a_property() {
         let layered = layer(&args(&["-c", "group.id=prop", "-g", "flag"])).unwrap();
         assert_eq!(
             value(&layered.consumer, "group.id"),
-            Some(("flag", Rank::Flag))
+            Some(("prop", Rank::RoleOption))
         );
         assert_eq!(value(&layered.producer, "group.id"), None);
     }

@@ -9,6 +9,7 @@ pub mod decoder;
 pub mod json_text;
 pub mod registry;
 mod registry_tls;
+mod setup_error;
 pub mod text;
 pub mod wire;
 

@@ -7,7 +7,6 @@
 //! that is down costs one timeout per schema id, not one per record.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use crate::config::RegistrySettings;
 
 use super::avro::{WriterSchema, one_line};
 use super::registry_tls;
+pub use super::setup_error::SetupError;
 
 /// What the registry holds for a schema id.
 #[derive(Debug)]
@@ -31,20 +31,6 @@ pub enum RegistrySchema {
     Protobuf,
     /// A schema type this tool does not know.
     Other(String),
-}
-
-/// Why the registry client cannot be set up (a configuration problem).
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("cannot read the schema registry CA file {}: {source}", path.display())]
-    ReadCa {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("no usable PEM certificate in the schema registry CA file {}: {reason}", path.display())]
-    BadCa { path: PathBuf, reason: String },
-    #[error("cannot set up the schema registry client: {0}")]
-    Client(String),
 }
 
 /// Why a schema could not be had, on one line.

@@ -14,7 +14,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use super::registry::SetupError;
+use super::setup_error::SetupError;
 
 /// The TLS configuration for a client that trusts the system's roots and the CA file at
 /// `ca_location`, if any.

@@ -2,28 +2,11 @@
 //! for it, so the configuration layer can reject a bad property before any client is built,
 //! naming the property and where it came from.
 
-use std::fmt;
-
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
-/// Why librdkafka refused a property.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PropertyProblem {
-    /// librdkafka has no property of that name; carries librdkafka's message.
-    Unknown(String),
-    /// The name exists but the value is not valid for it; carries librdkafka's message.
-    Invalid(String),
-}
-
-impl fmt::Display for PropertyProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unknown(message) | Self::Invalid(message) => f.write_str(message),
-        }
-    }
-}
+pub use crate::config::PropertyProblem;
 
 /// Checks one property against librdkafka (`rd_kafka_conf_set` on a scratch configuration).
 ///

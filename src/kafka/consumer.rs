@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::config::Settings;
 use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
@@ -72,24 +72,7 @@ impl SourceConsumer {
         only: Option<&BTreeSet<i32>>,
         interrupt: Interrupt,
     ) -> anyhow::Result<Self> {
-        let config = client_config(
-            &settings.consumer,
-            &[
-                ("enable.partition.eof", "true"),
-                ("enable.auto.commit", "false"),
-                ("enable.auto.offset.store", "false"),
-            ],
-        );
-        let mut config = config;
-        if settings.group.is_none() {
-            // librdkafka assigns partitions only with a group id; this one never commits,
-            // so it never appears on the broker.
-            config.set(
-                "group.id",
-                format!("kafka-merge-purge-reader-{}", uuid::Uuid::new_v4().simple()),
-            );
-        }
-        let consumer: BaseConsumer<Context> = config
+        let consumer: BaseConsumer<Context> = consumer_config(settings)
             .create_with_context(Context::for_client(&settings.consumer))
             .context("cannot create the Kafka consumer")?;
         let mut source = Self {
@@ -112,6 +95,12 @@ impl SourceConsumer {
         source.ranges = source.snapshot(&partitions, settings.group.is_some())?;
         source.assign()?;
         Ok(source)
+    }
+
+    /// How many offsets this run reads at most (transaction markers count too).
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.ranges.values().map(Range::len).sum()
     }
 
     /// The ranges this run reads, per partition.
@@ -458,6 +447,29 @@ fn to_record(message: &BorrowedMessage<'_>) -> Record {
     }
 }
 
+/// The consumer's librdkafka configuration: the settings' properties, the group of
+/// [`Settings::group`] (its one source), and what reading to an end snapshot needs.
+fn consumer_config(settings: &Settings) -> ClientConfig {
+    let mut config = client_config(
+        &settings.consumer,
+        &[
+            ("enable.partition.eof", "true"),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+        ],
+    );
+    match &settings.group {
+        Some(group) => config.set("group.id", group),
+        // librdkafka assigns partitions only with a group id; this one never commits, so it
+        // never appears on the broker.
+        None => config.set(
+            "group.id",
+            format!("kafka-merge-purge-reader-{}", uuid::Uuid::new_v4().simple()),
+        ),
+    };
+    config
+}
+
 /// Commits offsets of the source topic for the group (used by non-transactional sinks) and
 /// hands out the group metadata for transactional offset commits.
 #[derive(Clone)]
@@ -550,5 +562,33 @@ mod tests {
         ] {
             assert!(!is_transient(fails), "{fails:?}");
         }
+    }
+
+    fn settings(group: Option<&str>) -> Settings {
+        Settings {
+            consumer: BTreeMap::from([("client.id".to_owned(), "c".to_owned())]),
+            producer: BTreeMap::new(),
+            bootstrap_servers: "h:1".to_owned(),
+            group: group.map(str::to_owned),
+            transactional_id: None,
+            commit: group.is_some(),
+            registry: None,
+            key_decoder: crate::config::DecoderHint::Auto,
+            value_decoder: crate::config::DecoderHint::Auto,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// The group reaches the consumer from `Settings::group`, its one source.
+    #[test]
+    fn the_group_of_the_settings_is_the_consumers() {
+        let config = consumer_config(&settings(Some("grp")));
+        assert_eq!(config.get("group.id"), Some("grp"));
+        assert_eq!(config.get("client.id"), Some("c"));
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+        let reader = consumer_config(&settings(None));
+        let id = reader.get("group.id").unwrap();
+        assert!(id.starts_with("kafka-merge-purge-reader-"), "{id}");
+        assert_ne!(consumer_config(&settings(None)).get("group.id"), Some(id));
     }
 }

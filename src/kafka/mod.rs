@@ -9,9 +9,11 @@ mod producer;
 mod security;
 mod sink;
 mod txn;
+mod writer;
 
 pub use admin::{PolicyLookup, compacts};
 pub use consumer::{OffsetCommitter, Range, SourceConsumer};
 pub use producer::RecordProducer;
 pub use sink::{KafkaSink, OffsetsOnly};
 pub use txn::{TxnErrorClass, classify};
+pub use writer::{KafkaWriter, Writer};

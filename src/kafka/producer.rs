@@ -162,6 +162,8 @@ pub struct RecordProducer {
     inner: Arc<BaseProducer<DeliveryContext>>,
     timeout: Duration,
     bootstrap: String,
+    /// Created with a transactional id: every write belongs to a transaction.
+    transactional: bool,
 }
 
 impl RecordProducer {
@@ -187,6 +189,7 @@ impl RecordProducer {
             inner,
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
+            transactional: settings.transactional_id.is_some(),
         };
         if let Some(id) = &settings.transactional_id {
             tracing::info!("using transactional id {id}");
@@ -198,6 +201,12 @@ impl RecordProducer {
                 .with_context(|| format!("cannot initialize transactions with id {id}"))?;
         }
         Ok(producer)
+    }
+
+    /// Whether it writes in transactions (it was created with a transactional id).
+    #[must_use]
+    pub fn is_transactional(&self) -> bool {
+        self.transactional
     }
 
     pub(super) fn inner(&self) -> &BaseProducer<DeliveryContext> {

@@ -1,5 +1,7 @@
 //! The [`ActionSink`] over Kafka: carries merges and purges out with the producer and
 //! commits consumer offsets with them — in one transaction with `-t`, otherwise at least once.
+//! The order of the writes is decided here, over the [`Writer`] trait, and unit-tested with a
+//! recording writer.
 
 use anyhow::Context as _;
 
@@ -8,65 +10,71 @@ use crate::triage::{Action, ActionSink, Offsets};
 
 use super::consumer::OffsetCommitter;
 use super::producer::RecordProducer;
-use super::txn::Transaction;
+use super::writer::{KafkaWriter, Writer};
 
-/// How writes and offsets are made durable.
-enum Mode {
-    /// Records and offsets in one transaction per commit.
-    Transactional(Transaction),
-    /// Copies first; the tombstones of merged records only once their copies are
-    /// acknowledged; offsets last. A failure in between may duplicate, never lose.
-    AtLeastOnce {
-        merge_tombstones: Vec<(i32, Vec<u8>)>,
-    },
-}
+/// Copies whose tombstones wait for the copies' acknowledgement (without transactions).
+type PendingTombstones = Vec<(i32, Vec<u8>)>;
 
-/// Writes merges and purges to Kafka.
-pub struct KafkaSink {
-    producer: RecordProducer,
+/// Writes merges and purges to Kafka through a [`Writer`].
+///
+/// With transactions, records and offsets go into one transaction per commit. Without, copies
+/// go first; the tombstones of merged records only once their copies are acknowledged; offsets
+/// last: a failure in between may duplicate, never lose.
+pub struct KafkaSink<W: Writer = KafkaWriter> {
+    writer: W,
     source: String,
     destination: Option<String>,
     keep_partition: bool,
-    /// `None` when offsets are not committed (`-n`).
-    committer: Option<OffsetCommitter>,
-    mode: Mode,
+    /// Tombstones of merged records waiting for their copies; unused with transactions.
+    pending: PendingTombstones,
 }
 
 impl KafkaSink {
-    /// A sink writing tombstones to `source` and copies to `destination` (none for purges).
+    /// A sink writing tombstones to `source` and copies to `destination` (none for purges),
+    /// committing offsets through `committer` (none with `-n`).
     #[must_use]
     pub fn new(
         producer: RecordProducer,
+        committer: Option<OffsetCommitter>,
         source: &str,
         destination: Option<&str>,
         keep_partition: bool,
-        committer: Option<OffsetCommitter>,
-        transactional: bool,
+    ) -> Self {
+        Self::with_writer(
+            KafkaWriter::new(producer, committer),
+            source,
+            destination,
+            keep_partition,
+        )
+    }
+}
+
+impl<W: Writer> KafkaSink<W> {
+    /// The same sink over any writer.
+    pub fn with_writer(
+        writer: W,
+        source: &str,
+        destination: Option<&str>,
+        keep_partition: bool,
     ) -> Self {
         Self {
-            producer,
+            writer,
             source: source.to_owned(),
             destination: destination.map(str::to_owned),
             keep_partition,
-            committer,
-            mode: if transactional {
-                Mode::Transactional(Transaction::default())
-            } else {
-                Mode::AtLeastOnce {
-                    merge_tombstones: Vec::new(),
-                }
-            },
+            pending: Vec::new(),
         }
     }
 }
 
-impl ActionSink for KafkaSink {
+impl<W: Writer> ActionSink for KafkaSink<W> {
     fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
         if !action.writes() {
             return Ok(());
         }
-        if let Mode::Transactional(txn) = &mut self.mode {
-            txn.ensure_open(&self.producer)?;
+        let transactional = self.writer.is_transactional();
+        if transactional {
+            self.writer.begin()?;
         }
         let partition = record.at.partition;
         match action {
@@ -75,22 +83,19 @@ impl ActionSink for KafkaSink {
                     .destination
                     .as_deref()
                     .context("no destination topic to merge into")?;
-                self.producer
+                self.writer
                     .send_copy(record, destination, self.keep_partition)?;
                 if let (true, Some(key)) = (tombstone, &record.key) {
-                    match &mut self.mode {
-                        Mode::Transactional(_) => {
-                            self.producer.send_tombstone(&self.source, partition, key)?;
-                        }
-                        Mode::AtLeastOnce { merge_tombstones } => {
-                            merge_tombstones.push((partition, key.clone()));
-                        }
+                    if transactional {
+                        self.writer.send_tombstone(&self.source, partition, key)?;
+                    } else {
+                        self.pending.push((partition, key.clone()));
                     }
                 }
             }
             Action::Purge => {
                 if let Some(key) = &record.key {
-                    self.producer.send_tombstone(&self.source, partition, key)?;
+                    self.writer.send_tombstone(&self.source, partition, key)?;
                 }
             }
             Action::Skip { .. } => {}
@@ -99,47 +104,25 @@ impl ActionSink for KafkaSink {
     }
 
     fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
-        match &mut self.mode {
-            Mode::Transactional(txn) => {
-                let offsets = match &self.committer {
-                    Some(committer) if !offsets.is_empty() => {
-                        let group = committer
-                            .group_metadata()
-                            .context("no consumer group metadata for the transaction")?;
-                        Some((committer.list(offsets)?, group))
-                    }
-                    _ => None,
-                };
-                txn.commit(
-                    &self.producer,
-                    offsets.as_ref().map(|(list, group)| (list, group)),
-                )
-            }
-            Mode::AtLeastOnce { merge_tombstones } => {
-                self.producer.flush()?;
-                for (partition, key) in merge_tombstones.drain(..) {
-                    self.producer
-                        .send_tombstone(&self.source, partition, &key)?;
-                }
-                self.producer.flush()?;
-                match &self.committer {
-                    Some(committer) => committer.commit(offsets),
-                    None => Ok(()),
-                }
-            }
+        if self.writer.is_transactional() {
+            return self.writer.commit_transaction(offsets);
         }
+        self.writer.flush()?;
+        for (partition, key) in std::mem::take(&mut self.pending) {
+            self.writer.send_tombstone(&self.source, partition, &key)?;
+        }
+        self.writer.flush()?;
+        self.writer.commit_offsets(offsets)
     }
 
     fn abort(&mut self) -> anyhow::Result<()> {
-        match &mut self.mode {
-            Mode::Transactional(txn) => txn.abort(&self.producer),
-            Mode::AtLeastOnce { merge_tombstones } => {
-                // Never tombstone a record whose copy is not known to be written.
-                merge_tombstones.clear();
-                self.producer.discard_queued();
-                Ok(())
-            }
+        if self.writer.is_transactional() {
+            return self.writer.abort_transaction();
         }
+        // Never tombstone a record whose copy is not known to be written.
+        self.pending.clear();
+        self.writer.discard_queued();
+        Ok(())
     }
 }
 
@@ -162,5 +145,200 @@ impl ActionSink for OffsetsOnly {
 
     fn abort(&mut self) -> anyhow::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::SkipReason;
+
+    /// What the sink asked of the writer, in order.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Call {
+        Copy(i64, String),
+        Tombstone(i32, Vec<u8>),
+        Flush,
+        Discard,
+        CommitOffsets(Vec<(i32, i64)>),
+        Begin,
+        CommitTransaction(Vec<(i32, i64)>),
+        Abort,
+    }
+
+    /// Records every call; fails the `fail_flush`-th flush (1-based) when set.
+    #[derive(Default)]
+    struct Recording {
+        transactional: bool,
+        calls: Vec<Call>,
+        flushes: usize,
+        fail_flush: Option<usize>,
+    }
+
+    impl Writer for Recording {
+        fn is_transactional(&self) -> bool {
+            self.transactional
+        }
+        fn send_copy(&mut self, record: &Record, destination: &str, _: bool) -> anyhow::Result<()> {
+            self.calls
+                .push(Call::Copy(record.at.offset, destination.to_owned()));
+            Ok(())
+        }
+        fn send_tombstone(
+            &mut self,
+            topic: &str,
+            partition: i32,
+            key: &[u8],
+        ) -> anyhow::Result<()> {
+            assert_eq!(topic, "dlq", "tombstones go to the source");
+            self.calls.push(Call::Tombstone(partition, key.to_vec()));
+            Ok(())
+        }
+        fn flush(&mut self) -> anyhow::Result<()> {
+            self.flushes += 1;
+            self.calls.push(Call::Flush);
+            if self.fail_flush == Some(self.flushes) {
+                anyhow::bail!("not acknowledged");
+            }
+            Ok(())
+        }
+        fn discard_queued(&mut self) {
+            self.calls.push(Call::Discard);
+        }
+        fn commit_offsets(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+            self.calls
+                .push(Call::CommitOffsets(offsets.iter().collect()));
+            Ok(())
+        }
+        fn begin(&mut self) -> anyhow::Result<()> {
+            self.calls.push(Call::Begin);
+            Ok(())
+        }
+        fn commit_transaction(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+            self.calls
+                .push(Call::CommitTransaction(offsets.iter().collect()));
+            Ok(())
+        }
+        fn abort_transaction(&mut self) -> anyhow::Result<()> {
+            self.calls.push(Call::Abort);
+            Ok(())
+        }
+    }
+
+    fn sink(writer: Recording, destination: Option<&str>) -> KafkaSink<Recording> {
+        KafkaSink::with_writer(writer, "dlq", destination, false)
+    }
+
+    fn offsets(next: &[(i32, i64)]) -> Offsets {
+        let mut offsets = Offsets::default();
+        for &(partition, next) in next {
+            offsets.reached(partition, next);
+        }
+        offsets
+    }
+
+    const MERGE: Action = Action::Merge { tombstone: true };
+
+    #[test]
+    fn without_transactions_tombstones_follow_acknowledged_copies_and_offsets_come_last() {
+        let mut sink = sink(Recording::default(), Some("retry"));
+        sink.apply(&Record::test(0, 7), MERGE).unwrap();
+        sink.apply(&Record::test(1, 3).with_key(Some(b"p")), Action::Purge)
+            .unwrap();
+        // Until the commit, only the copy and the purge's tombstone are queued.
+        assert_eq!(
+            sink.writer.calls,
+            [
+                Call::Copy(7, "retry".into()),
+                Call::Tombstone(1, b"p".to_vec())
+            ]
+        );
+        sink.commit(&offsets(&[(0, 8), (1, 4)])).unwrap();
+        assert_eq!(
+            sink.writer.calls[2..],
+            [
+                Call::Flush,
+                Call::Tombstone(0, b"k".to_vec()),
+                Call::Flush,
+                Call::CommitOffsets(vec![(0, 8), (1, 4)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_transactions_an_unacknowledged_copy_is_never_tombstoned() {
+        let writer = Recording {
+            fail_flush: Some(1),
+            ..Recording::default()
+        };
+        let mut sink = sink(writer, Some("retry"));
+        sink.apply(&Record::test(0, 7), MERGE).unwrap();
+        assert!(sink.commit(&offsets(&[(0, 8)])).is_err());
+        sink.abort().unwrap();
+        assert_eq!(
+            sink.writer.calls,
+            [Call::Copy(7, "retry".into()), Call::Flush, Call::Discard]
+        );
+        // The next batch does not tombstone the record of the failed one.
+        sink.commit(&offsets(&[])).unwrap();
+        assert!(!sink.writer.calls[3..].contains(&Call::Tombstone(0, b"k".to_vec())));
+    }
+
+    #[test]
+    fn without_transactions_unacknowledged_tombstones_commit_no_offsets() {
+        let writer = Recording {
+            fail_flush: Some(2),
+            ..Recording::default()
+        };
+        let mut sink = sink(writer, Some("retry"));
+        sink.apply(&Record::test(0, 7), MERGE).unwrap();
+        assert!(sink.commit(&offsets(&[(0, 8)])).is_err());
+        assert!(
+            !sink
+                .writer
+                .calls
+                .iter()
+                .any(|call| matches!(call, Call::CommitOffsets(_)))
+        );
+    }
+
+    #[test]
+    fn with_transactions_everything_goes_into_the_open_transaction() {
+        let writer = Recording {
+            transactional: true,
+            ..Recording::default()
+        };
+        let mut sink = sink(writer, Some("retry"));
+        sink.apply(&Record::test(0, 7), MERGE).unwrap();
+        sink.commit(&offsets(&[(0, 8)])).unwrap();
+        sink.apply(&Record::test(0, 8).with_key(None), MERGE)
+            .unwrap();
+        sink.abort().unwrap();
+        assert_eq!(
+            sink.writer.calls,
+            [
+                Call::Begin,
+                Call::Copy(7, "retry".into()),
+                Call::Tombstone(0, b"k".to_vec()),
+                Call::CommitTransaction(vec![(0, 8)]),
+                // A null key: copied, never tombstoned.
+                Call::Begin,
+                Call::Copy(8, "retry".into()),
+                Call::Abort,
+            ]
+        );
+    }
+
+    #[test]
+    fn skips_write_nothing_and_merging_needs_a_destination() {
+        let mut sink = sink(Recording::default(), None);
+        let skip = Action::Skip {
+            reason: SkipReason::Decided,
+        };
+        sink.apply(&Record::test(0, 1), skip).unwrap();
+        assert!(sink.writer.calls.is_empty());
+        let error = sink.apply(&Record::test(0, 2), MERGE).unwrap_err();
+        assert!(error.to_string().contains("no destination"), "{error}");
+        assert!(sink.writer.calls.is_empty());
     }
 }

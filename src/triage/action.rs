@@ -110,23 +110,39 @@ pub trait ActionSink {
     fn abort(&mut self) -> anyhow::Result<()>;
 }
 
+/// A boxed sink (the sink a run picks at start) is a sink.
+impl<S: ActionSink + ?Sized> ActionSink for Box<S> {
+    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+        (**self).apply(record, action)
+    }
+    fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+        (**self).commit(offsets)
+    }
+    fn abort(&mut self) -> anyhow::Result<()> {
+        (**self).abort()
+    }
+}
+
+/// A borrowed sink is a sink (a wrapper such as `Paced` over a sink the caller keeps).
+impl<S: ActionSink + ?Sized> ActionSink for &mut S {
+    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+        (**self).apply(record, action)
+    }
+    fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+        (**self).commit(offsets)
+    }
+    fn abort(&mut self) -> anyhow::Result<()> {
+        (**self).abort()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::triage::Decision;
 
     fn record(key: Option<&[u8]>, value: Option<&[u8]>) -> Record {
-        Record {
-            at: Coordinates {
-                topic: "dlq".into(),
-                partition: 0,
-                offset: 0,
-            },
-            timestamp: None,
-            key: key.map(<[u8]>::to_vec),
-            value: value.map(<[u8]>::to_vec),
-            headers: Vec::new(),
-        }
+        Record::test(0, 0).with_key(key).with_value(value)
     }
 
     #[test]

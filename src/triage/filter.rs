@@ -127,26 +127,13 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Coordinates, Header, Timestamp, TimestampKind};
 
     fn record(partition: i32, offset: i64, millis: i64, key: &[u8], exception: &str) -> Record {
-        Record {
-            at: Coordinates {
-                topic: "dlq".into(),
-                partition,
-                offset,
-            },
-            timestamp: Some(Timestamp {
-                millis,
-                kind: TimestampKind::CreateTime,
-            }),
-            key: Some(key.to_vec()),
-            value: Some(format!("payload {offset}").into_bytes()),
-            headers: vec![Header {
-                name: "exception".into(),
-                value: Some(exception.as_bytes().to_vec()),
-            }],
-        }
+        Record::test(partition, offset)
+            .created_at(millis)
+            .with_key(Some(key))
+            .with_value(Some(format!("payload {offset}").as_bytes()))
+            .with_header("exception", exception)
     }
 
     fn text(record: &Record) -> String {

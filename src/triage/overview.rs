@@ -92,25 +92,12 @@ impl Overview {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Header;
 
     fn record(offset: i64, header: Option<(&str, &str)>) -> Record {
-        Record {
-            at: Coordinates {
-                topic: "dlq".into(),
-                partition: 0,
-                offset,
-            },
-            timestamp: None,
-            key: None,
-            value: Some(b"v".to_vec()),
-            headers: header
-                .map(|(name, value)| Header {
-                    name: name.into(),
-                    value: Some(value.as_bytes().to_vec()),
-                })
-                .into_iter()
-                .collect(),
+        let record = Record::test(0, offset).with_key(None);
+        match header {
+            Some((name, value)) => record.with_header(name, value),
+            None => record,
         }
     }
 

@@ -8,16 +8,16 @@ use crate::record::Record;
 use super::{Action, ActionSink, Interrupt, Offsets};
 
 /// Lets at most `rate` merges per second through to the inner sink.
-pub struct Paced<'a> {
-    inner: &'a mut dyn ActionSink,
+pub struct Paced<S> {
+    inner: S,
     interval: Duration,
     next: Option<Instant>,
     interrupt: Interrupt,
 }
 
-impl<'a> Paced<'a> {
+impl<S: ActionSink> Paced<S> {
     /// `rate` must be positive; merges beyond it wait (an interrupt ends the wait).
-    pub fn new(inner: &'a mut dyn ActionSink, rate: f64, interrupt: Interrupt) -> Self {
+    pub fn new(inner: S, rate: f64, interrupt: Interrupt) -> Self {
         Self {
             inner,
             interval: Duration::from_secs_f64(1.0 / rate),
@@ -36,7 +36,7 @@ impl<'a> Paced<'a> {
     }
 }
 
-impl ActionSink for Paced<'_> {
+impl<S: ActionSink> ActionSink for Paced<S> {
     fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
         if matches!(action, Action::Merge { .. }) {
             self.wait_turn();

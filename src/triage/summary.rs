@@ -89,20 +89,9 @@ impl fmt::Display for Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Coordinates;
 
     fn record(key: Option<&[u8]>) -> Record {
-        Record {
-            at: Coordinates {
-                topic: "dlq".into(),
-                partition: 0,
-                offset: 0,
-            },
-            timestamp: None,
-            key: key.map(<[u8]>::to_vec),
-            value: Some(b"v".to_vec()),
-            headers: Vec::new(),
-        }
+        Record::test(0, 0).with_key(key)
     }
 
     #[test]

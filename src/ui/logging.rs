@@ -1,9 +1,12 @@
-//! Logs to stderr through `tracing`: info by default, debug with `-v`, `RUST_LOG` wins.
+//! Logs to stderr through `tracing`: info by default, debug with `-v`, `RUST_LOG` wins;
+//! coloured only when stderr is ([`Terminal::color_stderr`]), so runbook and CI logs stay plain.
 
 use tracing_subscriber::EnvFilter;
 
+use super::terminal::Terminal;
+
 /// Installs the stderr subscriber.
-pub fn init(verbose: bool) {
+pub fn init(verbose: bool, terminal: &Terminal) {
     let default = if verbose {
         "debug"
     } else {
@@ -13,6 +16,7 @@ pub fn init(verbose: bool) {
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(terminal.color_stderr())
         .with_target(verbose)
         .without_time()
         .finish();

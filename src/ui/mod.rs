@@ -10,4 +10,5 @@ pub mod overview;
 pub mod progress;
 pub mod prompt;
 pub mod render;
+pub mod terminal;
 pub mod tty_prompt;

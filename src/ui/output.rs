@@ -18,13 +18,6 @@ pub fn message(text: &str) {
     }
 }
 
-/// Whether to colour what goes to a stream: only a terminal, and never when `NO_COLOR` is set
-/// to anything but the empty string (<https://no-color.org>).
-#[must_use]
-pub fn color_on(terminal: bool) -> bool {
-    terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-}
-
 /// Prints every record to stdout (`print`), rendered on a thread of its own: decoding and
 /// rendering cost more than reading, and so they no longer wait for each other. Records go
 /// to that thread in small batches, at most [`QUEUED_BATCHES`] of them queued, so memory

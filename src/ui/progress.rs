@@ -1,7 +1,6 @@
 //! Progress of bulk runs on a terminal: records, rate and ETA on stderr; nothing when stderr
 //! is not a terminal.
 
-use std::io::IsTerminal;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,9 +16,10 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A bar over `total` records, drawn on stderr when `visible` (stderr is a terminal).
     #[must_use]
-    pub fn new(total: u64) -> Self {
-        let target = if std::io::stderr().is_terminal() {
+    pub fn new(total: u64, visible: bool) -> Self {
+        let target = if visible {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()

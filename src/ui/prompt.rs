@@ -10,6 +10,32 @@ use crate::record::Record;
 use crate::triage::{Decision, DecisionSource, Interrupt};
 
 use super::render::Renderer;
+use super::terminal::Terminal;
+use super::tty_prompt::TtyPrompt;
+
+/// The prompt of `ask` for the terminal it runs on: the full prompt (arrow keys, rules) when
+/// a person is at a terminal, else the line prompt over stdin, which scripts and pipes feed.
+/// `renderer` shows each record; `group_by` is the header `g` offers first.
+#[must_use]
+pub fn for_terminal(
+    terminal: &Terminal,
+    renderer: Renderer,
+    interrupt: Interrupt,
+    total: u64,
+    group_by: Option<String>,
+) -> Box<dyn DecisionSource> {
+    if terminal.interactive() {
+        Box::new(TtyPrompt::new(renderer, interrupt, total, group_by))
+    } else {
+        Box::new(LinePrompt::new(
+            std::io::BufReader::new(std::io::stdin()),
+            std::io::stderr(),
+            interrupt,
+            total,
+            renderer,
+        ))
+    }
+}
 
 /// The question, in the original tool's words.
 pub const QUESTION: &str = "Would you like to (M)erge, (p)urge or (s)kip the record?";
@@ -110,20 +136,9 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Coordinates;
 
     fn record(offset: i64) -> Record {
-        Record {
-            at: Coordinates {
-                topic: "dlq".into(),
-                partition: 0,
-                offset,
-            },
-            timestamp: None,
-            key: Some(b"k".to_vec()),
-            value: Some(b"v".to_vec()),
-            headers: Vec::new(),
-        }
+        Record::test(0, offset)
     }
 
     #[test]

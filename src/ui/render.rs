@@ -3,7 +3,7 @@
 //!
 //! Text blocks cut long values (more than [`TEXT_LIMIT`] bytes of text, or [`HEX_LIMIT`] bytes
 //! in a hex dump) and say how many bytes were left out; `--full-values` shows everything.
-//! JSON Lines are never cut. Colour only when asked for ([`super::output::color_on`]).
+//! JSON Lines are never cut. Colour only when asked for ([`super::terminal::Terminal`]).
 
 use std::io::{self, Write};
 

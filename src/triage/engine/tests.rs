@@ -3,7 +3,6 @@
 use std::collections::VecDeque;
 
 use super::*;
-use crate::record::Coordinates;
 use crate::triage::{Always, Decision, RecordFilter, Scripted};
 
 struct Memory(VecDeque<Record>);
@@ -50,17 +49,9 @@ impl ActionSink for Recorder {
 }
 
 fn record(partition: i32, offset: i64, key: Option<&str>, value: Option<&str>) -> Record {
-    Record {
-        at: Coordinates {
-            topic: "dlq".into(),
-            partition,
-            offset,
-        },
-        timestamp: None,
-        key: key.map(|k| k.as_bytes().to_vec()),
-        value: value.map(|v| v.as_bytes().to_vec()),
-        headers: Vec::new(),
-    }
+    Record::test(partition, offset)
+        .with_key(key.map(str::as_bytes))
+        .with_value(value.map(str::as_bytes))
 }
 
 fn five_records() -> Memory {

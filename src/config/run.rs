@@ -1,0 +1,181 @@
+//! The resolved, typed configuration of one invocation: what the rest of the program works
+//! from instead of the command line. [`resolve`] is the one place that reads [`Cli`]; every
+//! fact has one home here (the group and the transactional id live in [`Settings`] only).
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crate::cli::{Cli, CliCommand, ColorChoice, Command, OutputFormat, Shell};
+use crate::triage::{CommitPolicy, DEFAULT_CLASS_HEADERS, Filter};
+
+use super::error::{ConfigError, PropertyCheck};
+use super::filter;
+use super::settings::{self, Settings};
+
+/// How long a bulk batch may stay open before it is committed, whatever its size.
+pub const BATCH_MAX_AGE: Duration = Duration::from_secs(2);
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// Print a shell completion script; needs no cluster.
+    Completions(Shell),
+    /// Print the manual page; needs no cluster.
+    Man,
+    /// Work on a topic.
+    Run(Box<RunConfig>),
+}
+
+/// Everything one run on a topic needs, validated.
+#[derive(Debug)]
+pub struct RunConfig {
+    /// Kafka clients, schema registry and decoders.
+    pub settings: Settings,
+    pub display: DisplayOptions,
+    pub options: RunOptions,
+    /// Which records the run touches; the rest is left alone.
+    pub filter: Filter,
+    pub task: Task,
+}
+
+/// How records are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct DisplayOptions {
+    /// Show long keys and values whole (`--full-values`).
+    pub full_values: bool,
+    pub color: ColorChoice,
+}
+
+/// How a run writes, commits and stops.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The commit points of bulk runs (`--batch-size`, [`BATCH_MAX_AGE`]); `ask` commits
+    /// every decision.
+    pub bulk_policy: CommitPolicy,
+    /// Records per second at most (`--max-rate`), a positive finite number.
+    pub max_rate: Option<f64>,
+    /// Write and commit nothing; show what would be done.
+    pub dry_run: bool,
+    /// Append one JSON line per committed decision (never with `dry_run`).
+    pub audit_log: Option<PathBuf>,
+    /// Stop after this many matching records.
+    pub limit: Option<u64>,
+    /// Merge into the source partition number instead of the key's partition.
+    pub keep_partition: bool,
+}
+
+/// The subcommand, with its topics.
+#[derive(Debug, Clone)]
+pub enum Task {
+    /// `ask`, `merge-all` and `purge-all`.
+    Write(WriteTask),
+    Print(PrintTask),
+}
+
+/// A run that writes tombstones into `source`, and copies into `destination` when merging.
+#[derive(Debug, Clone)]
+pub struct WriteTask {
+    pub source: String,
+    /// `None` for `purge-all`.
+    pub destination: Option<String>,
+    /// Offer (and merge) tombstones found in the source (`-T`).
+    pub merge_tombstones: bool,
+    /// A person decides each record (`ask`); otherwise every record is merged or purged.
+    pub ask: bool,
+    /// Headers to group the failure-class overview by; `None`: no overview.
+    pub overview: Option<Vec<String>>,
+}
+
+/// `print`.
+#[derive(Debug, Clone)]
+pub struct PrintTask {
+    pub topic: String,
+    pub output: OutputFormat,
+}
+
+/// Turns the command line into an [`Invocation`]; `check_property` judges every Kafka client
+/// property left after translation.
+///
+/// # Errors
+/// Any [`ConfigError`]: properties, group, registry, filters, `--max-rate`, a destination equal
+/// to the source.
+pub fn resolve(cli: &Cli, check_property: PropertyCheck) -> Result<Invocation, ConfigError> {
+    let command = match &cli.command {
+        CliCommand::Kafka(command) => command,
+        CliCommand::Completions(args) => return Ok(Invocation::Completions(args.shell)),
+        CliCommand::Man => return Ok(Invocation::Man),
+    };
+    let settings = settings::resolve(&cli.global, command, check_property)?;
+    let filter = filter::build(&cli.filters, SystemTime::now())?;
+    Ok(Invocation::Run(Box::new(RunConfig {
+        settings,
+        display: DisplayOptions {
+            full_values: cli.global.full_values,
+            color: cli.global.color,
+        },
+        options: run_options(cli)?,
+        filter,
+        task: task(command)?,
+    })))
+}
+
+fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
+    if let Some(rate) = cli.safety.max_rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(ConfigError::Other(format!(
+            "--max-rate {rate}: expected a positive number of records per second"
+        )));
+    }
+    Ok(RunOptions {
+        bulk_policy: CommitPolicy::Batch {
+            max_records: usize::try_from(cli.global.batch_size).unwrap_or(usize::MAX),
+            max_age: BATCH_MAX_AGE,
+        },
+        max_rate: cli.safety.max_rate,
+        dry_run: cli.safety.dry_run,
+        audit_log: cli.safety.audit_log.clone().filter(|_| !cli.safety.dry_run),
+        limit: cli.filters.limit,
+        keep_partition: cli.global.keep_partition,
+    })
+}
+
+fn task(command: &Command) -> Result<Task, ConfigError> {
+    Ok(match command {
+        Command::Ask(args) | Command::MergeAll(args) => {
+            if args.source == args.destination {
+                return Err(ConfigError::Other(format!(
+                    "the destination must differ from the source topic {}: merging a record into the topic it is tombstoned in loses it",
+                    args.source
+                )));
+            }
+            Task::Write(WriteTask {
+                source: args.source.clone(),
+                destination: Some(args.destination.clone()),
+                merge_tombstones: args.merge_tombstones,
+                ask: matches!(command, Command::Ask(_)),
+                overview: match (&args.group_by, args.overview) {
+                    (Some(header), _) => Some(vec![header.clone()]),
+                    (None, true) => Some(
+                        DEFAULT_CLASS_HEADERS
+                            .iter()
+                            .map(|&h| h.to_owned())
+                            .collect(),
+                    ),
+                    (None, false) => None,
+                },
+            })
+        }
+        Command::PurgeAll(args) => Task::Write(WriteTask {
+            source: args.topic.clone(),
+            destination: None,
+            merge_tombstones: false,
+            ask: false,
+            overview: None,
+        }),
+        Command::Print(args) => Task::Print(PrintTask {
+            topic: args.topic.clone(),
+            output: args.output,
+        }),
+    })
+}

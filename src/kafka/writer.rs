@@ -1,0 +1,141 @@
+//! What the Kafka sink needs of the cluster, as a trait ([`Writer`]): queue copies and
+//! tombstones, wait for their acknowledgement, commit offsets, run transactions. The producer
+//! and the group's offset committer implement it ([`KafkaWriter`]); the sink's unit tests put
+//! a recording fake in their place.
+
+use anyhow::Context as _;
+
+use crate::record::Record;
+use crate::triage::Offsets;
+
+use super::consumer::OffsetCommitter;
+use super::producer::RecordProducer;
+use super::txn::Transaction;
+
+/// The writes and commits of one run.
+pub trait Writer {
+    /// Whether every write belongs to a transaction.
+    fn is_transactional(&self) -> bool;
+    /// Queues a copy of `record` for `destination` (the source partition number when
+    /// `keep_partition`).
+    ///
+    /// # Errors
+    /// When it cannot be queued.
+    fn send_copy(
+        &mut self,
+        record: &Record,
+        destination: &str,
+        keep_partition: bool,
+    ) -> anyhow::Result<()>;
+    /// Queues a tombstone for `key` in `topic` partition `partition`.
+    ///
+    /// # Errors
+    /// When it cannot be queued.
+    fn send_tombstone(&mut self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()>;
+    /// Waits until everything queued is acknowledged.
+    ///
+    /// # Errors
+    /// A failed delivery, or records unacknowledged after the timeout.
+    fn flush(&mut self) -> anyhow::Result<()>;
+    /// Drops what is queued and not yet sent.
+    fn discard_queued(&mut self);
+    /// Commits `offsets` for the group (without transactions); nothing when offsets are not
+    /// committed (`-n`).
+    ///
+    /// # Errors
+    /// When the group coordinator refuses or cannot be reached.
+    fn commit_offsets(&mut self, offsets: &Offsets) -> anyhow::Result<()>;
+    /// Opens a transaction unless one is open.
+    ///
+    /// # Errors
+    /// When none can be begun (for example the producer was fenced).
+    fn begin(&mut self) -> anyhow::Result<()>;
+    /// Commits the open transaction with `offsets` in it (none when offsets are not
+    /// committed), aborting it when that fails.
+    ///
+    /// # Errors
+    /// When a record is not acknowledged or the commit fails.
+    fn commit_transaction(&mut self, offsets: &Offsets) -> anyhow::Result<()>;
+    /// Aborts the open transaction, if any.
+    ///
+    /// # Errors
+    /// When the abort fails.
+    fn abort_transaction(&mut self) -> anyhow::Result<()>;
+}
+
+/// The real writer: our producer, and the group's offsets through the source's consumer.
+pub struct KafkaWriter {
+    producer: RecordProducer,
+    /// `None` when offsets are not committed (`-n`).
+    committer: Option<OffsetCommitter>,
+    txn: Transaction,
+}
+
+impl KafkaWriter {
+    #[must_use]
+    pub fn new(producer: RecordProducer, committer: Option<OffsetCommitter>) -> Self {
+        Self {
+            producer,
+            committer,
+            txn: Transaction::default(),
+        }
+    }
+}
+
+impl Writer for KafkaWriter {
+    fn is_transactional(&self) -> bool {
+        self.producer.is_transactional()
+    }
+
+    fn send_copy(
+        &mut self,
+        record: &Record,
+        destination: &str,
+        keep_partition: bool,
+    ) -> anyhow::Result<()> {
+        self.producer.send_copy(record, destination, keep_partition)
+    }
+
+    fn send_tombstone(&mut self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()> {
+        self.producer.send_tombstone(topic, partition, key)
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.producer.flush()
+    }
+
+    fn discard_queued(&mut self) {
+        self.producer.discard_queued();
+    }
+
+    fn commit_offsets(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+        match &self.committer {
+            Some(committer) => committer.commit(offsets),
+            None => Ok(()),
+        }
+    }
+
+    fn begin(&mut self) -> anyhow::Result<()> {
+        self.txn.ensure_open(&self.producer)
+    }
+
+    fn commit_transaction(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+        let offsets = match &self.committer {
+            Some(committer) if !offsets.is_empty() => {
+                let group = committer
+                    .group_metadata()
+                    .context("no consumer group metadata for the transaction")?;
+                Some((committer.list(offsets)?, group))
+            }
+            _ => None,
+        };
+        self.txn.commit(
+            &self.producer,
+            offsets.as_ref().map(|(list, group)| (list, group)),
+        )
+    }
+
+    fn abort_transaction(&mut self) -> anyhow::Result<()> {
+        self.txn.abort(&self.producer)
+    }
+}
