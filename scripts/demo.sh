@@ -22,6 +22,7 @@ GROUP=demo-triage
 say() { printf '\n==> %s\n' "$*" >&2; }
 kafka_tool() { scripts/local-kafka.sh tool "$@"; }
 
+scripts/install.sh
 say "Building kafka-merge-purge"
 cargo build --locked
 

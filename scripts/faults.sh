@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the fault tests (tests/faults.rs) against a broker of their own, which they restart and
+# Runs the fault tests (tests/it/faults.rs) against a broker of their own, which they restart and
 # stop, one test at a time, with their figures printed.
 #
 #   FAULT_SEED=20261125 FAULT_KILLS=20 FAULT_RECORDS=10000 scripts/faults.sh [test name filter]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install.sh
 
 export KAFKA_PORT=${FAULT_KAFKA_PORT:-19092}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
@@ -16,4 +17,5 @@ scripts/local-kafka.sh start
 trap 'scripts/local-kafka.sh stop' EXIT
 
 echo "fault tests: seed ${FAULT_SEED:-20261125}, kills ${FAULT_KILLS:-20}, records ${FAULT_RECORDS:-10000}"
-cargo test --locked --test faults -- --ignored --nocapture --test-threads=1 "$@"
+# The fault tests are the integration binary's only ignored ones; without a filter, all of them.
+cargo test --locked --test it -- --ignored --nocapture --test-threads=1 "${@:-faults::}"

@@ -1,8 +1,8 @@
 //! The one-pass Avro to JSON conversion, type by type.
 
+use super::*;
 use crate::decode::avro::tests::{bytes, long};
 use crate::decode::avro::{AvroError, WriterSchema};
-use super::*;
 
 fn decode(schema: &str, datum: &[u8]) -> Result<serde_json::Value, AvroError> {
     WriterSchema::parse(schema)

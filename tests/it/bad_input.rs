@@ -6,8 +6,6 @@
 //! crashes, shows what it cannot decode raw with the reason, and what it writes is checked
 //! byte for byte with the Java checker.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -18,10 +16,7 @@ use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{Value, json};
 
-use common::{
-    Isolation, ReadRecord, RunOutput, TestRecord, create_topic, create_topic_with, group_offsets,
-    produce, read_all, run_kmp, unique,
-};
+use crate::common::*;
 
 const RUN: Duration = Duration::from_secs(180);
 
@@ -140,7 +135,7 @@ fn malformed() -> Vec<(Vec<u8>, &'static str)> {
 /// A DLQ holding the malformed values (keys `bad-0`, `bad-1`, ...) and one good record last.
 fn malformed_dlq() -> (String, Vec<TestRecord>) {
     let dlq = unique("bad-dlq");
-    create_topic(&dlq, 1, true);
+    kafka().create_topic(&dlq, 1, true);
     let mut records: Vec<TestRecord> = malformed()
         .into_iter()
         .enumerate()
@@ -153,7 +148,7 @@ fn malformed_dlq() -> (String, Vec<TestRecord>) {
         Some(b"good"),
         Some(&framed(RECORD, b"\x06abc")),
     ));
-    produce(&dlq, &records);
+    kafka().produce(&dlq, &records);
     (dlq, records)
 }
 
@@ -166,7 +161,7 @@ fn registry_args(server: &MockServer) -> Vec<String> {
 
 /// Runs the tool with `-b <broker>`, then `options`, then `args`.
 fn kmp(options: &[String], args: &[&str], stdin: &[u8]) -> RunOutput {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let mut all: Vec<&str> = vec!["-b", &bootstrap];
     all.extend(options.iter().map(String::as_str));
     all.extend(args);
@@ -197,7 +192,7 @@ fn payloads(records: &[ReadRecord]) -> Vec<Payload> {
 
 /// The keys of the tombstones in `dlq` after its first `before` records.
 fn tombstones_after(dlq: &str, before: usize) -> Vec<Option<Vec<u8>>> {
-    let after = read_all(dlq, Isolation::ReadCommitted);
+    let after = kafka().read_all(dlq, Isolation::ReadCommitted);
     assert!(after.len() >= before, "{dlq} lost records");
     after[before..]
         .iter()
@@ -275,12 +270,12 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
     let server = MockServer::start();
     serve(&server);
     let (dlq, records) = malformed_dlq();
-    let source = read_all(&dlq, Isolation::ReadCommitted);
+    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
     assert_eq!(source.len(), records.len());
 
     // merge-all, decoding forced: every record merged whole and tombstoned.
     let retry = unique("bad-retry");
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&retry, 1, false);
     let group = unique("group");
     let run = kmp(
         &registry_args(&server),
@@ -297,7 +292,7 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
         run.stderr_text()
     );
     assert_eq!(
-        payloads(&read_all(&retry, Isolation::ReadCommitted)),
+        payloads(&kafka().read_all(&retry, Isolation::ReadCommitted)),
         payloads(&source)
     );
     assert_eq!(
@@ -307,9 +302,9 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
 
     // ask on a fresh DLQ: each record shown with its reason, then merged, purged or skipped.
     let (dlq, records) = malformed_dlq();
-    let source = read_all(&dlq, Isolation::ReadCommitted);
+    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
     let retry = unique("bad-retry");
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&retry, 1, false);
     let group = unique("group");
     let answers: Vec<&str> = (0..records.len()).map(|i| ["m", "p", "s"][i % 3]).collect();
     let stdin = format!("{}\n", answers.join("\n"));
@@ -332,7 +327,7 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
     }
     let merged: Vec<_> = source.iter().step_by(3).cloned().collect();
     assert_eq!(
-        payloads(&read_all(&retry, Isolation::ReadCommitted)),
+        payloads(&kafka().read_all(&retry, Isolation::ReadCommitted)),
         payloads(&merged)
     );
     let decided: Vec<_> = source
@@ -348,8 +343,8 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
 fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
     let dlq = unique("utf8-dlq");
     let retry = unique("utf8-retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
     let keys: [&[u8]; 4] = [
         &[0xff, 0xfe, b'k'],
         &[0xc3, 0x28],
@@ -369,8 +364,8 @@ fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
                 .header("empty", Some(b""))
         })
         .collect();
-    produce(&dlq, &records);
-    let source = read_all(&dlq, Isolation::ReadCommitted);
+    kafka().produce(&dlq, &records);
+    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
 
     let run = kmp(&[], &["print", &dlq], b"");
     assert!(run.status.success(), "{}", run.stderr_text());
@@ -414,7 +409,7 @@ fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
         run.stderr_text()
     );
     assert_eq!(
-        payloads(&read_all(&retry, Isolation::ReadCommitted)),
+        payloads(&kafka().read_all(&retry, Isolation::ReadCommitted)),
         payloads(&[source[0].clone(), source[2].clone()])
     );
     assert_eq!(
@@ -427,7 +422,7 @@ fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
 /// messages of `max_bytes`.
 fn produce_large(topic: &str, key: &[u8], value: &[u8], max_bytes: usize) {
     let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", common::bootstrap())
+        .set("bootstrap.servers", kafka().bootstrap().to_owned())
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("message.max.bytes", max_bytes.to_string())
@@ -448,9 +443,9 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
         ("cleanup.policy", "compact"),
     ];
     let dlq = unique("big-dlq");
-    create_topic_with(&dlq, 1, &config);
+    kafka().create_topic_with(&dlq, 1, &config);
     let retry = unique("big-retry");
-    create_topic_with(&retry, 1, &config[..1]);
+    kafka().create_topic_with(&retry, 1, &config[..1]);
     let value: Vec<u8> = (0..FIVE_MIB).map(|i| (i % 251) as u8).collect();
     produce_large(&dlq, b"big", &value, LIMIT);
 
@@ -482,14 +477,18 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
         ),
         "{said}"
     );
-    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
-    assert_eq!(read_all(&dlq, Isolation::ReadUncommitted).len(), 1);
-    assert!(group_offsets(&group, &dlq).is_empty());
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadUncommitted)
+            .is_empty()
+    );
+    assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 1);
+    assert!(kafka().group_offsets(&group, &dlq).is_empty());
 
     // A destination topic with the broker's default limit refuses it: the same, and the
     // error names the topic setting.
     let small = unique("small-retry");
-    create_topic(&small, 1, false);
+    kafka().create_topic(&small, 1, false);
     let producer_limit = format!("message.max.bytes={LIMIT}");
     let run = kmp(
         &[],
@@ -512,9 +511,13 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
         ),
         "{said}"
     );
-    assert!(read_all(&small, Isolation::ReadUncommitted).is_empty());
-    assert_eq!(read_all(&dlq, Isolation::ReadUncommitted).len(), 1);
-    assert!(group_offsets(&group, &dlq).is_empty());
+    assert!(
+        kafka()
+            .read_all(&small, Isolation::ReadUncommitted)
+            .is_empty()
+    );
+    assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 1);
+    assert!(kafka().group_offsets(&group, &dlq).is_empty());
 
     // With -p message.max.bytes it goes through, byte for byte.
     let run = kmp(
@@ -537,7 +540,7 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
         "{}",
         run.stderr_text()
     );
-    let merged = read_all(&retry, Isolation::ReadCommitted);
+    let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     assert_eq!(merged.len(), 1);
     assert_eq!(merged[0].key.as_deref(), Some(&b"big"[..]));
     assert!(
@@ -551,8 +554,8 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
 fn an_empty_topic_ends_at_once_with_nothing_written() {
     let dlq = unique("empty-dlq");
     let retry = unique("empty-retry");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 1, false);
     let started = Instant::now();
 
     let run = kmp(&[], &["print", &dlq], b"");
@@ -575,8 +578,16 @@ fn an_empty_topic_ends_at_once_with_nothing_written() {
             run.stderr_text()
         );
     }
-    assert!(read_all(&dlq, Isolation::ReadUncommitted).is_empty());
-    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
+    assert!(
+        kafka()
+            .read_all(&dlq, Isolation::ReadUncommitted)
+            .is_empty()
+    );
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadUncommitted)
+            .is_empty()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(90),
         "{:?}",
@@ -587,14 +598,14 @@ fn an_empty_topic_ends_at_once_with_nothing_written() {
 #[test]
 fn a_topic_of_tombstones_only_is_passed_over_or_merged_with_capital_t() {
     let dlq = unique("tomb-dlq");
-    create_topic(&dlq, 1, true);
+    kafka().create_topic(&dlq, 1, true);
     let keys: [&[u8]; 3] = [b"a", &[0xff, 0x00], b"c"];
     let records: Vec<TestRecord> = keys
         .iter()
         .map(|key| TestRecord::new(0, Some(key), None).header("h", Some(&[0xfe])))
         .collect();
-    produce(&dlq, &records);
-    let source = read_all(&dlq, Isolation::ReadCommitted);
+    kafka().produce(&dlq, &records);
+    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
     assert_eq!(source.len(), 3);
 
     let run = kmp(&[], &["print", &dlq], b"");
@@ -610,7 +621,7 @@ fn a_topic_of_tombstones_only_is_passed_over_or_merged_with_capital_t() {
 
     // merge-all, purge-all and ask pass them over and write nothing.
     let retry = unique("tomb-retry");
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&retry, 1, false);
     for args in [
         vec!["merge-all", dlq.as_str(), retry.as_str()],
         vec!["purge-all", dlq.as_str()],
@@ -631,8 +642,12 @@ fn a_topic_of_tombstones_only_is_passed_over_or_merged_with_capital_t() {
             "{args:?}: {said}"
         );
     }
-    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
-    assert_eq!(read_all(&dlq, Isolation::ReadUncommitted).len(), 3);
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadUncommitted)
+            .is_empty()
+    );
+    assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 3);
 
     // With -T they are merged as they are (null values, headers), and not tombstoned again.
     let group = unique("group");
@@ -645,8 +660,8 @@ fn a_topic_of_tombstones_only_is_passed_over_or_merged_with_capital_t() {
         run.stderr_text()
     );
     assert_eq!(
-        payloads(&read_all(&retry, Isolation::ReadCommitted)),
+        payloads(&kafka().read_all(&retry, Isolation::ReadCommitted)),
         payloads(&source)
     );
-    assert_eq!(read_all(&dlq, Isolation::ReadUncommitted).len(), 3);
+    assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 3);
 }

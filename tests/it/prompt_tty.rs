@@ -2,11 +2,9 @@
 //! is shown, each key does what it says, `g` decides a failure class, `M` merges the rest,
 //! `q` commits what was decided. Results are checked with the independent Java client.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Isolation, TestRecord, create_topic, group_offsets, kmp, produce, read_all, unique};
+use crate::common::*;
 use expectrl::{Expect, Session};
 
 const FQCN: &str = "kafka_dlt-exception-fqcn";
@@ -14,7 +12,7 @@ const FQCN: &str = "kafka_dlt-exception-fqcn";
 /// A, B, C failure classes interleaved: A0 B1 C2 A3 B4 C5 A6 B7.
 fn classes_dlq(topic: &str) {
     let class = ["com.acme.A", "com.acme.B", "com.acme.C"];
-    produce(
+    kafka().produce(
         topic,
         &(0..8)
             .map(|i| {
@@ -39,7 +37,8 @@ fn session(args: &[&str]) -> expectrl::session::OsSession {
 }
 
 fn keys(topic: &str, tombstones: bool) -> Vec<String> {
-    read_all(topic, Isolation::ReadCommitted)
+    kafka()
+        .read_all(topic, Isolation::ReadCommitted)
         .into_iter()
         .filter(|r| r.value.is_none() == tombstones)
         .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
@@ -50,11 +49,11 @@ const PROMPT: &str = "? help [Enter = merge]: ";
 
 #[test]
 fn keys_rules_and_classes() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
     classes_dlq(&dlq);
     let group = unique("group");
     let mut p = session(&[
@@ -117,16 +116,16 @@ fn keys_rules_and_classes() {
             "key-0", "key-1", "key-3", "key-4", "key-5", "key-6", "key-7"
         ]
     );
-    assert_eq!(group_offsets(&group, &dlq), [(0, 8)].into());
+    assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 8)].into());
 }
 
 #[test]
 fn quit_commits_what_was_decided() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
     classes_dlq(&dlq);
     let group = unique("group");
     let mut p = session(&["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry]);
@@ -149,5 +148,5 @@ fn quit_commits_what_was_decided() {
     );
     assert_eq!(keys(&retry, false), ["key-0"]);
     assert_eq!(keys(&dlq, true), ["key-0", "key-1"]);
-    assert_eq!(group_offsets(&group, &dlq), [(0, 2)].into());
+    assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 2)].into());
 }

@@ -1,27 +1,23 @@
 //! `ask` with answers on stdin (not a terminal): one answer per line, exact counts and topic
 //! contents, records appended during the run left for the next one.
 
-mod common;
-
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{
-    Isolation, TestRecord, create_topic, group_offsets, kmp, produce, read_all, run_kmp, unique,
-};
+use crate::common::*;
 
 const RUN: Duration = Duration::from_secs(120);
 
 #[test]
 fn scripted_answers_are_carried_out_exactly() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
     let values: Vec<String> = (0..6).map(|i| format!("value-{i}")).collect();
-    produce(
+    kafka().produce(
         &dlq,
         &values
             .iter()
@@ -56,12 +52,14 @@ fn scripted_answers_are_carried_out_exactly() {
         "records are shown: {said}"
     );
 
-    let merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+    let merged: Vec<_> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|r| r.value.unwrap())
         .collect();
     assert_eq!(merged, [b"value-0".to_vec(), b"value-3".to_vec()]);
-    let tombstoned: Vec<_> = read_all(&dlq, Isolation::ReadCommitted)
+    let tombstoned: Vec<_> = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
         .into_iter()
         .filter(|r| r.offset >= 6)
         .map(|r| (r.key.unwrap(), r.value))
@@ -76,7 +74,7 @@ fn scripted_answers_are_carried_out_exactly() {
         ]
     );
     // Five answered, the sixth record is left for the next run.
-    assert_eq!(group_offsets(&group, &dlq), [(0, 5)].into());
+    assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 5)].into());
     let next = run_kmp(
         &["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry],
         b"s\n",
@@ -93,12 +91,12 @@ fn scripted_answers_are_carried_out_exactly() {
 
 #[test]
 fn records_appended_during_a_run_are_left_for_the_next() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"early-1"), Some(b"1")),
@@ -118,7 +116,7 @@ fn records_appended_during_a_run_are_left_for_the_next() {
     stdin.flush().unwrap();
     // Give the first decision time to be carried out, then append while the run waits.
     std::thread::sleep(Duration::from_secs(2));
-    produce(&dlq, &[TestRecord::new(0, Some(b"late"), Some(b"3"))]);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"late"), Some(b"3"))]);
     stdin.write_all(b"m\nm\nm\n").unwrap();
     drop(stdin);
     let deadline = Instant::now() + RUN;
@@ -134,7 +132,7 @@ fn records_appended_during_a_run_are_left_for_the_next() {
         !said.contains("late"),
         "the late record was not shown: {said}"
     );
-    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 2);
+    assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 2);
 
     // The next run sees only the late record (its own tombstones are passed over).
     let next = run_kmp(
@@ -145,7 +143,8 @@ fn records_appended_during_a_run_are_left_for_the_next() {
     let said = next.stderr_text();
     assert!(next.status.success(), "{said}");
     assert!(said.contains("1 merged, 0 purged, 0 skipped"), "{said}");
-    let merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+    let merged: Vec<_> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|r| r.key.unwrap())
         .collect();
@@ -167,12 +166,12 @@ fn records_appended_during_a_run_are_left_for_the_next() {
 
 #[test]
 fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"one"), Some(b"1")),
@@ -199,8 +198,8 @@ fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
         rest.contains("Successfully processed records: 1 merged, 0 purged, 0 skipped"),
         "{rest}"
     );
-    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1);
-    assert_eq!(group_offsets(&group, &dlq), [(0, 1)].into());
+    assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 1);
+    assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 1)].into());
 }
 
 /// User and system CPU time of process `pid` so far, in clock ticks (`/proc/PID/stat`).
@@ -217,12 +216,12 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 /// core, 45 ticks in 5 s.)
 #[test]
 fn waiting_for_an_answer_uses_no_cpu() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(&dlq, &[TestRecord::new(0, Some(b"one"), Some(b"1"))]);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"one"), Some(b"1"))]);
     let group = unique("group");
     let mut prompt = Prompt::start(&bootstrap, &group, &dlq, &retry);
     let seen = prompt.read_until("record 1 of");
@@ -236,7 +235,11 @@ fn waiting_for_an_answer_uses_no_cpu() {
     let (status, rest) = prompt.finish();
     assert!(status.success(), "{seen}{rest}");
     assert!(rest.contains("0 merged, 0 purged, 0 skipped"), "{rest}");
-    assert!(read_all(&retry, Isolation::ReadCommitted).is_empty());
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadCommitted)
+            .is_empty()
+    );
 }
 
 /// A transactional `ask` run answered through a pipe, read as it goes.

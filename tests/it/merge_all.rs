@@ -2,15 +2,10 @@
 //! copied whole, one tombstone per record in its own partition, offsets at the end snapshot,
 //! tombstones and null keys, transactions.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{
-    Isolation, ReadRecord, RunOutput, TestRecord, create_topic, end_offsets, end_offsets_at,
-    group_offsets, produce, produce_foreign, read_all, run_kmp, unique,
-};
+use crate::common::*;
 
 const RUN: Duration = Duration::from_secs(180);
 
@@ -77,12 +72,12 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
         let dlq = unique("dlq");
         let retry = unique("retry");
         let group = unique("group");
-        create_topic(&dlq, 3, true);
-        create_topic(&retry, 3, false);
+        kafka().create_topic(&dlq, 3, true);
+        kafka().create_topic(&retry, 3, false);
         let records = binary_dlq(1200);
-        produce(&dlq, &records);
-        let source = read_all(&dlq, Isolation::ReadCommitted);
-        let ends = end_offsets(&dlq);
+        kafka().produce(&dlq, &records);
+        let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
+        let ends = kafka().end_offsets(&dlq);
 
         let mut args = vec![
             "-b",
@@ -107,13 +102,13 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
 
         // The destination holds exactly the source records: bytes, headers in order,
         // timestamps; and each key kept its order.
-        let merged = read_all(&retry, Isolation::ReadCommitted);
+        let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
         assert_eq!(content(&merged), content(&source));
         assert!(merged.iter().all(|r| r.timestamp_type == "CreateTime"));
 
         // The DLQ gained exactly one tombstone per record, in that record's partition, in
         // the same order.
-        let after = read_all(&dlq, Isolation::ReadCommitted);
+        let after = kafka().read_all(&dlq, Isolation::ReadCommitted);
         for partition in 0..3 {
             let originals: Vec<_> = source
                 .iter()
@@ -131,7 +126,7 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
             assert_eq!(tombstones, originals, "tombstones of partition {partition}");
         }
         assert_eq!(
-            group_offsets(&group, &dlq),
+            kafka().group_offsets(&group, &dlq),
             ends,
             "committed = end snapshot"
         );
@@ -144,14 +139,14 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
             said.contains("1200 tombstone(s) already in the source were passed over"),
             "{said}"
         );
-        let merged = read_all(&retry, Isolation::ReadCommitted).len();
+        let merged = kafka().read_all(&retry, Isolation::ReadCommitted).len();
         assert_eq!(
             merged,
             1200,
             "after the second run (-t: {transactional}): committed ends {:?}, all ends {:?}; \
              the second run said: {said}",
-            end_offsets_at(&retry, Isolation::ReadCommitted),
-            end_offsets(&retry),
+            kafka().end_offsets_in(&retry, Isolation::ReadCommitted),
+            kafka().end_offsets(&retry),
         );
     }
 }
@@ -162,9 +157,9 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     let retry = unique("retry");
     // A compacted topic refuses records without a key: null keys only occur in DLQs with
     // the delete cleanup policy.
-    create_topic(&dlq, 1, false);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, false);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"a"), Some(b"1")),
@@ -189,19 +184,22 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
         said.contains("1 tombstone(s) already in the source were passed over"),
         "{said}"
     );
-    let merged = read_all(&retry, Isolation::ReadCommitted);
+    let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     let values: Vec<_> = merged.iter().map(|r| r.value.clone()).collect();
     assert_eq!(values, [Some(b"1".to_vec()), Some(b"keyless".to_vec())]);
     // Only the keyed, non-tombstone record got a tombstone.
-    let dlq_after = read_all(&dlq, Isolation::ReadCommitted);
+    let dlq_after = kafka().read_all(&dlq, Isolation::ReadCommitted);
     assert_eq!(dlq_after.len(), 4);
     assert_eq!(dlq_after[3].key.as_deref(), Some(&b"a"[..]));
     assert_eq!(dlq_after[3].value, None);
-    assert_eq!(group_offsets(&group, &dlq), BTreeMap::from([(0, 3)]));
+    assert_eq!(
+        kafka().group_offsets(&group, &dlq),
+        BTreeMap::from([(0, 3)])
+    );
 
     // With -T the tombstone is merged too (and no new tombstone is written for it).
     let retry_t = unique("retry");
-    create_topic(&retry_t, 1, false);
+    kafka().create_topic(&retry_t, 1, false);
     let group_t = unique("group");
     let run = run_kmp(
         &[
@@ -218,7 +216,7 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
         RUN,
     );
     assert!(run.status.success(), "{}", run.stderr_text());
-    let merged = read_all(&retry_t, Isolation::ReadCommitted);
+    let merged = kafka().read_all(&retry_t, Isolation::ReadCommitted);
     assert_eq!(
         merged.len(),
         4,
@@ -226,16 +224,16 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     );
     assert_eq!(merged.iter().filter(|r| r.value.is_none()).count(), 2);
     // The run tombstoned only record "a" again (a keyed, non-tombstone record).
-    assert_eq!(read_all(&dlq, Isolation::ReadCommitted).len(), 5);
+    assert_eq!(kafka().read_all(&dlq, Isolation::ReadCommitted).len(), 5);
 }
 
 #[test]
 fn keep_partition_writes_to_the_source_partition_number() {
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 3, false);
-    produce(
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
+    kafka().produce(
         &dlq,
         &(0..30)
             .map(|i| TestRecord::new(i % 3, Some(format!("k{i}").as_bytes()), Some(b"v")))
@@ -257,8 +255,8 @@ fn keep_partition_writes_to_the_source_partition_number() {
         RUN,
     );
     assert!(run.status.success(), "{}", run.stderr_text());
-    let source = read_all(&dlq, Isolation::ReadCommitted);
-    let merged = read_all(&retry, Isolation::ReadCommitted);
+    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
+    let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     assert_eq!(merged.len(), 30, "every record merged");
     for record in merged {
         let original = source.iter().find(|s| s.key == record.key).unwrap();
@@ -274,13 +272,13 @@ fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
     let dlq = unique("dlq");
     let retry = unique("retry");
     let reference = unique("java-placed");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 6, false);
-    create_topic(&reference, 6, false);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 6, false);
+    kafka().create_topic(&reference, 6, false);
     let records: Vec<TestRecord> = (0..60)
         .map(|i| TestRecord::new(0, Some(format!("order-{i}").as_bytes()), Some(b"v")))
         .collect();
-    produce(&dlq, &records);
+    kafka().produce(&dlq, &records);
     // Where the Java producer puts each key, when it chooses.
     let chosen_by_java: Vec<TestRecord> = records
         .iter()
@@ -292,7 +290,7 @@ fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
     let key = |bytes: Option<Vec<u8>>| String::from_utf8(bytes.unwrap()).unwrap();
     let expected: BTreeMap<String, i32> = records
         .iter()
-        .zip(produce_foreign(&reference, &chosen_by_java, None))
+        .zip(kafka().produce_foreign(&reference, &chosen_by_java, None))
         .map(|(record, (partition, _))| (key(record.key.clone()), partition))
         .collect();
     let used: std::collections::BTreeSet<i32> = expected.values().copied().collect();
@@ -302,11 +300,13 @@ fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
     );
 
     merge_all_ok(&unique("group"), &dlq, &retry);
-    let placed: BTreeMap<String, i32> = read_all(&retry, Isolation::ReadCommitted)
+    let placed: BTreeMap<String, i32> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|record| (key(record.key), record.partition))
         .collect();
     assert_eq!(placed, expected);
 }
 
-static BOOTSTRAP: std::sync::LazyLock<String> = std::sync::LazyLock::new(common::bootstrap);
+static BOOTSTRAP: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| kafka().bootstrap().to_owned());

@@ -2,13 +2,11 @@
 //! and man (Debian packages `bash`, `zsh`, `fish`, `groff-base`, `man-db`; `.ci/run` installs
 //! them), and `--help`. None of this needs a broker or a group.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{RunOutput, kmp, run, run_kmp};
+use crate::common::*;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -1,23 +1,18 @@
 //! `purge-all` against the real broker: tombstones only, nowhere else, never twice.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
-    Isolation, TestRecord, create_topic, end_offsets, group_offsets, produce, read_all, run_kmp,
-    unique,
-};
+use crate::common::*;
 
 #[test]
 fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let bystander = unique("bystander");
     // Not compacted: a compacted topic refuses the null-key record below.
-    create_topic(&dlq, 2, false);
-    create_topic(&bystander, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 2, false);
+    kafka().create_topic(&bystander, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"a"), Some(b"1")),
@@ -27,8 +22,8 @@ fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
             TestRecord::new(1, Some(b"c"), Some(b"3")),
         ],
     );
-    let before = read_all(&dlq, Isolation::ReadCommitted);
-    let ends = end_offsets(&dlq);
+    let before = kafka().read_all(&dlq, Isolation::ReadCommitted);
+    let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
 
     let run = run_kmp(
@@ -51,7 +46,7 @@ fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
         "{said}"
     );
 
-    let after = read_all(&dlq, Isolation::ReadCommitted);
+    let after = kafka().read_all(&dlq, Isolation::ReadCommitted);
     let new: Vec<_> = after
         .iter()
         .filter(|r| r.offset >= ends[&r.partition])
@@ -66,8 +61,12 @@ fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
         ]
     );
     assert_eq!(&after[..before.len()].len(), &before.len());
-    assert!(read_all(&bystander, Isolation::ReadUncommitted).is_empty());
-    assert_eq!(group_offsets(&group, &dlq), ends);
+    assert!(
+        kafka()
+            .read_all(&bystander, Isolation::ReadUncommitted)
+            .is_empty()
+    );
+    assert_eq!(kafka().group_offsets(&group, &dlq), ends);
 
     // The same group again: only the tombstones this run wrote are new, and a tombstone is
     // never purged again.
@@ -83,5 +82,8 @@ fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
         said.contains("3 tombstone(s) already in the source were passed over"),
         "{said}"
     );
-    assert_eq!(read_all(&dlq, Isolation::ReadCommitted).len(), after.len());
+    assert_eq!(
+        kafka().read_all(&dlq, Isolation::ReadCommitted).len(),
+        after.len()
+    );
 }

@@ -10,16 +10,11 @@
 
 #![expect(clippy::print_stdout, reason = "the fault tests print their figures")]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{
-    Isolation, RunOutput, TestRecord, create_topic, create_topic_with, end_offsets, group_offsets,
-    kmp, produce, read_all, run, unique,
-};
+use crate::common::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -50,7 +45,7 @@ fn fill(topic: &str, count: u64) -> Vec<String> {
         })
         .collect();
     for chunk in records.chunks(5000) {
-        produce(topic, chunk);
+        kafka().produce(topic, chunk);
     }
     ids
 }
@@ -78,7 +73,7 @@ fn committed(watcher: &BaseConsumer, topic: &str) -> BTreeMap<i32, i64> {
 
 fn watcher(group: &str) -> BaseConsumer {
     ClientConfig::new()
-        .set("bootstrap.servers", common::bootstrap())
+        .set("bootstrap.servers", kafka().bootstrap().to_owned())
         .set("group.id", group)
         .create()
         .unwrap_or_else(|e| panic!("watcher: {e}"))
@@ -102,7 +97,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// How often each id occurs among the values of `topic`'s records (`read_committed`).
 fn id_counts(topic: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
-    for record in read_all(topic, Isolation::ReadCommitted) {
+    for record in kafka().read_all(topic, Isolation::ReadCommitted) {
         if let Some(value) = record.value {
             let id = String::from_utf8_lossy(&value[..9]).into_owned();
             *counts.entry(id).or_insert(0) += 1;
@@ -168,11 +163,11 @@ fn crash_loop(transactional: bool) {
     let dlq = unique("crash-dlq");
     let retry = unique("crash-retry");
     let group = unique("crash-group");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 3, false);
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
     let ids = fill(&dlq, count);
-    let ends = end_offsets(&dlq);
-    let bootstrap = common::bootstrap();
+    let ends = kafka().end_offsets(&dlq);
+    let bootstrap = kafka().bootstrap().to_owned();
     // Paced and in small batches so that each run is killed in the middle of its work.
     let rate = (count / 25).max(100).to_string();
     let mut args = vec![
@@ -196,14 +191,15 @@ fn crash_loop(transactional: bool) {
     let merged = id_counts(&retry);
     let lost: Vec<_> = ids.iter().filter(|id| !merged.contains_key(*id)).collect();
     let duplicates: usize = merged.values().map(|n| n - 1).sum();
-    let tombstones = read_all(&dlq, Isolation::ReadCommitted)
+    let tombstones = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
         .into_iter()
         .filter(|r| r.value.is_none())
         .fold(BTreeMap::<Vec<u8>, usize>::new(), |mut seen, r| {
             *seen.entry(r.key.unwrap_or_default()).or_default() += 1;
             seen
         });
-    let offsets = group_offsets(&group, &dlq);
+    let offsets = kafka().group_offsets(&group, &dlq);
     println!(
         "crash loop ({}): seed {seed}, {} kills survived over {} runs, {} records checked, {} lost, {} duplicates, \
          start to first progress: median {:.2} s, max {:.2} s",
@@ -259,7 +255,9 @@ fn crash_loop_without_transactions_loses_nothing() {
 }
 
 fn broker_script(command: &str) {
-    let port = common::bootstrap()
+    let port = kafka()
+        .bootstrap()
+        .to_owned()
         .rsplit(':')
         .next()
         .unwrap_or("9092")
@@ -294,10 +292,10 @@ fn broker_restart_mid_run_loses_and_duplicates_nothing() {
         let dlq = unique("restart-dlq");
         let retry = unique("restart-retry");
         let group = unique("restart-group");
-        create_topic(&dlq, 3, true);
-        create_topic(&retry, 3, false);
+        kafka().create_topic(&dlq, 3, true);
+        kafka().create_topic(&retry, 3, false);
         let ids = fill(&dlq, 6000);
-        let bootstrap = common::bootstrap();
+        let bootstrap = kafka().bootstrap().to_owned();
         let mut args = vec![
             "-b",
             bootstrap.as_str(),
@@ -365,10 +363,10 @@ fn broker_lost_mid_run_fails_clearly_with_the_summary() {
     let dlq = unique("lost-dlq");
     let retry = unique("lost-retry");
     let group = unique("lost-group");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 3, false);
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
     fill(&dlq, 3000);
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let child = kmp()
         .args([
             "-b",
@@ -417,16 +415,16 @@ fn a_record_too_large_for_the_destination_is_refused_cleanly() {
     let dlq = unique("large-dlq");
     let retry = unique("large-retry");
     let group = unique("large-group");
-    create_topic(&dlq, 1, true);
-    create_topic_with(&retry, 1, &[("max.message.bytes", "2000")]);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic_with(&retry, 1, &[("max.message.bytes", "2000")]);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"small"), Some(b"fits")),
             TestRecord::new(0, Some(b"large"), Some(&[0x42; 50_000])),
         ],
     );
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let output = run(
         kmp().args([
             "-b",
@@ -449,9 +447,13 @@ fn a_record_too_large_for_the_destination_is_refused_cleanly() {
     );
     assert!(said.contains("0 merged"), "{said}");
     // The transaction was aborted: nothing visible, nothing tombstoned, nothing committed.
-    assert!(read_all(&retry, Isolation::ReadCommitted).is_empty());
-    assert_eq!(read_all(&dlq, Isolation::ReadCommitted).len(), 2);
-    assert!(group_offsets(&group, &dlq).is_empty());
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadCommitted)
+            .is_empty()
+    );
+    assert_eq!(kafka().read_all(&dlq, Isolation::ReadCommitted).len(), 2);
+    assert!(kafka().group_offsets(&group, &dlq).is_empty());
 }
 
 #[test]
@@ -460,10 +462,10 @@ fn a_concurrent_writer_with_aborted_transactions_is_handled() {
     let dlq = unique("busy-dlq");
     let retry = unique("busy-retry");
     let group = unique("busy-group");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 3, false);
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
     fill(&dlq, 3000);
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let writer_dlq = dlq.clone();
     let writer_bootstrap = bootstrap.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -529,7 +531,8 @@ fn a_concurrent_writer_with_aborted_transactions_is_handled() {
     let second = run(kmp().args(args), b"", RUN);
     assert!(second.status.success(), "{}", second.stderr_text());
 
-    let merged: Vec<String> = read_all(&retry, Isolation::ReadUncommitted)
+    let merged: Vec<String> = kafka()
+        .read_all(&retry, Isolation::ReadUncommitted)
         .into_iter()
         .filter_map(|r| r.value.map(|v| String::from_utf8_lossy(&v).into_owned()))
         .collect();

@@ -2,15 +2,10 @@
 //! merged, `-n` and `print` leave the group alone, and an interrupted transactional
 //! `merge-all` leaves every record either fully done or untouched.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use common::{
-    Isolation, TestRecord, create_topic, end_offsets, group_offsets, kmp, produce, produce_foreign,
-    read_all, run_kmp, unique,
-};
+use crate::common::*;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::Producer as _;
@@ -19,21 +14,21 @@ const RUN: Duration = Duration::from_secs(180);
 
 #[test]
 fn aborted_foreign_transactions_are_never_shown_or_merged() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[TestRecord::new(0, Some(b"before"), Some(b"committed-1"))],
     );
-    produce_foreign(
+    kafka().produce_foreign(
         &dlq,
         &[TestRecord::new(0, Some(b"ghost"), Some(b"aborted-value"))],
         Some((&unique("foreign-txn"), true)),
     );
-    produce_foreign(
+    kafka().produce_foreign(
         &dlq,
         &[TestRecord::new(0, Some(b"after"), Some(b"committed-2"))],
         Some((&unique("foreign-txn"), false)),
@@ -48,7 +43,7 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
     );
     assert!(!shown.contains("aborted-value"), "{shown}");
     assert!(
-        group_offsets(&group, &dlq).is_empty(),
+        kafka().group_offsets(&group, &dlq).is_empty(),
         "print commits nothing by default"
     );
 
@@ -67,24 +62,25 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
         RUN,
     );
     assert!(run.status.success(), "{}", run.stderr_text());
-    let merged: Vec<_> = read_all(&retry, Isolation::ReadUncommitted)
+    let merged: Vec<_> = kafka()
+        .read_all(&retry, Isolation::ReadUncommitted)
         .into_iter()
         .map(|r| r.value.unwrap())
         .collect();
     assert_eq!(merged, [b"committed-1".to_vec(), b"committed-2".to_vec()]);
     // The offsets run past the aborted record and the transaction markers it skipped.
-    let committed = group_offsets(&group, &dlq)[&0];
+    let committed = kafka().group_offsets(&group, &dlq)[&0];
     assert!(committed >= 4, "committed offset {committed}");
 }
 
 #[test]
 fn an_open_foreign_transaction_does_not_make_the_run_wait() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(&dlq, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
     // A transaction left open by another producer (rdkafka, never committed while we run).
     let open: rdkafka::producer::BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
@@ -126,12 +122,12 @@ fn an_open_foreign_transaction_does_not_make_the_run_wait() {
 
 #[test]
 fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 2, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 2, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"a"), Some(b"1")),
@@ -156,14 +152,14 @@ fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
         let run = run_kmp(&args, b"", RUN);
         assert!(run.status.success(), "{}", run.stderr_text());
         assert!(
-            group_offsets(&group, &dlq).is_empty(),
+            kafka().group_offsets(&group, &dlq).is_empty(),
             "-n committed offsets"
         );
     }
-    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 4);
+    assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 4);
 
     // The merges above wrote tombstones: the end is further now.
-    let ends = end_offsets(&dlq);
+    let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
     let run = run_kmp(
         &["-b", &bootstrap, "-g", &group, "print", &dlq, "-n=false"],
@@ -171,7 +167,7 @@ fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
         RUN,
     );
     assert!(run.status.success(), "{}", run.stderr_text());
-    assert_eq!(group_offsets(&group, &dlq), ends);
+    assert_eq!(kafka().group_offsets(&group, &dlq), ends);
     // print without a group works too.
     let run = run_kmp(
         &["-b", &bootstrap, "print", &dlq, "--output", "json"],
@@ -201,11 +197,11 @@ fn high_watermark(consumer: &BaseConsumer, topic: &str) -> i64 {
 
 #[test]
 fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 3, false);
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
     let count = 10_000;
     let records: Vec<_> = (0..count)
         .map(|i| {
@@ -217,8 +213,8 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
             .header("id", Some(format!("{i}").as_bytes()))
         })
         .collect();
-    produce(&dlq, &records);
-    let ends = end_offsets(&dlq);
+    kafka().produce(&dlq, &records);
+    let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
     let args = [
         "-b",
@@ -266,10 +262,11 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     assert!(said.contains("Successfully processed records:"), "{said}");
 
     // Every record is either merged, tombstoned and committed, or untouched.
-    let committed = group_offsets(&group, &dlq);
+    let committed = kafka().group_offsets(&group, &dlq);
     let done = |partition: i32, offset: i64| committed.get(&partition).is_some_and(|&c| offset < c);
-    let source = read_all(&dlq, Isolation::ReadCommitted);
-    let merged: BTreeSet<Vec<u8>> = read_all(&retry, Isolation::ReadCommitted)
+    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
+    let merged: BTreeSet<Vec<u8>> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|r| r.key.unwrap())
         .collect();
@@ -294,10 +291,10 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
 
     // A second run finishes the rest, with no duplicate in the destination; its end
     // snapshot includes the first run's tombstones.
-    let ends = end_offsets(&dlq);
+    let ends = kafka().end_offsets(&dlq);
     let rest = run_kmp(&args, b"", RUN);
     assert!(rest.status.success(), "{}", rest.stderr_text());
-    let all = read_all(&retry, Isolation::ReadCommitted);
+    let all = kafka().read_all(&retry, Isolation::ReadCommitted);
     let mut per_key: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     for record in &all {
         *per_key.entry(record.key.clone().unwrap()).or_default() += 1;
@@ -307,18 +304,18 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
         per_key.values().all(|&n| n == 1),
         "duplicates in the destination"
     );
-    assert_eq!(group_offsets(&group, &dlq), ends);
+    assert_eq!(kafka().group_offsets(&group, &dlq), ends);
 }
 
 #[test]
 fn a_crashed_transactional_run_is_fenced_at_once() {
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &(0..10)
             .map(|i| TestRecord::new(0, Some(format!("id-{i}").as_bytes()), Some(b"v")))
@@ -391,9 +388,10 @@ fn a_crashed_transactional_run_is_fenced_at_once() {
         "waited {:?}",
         started.elapsed()
     );
-    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 10);
+    assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 10);
     // The crashed run's tombstone was aborted: only this run's ten are visible.
-    let tombstones = read_all(&dlq, Isolation::ReadCommitted)
+    let tombstones = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
         .into_iter()
         .filter(|r| r.value.is_none())
         .count();

@@ -5,9 +5,9 @@
 
 #![cfg(all(target_os = "linux", not(target_env = "msvc")))]
 
-mod common;
-
 use std::collections::BTreeSet;
+
+use crate::common::kmp;
 use std::process::Command;
 
 #[test]
@@ -56,7 +56,7 @@ fn the_binary_defines_malloc_for_librdkafka_and_glibc() {
 /// bulk merge's peak RSS as low as with glibc's allocator.
 #[test]
 fn jemalloc_runs_with_the_decay_settings_built_in() {
-    let output = common::kmp()
+    let output = kmp()
         .arg("--version")
         .env("MALLOC_CONF", "stats_print:true")
         .output()

@@ -8,8 +8,6 @@
 //! - `print --output json` parsed back field by field;
 //! - `ask` still takes decisions when the registry is down.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,7 +16,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use httpmock::{Method::GET, Mock, MockServer};
 use serde_json::{Value, json};
 
-use common::{Isolation, TestRecord, create_topic, produce, read_all, run_kmp, unique};
+use crate::common::*;
 
 const RUN: Duration = Duration::from_secs(120);
 const USER: &str = "kmp";
@@ -153,13 +151,13 @@ fn cases() -> Vec<TestRecord> {
 
 fn topic_with_cases() -> String {
     let topic = unique("decode");
-    create_topic(&topic, 1, false);
-    produce(&topic, &cases());
+    kafka().create_topic(&topic, 1, false);
+    kafka().produce(&topic, &cases());
     topic
 }
 
-fn print(topic: &str, options: &[String], extra: &[&str]) -> common::RunOutput {
-    let bootstrap = common::bootstrap();
+fn print(topic: &str, options: &[String], extra: &[&str]) -> RunOutput {
+    let bootstrap = kafka().bootstrap().to_owned();
     let mut args: Vec<&str> = vec!["-b", &bootstrap];
     args.extend(options.iter().map(String::as_str));
     args.extend(["print", topic]);
@@ -169,7 +167,7 @@ fn print(topic: &str, options: &[String], extra: &[&str]) -> common::RunOutput {
     run
 }
 
-fn json_lines(run: &common::RunOutput) -> Vec<Value> {
+fn json_lines(run: &RunOutput) -> Vec<Value> {
     run.stdout_text()
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
@@ -432,8 +430,8 @@ fn forced_avro_shows_unframed_values_as_errors() {
     let server = MockServer::start();
     let schemas = serve(&server);
     let topic = unique("decode-forced");
-    create_topic(&topic, 1, false);
-    produce(
+    kafka().create_topic(&topic, 1, false);
+    kafka().produce(
         &topic,
         &[
             TestRecord::new(0, Some(b"plain-key"), Some(b"just text")),
@@ -518,13 +516,13 @@ fn registry_down_or_refusing_leaves_records_raw_with_the_reason() {
 
 #[test]
 fn ask_decides_while_the_registry_is_down() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("decode-dlq");
     let retry = unique("decode-retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
     let order = fixture("order-value.bin");
-    produce(
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"order-17"), Some(&order)),
@@ -549,10 +547,11 @@ fn ask_decides_while_the_registry_is_down() {
         said.contains("Successfully processed records: 1 merged, 1 purged, 0 skipped"),
         "{said}"
     );
-    let merged = read_all(&retry, Isolation::ReadCommitted);
+    let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     assert_eq!(merged.len(), 1);
     assert_eq!(merged[0].value.as_deref(), Some(order.as_slice()));
-    let tombstones: Vec<_> = read_all(&dlq, Isolation::ReadCommitted)
+    let tombstones: Vec<_> = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
         .into_iter()
         .filter(|record| record.value.is_none())
         .map(|record| record.key.unwrap())

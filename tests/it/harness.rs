@@ -2,12 +2,7 @@
 //! setup comes back byte for byte through the independent Java checker, and the checker's
 //! own producer, end offsets and transactions behave as the other tests assume.
 
-mod common;
-
-use common::{
-    Isolation, TestRecord, create_topic, end_offsets, end_offsets_at, group_offsets, produce,
-    produce_foreign, read_all, topic_config, unique,
-};
+use crate::common::*;
 
 /// Bytes that are not UTF-8 (and a NUL), so no text conversion can pass unnoticed.
 const BINARY: &[u8] = &[0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28, 0x0a];
@@ -15,7 +10,7 @@ const BINARY: &[u8] = &[0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28, 0x0a];
 #[test]
 fn records_round_trip_byte_exact() {
     let topic = unique("harness-round-trip");
-    create_topic(&topic, 3, false);
+    kafka().create_topic(&topic, 3, false);
 
     let records = vec![
         TestRecord::new(0, Some(BINARY), Some(b"{\"order\":1}"))
@@ -31,10 +26,10 @@ fn records_round_trip_byte_exact() {
             .header("\u{e9}t\u{e9}", Some(&[0x01]))
             .timestamp(1_700_000_000_001),
     ];
-    let written = produce(&topic, &records);
+    let written = kafka().produce(&topic, &records);
     assert_eq!(written, [(0, 0), (0, 1), (1, 0), (2, 0), (2, 1)]);
 
-    let read = read_all(&topic, Isolation::ReadCommitted);
+    let read = kafka().read_all(&topic, Isolation::ReadCommitted);
     assert_eq!(read.len(), records.len(), "{read:#?}");
     for ((sent, (partition, offset)), got) in records.iter().zip(written).zip(&read) {
         assert_eq!(got.partition, sent.partition);
@@ -45,43 +40,43 @@ fn records_round_trip_byte_exact() {
         assert_eq!(Some(got.timestamp), sent.timestamp);
         assert_eq!(got.timestamp_type, "CreateTime");
     }
-    assert_eq!(read, read_all(&topic, Isolation::ReadUncommitted));
-    assert_eq!(end_offsets(&topic), [(0, 2), (1, 1), (2, 2)].into());
+    assert_eq!(read, kafka().read_all(&topic, Isolation::ReadUncommitted));
+    assert_eq!(kafka().end_offsets(&topic), [(0, 2), (1, 1), (2, 2)].into());
 }
 
 #[test]
 fn foreign_transactions_are_visible_only_when_committed() {
     let topic = unique("harness-foreign-txn");
-    create_topic(&topic, 1, false);
+    kafka().create_topic(&topic, 1, false);
     let aborted = [TestRecord::new(0, Some(b"a"), Some(BINARY)).header("h", None)];
     let committed = [TestRecord::new(0, Some(b"c"), Some(b"kept")).timestamp(42)];
 
     let txn = unique("harness-txn");
     assert_eq!(
-        produce_foreign(&topic, &aborted, Some((&txn, true))),
+        kafka().produce_foreign(&topic, &aborted, Some((&txn, true))),
         [(0, 0)]
     );
     // The abort marker takes offset 1.
     assert_eq!(
-        produce_foreign(&topic, &committed, Some((&txn, false))),
+        kafka().produce_foreign(&topic, &committed, Some((&txn, false))),
         [(0, 2)]
     );
 
-    let visible = read_all(&topic, Isolation::ReadCommitted);
+    let visible = kafka().read_all(&topic, Isolation::ReadCommitted);
     assert_eq!(visible.len(), 1, "{visible:#?}");
     assert_eq!(visible[0].offset, 2);
     assert_eq!(visible[0].key.as_deref(), Some(&b"c"[..]));
     assert_eq!(visible[0].timestamp, 42);
 
-    let everything = read_all(&topic, Isolation::ReadUncommitted);
+    let everything = kafka().read_all(&topic, Isolation::ReadUncommitted);
     assert_eq!(everything.len(), 2, "{everything:#?}");
     assert_eq!(everything[0].value.as_deref(), Some(BINARY));
     assert_eq!(everything[0].headers, [("h".to_owned(), None)]);
 
     // Both markers count in the end offset.
-    assert_eq!(end_offsets(&topic), [(0, 4)].into());
+    assert_eq!(kafka().end_offsets(&topic), [(0, 4)].into());
     assert_eq!(
-        end_offsets_at(&topic, Isolation::ReadCommitted),
+        kafka().end_offsets_in(&topic, Isolation::ReadCommitted),
         [(0, 4)].into()
     );
 }
@@ -89,8 +84,12 @@ fn foreign_transactions_are_visible_only_when_committed() {
 #[test]
 fn compacted_topics_and_groups_without_commits() {
     let topic = unique("harness-compact");
-    create_topic(&topic, 2, true);
-    let config = topic_config(&topic);
+    kafka().create_topic(&topic, 2, true);
+    let config = kafka().topic_config(&topic);
     assert_eq!(config["cleanup.policy"].as_deref(), Some("compact"));
-    assert!(group_offsets(&unique("harness-no-group"), &topic).is_empty());
+    assert!(
+        kafka()
+            .group_offsets(&unique("harness-no-group"), &topic)
+            .is_empty()
+    );
 }

@@ -1,6 +1,5 @@
 //! Secured clusters, against a real Apache Kafka broker with SASL and TLS listeners
-//! (`KAFKA_SECURITY=1 scripts/local-kafka.sh start` on `KAFKA_SECURE_PORT`, default 29092; see
-//! [`broker`]), connected to with Java client `.properties` files as users of the original tool
+//! (`KAFKA_SECURITY=1 scripts/local-kafka.sh start`, started by `common::secured`), connected to with Java client `.properties` files as users of the original tool
 //! have them. Setup and checks go through the broker's PLAINTEXT listener with the Java
 //! checker, never through the tool.
 //!
@@ -8,18 +7,13 @@
 //! the tests make the rest themselves (another CA nobody trusts, PKCS#12 and JKS stores with
 //! openssl and keytool).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{
-    Isolation, RunOutput, TestRecord, create_topic_at, group_offsets_at, kmp, produce_foreign_at,
-    read_all_at, run, run_kmp, unique,
-};
+use crate::common::*;
 
 /// Long enough for a slow machine; a security failure must end a run far sooner.
 const RUN_TIMEOUT: Duration = Duration::from_secs(90);
@@ -27,9 +21,10 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(90);
 const FAILING_TIMEOUT_SECS: u64 = 20;
 const STORE_PASSWORD: &str = "changeit";
 
-/// The secured broker: listeners, users and certificate files, as `local-kafka.sh info` tells.
+/// The secured broker (see `common::broker`): listeners, users and certificate files.
 struct SecureBroker {
-    plaintext: String,
+    /// Its PLAINTEXT listener, for setup and checks.
+    kafka: &'static Broker,
     sasl_plaintext: String,
     ssl: String,
     sasl_ssl: String,
@@ -40,51 +35,13 @@ struct SecureBroker {
     client_key: PathBuf,
 }
 
-/// Starts the secured broker once per test process (the script does nothing when it already
-/// runs, and serializes concurrent starts with a lock). `scripts/test.sh` stops it after the
-/// tests; with plain `cargo test` it keeps running, like the main broker:
-/// `KAFKA_PORT=29092 scripts/local-kafka.sh stop` stops it.
 fn broker() -> &'static SecureBroker {
     static BROKER: OnceLock<SecureBroker> = OnceLock::new();
     BROKER.get_or_init(|| {
-        let port = std::env::var("KAFKA_SECURE_PORT").unwrap_or_else(|_| "29092".to_owned());
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/local-kafka.sh");
-        let local_kafka = |command: &str| {
-            let output = Command::new(&script)
-                .arg(command)
-                .env("KAFKA_PORT", &port)
-                .env("KAFKA_SECURITY", "1")
-                .env_remove("KAFKA_DATA_DIR")
-                .env_remove("KAFKA_CONTROLLER_PORT")
-                .env_remove("KAFKA_EXTRA_CONFIG")
-                .stdin(Stdio::null())
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run scripts/local-kafka.sh: {e}"));
-            assert!(
-                output.status.success(),
-                "KAFKA_PORT={port} KAFKA_SECURITY=1 scripts/local-kafka.sh {command} failed ({}):\n{}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8_lossy(&output.stdout).into_owned()
-        };
-        local_kafka("start");
-        let info: BTreeMap<String, String> = local_kafka("info")
-            .lines()
-            .filter_map(|line| line.split_once('='))
-            .map(|(key, value)| (key.to_owned(), value.to_owned()))
-            .collect();
-        let get = |key: &str| {
-            info.get(key).cloned().unwrap_or_else(|| {
-                panic!(
-                    "the broker on port {port} has no {key}: it was started without \
-                     KAFKA_SECURITY=1; stop it (KAFKA_PORT={port} scripts/local-kafka.sh stop) \
-                     or set KAFKA_SECURE_PORT\n{info:?}"
-                )
-            })
-        };
+        let secured = secured();
+        let get = |key: &str| secured.get(key);
         SecureBroker {
-            plaintext: get("bootstrap.PLAINTEXT"),
+            kafka: &secured.kafka,
             sasl_plaintext: get("bootstrap.SASL_PLAINTEXT"),
             ssl: get("bootstrap.SSL"),
             sasl_ssl: get("bootstrap.SASL_SSL"),
@@ -168,11 +125,11 @@ fn checked(program: &str, args: &[&str]) -> RunOutput {
 /// A compacted DLQ and a retry topic with `count` records in the DLQ, written by the Java
 /// producer on the PLAINTEXT listener.
 fn topics(prefix: &str, count: usize) -> (String, String, Vec<TestRecord>) {
-    let plaintext = &broker().plaintext;
+    let plaintext = &broker().kafka;
     let dlq = unique(&format!("{prefix}-dlq"));
     let retry = unique(&format!("{prefix}-retry"));
-    create_topic_at(plaintext, &dlq, 1, &[("cleanup.policy", "compact")]);
-    create_topic_at(plaintext, &retry, 1, &[]);
+    plaintext.create_topic_with(&dlq, 1, &[("cleanup.policy", "compact")]);
+    plaintext.create_topic_with(&retry, 1, &[]);
     let records: Vec<TestRecord> = (0..count)
         .map(|i| {
             TestRecord::new(
@@ -186,7 +143,7 @@ fn topics(prefix: &str, count: usize) -> (String, String, Vec<TestRecord>) {
             )
         })
         .collect();
-    produce_foreign_at(plaintext, &dlq, &records, None);
+    plaintext.produce_foreign(&dlq, &records, None);
     (dlq, retry, records)
 }
 
@@ -203,8 +160,8 @@ fn assert_success(output: &RunOutput, what: &str) {
 /// Every record was merged whole into `retry`, tombstoned in `dlq`, and the group committed
 /// the offset after the last one: checked with the Java client on the PLAINTEXT listener, committed reads only.
 fn assert_merged(dlq: &str, retry: &str, group: &str, records: &[TestRecord]) {
-    let plaintext = &broker().plaintext;
-    let merged = read_all_at(plaintext, retry, Isolation::ReadCommitted);
+    let plaintext = &broker().kafka;
+    let merged = plaintext.read_all(retry, Isolation::ReadCommitted);
     let written: Vec<_> = merged
         .iter()
         .map(|r| (r.key.clone(), r.value.clone(), r.headers.clone()))
@@ -214,7 +171,7 @@ fn assert_merged(dlq: &str, retry: &str, group: &str, records: &[TestRecord]) {
         .map(|r| (r.key.clone(), r.value.clone(), r.headers.clone()))
         .collect();
     assert_eq!(written, expected, "records merged into {retry}");
-    let source = read_all_at(plaintext, dlq, Isolation::ReadCommitted);
+    let source = plaintext.read_all(dlq, Isolation::ReadCommitted);
     let tombstones: Vec<_> = source
         .iter()
         .filter(|r| r.value.is_none())
@@ -225,7 +182,7 @@ fn assert_merged(dlq: &str, retry: &str, group: &str, records: &[TestRecord]) {
     // The last record decided + 1: the tombstones written after it are not read again.
     let end = i64::try_from(records.len()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        group_offsets_at(plaintext, group, dlq),
+        plaintext.group_offsets(group, dlq),
         BTreeMap::from([(0, end)]),
         "group {group} on {dlq}"
     );
@@ -233,15 +190,15 @@ fn assert_merged(dlq: &str, retry: &str, group: &str, records: &[TestRecord]) {
 
 /// Nothing happened to `dlq`: no tombstones, and no offsets for `group`.
 fn assert_untouched(dlq: &str, group: Option<&str>, records: &[TestRecord]) {
-    let plaintext = &broker().plaintext;
-    let source = read_all_at(plaintext, dlq, Isolation::ReadUncommitted);
+    let plaintext = &broker().kafka;
+    let source = plaintext.read_all(dlq, Isolation::ReadUncommitted);
     assert_eq!(source.len(), records.len(), "{dlq}: {source:?}");
     assert!(
         source.iter().all(|r| r.value.is_some()),
         "{dlq}: {source:?}"
     );
     if let Some(group) = group {
-        assert_eq!(group_offsets_at(plaintext, group, dlq), BTreeMap::new());
+        assert_eq!(plaintext.group_offsets(group, dlq), BTreeMap::new());
     }
 }
 
@@ -325,7 +282,7 @@ fn sasl_scram_sha_512_over_sasl_plaintext_with_a_continued_jaas_line() {
         RUN_TIMEOUT,
     );
     assert_success(&output, "purge-all over SASL_PLAINTEXT with SCRAM-SHA-512");
-    let source = read_all_at(&broker.plaintext, &dlq, Isolation::ReadCommitted);
+    let source = broker.kafka.read_all(&dlq, Isolation::ReadCommitted);
     let tombstones: Vec<_> = source
         .iter()
         .filter(|r| r.value.is_none())
@@ -334,7 +291,7 @@ fn sasl_scram_sha_512_over_sasl_plaintext_with_a_continued_jaas_line() {
     let keys: Vec<_> = records.iter().map(|r| r.key.clone()).collect();
     assert_eq!(tombstones, keys);
     assert_eq!(
-        group_offsets_at(&broker.plaintext, &group, &dlq),
+        broker.kafka.group_offsets(&group, &dlq),
         BTreeMap::from([(0, 2)])
     );
 }

@@ -1,18 +1,16 @@
 //! Errors: a clear message, the documented exit code, and nothing written.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Isolation, TestRecord, create_topic, produce, read_all, run_kmp, unique};
+use crate::common::*;
 
 const RUN: Duration = Duration::from_secs(120);
 
 #[test]
 fn unknown_source_topic() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let retry = unique("retry");
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&retry, 1, false);
     let missing = unique("missing");
     let run = run_kmp(
         &["-b", &bootstrap, "-g", "g", "merge-all", &missing, &retry],
@@ -26,15 +24,19 @@ fn unknown_source_topic() {
         "{}",
         run.stderr_text()
     );
-    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadUncommitted)
+            .is_empty()
+    );
 }
 
 #[test]
 fn unknown_destination_topic_writes_nothing() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
-    create_topic(&dlq, 1, true);
-    produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
+    kafka().create_topic(&dlq, 1, true);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
     let missing = unique("missing");
     let run = run_kmp(
         &["-b", &bootstrap, "-g", "g", "merge-all", &dlq, &missing],
@@ -49,7 +51,7 @@ fn unknown_destination_topic_writes_nothing() {
         run.stderr_text()
     );
     assert_eq!(
-        read_all(&dlq, Isolation::ReadUncommitted).len(),
+        kafka().read_all(&dlq, Isolation::ReadUncommitted).len(),
         1,
         "no tombstone written"
     );
@@ -144,10 +146,10 @@ fn usage_errors_exit_2() {
 #[test]
 fn print_into_a_closed_pipe_exits_0() {
     use std::io::{BufRead, BufReader};
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
-    create_topic(&dlq, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, false);
+    kafka().produce(
         &dlq,
         &(0..2000)
             .map(|i| TestRecord::new(0, Some(format!("k{i}").as_bytes()), Some(&[b'x'; 300])))
@@ -155,7 +157,7 @@ fn print_into_a_closed_pipe_exits_0() {
     );
     for (format, first_line) in [("text", "Record at offset #0"), ("json", "{\"topic\":")] {
         let group = unique("g");
-        let mut child = common::kmp()
+        let mut child = kmp()
             .args(["-b", &bootstrap, "-g", &group, "print", &dlq, "-n=false"])
             // A commit after every record, while later ones are still queued for the
             // printing thread or sit in its buffer.
@@ -183,7 +185,7 @@ fn print_into_a_closed_pipe_exits_0() {
         // the pipe's 64 KiB (records of 300 bytes and more), never what was still queued or
         // buffered in the tool (64 KiB of buffer and up to 1,024 queued records more). And at
         // least the record read: its commit followed its flush, whatever the reader did next.
-        let committed = common::group_offsets(&group, &dlq);
+        let committed = kafka().group_offsets(&group, &dlq);
         assert!(
             committed
                 .get(&0)

@@ -1,14 +1,9 @@
 //! Filters, dry run, rate limit and audit log against the real broker, checked with the
 //! independent Java client.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{
-    Isolation, TestRecord, create_topic, end_offsets, group_offsets, produce, read_all, run_kmp,
-    unique,
-};
+use crate::common::*;
 
 const RUN: Duration = Duration::from_secs(180);
 
@@ -20,7 +15,7 @@ fn spring_dlq(topic: &str) {
             "com.example.ValidationException"
         }
     };
-    produce(
+    kafka().produce(
         topic,
         &(0..12)
             .map(|i| {
@@ -37,13 +32,13 @@ fn spring_dlq(topic: &str) {
 
 #[test]
 fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 2, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 2, true);
+    kafka().create_topic(&retry, 1, false);
     spring_dlq(&dlq);
-    let ends = end_offsets(&dlq);
+    let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
     let run = run_kmp(
         &[
@@ -67,7 +62,8 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
         said.contains("8 record(s) did not match the filters"),
         "{said}"
     );
-    let mut merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+    let mut merged: Vec<_> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|r| String::from_utf8(r.key.unwrap()).unwrap())
         .collect();
@@ -75,7 +71,7 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
     assert_eq!(merged, ["order-0", "order-3", "order-6", "order-9"]);
     // Partition 0 holds orders 0,2,4,...: order-2 (offset 1) was left out first; partition
     // 1 holds 1,3,5,...: order-1 (offset 0) was left out first. Offsets stop there.
-    assert_eq!(group_offsets(&group, &dlq), [(0, 1)].into());
+    assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 1)].into());
 
     // A later run without the filter still sees every record left alone.
     let rest = run_kmp(
@@ -95,7 +91,7 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
     assert!(rest.status.success(), "{said}");
     assert!(said.contains("11 merged"), "{said}");
     assert_eq!(
-        end_offsets(&dlq).values().sum::<i64>(),
+        kafka().end_offsets(&dlq).values().sum::<i64>(),
         ends.values().sum::<i64>() + 4 + 11
     );
 }
@@ -103,19 +99,19 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
 /// A fresh destination topic next to `retry`.
 fn unique_retry(retry: &str) -> String {
     let name = format!("{retry}-2");
-    create_topic(&name, 1, false);
+    kafka().create_topic(&name, 1, false);
     name
 }
 
 #[test]
 fn dry_run_writes_and_commits_nothing() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 2, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 2, true);
+    kafka().create_topic(&retry, 1, false);
     spring_dlq(&dlq);
-    let ends = end_offsets(&dlq);
+    let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
     for command in [
         &["merge-all", dlq.as_str(), retry.as_str()][..],
@@ -154,22 +150,26 @@ fn dry_run_writes_and_commits_nothing() {
         "{}",
         ask.stdout_text()
     );
-    assert!(read_all(&retry, Isolation::ReadUncommitted).is_empty());
-    assert_eq!(end_offsets(&dlq), ends, "no tombstone written");
     assert!(
-        group_offsets(&group, &dlq).is_empty(),
+        kafka()
+            .read_all(&retry, Isolation::ReadUncommitted)
+            .is_empty()
+    );
+    assert_eq!(kafka().end_offsets(&dlq), ends, "no tombstone written");
+    assert!(
+        kafka().group_offsets(&group, &dlq).is_empty(),
         "no offset committed"
     );
 }
 
 #[test]
 fn max_rate_spaces_merges_out() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 3, true);
-    create_topic(&retry, 3, false);
-    produce(
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
+    kafka().produce(
         &dlq,
         &(0..1000)
             .map(|i| TestRecord::new(i % 3, Some(format!("k{i}").as_bytes()), Some(b"v")))
@@ -196,17 +196,20 @@ fn max_rate_spaces_merges_out() {
     assert!(run.status.success(), "{}", run.stderr_text());
     // 1,000 merges at 200/s: at least 999 intervals of 5 ms. A lower bound only.
     assert!(elapsed >= Duration::from_millis(4995), "took {elapsed:?}");
-    assert_eq!(read_all(&retry, Isolation::ReadCommitted).len(), 1000);
+    assert_eq!(
+        kafka().read_all(&retry, Isolation::ReadCommitted).len(),
+        1000
+    );
 }
 
 #[test]
 fn the_audit_log_has_one_line_per_decision() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"a"), Some(b"1")),
@@ -267,12 +270,12 @@ fn the_audit_log_has_one_line_per_decision() {
 #[test]
 fn the_audit_line_survives_a_kill_right_after_the_decision() {
     use std::io::{BufRead, BufReader, Write};
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 1, true);
-    create_topic(&retry, 1, false);
-    produce(
+    kafka().create_topic(&dlq, 1, true);
+    kafka().create_topic(&retry, 1, false);
+    kafka().produce(
         &dlq,
         &[
             TestRecord::new(0, Some(b"first"), Some(b"1")),
@@ -282,7 +285,7 @@ fn the_audit_line_survives_a_kill_right_after_the_decision() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
     let group = unique("group");
-    let mut child = common::kmp()
+    let mut child = kmp()
         .args([
             "-b",
             &bootstrap,
@@ -326,10 +329,10 @@ fn the_audit_line_survives_a_kill_right_after_the_decision() {
 
 #[test]
 fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
-    create_topic(&dlq, 1, false);
-    produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
+    kafka().create_topic(&dlq, 1, false);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
     let group = unique("group");
     let run = run_kmp(
         &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
@@ -348,11 +351,11 @@ fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
 
 #[test]
 fn grep_looks_at_the_value_as_displayed() {
-    let bootstrap = common::bootstrap();
+    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
-    create_topic(&dlq, 2, true);
-    create_topic(&retry, 1, false);
+    kafka().create_topic(&dlq, 2, true);
+    kafka().create_topic(&retry, 1, false);
     spring_dlq(&dlq);
     let group = unique("group");
     let run = run_kmp(
@@ -373,7 +376,8 @@ fn grep_looks_at_the_value_as_displayed() {
     let said = run.stderr_text();
     assert!(run.status.success(), "{said}");
     assert!(said.contains("2 merged"), "{said}");
-    let mut merged: Vec<_> = read_all(&retry, Isolation::ReadCommitted)
+    let mut merged: Vec<_> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
         .map(|r| String::from_utf8_lossy(&r.key.unwrap_or_default()).into_owned())
         .collect();

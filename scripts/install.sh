@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The one install step: what the build, the demo and the tests need on a fresh Debian machine,
+# installing only what is missing and saying nothing when nothing is. Called by scripts/demo.sh,
+# scripts/test.sh and .ci/run; safe to run again.
+#
+#   Debian packages  the build (C toolchain, OpenSSL, zlib, SASL, cmake and curl headers for
+#                    librdkafka), the broker and its tools (Java 17, Maven), the tests (kcat,
+#                    openssl for the secured broker's certificates, zsh, fish, groff and man for
+#                    the completion and manual page tests, time and python3 for the benchmark)
+#   Kafka jars       Apache Kafka's jars from Maven Central (scripts/local-kafka.sh fetch)
+#   Java checker     the tests' independent client, compiled once (scripts/kafka-check.sh)
+#
+# Rust itself (stable, with rustfmt and clippy) comes from rustup; it is not installed here.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DEBIAN_PACKAGES=(libssl-dev zlib1g-dev pkg-config libsasl2-dev libcurl4-openssl-dev kcat cmake
+  openssl zsh fish groff-base man-db time python3)
+
+as_root() {
+  if ((EUID == 0)); then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    echo "install.sh: root is needed to install Debian packages: $*" >&2
+    return 1
+  fi
+}
+
+missing=()
+for package in "${DEBIAN_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+command -v cc >/dev/null && command -v make >/dev/null && command -v c++ >/dev/null ||
+  missing+=(build-essential)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null || missing+=(maven)
+if ((${#missing[@]} > 0)); then
+  echo "install.sh: installing ${missing[*]}" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || {
+  echo "install.sh: cargo is missing: install Rust (stable) with rustup, https://rustup.rs" >&2
+  exit 1
+}
+
+scripts/local-kafka.sh fetch
+scripts/kafka-check.sh compile

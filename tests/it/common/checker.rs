@@ -1,0 +1,211 @@
+//! What the tests verify with: Apache Kafka's own Java client (`scripts/kafka-check.sh`,
+//! tests/support/KafkaCheck.java), never the tool's rdkafka. Records, group offsets, end
+//! offsets and topic configs as that client sees them, and its producer as a foreign writer.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
+
+use super::broker::{Broker, STEP_TIMEOUT, script};
+use super::records::TestRecord;
+use super::tool::run;
+
+/// Isolation level of a read through the checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Committed records only, up to the last stable offset.
+    ReadCommitted,
+    /// Everything written, aborted transactions included, up to the high watermark.
+    ReadUncommitted,
+}
+
+impl Isolation {
+    fn as_arg(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read_committed",
+            Isolation::ReadUncommitted => "read_uncommitted",
+        }
+    }
+}
+
+/// A record as Apache Kafka's Java consumer read it, bytes exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+    /// `CreateTime` or `LogAppendTime`.
+    pub timestamp_type: String,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    /// In record order; `None` is a null header value.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+#[derive(Deserialize)]
+struct DumpLine {
+    partition: i32,
+    offset: i64,
+    timestamp: i64,
+    timestamp_type: String,
+    key: Option<String>,
+    value: Option<String>,
+    headers: Vec<DumpHeader>,
+}
+
+#[derive(Deserialize)]
+struct DumpHeader {
+    name: String,
+    value: Option<String>,
+}
+
+fn unbase64(text: Option<&str>) -> Option<Vec<u8>> {
+    text.map(|t| {
+        BASE64
+            .decode(t)
+            .unwrap_or_else(|e| panic!("checker printed bad base64 {t:?}: {e}"))
+    })
+}
+
+impl From<DumpLine> for ReadRecord {
+    fn from(line: DumpLine) -> Self {
+        ReadRecord {
+            partition: line.partition,
+            offset: line.offset,
+            timestamp: line.timestamp,
+            timestamp_type: line.timestamp_type,
+            key: unbase64(line.key.as_deref()),
+            value: unbase64(line.value.as_deref()),
+            headers: line
+                .headers
+                .into_iter()
+                .map(|h| (h.name, unbase64(h.value.as_deref())))
+                .collect(),
+        }
+    }
+}
+
+/// Runs `scripts/kafka-check.sh <args> --bootstrap <broker>` with `stdin`; returns stdout.
+fn checker(bootstrap: &str, args: &[&str], stdin: &[u8]) -> String {
+    let mut command = Command::new(script("kafka-check.sh"));
+    command.args(args).arg("--bootstrap").arg(bootstrap);
+    let output = run(&mut command, stdin, STEP_TIMEOUT + Duration::from_secs(30));
+    assert!(
+        output.status.success(),
+        "kafka-check {args:?} failed ({}):\n{}",
+        output.status,
+        output.stderr_text()
+    );
+    String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("checker output: {e}"))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("checker printed {text:?}: {e}"))
+}
+
+fn partition_map(text: &str) -> BTreeMap<i32, i64> {
+    parse_json::<BTreeMap<String, i64>>(text)
+        .into_iter()
+        .map(|(partition, offset)| {
+            let partition = partition
+                .parse()
+                .unwrap_or_else(|e| panic!("partition {partition:?}: {e}"));
+            (partition, offset)
+        })
+        .collect()
+}
+
+impl Broker {
+    /// Every record of `topic` up to its end offsets at the time of the call (last stable
+    /// offsets under `read_committed`), sorted by (partition, offset), read by Java's consumer.
+    pub fn read_all(&self, topic: &str, isolation: Isolation) -> Vec<ReadRecord> {
+        checker(
+            self.bootstrap(),
+            &["dump", "--topic", topic, "--isolation", isolation.as_arg()],
+            b"",
+        )
+        .lines()
+        .map(|line| ReadRecord::from(parse_json::<DumpLine>(line)))
+        .collect()
+    }
+
+    /// The offsets `group` committed for `topic`, per partition; partitions without a commit
+    /// are absent.
+    pub fn group_offsets(&self, group: &str, topic: &str) -> BTreeMap<i32, i64> {
+        partition_map(&checker(
+            self.bootstrap(),
+            &["group-offsets", "--group", group, "--topic", topic],
+            b"",
+        ))
+    }
+
+    /// The end offsets (high watermarks) of `topic`, per partition. They count transaction
+    /// markers and aborted records too.
+    pub fn end_offsets(&self, topic: &str) -> BTreeMap<i32, i64> {
+        self.end_offsets_in(topic, Isolation::ReadUncommitted)
+    }
+
+    /// The end offsets of `topic` as seen with `isolation`: high watermarks, or last stable
+    /// offsets under `read_committed`.
+    pub fn end_offsets_in(&self, topic: &str, isolation: Isolation) -> BTreeMap<i32, i64> {
+        partition_map(&checker(
+            self.bootstrap(),
+            &[
+                "end-offsets",
+                "--topic",
+                topic,
+                "--isolation",
+                isolation.as_arg(),
+            ],
+            b"",
+        ))
+    }
+
+    /// Every config of `topic` (defaults included); `None` for sensitive values.
+    pub fn topic_config(&self, topic: &str) -> BTreeMap<String, Option<String>> {
+        parse_json(&checker(
+            self.bootstrap(),
+            &["topic-config", "--topic", topic],
+            b"",
+        ))
+    }
+
+    /// Writes `records` with Apache Kafka's Java producer (idempotent, `acks=all`): a producer
+    /// that is not the tool's. With `txn = Some((transactional_id, abort))` they go into one
+    /// transaction, committed, or aborted when `abort`. Returns (partition, offset) per record.
+    pub fn produce_foreign(
+        &self,
+        topic: &str,
+        records: &[TestRecord],
+        txn: Option<(&str, bool)>,
+    ) -> Vec<(i32, i64)> {
+        let mut args = vec!["produce", "--topic", topic];
+        if let Some((id, abort)) = txn {
+            args.extend(["--transactional-id", id]);
+            if abort {
+                args.push("--abort");
+            }
+        }
+        let mut stdin = Vec::new();
+        for record in records {
+            stdin.extend(record.to_json().to_string().into_bytes());
+            stdin.push(b'\n');
+        }
+        #[derive(Deserialize)]
+        struct Written {
+            partition: i32,
+            offset: i64,
+        }
+        checker(self.bootstrap(), &args, &stdin)
+            .lines()
+            .map(|line| {
+                let written: Written = parse_json(line);
+                (written.partition, written.offset)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,26 @@
+//! The harness of the integration tests (one test binary, `tests/it/main.rs`).
+//!
+//! - [`broker`]: the plain broker ([`kafka`]) and the secured one ([`secured`]), started or
+//!   found once per test process, with the choice of their ports; setup through rdkafka
+//!   ([`Broker::create_topic`], [`Broker::produce`]).
+//! - [`checker`]: verification that never trusts rdkafka (the tool's own client):
+//!   [`Broker::read_all`], [`Broker::group_offsets`], [`Broker::end_offsets`],
+//!   [`Broker::topic_config`] and [`Broker::produce_foreign`] run Apache Kafka's Java client.
+//! - [`tool`]: the tool itself ([`kmp`], scrubbed environment; [`Kmp`] to build a run) and
+//!   [`run`] for any process (stdin bytes, timeout, captured output).
+//! - [`records`]: [`TestRecord`], what a test writes in its setup.
+
+pub mod broker;
+pub mod checker;
+pub mod records;
+pub mod tool;
+
+pub use broker::{Broker, kafka, secured};
+pub use checker::{Isolation, ReadRecord};
+pub use records::TestRecord;
+pub use tool::{Kmp, RunOutput, kmp, run, run_kmp};
+
+/// A name no other test (or earlier run) uses, for topics, groups and transactional ids.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,59 @@
+//! The records a test writes in its setup.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+/// A record to write in a test's setup. Build it with [`TestRecord::new`] and the
+/// `header`/`timestamp` methods, or fill the fields directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestRecord {
+    /// A negative partition lets the producer choose one from the key.
+    pub partition: i32,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    /// In order; names may repeat; `None` is a null header value.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Milliseconds since the epoch (`CreateTime`); `None` lets the client take the time.
+    pub timestamp: Option<i64>,
+}
+
+impl TestRecord {
+    pub fn new(partition: i32, key: Option<&[u8]>, value: Option<&[u8]>) -> Self {
+        TestRecord {
+            partition,
+            key: key.map(<[u8]>::to_vec),
+            value: value.map(<[u8]>::to_vec),
+            headers: Vec::new(),
+            timestamp: None,
+        }
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: &str, value: Option<&[u8]>) -> Self {
+        self.headers
+            .push((name.to_owned(), value.map(<[u8]>::to_vec)));
+        self
+    }
+
+    #[must_use]
+    pub fn timestamp(mut self, millis: i64) -> Self {
+        self.timestamp = Some(millis);
+        self
+    }
+
+    /// The JSON line `scripts/kafka-check.sh produce` reads.
+    pub(super) fn to_json(&self) -> serde_json::Value {
+        let b64 = |bytes: &Option<Vec<u8>>| bytes.as_ref().map(|b| BASE64.encode(b));
+        serde_json::json!({
+            "partition": (self.partition >= 0).then_some(self.partition),
+            "timestamp": self.timestamp,
+            "key": b64(&self.key),
+            "value": b64(&self.value),
+            "headers": self
+                .headers
+                .iter()
+                .map(|(name, value)| serde_json::json!({"name": name, "value": b64(value)}))
+                .collect::<Vec<_>>(),
+        })
+    }
+}

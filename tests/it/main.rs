@@ -1,0 +1,20 @@
+//! The integration tests: one test binary (one link), one module per subcommand or concern,
+//! all against the real Apache Kafka broker of `common::broker`, checked with Apache Kafka's
+//! own Java client (`common::checker`).
+
+mod common;
+
+mod allocator;
+mod ask;
+mod bad_input;
+mod completions;
+mod decode;
+mod errors;
+mod faults;
+mod harness;
+mod merge_all;
+mod prompt_tty;
+mod purge_all;
+mod rails;
+mod security;
+mod transactions;
