@@ -11,11 +11,7 @@ const RUN: Duration = Duration::from_secs(120);
 
 #[test]
 fn scripted_answers_are_carried_out_exactly() {
-    let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     let values: Vec<String> = (0..6).map(|i| format!("value-{i}")).collect();
     kafka().produce(
         &dlq,
@@ -30,11 +26,11 @@ fn scripted_answers_are_carried_out_exactly() {
     let group = unique("group");
     // m, p, (invalid then) s, empty = merge, P (any case), then end of input before record 5.
     let answers = b"m\np\nwhat\ns\n\nP\n";
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry],
-        answers,
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .ask(&dlq, &retry)
+        .stdin(answers)
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let said = run.stderr_text();
     assert!(
@@ -75,11 +71,11 @@ fn scripted_answers_are_carried_out_exactly() {
     );
     // Five answered, the sixth record is left for the next run.
     assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 5)].into());
-    let next = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry],
-        b"s\n",
-        RUN,
-    );
+    let next = Kmp::new()
+        .group(&group)
+        .ask(&dlq, &retry)
+        .stdin(b"s\n")
+        .run();
     assert!(next.status.success());
     let said = next.stderr_text();
     assert!(
@@ -92,10 +88,7 @@ fn scripted_answers_are_carried_out_exactly() {
 #[test]
 fn records_appended_during_a_run_are_left_for_the_next() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(
         &dlq,
         &[
@@ -135,11 +128,7 @@ fn records_appended_during_a_run_are_left_for_the_next() {
     assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 2);
 
     // The next run sees only the late record (its own tombstones are passed over).
-    let next = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "merge-all", &dlq, &retry],
-        b"",
-        RUN,
-    );
+    let next = Kmp::new().group(&group).merge_all(&dlq, &retry).run();
     let said = next.stderr_text();
     assert!(next.status.success(), "{said}");
     assert!(said.contains("1 merged, 0 purged, 0 skipped"), "{said}");
@@ -154,11 +143,7 @@ fn records_appended_during_a_run_are_left_for_the_next() {
     );
 
     // And a third run has nothing old left, and says so.
-    let third = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "merge-all", &dlq, &retry],
-        b"",
-        RUN,
-    );
+    let third = Kmp::new().group(&group).merge_all(&dlq, &retry).run();
     let said = third.stderr_text();
     assert!(third.status.success(), "{said}");
     assert!(said.contains("0 merged, 0 purged, 0 skipped"), "{said}");
@@ -167,10 +152,7 @@ fn records_appended_during_a_run_are_left_for_the_next() {
 #[test]
 fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(
         &dlq,
         &[
@@ -217,10 +199,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 #[test]
 fn waiting_for_an_answer_uses_no_cpu() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"one"), Some(b"1"))]);
     let group = unique("group");
     let mut prompt = Prompt::start(&bootstrap, &group, &dlq, &retry);

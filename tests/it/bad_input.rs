@@ -433,6 +433,18 @@ fn produce_large(topic: &str, key: &[u8], value: &[u8], max_bytes: usize) {
         .unwrap_or_else(|(e, _)| panic!("producing {} bytes to {topic}: {e}", value.len()));
 }
 
+/// A refused `merge-all`: exit 1 saying `reason`, nothing copied into `retry`, the one record
+/// still in `dlq`, nothing committed for `group`.
+fn assert_refused(run: &RunOutput, reason: &str, dlq: &str, retry: &str, group: &str) {
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr_text());
+    let said = run.stderr_text();
+    assert!(said.contains(reason), "{said}");
+    let copied = kafka().read_all(retry, Isolation::ReadUncommitted);
+    assert!(copied.is_empty(), "{copied:?}");
+    assert_eq!(kafka().read_all(dlq, Isolation::ReadUncommitted).len(), 1);
+    assert!(kafka().group_offsets(group, dlq).is_empty());
+}
+
 #[test]
 fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
     const FIVE_MIB: usize = 5 * 1024 * 1024;
@@ -469,21 +481,13 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
     // says what to raise: exit 1, nothing written, nothing committed.
     let group = unique("group");
     let run = kmp(&[], &["-g", &group, "merge-all", &dlq, &retry], b"");
-    assert_eq!(run.status.code(), Some(1), "{}", run.stderr_text());
-    let said = run.stderr_text();
-    assert!(
-        said.contains(
-            "the record is larger than the producer allows: raise message.max.bytes with -p"
-        ),
-        "{said}"
+    assert_refused(
+        &run,
+        "the record is larger than the producer allows: raise message.max.bytes with -p",
+        &dlq,
+        &retry,
+        &group,
     );
-    assert!(
-        kafka()
-            .read_all(&retry, Isolation::ReadUncommitted)
-            .is_empty()
-    );
-    assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 1);
-    assert!(kafka().group_offsets(&group, &dlq).is_empty());
 
     // A destination topic with the broker's default limit refuses it: the same, and the
     // error names the topic setting.
@@ -503,21 +507,13 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
         ],
         b"",
     );
-    assert_eq!(run.status.code(), Some(1), "{}", run.stderr_text());
-    let said = run.stderr_text();
-    assert!(
-        said.contains(
-            "the destination topic refuses records this large: raise its max.message.bytes"
-        ),
-        "{said}"
+    assert_refused(
+        &run,
+        "the destination topic refuses records this large: raise its max.message.bytes",
+        &dlq,
+        &small,
+        &group,
     );
-    assert!(
-        kafka()
-            .read_all(&small, Isolation::ReadUncommitted)
-            .is_empty()
-    );
-    assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 1);
-    assert!(kafka().group_offsets(&group, &dlq).is_empty());
 
     // With -p message.max.bytes it goes through, byte for byte.
     let run = kmp(

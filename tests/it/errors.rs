@@ -8,15 +8,10 @@ const RUN: Duration = Duration::from_secs(120);
 
 #[test]
 fn unknown_source_topic() {
-    let bootstrap = kafka().bootstrap().to_owned();
     let retry = unique("retry");
     kafka().create_topic(&retry, 1, false);
     let missing = unique("missing");
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", "g", "merge-all", &missing, &retry],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new().group("g").merge_all(&missing, &retry).run();
     assert_eq!(run.status.code(), Some(1));
     assert!(
         run.stderr_text()
@@ -33,16 +28,11 @@ fn unknown_source_topic() {
 
 #[test]
 fn unknown_destination_topic_writes_nothing() {
-    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     kafka().create_topic(&dlq, 1, true);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
     let missing = unique("missing");
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", "g", "merge-all", &dlq, &missing],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new().group("g").merge_all(&dlq, &missing).run();
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr_text());
     assert!(
         run.stderr_text()
@@ -60,8 +50,8 @@ fn unknown_destination_topic_writes_nothing() {
 #[test]
 fn unreachable_broker_fails_in_bounded_time() {
     let started = Instant::now();
-    let run = run_kmp(
-        &[
+    let run = Kmp::bare()
+        .args([
             "-b",
             "127.0.0.1:1",
             "-g",
@@ -70,10 +60,8 @@ fn unreachable_broker_fails_in_bounded_time() {
             "5",
             "purge-all",
             "dlq",
-        ],
-        b"",
-        RUN,
-    );
+        ])
+        .run();
     assert_eq!(run.status.code(), Some(1));
     let said = run.stderr_text();
     assert!(said.contains("127.0.0.1:1"), "{said}");

@@ -50,6 +50,17 @@ fn fill(topic: &str, count: u64) -> Vec<String> {
     ids
 }
 
+/// A compacted DLQ of 3 partitions holding `count` records ([`fill`]), a retry topic of 3
+/// partitions and a group, named after `prefix`: `(dlq, retry, group)`.
+fn filled(prefix: &str, count: u64) -> (String, String, String) {
+    let dlq = unique(&format!("{prefix}-dlq"));
+    let retry = unique(&format!("{prefix}-retry"));
+    kafka().create_topic(&dlq, 3, true);
+    kafka().create_topic(&retry, 3, false);
+    fill(&dlq, count);
+    (dlq, retry, unique(&format!("{prefix}-group")))
+}
+
 /// The committed offsets of `group` on `topic`, through a plain client (progress watching
 /// only; verification uses the Java checker).
 fn committed(watcher: &BaseConsumer, topic: &str) -> BTreeMap<i32, i64> {
@@ -360,12 +371,7 @@ fn broker_restart_mid_run_loses_and_duplicates_nothing() {
 #[test]
 #[ignore = "stops the broker: run by scripts/faults.sh"]
 fn broker_lost_mid_run_fails_clearly_with_the_summary() {
-    let dlq = unique("lost-dlq");
-    let retry = unique("lost-retry");
-    let group = unique("lost-group");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 3, false);
-    fill(&dlq, 3000);
+    let (dlq, retry, group) = filled("lost", 3000);
     let bootstrap = kafka().bootstrap().to_owned();
     let child = kmp()
         .args([
@@ -459,12 +465,7 @@ fn a_record_too_large_for_the_destination_is_refused_cleanly() {
 #[test]
 #[ignore = "uses a broker of its own: run by scripts/faults.sh"]
 fn a_concurrent_writer_with_aborted_transactions_is_handled() {
-    let dlq = unique("busy-dlq");
-    let retry = unique("busy-retry");
-    let group = unique("busy-group");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 3, false);
-    fill(&dlq, 3000);
+    let (dlq, retry, group) = filled("busy", 3000);
     let bootstrap = kafka().bootstrap().to_owned();
     let writer_dlq = dlq.clone();
     let writer_bootstrap = bootstrap.clone();

@@ -57,11 +57,7 @@ fn content(records: &[ReadRecord]) -> Vec<Content> {
 
 /// `merge-all DLQ RETRY` for `group`; the run must succeed.
 fn merge_all_ok(group: &str, dlq: &str, retry: &str) -> RunOutput {
-    let run = run_kmp(
-        &["-b", &BOOTSTRAP, "-g", group, "merge-all", dlq, retry],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new().group(group).merge_all(dlq, retry).run();
     assert!(run.status.success(), "{}", run.stderr_text());
     run
 }
@@ -201,20 +197,11 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     let retry_t = unique("retry");
     kafka().create_topic(&retry_t, 1, false);
     let group_t = unique("group");
-    let run = run_kmp(
-        &[
-            "-b",
-            &BOOTSTRAP,
-            "-g",
-            &group_t,
-            "merge-all",
-            &dlq,
-            &retry_t,
-            "-T",
-        ],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group_t)
+        .merge_all(&dlq, &retry_t)
+        .args(["-T"])
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let merged = kafka().read_all(&retry_t, Isolation::ReadCommitted);
     assert_eq!(
@@ -240,20 +227,10 @@ fn keep_partition_writes_to_the_source_partition_number() {
             .collect::<Vec<_>>(),
     );
     let group = unique("group");
-    let run = run_kmp(
-        &[
-            "-b",
-            &BOOTSTRAP,
-            "-g",
-            &group,
-            "--keep-partition",
-            "merge-all",
-            &dlq,
-            &retry,
-        ],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .args(["--keep-partition", "merge-all", &dlq, &retry])
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);

@@ -6,7 +6,6 @@ use crate::common::*;
 
 #[test]
 fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
-    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let bystander = unique("bystander");
     // Not compacted: a compacted topic refuses the null-key record below.
@@ -26,11 +25,11 @@ fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
 
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
-        b"",
-        Duration::from_secs(120),
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .purge_all(&dlq)
+        .timeout(Duration::from_secs(120))
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let said = run.stderr_text();
     assert!(
@@ -70,11 +69,11 @@ fn purge_all_writes_one_tombstone_per_record_and_nothing_else() {
 
     // The same group again: only the tombstones this run wrote are new, and a tombstone is
     // never purged again.
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
-        b"",
-        Duration::from_secs(120),
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .purge_all(&dlq)
+        .timeout(Duration::from_secs(120))
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let said = run.stderr_text();
     assert!(said.contains("0 merged, 0 purged, 0 skipped"), "{said}");

@@ -32,29 +32,15 @@ fn spring_dlq(topic: &str) {
 
 #[test]
 fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
-    let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 2, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(2);
     spring_dlq(&dlq);
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
-    let run = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "merge-all",
-            &dlq,
-            &retry,
-            "--header",
-            "kafka_dlt-exception-fqcn=SocketTimeout",
-        ],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .merge_all(&dlq, &retry)
+        .args(["--header", "kafka_dlt-exception-fqcn=SocketTimeout"])
+        .run();
     let said = run.stderr_text();
     assert!(run.status.success(), "{said}");
     assert!(said.contains("4 merged"), "{said}");
@@ -74,19 +60,10 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
     assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 1)].into());
 
     // A later run without the filter still sees every record left alone.
-    let rest = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "merge-all",
-            &dlq,
-            &unique_retry(&retry),
-        ],
-        b"",
-        RUN,
-    );
+    let rest = Kmp::new()
+        .group(&group)
+        .merge_all(&dlq, &unique_retry(&retry))
+        .run();
     let said = rest.stderr_text();
     assert!(rest.status.success(), "{said}");
     assert!(said.contains("11 merged"), "{said}");
@@ -106,10 +83,7 @@ fn unique_retry(retry: &str) -> String {
 #[test]
 fn dry_run_writes_and_commits_nothing() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 2, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(2);
     spring_dlq(&dlq);
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
@@ -130,20 +104,11 @@ fn dry_run_writes_and_commits_nothing() {
             run.stdout_text()
         );
     }
-    let ask = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "--dry-run",
-            "ask",
-            &dlq,
-            &retry,
-        ],
-        b"m\np\ns\n",
-        RUN,
-    );
+    let ask = Kmp::new()
+        .group(&group)
+        .args(["--dry-run", "ask", &dlq, &retry])
+        .stdin(b"m\np\ns\n")
+        .run();
     assert!(ask.status.success(), "{}", ask.stderr_text());
     assert!(
         ask.stdout_text().contains("would merge into"),
@@ -164,7 +129,6 @@ fn dry_run_writes_and_commits_nothing() {
 
 #[test]
 fn max_rate_spaces_merges_out() {
-    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     let retry = unique("retry");
     kafka().create_topic(&dlq, 3, true);
@@ -177,21 +141,10 @@ fn max_rate_spaces_merges_out() {
     );
     let group = unique("group");
     let started = Instant::now();
-    let run = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "--max-rate",
-            "200",
-            "merge-all",
-            &dlq,
-            &retry,
-        ],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .args(["--max-rate", "200", "merge-all", &dlq, &retry])
+        .run();
     let elapsed = started.elapsed();
     assert!(run.status.success(), "{}", run.stderr_text());
     // 1,000 merges at 200/s: at least 999 intervals of 5 ms. A lower bound only.
@@ -205,10 +158,7 @@ fn max_rate_spaces_merges_out() {
 #[test]
 fn the_audit_log_has_one_line_per_decision() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(
         &dlq,
         &[
@@ -220,22 +170,18 @@ fn the_audit_log_has_one_line_per_decision() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
     let group = unique("group");
-    let run = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
+    let run = Kmp::new()
+        .group(&group)
+        .args([
             "-t",
             "--audit-log",
             log.to_str().unwrap(),
             "ask",
             &dlq,
             &retry,
-        ],
-        b"m\np\ns\n",
-        RUN,
-    );
+        ])
+        .stdin(b"m\np\ns\n")
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<serde_json::Value> = text
@@ -271,10 +217,7 @@ fn the_audit_log_has_one_line_per_decision() {
 fn the_audit_line_survives_a_kill_right_after_the_decision() {
     use std::io::{BufRead, BufReader, Write};
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(
         &dlq,
         &[
@@ -329,16 +272,11 @@ fn the_audit_line_survives_a_kill_right_after_the_decision() {
 
 #[test]
 fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
-    let bootstrap = kafka().bootstrap().to_owned();
     let dlq = unique("dlq");
     kafka().create_topic(&dlq, 1, false);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
     let group = unique("group");
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "purge-all", &dlq],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new().group(&group).purge_all(&dlq).run();
     let said = run.stderr_text();
     assert!(run.status.success(), "{said}");
     assert_eq!(
@@ -351,28 +289,14 @@ fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
 
 #[test]
 fn grep_looks_at_the_value_as_displayed() {
-    let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 2, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(2);
     spring_dlq(&dlq);
     let group = unique("group");
-    let run = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "merge-all",
-            &dlq,
-            &retry,
-            "--grep",
-            r#""order":1[01]\b"#,
-        ],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .merge_all(&dlq, &retry)
+        .args(["--grep", r#""order":1[01]\b"#])
+        .run();
     let said = run.stderr_text();
     assert!(run.status.success(), "{said}");
     assert!(said.contains("2 merged"), "{said}");

@@ -224,6 +224,29 @@ fn run_failing(args: &[&str]) -> String {
     stderr
 }
 
+/// Writes the broker's client certificate and key as a PKCS#12 store (password
+/// [`STORE_PASSWORD`], alias `client`) to `p12`.
+fn client_pkcs12(p12: &Path) {
+    let broker = broker();
+    checked(
+        "openssl",
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            text(&broker.client_certificate),
+            "-inkey",
+            text(&broker.client_key),
+            "-name",
+            "client",
+            "-passout",
+            &format!("pass:{STORE_PASSWORD}"),
+            "-out",
+            text(p12),
+        ],
+    );
+}
+
 #[test]
 fn sasl_plain_over_sasl_plaintext_with_a_java_properties_file() {
     let broker = broker();
@@ -328,23 +351,7 @@ fn ssl_with_a_client_certificate_in_a_pem_or_pkcs12_keystore() {
     );
     let pem_keystore = write_file(dir.path(), "client-keystore.pem", &pem_keystore);
     let p12 = dir.path().join("client.p12");
-    checked(
-        "openssl",
-        &[
-            "pkcs12",
-            "-export",
-            "-in",
-            text(&broker.client_certificate),
-            "-inkey",
-            text(&broker.client_key),
-            "-name",
-            "client",
-            "-passout",
-            &format!("pass:{STORE_PASSWORD}"),
-            "-out",
-            text(&p12),
-        ],
-    );
+    client_pkcs12(&p12);
 
     let common = format!(
         "bootstrap.servers={}\nsecurity.protocol=SSL\n\
@@ -681,23 +688,7 @@ fn java_stores_get_a_conversion_command_that_works() {
 
     // A JKS keystore with the client certificate, for the SSL listener.
     let p12 = path("client.p12");
-    checked(
-        "openssl",
-        &[
-            "pkcs12",
-            "-export",
-            "-in",
-            text(&broker.client_certificate),
-            "-inkey",
-            text(&broker.client_key),
-            "-name",
-            "client",
-            "-passout",
-            &format!("pass:{STORE_PASSWORD}"),
-            "-out",
-            text(&p12),
-        ],
-    );
+    client_pkcs12(&p12);
     let jks = path("keystore.jks");
     checked(
         "keytool",

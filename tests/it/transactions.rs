@@ -14,11 +14,7 @@ const RUN: Duration = Duration::from_secs(180);
 
 #[test]
 fn aborted_foreign_transactions_are_never_shown_or_merged() {
-    let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(
         &dlq,
         &[TestRecord::new(0, Some(b"before"), Some(b"committed-1"))],
@@ -34,7 +30,7 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
         Some((&unique("foreign-txn"), false)),
     );
     let group = unique("group");
-    let printed = run_kmp(&["-b", &bootstrap, "-g", &group, "print", &dlq], b"", RUN);
+    let printed = Kmp::new().group(&group).print(&dlq).run();
     assert!(printed.status.success(), "{}", printed.stderr_text());
     let shown = printed.stdout_text();
     assert!(
@@ -47,20 +43,10 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
         "print commits nothing by default"
     );
 
-    let run = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "-t",
-            "merge-all",
-            &dlq,
-            &retry,
-        ],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .args(["-t", "merge-all", &dlq, &retry])
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     let merged: Vec<_> = kafka()
         .read_all(&retry, Isolation::ReadUncommitted)
@@ -76,10 +62,7 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
 #[test]
 fn an_open_foreign_transaction_does_not_make_the_run_wait() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
     // A transaction left open by another producer (rdkafka, never committed while we run).
     let open: rdkafka::producer::BaseProducer = ClientConfig::new()
@@ -101,11 +84,7 @@ fn an_open_foreign_transaction_does_not_make_the_run_wait() {
 
     let group = unique("group");
     let started = Instant::now();
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "merge-all", &dlq, &retry],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new().group(&group).merge_all(&dlq, &retry).run();
     assert!(run.status.success(), "{}", run.stderr_text());
     assert!(
         run.stderr_text().contains("1 merged"),
@@ -123,10 +102,7 @@ fn an_open_foreign_transaction_does_not_make_the_run_wait() {
 #[test]
 fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 2, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(2);
     kafka().produce(
         &dlq,
         &[
@@ -161,19 +137,15 @@ fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
     // The merges above wrote tombstones: the end is further now.
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
-    let run = run_kmp(
-        &["-b", &bootstrap, "-g", &group, "print", &dlq, "-n=false"],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .print(&dlq)
+        .args(["-n=false"])
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     assert_eq!(kafka().group_offsets(&group, &dlq), ends);
     // print without a group works too.
-    let run = run_kmp(
-        &["-b", &bootstrap, "print", &dlq, "--output", "json"],
-        b"",
-        RUN,
-    );
+    let run = Kmp::new().print(&dlq).args(["--output", "json"]).run();
     assert!(run.status.success(), "{}", run.stderr_text());
     assert_eq!(
         run.stdout_text().lines().count(),
@@ -311,10 +283,7 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
 fn a_crashed_transactional_run_is_fenced_at_once() {
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1);
     kafka().produce(
         &dlq,
         &(0..10)
@@ -361,22 +330,11 @@ fn a_crashed_transactional_run_is_fenced_at_once() {
     std::mem::forget(crashed); // no abort, no goodbye: as after kill -9
 
     let started = Instant::now();
-    let run = run_kmp(
-        &[
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "-t",
-            "--timeout",
-            "20",
-            "merge-all",
-            &dlq,
-            &retry,
-        ],
-        b"",
-        Duration::from_secs(120),
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .args(["-t", "--timeout", "20", "merge-all", &dlq, &retry])
+        .timeout(Duration::from_secs(120))
+        .run();
     assert!(run.status.success(), "{}", run.stderr_text());
     assert!(
         run.stderr_text().contains("10 merged"),

@@ -232,6 +232,16 @@ impl Broker {
         self.create_topic_with(name, partitions, configs);
     }
 
+    /// A new compacted DLQ with `partitions` partitions and a new retry topic of one
+    /// partition, both with unique names: `(dlq, retry)`.
+    pub fn dlq_and_retry(&self, partitions: i32) -> (String, String) {
+        let dlq = super::unique("dlq");
+        let retry = super::unique("retry");
+        self.create_topic(&dlq, partitions, true);
+        self.create_topic(&retry, 1, false);
+        (dlq, retry)
+    }
+
     /// Like [`Broker::create_topic`], with any topic configs.
     pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
         let admin: AdminClient<DefaultClientContext> = self

@@ -97,7 +97,7 @@ fn capture<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<
 }
 
 /// How long a run of the tool may take before the test fails.
-pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// A run of the tool, built step by step: `Kmp::new().group(&g).merge_all(&dlq, &retry).ok()`.
 /// [`Kmp::new`] talks to the plain test broker (`-b`); [`Kmp::bare`] starts with no argument.
