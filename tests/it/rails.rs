@@ -308,3 +308,31 @@ fn grep_looks_at_the_value_as_displayed() {
     merged.sort();
     assert_eq!(merged, ["order-10", "order-11"]);
 }
+
+/// Log lines on stderr carry colour codes only on a terminal: a pipe (runbooks, CI) gets plain
+/// text even without `NO_COLOR`, and `--color always` colours it anyway.
+#[test]
+fn logs_into_a_pipe_are_plain_unless_colour_is_forced() {
+    let (dlq, _) = kafka().dlq_and_retry(1);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
+    let group = unique("group");
+    let plain = Kmp::new()
+        .env_remove("NO_COLOR")
+        .group(&group)
+        .purge_all(&dlq)
+        .arg("--dry-run")
+        .ok();
+    let said = plain.stderr_text();
+    assert!(said.contains("Reading topic"), "{said}");
+    assert!(!said.contains('\x1b'), "{said:?}");
+    let forced = Kmp::new()
+        .group(&group)
+        .purge_all(&dlq)
+        .args(["--dry-run", "--color", "always"])
+        .ok();
+    assert!(
+        forced.stderr_text().contains("\x1b["),
+        "{:?}",
+        forced.stderr_text()
+    );
+}

@@ -132,8 +132,8 @@ impl Kmp {
         self
     }
 
-    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
-        self.command.env(name, value);
+    pub fn env_remove(mut self, name: &str) -> Self {
+        self.command.env_remove(name);
         self
     }
 
@@ -167,11 +167,6 @@ impl Kmp {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
-    }
-
-    /// The command as built, to start it another way (in a pty, in the background).
-    pub fn command(self) -> Command {
-        self.command
     }
 
     pub fn run(mut self) -> RunOutput {
