@@ -18,8 +18,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const RUN: Duration = Duration::from_secs(180);
-
 /// Magic byte 0 and `id`, then `payload`.
 fn framed(id: u32, payload: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0];
@@ -160,12 +158,26 @@ fn registry_args(server: &MockServer) -> Vec<String> {
 }
 
 /// Runs the tool with `-b <broker>`, then `options`, then `args`.
-fn kmp(options: &[String], args: &[&str], stdin: &[u8]) -> RunOutput {
-    let bootstrap = kafka().bootstrap().to_owned();
-    let mut all: Vec<&str> = vec!["-b", &bootstrap];
-    all.extend(options.iter().map(String::as_str));
-    all.extend(args);
-    run_kmp(&all, stdin, RUN)
+
+/// Runs merge-all, purge-all and ask (answering `answers`) on `dlq`, each with a group of its
+/// own, and checks that each succeeded; what each said on stderr, with the command's name.
+fn every_writing_command(dlq: &str, retry: &str, answers: &[u8]) -> Vec<(&'static str, String)> {
+    [("merge-all", true), ("purge-all", false), ("ask", true)]
+        .into_iter()
+        .map(|(command, merges)| {
+            let mut args = vec![command, dlq];
+            if merges {
+                args.push(retry);
+            }
+            let run = Kmp::new()
+                .group(&unique("group"))
+                .args(args)
+                .stdin(answers)
+                .run();
+            assert!(run.status.success(), "{command}: {}", run.stderr_text());
+            (command, run.stderr_text())
+        })
+        .collect()
 }
 
 fn json_lines(run: &RunOutput) -> Vec<Value> {
@@ -211,12 +223,10 @@ fn print_shows_malformed_values_raw_with_the_reason() {
     let cases = malformed();
 
     let started = Instant::now();
-    let run = kmp(
-        &registry_args(&server),
-        &["-a", "print", &dlq, "--output", "json"],
-        b"",
-    );
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new()
+        .args(registry_args(&server))
+        .args(["-a", "print", &dlq, "--output", "json"])
+        .ok();
     let lines = json_lines(&run);
     assert_eq!(lines.len(), records.len(), "{}", run.stdout_text());
     for (i, (value, reason)) in cases.iter().enumerate() {
@@ -240,8 +250,10 @@ fn print_shows_malformed_values_raw_with_the_reason() {
         started.elapsed()
     );
 
-    let run = kmp(&registry_args(&server), &["-a", "print", &dlq], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new()
+        .args(registry_args(&server))
+        .args(["-a", "print", &dlq])
+        .ok();
     let text = run.stdout_text();
     assert_eq!(
         text.matches("Record at offset").count(),
@@ -254,15 +266,12 @@ fn print_shows_malformed_values_raw_with_the_reason() {
         ),
         "{text}"
     );
-    assert!(
-        text.contains("    Value (not decoded: schema 21 (Node): too deep to decode for display: more than 128 levels of nesting):\n        00000000  00 00 00 00 15 02 02 02"),
-        "{text}"
+    assert_contains(
+        &text,
+        "    Value (not decoded: schema 21 (Node): too deep to decode for display: more than 128 levels of nesting):\n        00000000  00 00 00 00 15 02 02 02",
     );
     // The 200 kB list is cut in the text block.
-    assert!(
-        text.contains("more byte(s) not shown (--full-values shows them)"),
-        "{text}"
-    );
+    assert_contains(&text, "more byte(s) not shown (--full-values shows them)");
 }
 
 #[test]
@@ -277,12 +286,11 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
     let retry = unique("bad-retry");
     kafka().create_topic(&retry, 1, false);
     let group = unique("group");
-    let run = kmp(
-        &registry_args(&server),
-        &["-g", &group, "-a", "-t", "merge-all", &dlq, &retry],
-        b"",
-    );
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new()
+        .args(registry_args(&server))
+        .group(&group)
+        .args(["-a", "-t", "merge-all", &dlq, &retry])
+        .ok();
     assert!(
         run.stderr_text().contains(&format!(
             "Successfully processed records: {} merged, 0 purged, 0 skipped",
@@ -308,16 +316,16 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
     let group = unique("group");
     let answers: Vec<&str> = (0..records.len()).map(|i| ["m", "p", "s"][i % 3]).collect();
     let stdin = format!("{}\n", answers.join("\n"));
-    let run = kmp(
-        &registry_args(&server),
-        &["-g", &group, "-a", "ask", &dlq, &retry],
-        stdin.as_bytes(),
-    );
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new()
+        .args(registry_args(&server))
+        .group(&group)
+        .args(["-a", "ask", &dlq, &retry])
+        .stdin(stdin.as_bytes())
+        .ok();
     let said = run.stderr_text();
-    assert!(
-        said.contains("Successfully processed records: 4 merged, 3 purged, 3 skipped"),
-        "{said}"
+    assert_contains(
+        &said,
+        "Successfully processed records: 4 merged, 3 purged, 3 skipped",
     );
     for (_, reason) in malformed() {
         assert!(
@@ -341,10 +349,7 @@ fn merge_all_and_ask_write_malformed_records_byte_for_byte() {
 
 #[test]
 fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
-    let dlq = unique("utf8-dlq");
-    let retry = unique("utf8-retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     let keys: [&[u8]; 4] = [
         &[0xff, 0xfe, b'k'],
         &[0xc3, 0x28],
@@ -367,19 +372,17 @@ fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
     kafka().produce(&dlq, &records);
     let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
 
-    let run = kmp(&[], &["print", &dlq], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).ok();
     let text = run.stdout_text();
-    assert!(text.contains("    Key: 0xfffe6b\n"), "{text}");
-    assert!(text.contains("    Key: 0xc328\n"), "{text}");
-    assert!(text.contains("    Key: 0xeda080\n"), "{text}");
-    assert!(text.contains("    Key: 0x62656c6c07\n"), "{text}");
-    assert!(text.contains("        trace: 0xc0af\n"), "{text}");
-    assert!(text.contains("        cause: 0x636166e9\n"), "{text}");
-    assert!(text.contains("        none: <null>\n"), "{text}");
+    assert_contains(&text, "    Key: 0xfffe6b\n");
+    assert_contains(&text, "    Key: 0xc328\n");
+    assert_contains(&text, "    Key: 0xeda080\n");
+    assert_contains(&text, "    Key: 0x62656c6c07\n");
+    assert_contains(&text, "        trace: 0xc0af\n");
+    assert_contains(&text, "        cause: 0x636166e9\n");
+    assert_contains(&text, "        none: <null>\n");
 
-    let run = kmp(&[], &["print", &dlq, "--output", "json"], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).args(["--output", "json"]).ok();
     let lines = json_lines(&run);
     for (line, key) in lines.iter().zip(keys) {
         assert_eq!(
@@ -400,14 +403,12 @@ fn invalid_utf8_keys_and_header_values_survive_byte_for_byte() {
 
     // ask: merge, purge, merge, skip.
     let group = unique("group");
-    let run = kmp(&[], &["-g", &group, "ask", &dlq, &retry], b"m\np\nm\ns\n");
-    assert!(run.status.success(), "{}", run.stderr_text());
-    assert!(
-        run.stderr_text()
-            .contains("Successfully processed records: 2 merged, 1 purged, 1 skipped"),
-        "{}",
-        run.stderr_text()
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .ask(&dlq, &retry)
+        .stdin(b"m\np\nm\ns\n")
+        .ok();
+    run.assert_said("Successfully processed records: 2 merged, 1 purged, 1 skipped");
     assert_eq!(
         payloads(&kafka().read_all(&retry, Isolation::ReadCommitted)),
         payloads(&[source[0].clone(), source[2].clone()])
@@ -436,7 +437,7 @@ fn produce_large(topic: &str, key: &[u8], value: &[u8], max_bytes: usize) {
 /// A refused `merge-all`: exit 1 saying `reason`, nothing copied into `retry`, the one record
 /// still in `dlq`, nothing committed for `group`.
 fn assert_refused(run: &RunOutput, reason: &str, dlq: &str, retry: &str, group: &str) {
-    assert_eq!(run.status.code(), Some(1), "{}", run.stderr_text());
+    run.assert_exit(1);
     let said = run.stderr_text();
     assert!(said.contains(reason), "{said}");
     let copied = kafka().read_all(retry, Isolation::ReadUncommitted);
@@ -462,8 +463,7 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
     produce_large(&dlq, b"big", &value, LIMIT);
 
     // print: the value is read whole and cut for display.
-    let run = kmp(&[], &["print", &dlq], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).ok();
     let text = run.stdout_text();
     assert!(
         text.contains(&format!(
@@ -473,14 +473,13 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
         "{}",
         &text[..text.len().min(2000)]
     );
-    let run = kmp(&[], &["print", &dlq, "--output", "json"], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).args(["--output", "json"]).ok();
     assert_eq!(json_lines(&run)[0]["value"]["data"], BASE64.encode(&value));
 
     // Without a larger producer limit the copy is refused before it is sent, and the error
     // says what to raise: exit 1, nothing written, nothing committed.
     let group = unique("group");
-    let run = kmp(&[], &["-g", &group, "merge-all", &dlq, &retry], b"");
+    let run = Kmp::new().group(&group).merge_all(&dlq, &retry).run();
     assert_refused(
         &run,
         "the record is larger than the producer allows: raise message.max.bytes with -p",
@@ -494,19 +493,10 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
     let small = unique("small-retry");
     kafka().create_topic(&small, 1, false);
     let producer_limit = format!("message.max.bytes={LIMIT}");
-    let run = kmp(
-        &[],
-        &[
-            "-g",
-            &group,
-            "-p",
-            &producer_limit,
-            "merge-all",
-            &dlq,
-            &small,
-        ],
-        b"",
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .args(["-p", &producer_limit, "merge-all", &dlq, &small])
+        .run();
     assert_refused(
         &run,
         "the destination topic refuses records this large: raise its max.message.bytes",
@@ -516,26 +506,11 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
     );
 
     // With -p message.max.bytes it goes through, byte for byte.
-    let run = kmp(
-        &[],
-        &[
-            "-g",
-            &group,
-            "-p",
-            &producer_limit,
-            "merge-all",
-            &dlq,
-            &retry,
-        ],
-        b"",
-    );
-    assert!(run.status.success(), "{}", run.stderr_text());
-    assert!(
-        run.stderr_text()
-            .contains("Successfully processed records: 1 merged, 0 purged, 0 skipped"),
-        "{}",
-        run.stderr_text()
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .args(["-p", &producer_limit, "merge-all", &dlq, &retry])
+        .ok();
+    run.assert_said("Successfully processed records: 1 merged, 0 purged, 0 skipped");
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     assert_eq!(merged.len(), 1);
     assert_eq!(merged[0].key.as_deref(), Some(&b"big"[..]));
@@ -548,42 +523,19 @@ fn a_five_mib_value_needs_message_max_bytes_and_is_merged_byte_for_byte() {
 
 #[test]
 fn an_empty_topic_ends_at_once_with_nothing_written() {
-    let dlq = unique("empty-dlq");
-    let retry = unique("empty-retry");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(3, 1);
     let started = Instant::now();
 
-    let run = kmp(&[], &["print", &dlq], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).ok();
     assert!(run.stdout.is_empty(), "{}", run.stdout_text());
-    for args in [
-        vec!["merge-all", dlq.as_str(), retry.as_str()],
-        vec!["purge-all", dlq.as_str()],
-        vec!["ask", dlq.as_str(), retry.as_str()],
-    ] {
-        let group = unique("group");
-        let mut all = vec!["-g", group.as_str()];
-        all.extend(&args);
-        let run = kmp(&[], &all, b"m\n");
-        assert!(run.status.success(), "{args:?}: {}", run.stderr_text());
+    for (command, said) in every_writing_command(&dlq, &retry, b"m\n") {
         assert!(
-            run.stderr_text()
-                .contains("Successfully processed records: 0 merged, 0 purged, 0 skipped"),
-            "{args:?}: {}",
-            run.stderr_text()
+            said.contains("Successfully processed records: 0 merged, 0 purged, 0 skipped"),
+            "{command}: {said}"
         );
     }
-    assert!(
-        kafka()
-            .read_all(&dlq, Isolation::ReadUncommitted)
-            .is_empty()
-    );
-    assert!(
-        kafka()
-            .read_all(&retry, Isolation::ReadUncommitted)
-            .is_empty()
-    );
+    kafka().assert_empty(&dlq);
+    kafka().assert_empty(&retry);
     assert!(
         started.elapsed() < Duration::from_secs(90),
         "{:?}",
@@ -604,8 +556,7 @@ fn a_topic_of_tombstones_only_is_passed_over_or_merged_with_capital_t() {
     let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
     assert_eq!(source.len(), 3);
 
-    let run = kmp(&[], &["print", &dlq], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).ok();
     assert_eq!(
         run.stdout_text()
             .matches("    Value: <tombstone>\n")
@@ -618,43 +569,27 @@ fn a_topic_of_tombstones_only_is_passed_over_or_merged_with_capital_t() {
     // merge-all, purge-all and ask pass them over and write nothing.
     let retry = unique("tomb-retry");
     kafka().create_topic(&retry, 1, false);
-    for args in [
-        vec!["merge-all", dlq.as_str(), retry.as_str()],
-        vec!["purge-all", dlq.as_str()],
-        vec!["ask", dlq.as_str(), retry.as_str()],
-    ] {
-        let group = unique("group");
-        let mut all = vec!["-g", group.as_str()];
-        all.extend(&args);
-        let run = kmp(&[], &all, b"m\nm\nm\n");
-        assert!(run.status.success(), "{args:?}: {}", run.stderr_text());
-        let said = run.stderr_text();
+    for (command, said) in every_writing_command(&dlq, &retry, b"m\nm\nm\n") {
         assert!(
             said.contains("Successfully processed records: 0 merged, 0 purged, 0 skipped"),
-            "{args:?}: {said}"
+            "{command}: {said}"
         );
         assert!(
             said.contains("3 tombstone(s) already in the source were passed over"),
-            "{args:?}: {said}"
+            "{command}: {said}"
         );
     }
-    assert!(
-        kafka()
-            .read_all(&retry, Isolation::ReadUncommitted)
-            .is_empty()
-    );
+    kafka().assert_empty(&retry);
     assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 3);
 
     // With -T they are merged as they are (null values, headers), and not tombstoned again.
     let group = unique("group");
-    let run = kmp(&[], &["-g", &group, "merge-all", &dlq, &retry, "-T"], b"");
-    assert!(run.status.success(), "{}", run.stderr_text());
-    assert!(
-        run.stderr_text()
-            .contains("Successfully processed records: 3 merged, 0 purged, 0 skipped"),
-        "{}",
-        run.stderr_text()
-    );
+    let run = Kmp::new()
+        .group(&group)
+        .merge_all(&dlq, &retry)
+        .args(["-T"])
+        .ok();
+    run.assert_said("Successfully processed records: 3 merged, 0 purged, 0 skipped");
     assert_eq!(
         payloads(&kafka().read_all(&retry, Isolation::ReadCommitted)),
         payloads(&source)

@@ -231,8 +231,8 @@ fn properties_file_from_the_environment_is_read() {
         b"",
         TIMEOUT,
     );
-    assert_eq!(output.status.code(), Some(2), "{}", output.stderr_text());
+    output.assert_exit(2);
     let stderr = output.stderr_text();
-    assert!(stderr.contains("no.such.property"), "{stderr}");
-    assert!(stderr.contains("env.properties, line 1"), "{stderr}");
+    assert_contains(&stderr, "no.such.property");
+    assert_contains(&stderr, "env.properties, line 1");
 }

@@ -163,7 +163,7 @@ fn print(topic: &str, options: &[String], extra: &[&str]) -> RunOutput {
     args.extend(["print", topic]);
     args.extend(extra);
     let run = run_kmp(&args, b"", RUN);
-    assert!(run.status.success(), "{}", run.stderr_text());
+    run.assert_ok();
     run
 }
 
@@ -509,18 +509,15 @@ fn registry_down_or_refusing_leaves_records_raw_with_the_reason() {
         ),
         "{text}"
     );
-    assert!(text.contains("Connection refused"), "{text}");
+    assert_contains(&text, "Connection refused");
     // Plain payloads are still shown.
-    assert!(text.contains("        just text\n"), "{text}");
+    assert_contains(&text, "        just text\n");
 }
 
 #[test]
 fn ask_decides_while_the_registry_is_down() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("decode-dlq");
-    let retry = unique("decode-retry");
-    kafka().create_topic(&dlq, 1, true);
-    kafka().create_topic(&retry, 1, false);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     let order = fixture("order-value.bin");
     kafka().produce(
         &dlq,
@@ -535,7 +532,7 @@ fn ask_decides_while_the_registry_is_down() {
     args.extend(["-a".into(), "ask".into(), dlq.clone(), retry.clone()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = run_kmp(&args, b"p\nm\n", RUN);
-    assert!(run.status.success(), "{}", run.stderr_text());
+    run.assert_ok();
     let said = run.stderr_text();
     assert_eq!(
         said.matches("Value (not decoded: cannot fetch schema 7")
@@ -543,9 +540,9 @@ fn ask_decides_while_the_registry_is_down() {
         2,
         "{said}"
     );
-    assert!(
-        said.contains("Successfully processed records: 1 merged, 1 purged, 0 skipped"),
-        "{said}"
+    assert_contains(
+        &said,
+        "Successfully processed records: 1 merged, 1 purged, 0 skipped",
     );
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     assert_eq!(merged.len(), 1);

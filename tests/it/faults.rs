@@ -171,11 +171,8 @@ fn crash_loop(transactional: bool) {
     let kills = knob("FAULT_KILLS", 20);
     let count = knob("FAULT_RECORDS", 10_000);
     let mut rng = StdRng::seed_from_u64(seed);
-    let dlq = unique("crash-dlq");
-    let retry = unique("crash-retry");
+    let (dlq, retry) = kafka().dlq_and_retry(3, 3);
     let group = unique("crash-group");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 3, false);
     let ids = fill(&dlq, count);
     let ends = kafka().end_offsets(&dlq);
     let bootstrap = kafka().bootstrap().to_owned();
@@ -246,11 +243,7 @@ fn crash_loop(transactional: bool) {
     }
     // Nothing left for the group: a last run merges nothing.
     let last = run(kmp().args(&args), b"", RUN);
-    assert!(
-        last.stderr_text().contains(" 0 merged"),
-        "{}",
-        last.stderr_text()
-    );
+    last.assert_said(" 0 merged");
 }
 
 #[test]
@@ -300,11 +293,8 @@ fn finish(child: Child) -> RunOutput {
 #[ignore = "restarts the broker: run by scripts/faults.sh"]
 fn broker_restart_mid_run_loses_and_duplicates_nothing() {
     for transactional in [true, false] {
-        let dlq = unique("restart-dlq");
-        let retry = unique("restart-retry");
+        let (dlq, retry) = kafka().dlq_and_retry(3, 3);
         let group = unique("restart-group");
-        kafka().create_topic(&dlq, 3, true);
-        kafka().create_topic(&retry, 3, false);
         let ids = fill(&dlq, 6000);
         let bootstrap = kafka().bootstrap().to_owned();
         let mut args = vec![
@@ -351,10 +341,10 @@ fn broker_restart_mid_run_loses_and_duplicates_nothing() {
         );
         if !first.status.success() {
             assert_eq!(first.status.code(), Some(1), "{said}");
-            assert!(said.contains("Successfully processed records:"), "{said}");
+            assert_contains(&said, "Successfully processed records:");
         }
         let rest = run(kmp().args(&args), b"", RUN);
-        assert!(rest.status.success(), "{}", rest.stderr_text());
+        rest.assert_ok();
         let merged = id_counts(&retry);
         assert!(ids.iter().all(|id| merged.contains_key(id)), "nothing lost");
         let duplicates: usize = merged.values().map(|n| n - 1).sum();
@@ -407,8 +397,8 @@ fn broker_lost_mid_run_fails_clearly_with_the_summary() {
         took.as_secs_f64()
     );
     assert_eq!(output.status.code(), Some(1), "{said}");
-    assert!(said.contains("Successfully processed records:"), "{said}");
-    assert!(said.contains("error:"), "{said}");
+    assert_contains(&said, "Successfully processed records:");
+    assert_contains(&said, "error:");
     // --timeout 10: the wait for the last deliveries and then the abort get 10 s each; the
     // rest is the broker's own shutdown. (Trying to commit first, each retry with a fresh
     // 10 s, took 26–41 s.)
@@ -451,7 +441,7 @@ fn a_record_too_large_for_the_destination_is_refused_cleanly() {
         said.contains(&retry) && said.to_lowercase().contains("too large"),
         "{said}"
     );
-    assert!(said.contains("0 merged"), "{said}");
+    assert_contains(&said, "0 merged");
     // The transaction was aborted: nothing visible, nothing tombstoned, nothing committed.
     assert!(
         kafka()
@@ -528,9 +518,9 @@ fn a_concurrent_writer_with_aborted_transactions_is_handled() {
     let first = run(kmp().args(args), b"", RUN);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let transactions: usize = writer.join().unwrap_or_else(|_| panic!("writer panicked"));
-    assert!(first.status.success(), "{}", first.stderr_text());
+    first.assert_ok();
     let second = run(kmp().args(args), b"", RUN);
-    assert!(second.status.success(), "{}", second.stderr_text());
+    second.assert_ok();
 
     let merged: Vec<String> = kafka()
         .read_all(&retry, Isolation::ReadUncommitted)

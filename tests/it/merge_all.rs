@@ -57,19 +57,15 @@ fn content(records: &[ReadRecord]) -> Vec<Content> {
 
 /// `merge-all DLQ RETRY` for `group`; the run must succeed.
 fn merge_all_ok(group: &str, dlq: &str, retry: &str) -> RunOutput {
-    let run = Kmp::new().group(group).merge_all(dlq, retry).run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().group(group).merge_all(dlq, retry).ok();
     run
 }
 
 #[test]
 fn merge_all_copies_every_record_whole_and_tombstones_it() {
     for transactional in [false, true] {
-        let dlq = unique("dlq");
-        let retry = unique("retry");
+        let (dlq, retry) = kafka().dlq_and_retry(3, 3);
         let group = unique("group");
-        kafka().create_topic(&dlq, 3, true);
-        kafka().create_topic(&retry, 3, false);
         let records = binary_dlq(1200);
         kafka().produce(&dlq, &records);
         let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
@@ -88,13 +84,8 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
             args.push("-t");
         }
         let run = run_kmp(&args, b"", RUN);
-        assert!(run.status.success(), "{}", run.stderr_text());
-        assert!(
-            run.stderr_text()
-                .contains("Successfully processed records: 1200 merged, 0 purged, 0 skipped"),
-            "{}",
-            run.stderr_text()
-        );
+        run.assert_ok();
+        run.assert_said("Successfully processed records: 1200 merged, 0 purged, 0 skipped");
 
         // The destination holds exactly the source records: bytes, headers in order,
         // timestamps; and each key kept its order.
@@ -129,11 +120,11 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
 
         // A second run finds nothing old, and does not process its own tombstones again.
         let again = run_kmp(&args, b"", RUN);
-        assert!(again.status.success(), "{}", again.stderr_text());
+        again.assert_ok();
         let said = again.stderr_text();
-        assert!(
-            said.contains("1200 tombstone(s) already in the source were passed over"),
-            "{said}"
+        assert_contains(
+            &said,
+            "1200 tombstone(s) already in the source were passed over",
         );
         let merged = kafka().read_all(&retry, Isolation::ReadCommitted).len();
         assert_eq!(
@@ -167,18 +158,15 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     let group = unique("group");
     let run = merge_all_ok(&group, &dlq, &retry);
     let said = run.stderr_text();
-    assert!(said.contains("2 merged, 0 purged, 0 skipped"), "{said}");
-    assert!(
-        said.contains("1 record(s) with a null key could not be tombstoned"),
-        "{said}"
-    );
+    assert_contains(&said, "2 merged, 0 purged, 0 skipped");
+    assert_contains(&said, "1 record(s) with a null key could not be tombstoned");
     assert!(
         said.contains("partition 0 offset 2 has a null key: it cannot be tombstoned"),
         "the record is named: {said}"
     );
-    assert!(
-        said.contains("1 tombstone(s) already in the source were passed over"),
-        "{said}"
+    assert_contains(
+        &said,
+        "1 tombstone(s) already in the source were passed over",
     );
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     let values: Vec<_> = merged.iter().map(|r| r.value.clone()).collect();
@@ -197,12 +185,11 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     let retry_t = unique("retry");
     kafka().create_topic(&retry_t, 1, false);
     let group_t = unique("group");
-    let run = Kmp::new()
+    Kmp::new()
         .group(&group_t)
         .merge_all(&dlq, &retry_t)
         .args(["-T"])
-        .run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+        .ok();
     let merged = kafka().read_all(&retry_t, Isolation::ReadCommitted);
     assert_eq!(
         merged.len(),
@@ -216,22 +203,13 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
 
 #[test]
 fn keep_partition_writes_to_the_source_partition_number() {
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 3, false);
-    kafka().produce(
-        &dlq,
-        &(0..30)
-            .map(|i| TestRecord::new(i % 3, Some(format!("k{i}").as_bytes()), Some(b"v")))
-            .collect::<Vec<_>>(),
-    );
+    let (dlq, retry) = kafka().dlq_and_retry(3, 3);
+    kafka().produce(&dlq, &TestRecord::numbered(30, 3));
     let group = unique("group");
-    let run = Kmp::new()
+    Kmp::new()
         .group(&group)
         .args(["--keep-partition", "merge-all", &dlq, &retry])
-        .run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+        .ok();
     let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     assert_eq!(merged.len(), 30, "every record merged");

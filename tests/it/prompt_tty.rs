@@ -50,7 +50,7 @@ const PROMPT: &str = "? help [Enter = merge]: ";
 #[test]
 fn keys_rules_and_classes() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     classes_dlq(&dlq);
     let group = unique("group");
     let mut p = session(&[
@@ -119,7 +119,7 @@ fn keys_rules_and_classes() {
 #[test]
 fn quit_commits_what_was_decided() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     classes_dlq(&dlq);
     let group = unique("group");
     let mut p = session(&["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry]);

@@ -32,7 +32,7 @@ fn spring_dlq(topic: &str) {
 
 #[test]
 fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
-    let (dlq, retry) = kafka().dlq_and_retry(2);
+    let (dlq, retry) = kafka().dlq_and_retry(2, 1);
     spring_dlq(&dlq);
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
@@ -43,11 +43,8 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
         .run();
     let said = run.stderr_text();
     assert!(run.status.success(), "{said}");
-    assert!(said.contains("4 merged"), "{said}");
-    assert!(
-        said.contains("8 record(s) did not match the filters"),
-        "{said}"
-    );
+    assert_contains(&said, "4 merged");
+    assert_contains(&said, "8 record(s) did not match the filters");
     let mut merged: Vec<_> = kafka()
         .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
@@ -66,7 +63,7 @@ fn a_filtered_run_merges_exactly_the_matches_and_holds_offsets_back() {
         .run();
     let said = rest.stderr_text();
     assert!(rest.status.success(), "{said}");
-    assert!(said.contains("11 merged"), "{said}");
+    assert_contains(&said, "11 merged");
     assert_eq!(
         kafka().end_offsets(&dlq).values().sum::<i64>(),
         ends.values().sum::<i64>() + 4 + 11
@@ -83,7 +80,7 @@ fn unique_retry(retry: &str) -> String {
 #[test]
 fn dry_run_writes_and_commits_nothing() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(2);
+    let (dlq, retry) = kafka().dlq_and_retry(2, 1);
     spring_dlq(&dlq);
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
@@ -96,7 +93,7 @@ fn dry_run_writes_and_commits_nothing() {
         let run = run_kmp(&args, b"", RUN);
         let said = run.stderr_text();
         assert!(run.status.success(), "{said}");
-        assert!(said.contains("Dry run: nothing was written"), "{said}");
+        assert_contains(&said, "Dry run: nothing was written");
         assert_eq!(
             run.stdout_text().lines().count(),
             12,
@@ -108,18 +105,13 @@ fn dry_run_writes_and_commits_nothing() {
         .group(&group)
         .args(["--dry-run", "ask", &dlq, &retry])
         .stdin(b"m\np\ns\n")
-        .run();
-    assert!(ask.status.success(), "{}", ask.stderr_text());
+        .ok();
     assert!(
         ask.stdout_text().contains("would merge into"),
         "{}",
         ask.stdout_text()
     );
-    assert!(
-        kafka()
-            .read_all(&retry, Isolation::ReadUncommitted)
-            .is_empty()
-    );
+    kafka().assert_empty(&retry);
     assert_eq!(kafka().end_offsets(&dlq), ends, "no tombstone written");
     assert!(
         kafka().group_offsets(&group, &dlq).is_empty(),
@@ -129,16 +121,8 @@ fn dry_run_writes_and_commits_nothing() {
 
 #[test]
 fn max_rate_spaces_merges_out() {
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 3, false);
-    kafka().produce(
-        &dlq,
-        &(0..1000)
-            .map(|i| TestRecord::new(i % 3, Some(format!("k{i}").as_bytes()), Some(b"v")))
-            .collect::<Vec<_>>(),
-    );
+    let (dlq, retry) = kafka().dlq_and_retry(3, 3);
+    kafka().produce(&dlq, &TestRecord::numbered(1000, 3));
     let group = unique("group");
     let started = Instant::now();
     let run = Kmp::new()
@@ -146,7 +130,7 @@ fn max_rate_spaces_merges_out() {
         .args(["--max-rate", "200", "merge-all", &dlq, &retry])
         .run();
     let elapsed = started.elapsed();
-    assert!(run.status.success(), "{}", run.stderr_text());
+    run.assert_ok();
     // 1,000 merges at 200/s: at least 999 intervals of 5 ms. A lower bound only.
     assert!(elapsed >= Duration::from_millis(4995), "took {elapsed:?}");
     assert_eq!(
@@ -158,7 +142,7 @@ fn max_rate_spaces_merges_out() {
 #[test]
 fn the_audit_log_has_one_line_per_decision() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(
         &dlq,
         &[
@@ -170,7 +154,7 @@ fn the_audit_log_has_one_line_per_decision() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
     let group = unique("group");
-    let run = Kmp::new()
+    Kmp::new()
         .group(&group)
         .args([
             "-t",
@@ -181,8 +165,7 @@ fn the_audit_log_has_one_line_per_decision() {
             &retry,
         ])
         .stdin(b"m\np\ns\n")
-        .run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+        .ok();
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
@@ -217,13 +200,10 @@ fn the_audit_log_has_one_line_per_decision() {
 fn the_audit_line_survives_a_kill_right_after_the_decision() {
     use std::io::{BufRead, BufReader, Write};
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(
         &dlq,
-        &[
-            TestRecord::new(0, Some(b"first"), Some(b"1")),
-            TestRecord::new(0, Some(b"second"), Some(b"2")),
-        ],
+        &TestRecord::keyed(&[(0, "first", "1"), (0, "second", "2")]),
     );
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.jsonl");
@@ -284,12 +264,12 @@ fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
         1,
         "{said}"
     );
-    assert!(said.contains("cleanup.policy=delete"), "{said}");
+    assert_contains(&said, "cleanup.policy=delete");
 }
 
 #[test]
 fn grep_looks_at_the_value_as_displayed() {
-    let (dlq, retry) = kafka().dlq_and_retry(2);
+    let (dlq, retry) = kafka().dlq_and_retry(2, 1);
     spring_dlq(&dlq);
     let group = unique("group");
     let run = Kmp::new()
@@ -299,7 +279,7 @@ fn grep_looks_at_the_value_as_displayed() {
         .run();
     let said = run.stderr_text();
     assert!(run.status.success(), "{said}");
-    assert!(said.contains("2 merged"), "{said}");
+    assert_contains(&said, "2 merged");
     let mut merged: Vec<_> = kafka()
         .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
@@ -313,7 +293,7 @@ fn grep_looks_at_the_value_as_displayed() {
 /// text even without `NO_COLOR`, and `--color always` colours it anyway.
 #[test]
 fn logs_into_a_pipe_are_plain_unless_colour_is_forced() {
-    let (dlq, _) = kafka().dlq_and_retry(1);
+    let (dlq, _) = kafka().dlq_and_retry(1, 1);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
     let group = unique("group");
     let plain = Kmp::new()
@@ -323,7 +303,7 @@ fn logs_into_a_pipe_are_plain_unless_colour_is_forced() {
         .arg("--dry-run")
         .ok();
     let said = plain.stderr_text();
-    assert!(said.contains("Reading topic"), "{said}");
+    assert_contains(&said, "Reading topic");
     assert!(!said.contains('\x1b'), "{said:?}");
     let forced = Kmp::new()
         .group(&group)

@@ -262,17 +262,12 @@ fn sasl_plain_over_sasl_plaintext_with_a_java_properties_file() {
             Mechanism::Plain.java_lines(None)
         ),
     );
-    let output = run_kmp(
-        &["-O", text(&file), "-g", &group, "merge-all", &dlq, &retry],
-        b"",
-        RUN_TIMEOUT,
-    );
+    let output = Kmp::bare()
+        .args(["-O", text(&file), "-g", &group, "merge-all", &dlq, &retry])
+        .timeout(RUN_TIMEOUT)
+        .run();
     assert_success(&output, "merge-all over SASL_PLAINTEXT with PLAIN");
-    assert!(
-        output.stderr_text().contains("3 merged"),
-        "{}",
-        output.stderr_text()
-    );
+    output.assert_said("3 merged");
     assert_merged(&dlq, &retry, &group, &records);
 }
 
@@ -299,11 +294,10 @@ fn sasl_scram_sha_512_over_sasl_plaintext_with_a_continued_jaas_line() {
             broker.sasl_plaintext
         ),
     );
-    let output = run_kmp(
-        &["-O", text(&file), "-g", &group, "purge-all", &dlq],
-        b"",
-        RUN_TIMEOUT,
-    );
+    let output = Kmp::bare()
+        .args(["-O", text(&file), "-g", &group, "purge-all", &dlq])
+        .timeout(RUN_TIMEOUT)
+        .run();
     assert_success(&output, "purge-all over SASL_PLAINTEXT with SCRAM-SHA-512");
     let source = broker.kafka.read_all(&dlq, Isolation::ReadCommitted);
     let tombstones: Vec<_> = source
@@ -381,11 +375,10 @@ fn ssl_with_a_client_certificate_in_a_pem_or_pkcs12_keystore() {
             &format!("{name}.properties"),
             &format!("{common}{keystore}"),
         );
-        let output = run_kmp(
-            &["-O", text(&file), "print", &dlq, "--output", "json"],
-            b"",
-            RUN_TIMEOUT,
-        );
+        let output = Kmp::bare()
+            .args(["-O", text(&file), "print", &dlq, "--output", "json"])
+            .timeout(RUN_TIMEOUT)
+            .run();
         assert_success(&output, &format!("print over SSL with a {name} keystore"));
         assert_eq!(
             output.stdout_text().lines().count(),
@@ -544,8 +537,8 @@ fn untrusted_certificate_and_missing_client_certificate_are_tls_errors() {
         stderr.contains(&format!("TLS handshake with {} ", broker.sasl_ssl)),
         "{stderr}"
     );
-    assert!(stderr.contains("certificate verify failed"), "{stderr}");
-    assert!(stderr.contains("ssl.truststore.location"), "{stderr}");
+    assert_contains(&stderr, "certificate verify failed");
+    assert_contains(&stderr, "ssl.truststore.location");
 
     let no_client_certificate = write_file(
         dir.path(),
@@ -562,7 +555,7 @@ fn untrusted_certificate_and_missing_client_certificate_are_tls_errors() {
         stderr.contains(&format!("TLS handshake with {} ", broker.ssl)),
         "{stderr}"
     );
-    assert!(stderr.contains("client certificate"), "{stderr}");
+    assert_contains(&stderr, "client certificate");
     assert_untouched(&dlq, None, &records);
 }
 
@@ -576,11 +569,10 @@ fn java_stores_get_a_conversion_command_that_works() {
     let (dlq, _retry, records) = topics("sec-stores", 1);
     let path = |name: &str| dir.path().join(name);
     let run_print = |file: &Path| {
-        run_kmp(
-            &["-O", text(file), "print", &dlq, "--output", "json"],
-            b"",
-            RUN_TIMEOUT,
-        )
+        Kmp::bare()
+            .args(["-O", text(file), "print", &dlq, "--output", "json"])
+            .timeout(RUN_TIMEOUT)
+            .run()
     };
     let expect_advice = |file: &Path, advice: &str| {
         let output = run_print(file);

@@ -14,7 +14,7 @@ const RUN: Duration = Duration::from_secs(180);
 
 #[test]
 fn aborted_foreign_transactions_are_never_shown_or_merged() {
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(
         &dlq,
         &[TestRecord::new(0, Some(b"before"), Some(b"committed-1"))],
@@ -30,24 +30,22 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
         Some((&unique("foreign-txn"), false)),
     );
     let group = unique("group");
-    let printed = Kmp::new().group(&group).print(&dlq).run();
-    assert!(printed.status.success(), "{}", printed.stderr_text());
+    let printed = Kmp::new().group(&group).print(&dlq).ok();
     let shown = printed.stdout_text();
     assert!(
         shown.contains("committed-1") && shown.contains("committed-2"),
         "{shown}"
     );
-    assert!(!shown.contains("aborted-value"), "{shown}");
+    assert_lacks(&shown, "aborted-value");
     assert!(
         kafka().group_offsets(&group, &dlq).is_empty(),
         "print commits nothing by default"
     );
 
-    let run = Kmp::new()
+    Kmp::new()
         .group(&group)
         .args(["-t", "merge-all", &dlq, &retry])
-        .run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+        .ok();
     let merged: Vec<_> = kafka()
         .read_all(&retry, Isolation::ReadUncommitted)
         .into_iter()
@@ -62,7 +60,7 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
 #[test]
 fn an_open_foreign_transaction_does_not_make_the_run_wait() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
     // A transaction left open by another producer (rdkafka, never committed while we run).
     let open: rdkafka::producer::BaseProducer = ClientConfig::new()
@@ -84,13 +82,8 @@ fn an_open_foreign_transaction_does_not_make_the_run_wait() {
 
     let group = unique("group");
     let started = Instant::now();
-    let run = Kmp::new().group(&group).merge_all(&dlq, &retry).run();
-    assert!(run.status.success(), "{}", run.stderr_text());
-    assert!(
-        run.stderr_text().contains("1 merged"),
-        "{}",
-        run.stderr_text()
-    );
+    let run = Kmp::new().group(&group).merge_all(&dlq, &retry).ok();
+    run.assert_said("1 merged");
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "took {:?}",
@@ -102,14 +95,8 @@ fn an_open_foreign_transaction_does_not_make_the_run_wait() {
 #[test]
 fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(2);
-    kafka().produce(
-        &dlq,
-        &[
-            TestRecord::new(0, Some(b"a"), Some(b"1")),
-            TestRecord::new(1, Some(b"b"), Some(b"2")),
-        ],
-    );
+    let (dlq, retry) = kafka().dlq_and_retry(2, 1);
+    kafka().produce(&dlq, &TestRecord::keyed(&[(0, "a", "1"), (1, "b", "2")]));
     for transactional in [false, true] {
         let group = unique("group");
         let mut args = vec![
@@ -126,7 +113,7 @@ fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
             args.push("-t");
         }
         let run = run_kmp(&args, b"", RUN);
-        assert!(run.status.success(), "{}", run.stderr_text());
+        run.assert_ok();
         assert!(
             kafka().group_offsets(&group, &dlq).is_empty(),
             "-n committed offsets"
@@ -137,16 +124,10 @@ fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
     // The merges above wrote tombstones: the end is further now.
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
-    let run = Kmp::new()
-        .group(&group)
-        .print(&dlq)
-        .args(["-n=false"])
-        .run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+    Kmp::new().group(&group).print(&dlq).args(["-n=false"]).ok();
     assert_eq!(kafka().group_offsets(&group, &dlq), ends);
     // print without a group works too.
-    let run = Kmp::new().print(&dlq).args(["--output", "json"]).run();
-    assert!(run.status.success(), "{}", run.stderr_text());
+    let run = Kmp::new().print(&dlq).args(["--output", "json"]).ok();
     assert_eq!(
         run.stdout_text().lines().count(),
         6,
@@ -170,10 +151,7 @@ fn high_watermark(consumer: &BaseConsumer, topic: &str) -> i64 {
 #[test]
 fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let dlq = unique("dlq");
-    let retry = unique("retry");
-    kafka().create_topic(&dlq, 3, true);
-    kafka().create_topic(&retry, 3, false);
+    let (dlq, retry) = kafka().dlq_and_retry(3, 3);
     let count = 10_000;
     let records: Vec<_> = (0..count)
         .map(|i| {
@@ -231,7 +209,7 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     let output = child.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{said}");
-    assert!(said.contains("Successfully processed records:"), "{said}");
+    assert_contains(&said, "Successfully processed records:");
 
     // Every record is either merged, tombstoned and committed, or untouched.
     let committed = kafka().group_offsets(&group, &dlq);
@@ -265,7 +243,7 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     // snapshot includes the first run's tombstones.
     let ends = kafka().end_offsets(&dlq);
     let rest = run_kmp(&args, b"", RUN);
-    assert!(rest.status.success(), "{}", rest.stderr_text());
+    rest.assert_ok();
     let all = kafka().read_all(&retry, Isolation::ReadCommitted);
     let mut per_key: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     for record in &all {
@@ -283,7 +261,7 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
 fn a_crashed_transactional_run_is_fenced_at_once() {
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(
         &dlq,
         &(0..10)
@@ -333,14 +311,8 @@ fn a_crashed_transactional_run_is_fenced_at_once() {
     let run = Kmp::new()
         .group(&group)
         .args(["-t", "--timeout", "20", "merge-all", &dlq, &retry])
-        .timeout(Duration::from_secs(120))
-        .run();
-    assert!(run.status.success(), "{}", run.stderr_text());
-    assert!(
-        run.stderr_text().contains("10 merged"),
-        "{}",
-        run.stderr_text()
-    );
+        .ok();
+    run.assert_said("10 merged");
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "waited {:?}",

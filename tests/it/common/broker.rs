@@ -232,13 +232,13 @@ impl Broker {
         self.create_topic_with(name, partitions, configs);
     }
 
-    /// A new compacted DLQ with `partitions` partitions and a new retry topic of one
-    /// partition, both with unique names: `(dlq, retry)`.
-    pub fn dlq_and_retry(&self, partitions: i32) -> (String, String) {
+    /// A new compacted DLQ of `dlq_partitions` and a new retry topic of `retry_partitions`,
+    /// both with unique names: `(dlq, retry)`.
+    pub fn dlq_and_retry(&self, dlq_partitions: i32, retry_partitions: i32) -> (String, String) {
         let dlq = super::unique("dlq");
         let retry = super::unique("retry");
-        self.create_topic(&dlq, partitions, true);
-        self.create_topic(&retry, 1, false);
+        self.create_topic(&dlq, dlq_partitions, true);
+        self.create_topic(&retry, retry_partitions, false);
         (dlq, retry)
     }
 

@@ -133,6 +133,13 @@ impl Broker {
         .collect()
     }
 
+    /// Fails the test unless `topic` holds no record at all (aborted ones included).
+    #[track_caller]
+    pub fn assert_empty(&self, topic: &str) {
+        let records = self.read_all(topic, Isolation::ReadUncommitted);
+        assert!(records.is_empty(), "{topic}: {records:?}");
+    }
+
     /// The offsets `group` committed for `topic`, per partition; partitions without a commit
     /// are absent.
     pub fn group_offsets(&self, group: &str, topic: &str) -> BTreeMap<i32, i64> {

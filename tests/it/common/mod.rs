@@ -20,6 +20,18 @@ pub use checker::{Isolation, ReadRecord};
 pub use records::TestRecord;
 pub use tool::{Kmp, RunOutput, kmp, run, run_kmp};
 
+/// Fails the test, showing `text`, unless it contains `part`.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} not in:\n{text}");
+}
+
+/// Fails the test, showing `text`, when it contains `part`.
+#[track_caller]
+pub fn assert_lacks(text: &str, part: &str) {
+    assert!(!text.contains(part), "{part:?} in:\n{text}");
+}
+
 /// A name no other test (or earlier run) uses, for topics, groups and transactional ids.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())

@@ -28,6 +28,24 @@ impl TestRecord {
         }
     }
 
+    /// Records with text keys and values: `(partition, key, value)` each.
+    pub fn keyed(records: &[(i32, &str, &str)]) -> Vec<Self> {
+        records
+            .iter()
+            .map(|(partition, key, value)| {
+                Self::new(*partition, Some(key.as_bytes()), Some(value.as_bytes()))
+            })
+            .collect()
+    }
+
+    /// `count` records spread over `partitions` in turn: record `i` has key `k{i}` and
+    /// value `v`, in partition `i % partitions`.
+    pub fn numbered(count: i32, partitions: i32) -> Vec<Self> {
+        (0..count)
+            .map(|i| Self::new(i % partitions, Some(format!("k{i}").as_bytes()), Some(b"v")))
+            .collect()
+    }
+
     #[must_use]
     pub fn header(mut self, name: &str, value: Option<&[u8]>) -> Self {
         self.headers

@@ -35,6 +35,28 @@ impl RunOutput {
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
+
+    /// Fails the test, showing stderr, unless the process exited 0.
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert!(self.status.success(), "{}", self.stderr_text());
+        self
+    }
+
+    /// Fails the test unless the process exited with `code`.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &Self {
+        assert_eq!(self.status.code(), Some(code), "{}", self.stderr_text());
+        self
+    }
+
+    /// Fails the test, showing stderr, unless stderr contains `text`.
+    #[track_caller]
+    pub fn assert_said(&self, text: &str) -> &Self {
+        let said = self.stderr_text();
+        assert!(said.contains(text), "{text:?} not in:\n{said}");
+        self
+    }
 }
 
 /// Runs the tool ([`kmp`]) with `args`, feeding `stdin` (then EOF); see [`run`].
