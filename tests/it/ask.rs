@@ -47,11 +47,7 @@ fn scripted_answers_are_carried_out_exactly() {
         "records are shown: {said}"
     );
 
-    let merged: Vec<_> = kafka()
-        .read_all(&retry, Isolation::ReadCommitted)
-        .into_iter()
-        .map(|r| r.value.unwrap())
-        .collect();
+    let merged: Vec<_> = kafka().values(&retry, Isolation::ReadCommitted);
     assert_eq!(merged, [b"value-0".to_vec(), b"value-3".to_vec()]);
     let tombstoned: Vec<_> = kafka()
         .read_all(&dlq, Isolation::ReadCommitted)
@@ -87,9 +83,8 @@ fn scripted_answers_are_carried_out_exactly() {
 #[test]
 fn records_appended_during_a_run_are_left_for_the_next() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(
-        &dlq,
+    let (dlq, retry) = kafka().dlq_holding(
+        1,
         &TestRecord::keyed(&[(0, "early-1", "1"), (0, "early-2", "2")]),
     );
     let group = unique("group");
@@ -148,11 +143,8 @@ fn records_appended_during_a_run_are_left_for_the_next() {
 #[test]
 fn ctrl_c_while_waiting_for_an_answer_exits_130_with_the_summary() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(
-        &dlq,
-        &TestRecord::keyed(&[(0, "one", "1"), (0, "two", "2")]),
-    );
+    let (dlq, retry) =
+        kafka().dlq_holding(1, &TestRecord::keyed(&[(0, "one", "1"), (0, "two", "2")]));
     let group = unique("group");
     let mut prompt = Prompt::start(&bootstrap, &group, &dlq, &retry);
     prompt.stdin.write_all(b"m\n").unwrap();
@@ -192,8 +184,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 #[test]
 fn waiting_for_an_answer_uses_no_cpu() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"one"), Some(b"1"))]);
+    let (dlq, retry) = kafka().dlq_holding(1, &[TestRecord::new(0, Some(b"one"), Some(b"1"))]);
     let group = unique("group");
     let mut prompt = Prompt::start(&bootstrap, &group, &dlq, &retry);
     let seen = prompt.read_until("record 1 of");

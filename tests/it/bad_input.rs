@@ -157,8 +157,6 @@ fn registry_args(server: &MockServer) -> Vec<String> {
     ]
 }
 
-/// Runs the tool with `-b <broker>`, then `options`, then `args`.
-
 /// Runs merge-all, purge-all and ask (answering `answers`) on `dlq`, each with a group of its
 /// own, and checks that each succeeded; what each said on stderr, with the command's name.
 fn every_writing_command(dlq: &str, retry: &str, answers: &[u8]) -> Vec<(&'static str, String)> {

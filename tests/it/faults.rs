@@ -90,12 +90,20 @@ fn watcher(group: &str) -> BaseConsumer {
         .unwrap_or_else(|e| panic!("watcher: {e}"))
 }
 
-fn spawn(args: &[&str]) -> Child {
+/// Starts the tool with `args`; its stdout and stderr are kept for [`finish`] when `capture`.
+fn spawn(args: &[String], capture: bool) -> Child {
+    let output = || {
+        if capture {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        }
+    };
     kmp()
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(output())
+        .stderr(output())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start the tool: {e}"))
 }
@@ -125,7 +133,7 @@ struct LoopFigures {
 
 /// Kills `merge-all` with SIGKILL at random moments until `kills` kills were made, then
 /// runs it until it finishes.
-fn kill_loop(args: &[&str], group: &str, dlq: &str, kills: u64, rng: &mut StdRng) -> LoopFigures {
+fn kill_loop(args: &[String], group: &str, dlq: &str, kills: u64, rng: &mut StdRng) -> LoopFigures {
     let watcher = watcher(group);
     let mut figures = LoopFigures {
         kills: 0,
@@ -135,7 +143,7 @@ fn kill_loop(args: &[&str], group: &str, dlq: &str, kills: u64, rng: &mut StdRng
     loop {
         let before = committed(&watcher, dlq);
         let started = Instant::now();
-        let mut child = spawn(args);
+        let mut child = spawn(args, false);
         figures.runs += 1;
         let kill_after =
             (figures.kills < kills).then(|| Duration::from_millis(rng.random_range(300..2500)));
@@ -175,25 +183,11 @@ fn crash_loop(transactional: bool) {
     let group = unique("crash-group");
     let ids = fill(&dlq, count);
     let ends = kafka().end_offsets(&dlq);
-    let bootstrap = kafka().bootstrap().to_owned();
     // Paced and in small batches so that each run is killed in the middle of its work.
     let rate = (count / 25).max(100).to_string();
-    let mut args = vec![
-        "-b",
-        bootstrap.as_str(),
-        "-g",
-        &group,
-        "--batch-size",
-        "100",
-        "--max-rate",
-        &rate,
-        "merge-all",
-        &dlq,
-        &retry,
-    ];
-    if transactional {
-        args.push("-t");
-    }
+    let mut options = vec!["--batch-size", "100", "--max-rate", &rate];
+    options.extend(transactional.then_some("-t"));
+    let args = merge_args(&group, &options, &dlq, &retry);
     let mut figures = kill_loop(&args, &group, &dlq, kills, &mut rng);
 
     let merged = id_counts(&retry);
@@ -296,32 +290,17 @@ fn broker_restart_mid_run_loses_and_duplicates_nothing() {
         let (dlq, retry) = kafka().dlq_and_retry(3, 3);
         let group = unique("restart-group");
         let ids = fill(&dlq, 6000);
-        let bootstrap = kafka().bootstrap().to_owned();
-        let mut args = vec![
-            "-b",
-            bootstrap.as_str(),
-            "-g",
-            &group,
+        let mut options = vec![
             "--batch-size",
             "200",
             "--max-rate",
             "1000",
             "--timeout",
             "60",
-            "merge-all",
-            &dlq,
-            &retry,
         ];
-        if transactional {
-            args.push("-t");
-        }
-        let child = kmp()
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{e}"));
+        options.extend(transactional.then_some("-t"));
+        let args = merge_args(&group, &options, &dlq, &retry);
+        let child = spawn(&args, true);
         std::thread::sleep(Duration::from_secs(2));
         broker_script("restart");
         let first = finish(child);
@@ -362,29 +341,16 @@ fn broker_restart_mid_run_loses_and_duplicates_nothing() {
 #[ignore = "stops the broker: run by scripts/faults.sh"]
 fn broker_lost_mid_run_fails_clearly_with_the_summary() {
     let (dlq, retry, group) = filled("lost", 3000);
-    let bootstrap = kafka().bootstrap().to_owned();
-    let child = kmp()
-        .args([
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "-t",
-            "--batch-size",
-            "100",
-            "--max-rate",
-            "500",
-            "--timeout",
-            "10",
-            "merge-all",
-            &dlq,
-            &retry,
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let options = [
+        "-t",
+        "--batch-size",
+        "100",
+        "--max-rate",
+        "500",
+        "--timeout",
+        "10",
+    ];
+    let child = spawn(&merge_args(&group, &options, &dlq, &retry), true);
     std::thread::sleep(Duration::from_secs(2));
     let stopped = Instant::now();
     broker_script("stop");
@@ -420,18 +386,8 @@ fn a_record_too_large_for_the_destination_is_refused_cleanly() {
             TestRecord::new(0, Some(b"large"), Some(&[0x42; 50_000])),
         ],
     );
-    let bootstrap = kafka().bootstrap().to_owned();
     let output = run(
-        kmp().args([
-            "-b",
-            &bootstrap,
-            "-g",
-            &group,
-            "-t",
-            "merge-all",
-            &dlq,
-            &retry,
-        ]),
+        kmp().args(merge_args(&group, &["-t"], &dlq, &retry)),
         b"",
         RUN,
     );
@@ -505,21 +461,12 @@ fn a_concurrent_writer_with_aborted_transactions_is_handled() {
         n
     });
     std::thread::sleep(Duration::from_secs(1));
-    let args = [
-        "-b",
-        bootstrap.as_str(),
-        "-g",
-        &group,
-        "-t",
-        "merge-all",
-        &dlq,
-        &retry,
-    ];
-    let first = run(kmp().args(args), b"", RUN);
+    let args = merge_args(&group, &["-t"], &dlq, &retry);
+    let first = run(kmp().args(&args), b"", RUN);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let transactions: usize = writer.join().unwrap_or_else(|_| panic!("writer panicked"));
     first.assert_ok();
-    let second = run(kmp().args(args), b"", RUN);
+    let second = run(kmp().args(&args), b"", RUN);
     second.assert_ok();
 
     let merged: Vec<String> = kafka()

@@ -3,11 +3,8 @@
 //! tombstones and null keys, transactions.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crate::common::*;
-
-const RUN: Duration = Duration::from_secs(180);
 
 /// A DLQ of `count` records over 3 partitions with binary keys/values, several headers
 /// (binary values, a repeated name, a null value) and explicit timestamps.
@@ -55,12 +52,6 @@ fn content(records: &[ReadRecord]) -> Vec<Content> {
     all
 }
 
-/// `merge-all DLQ RETRY` for `group`; the run must succeed.
-fn merge_all_ok(group: &str, dlq: &str, retry: &str) -> RunOutput {
-    let run = Kmp::new().group(group).merge_all(dlq, retry).ok();
-    run
-}
-
 #[test]
 fn merge_all_copies_every_record_whole_and_tombstones_it() {
     for transactional in [false, true] {
@@ -71,21 +62,14 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
         let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
         let ends = kafka().end_offsets(&dlq);
 
-        let mut args = vec![
-            "-b",
-            BOOTSTRAP.as_str(),
-            "-g",
-            &group,
-            "merge-all",
-            &dlq,
-            &retry,
-        ];
-        if transactional {
-            args.push("-t");
-        }
-        let run = run_kmp(&args, b"", RUN);
-        run.assert_ok();
-        run.assert_said("Successfully processed records: 1200 merged, 0 purged, 0 skipped");
+        let merge = || {
+            Kmp::new()
+                .group(&group)
+                .merge_all(&dlq, &retry)
+                .args(transactional.then_some("-t"))
+                .ok()
+        };
+        merge().assert_said("Successfully processed records: 1200 merged, 0 purged, 0 skipped");
 
         // The destination holds exactly the source records: bytes, headers in order,
         // timestamps; and each key kept its order.
@@ -119,9 +103,7 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
         );
 
         // A second run finds nothing old, and does not process its own tombstones again.
-        let again = run_kmp(&args, b"", RUN);
-        again.assert_ok();
-        let said = again.stderr_text();
+        let said = merge().stderr_text();
         assert_contains(
             &said,
             "1200 tombstone(s) already in the source were passed over",
@@ -156,7 +138,7 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     );
 
     let group = unique("group");
-    let run = merge_all_ok(&group, &dlq, &retry);
+    let run = Kmp::new().group(&group).merge_all(&dlq, &retry).ok();
     let said = run.stderr_text();
     assert_contains(&said, "2 merged, 0 purged, 0 skipped");
     assert_contains(&said, "1 record(s) with a null key could not be tombstoned");
@@ -254,7 +236,10 @@ fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
         "the keys spread over partitions: {expected:?}"
     );
 
-    merge_all_ok(&unique("group"), &dlq, &retry);
+    Kmp::new()
+        .group(&unique("group"))
+        .merge_all(&dlq, &retry)
+        .ok();
     let placed: BTreeMap<String, i32> = kafka()
         .read_all(&retry, Isolation::ReadCommitted)
         .into_iter()
@@ -262,6 +247,3 @@ fn a_merged_record_goes_to_the_partition_a_java_producer_picks_for_its_key() {
         .collect();
     assert_eq!(placed, expected);
 }
-
-static BOOTSTRAP: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| kafka().bootstrap().to_owned());

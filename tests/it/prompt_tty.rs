@@ -36,6 +36,14 @@ fn session(args: &[&str]) -> expectrl::session::OsSession {
     session
 }
 
+/// Waits for the question, then presses `key`.
+fn answer(p: &mut expectrl::session::OsSession, key: &str) {
+    p.expect(PROMPT)
+        .unwrap_or_else(|e| panic!("no question before {key:?}: {e}"));
+    p.send(key)
+        .unwrap_or_else(|e| panic!("cannot press {key:?}: {e}"));
+}
+
 fn keys(topic: &str, tombstones: bool) -> Vec<String> {
     kafka()
         .read_all(topic, Isolation::ReadCommitted)
@@ -71,18 +79,14 @@ fn keys_rules_and_classes() {
     p.expect("record 1 of at most 8, partition 0 offset 0")
         .unwrap();
     p.expect("value-0").unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("m").unwrap();
+    answer(&mut p, "m");
     // B1: raw view, help, then purge every B record with `g`.
     p.expect("record 2 of at most 8").unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("r").unwrap();
+    answer(&mut p, "r");
     p.expect("76 61 6c 75 65 2d 31").unwrap(); // "value-1" in hex
-    p.expect(PROMPT).unwrap();
-    p.send("?").unwrap();
+    answer(&mut p, "?");
     p.expect("every remaining record").unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("g").unwrap();
+    answer(&mut p, "g");
     p.expect("with this header value").unwrap();
     p.send("\r").unwrap(); // the failure-class header comes first
     p.expect("Decision").unwrap();
@@ -91,13 +95,11 @@ fn keys_rules_and_classes() {
     // C2: skip.
     p.expect("record 3 of at most 8, partition 0 offset 2")
         .unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("s").unwrap();
+    answer(&mut p, "s");
     // A3: merge this and every remaining record (the B rule still comes first).
     p.expect("record 4 of at most 8, partition 0 offset 3")
         .unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("M").unwrap();
+    answer(&mut p, "M");
     p.expect("Successfully processed records: 4 merged, 3 purged, 1 skipped")
         .unwrap();
     let status = p.get_process_mut().wait().unwrap();
@@ -123,14 +125,11 @@ fn quit_commits_what_was_decided() {
     classes_dlq(&dlq);
     let group = unique("group");
     let mut p = session(&["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry]);
-    p.expect(PROMPT).unwrap();
-    p.send("\r").unwrap(); // Enter merges
+    answer(&mut p, "\r"); // Enter merges
     p.expect("record 2 of").unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("p").unwrap();
+    answer(&mut p, "p");
     p.expect("record 3 of").unwrap();
-    p.expect(PROMPT).unwrap();
-    p.send("x").unwrap();
+    answer(&mut p, "x");
     p.expect("Unknown option, try again.").unwrap();
     p.send("q").unwrap();
     p.expect("Successfully processed records: 1 merged, 1 purged, 0 skipped")

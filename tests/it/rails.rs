@@ -142,9 +142,8 @@ fn max_rate_spaces_merges_out() {
 #[test]
 fn the_audit_log_has_one_line_per_decision() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(
-        &dlq,
+    let (dlq, retry) = kafka().dlq_holding(
+        1,
         &[
             TestRecord::new(0, Some(b"a"), Some(b"1")),
             TestRecord::new(0, Some(&[0xff, 0x00]), Some(b"2")),
@@ -200,9 +199,8 @@ fn the_audit_log_has_one_line_per_decision() {
 fn the_audit_line_survives_a_kill_right_after_the_decision() {
     use std::io::{BufRead, BufReader, Write};
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(
-        &dlq,
+    let (dlq, retry) = kafka().dlq_holding(
+        1,
         &TestRecord::keyed(&[(0, "first", "1"), (0, "second", "2")]),
     );
     let dir = tempfile::tempdir().unwrap();

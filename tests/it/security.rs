@@ -171,12 +171,7 @@ fn assert_merged(dlq: &str, retry: &str, group: &str, records: &[TestRecord]) {
         .map(|r| (r.key.clone(), r.value.clone(), r.headers.clone()))
         .collect();
     assert_eq!(written, expected, "records merged into {retry}");
-    let source = plaintext.read_all(dlq, Isolation::ReadCommitted);
-    let tombstones: Vec<_> = source
-        .iter()
-        .filter(|r| r.value.is_none())
-        .map(|r| r.key.clone())
-        .collect();
+    let tombstones = tombstoned_keys(plaintext, dlq);
     let keys: Vec<_> = records.iter().map(|r| r.key.clone()).collect();
     assert_eq!(tombstones, keys, "tombstones in {dlq}");
     // The last record decided + 1: the tombstones written after it are not read again.
@@ -224,6 +219,23 @@ fn run_failing(args: &[&str]) -> String {
     stderr
 }
 
+/// The keys of the tombstones in `dlq`, in partition and offset order, read through the
+/// PLAINTEXT listener.
+fn tombstoned_keys(kafka: &Broker, dlq: &str) -> Vec<Option<Vec<u8>>> {
+    kafka
+        .read_all(dlq, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.value.is_none())
+        .map(|r| r.key)
+        .collect()
+}
+
+/// The tool with `-O` naming `client.properties`, written into `dir` with `contents`.
+fn with_client_file(dir: &Path, contents: &str) -> Kmp {
+    let file = write_file(dir, "client.properties", contents);
+    Kmp::bare().args(["-O", text(&file)]).timeout(RUN_TIMEOUT)
+}
+
 /// Writes the broker's client certificate and key as a PKCS#12 store (password
 /// [`STORE_PASSWORD`], alias `client`) to `p12`.
 fn client_pkcs12(p12: &Path) {
@@ -253,19 +265,16 @@ fn sasl_plain_over_sasl_plaintext_with_a_java_properties_file() {
     let dir = tempfile::tempdir().unwrap();
     let (dlq, retry, records) = topics("sec-plain", 3);
     let group = unique("sec-plain");
-    let file = write_file(
+    let output = with_client_file(
         dir.path(),
-        "client.properties",
         &format!(
             "bootstrap.servers={}\nsecurity.protocol=SASL_PLAINTEXT\n{}",
             broker.sasl_plaintext,
             Mechanism::Plain.java_lines(None)
         ),
-    );
-    let output = Kmp::bare()
-        .args(["-O", text(&file), "-g", &group, "merge-all", &dlq, &retry])
-        .timeout(RUN_TIMEOUT)
-        .run();
+    )
+    .args(["-g", &group, "merge-all", &dlq, &retry])
+    .run();
     assert_success(&output, "merge-all over SASL_PLAINTEXT with PLAIN");
     output.assert_said("3 merged");
     assert_merged(&dlq, &retry, &group, &records);
@@ -280,9 +289,8 @@ fn sasl_scram_sha_512_over_sasl_plaintext_with_a_continued_jaas_line() {
     let dir = tempfile::tempdir().unwrap();
     let (dlq, _retry, records) = topics("sec-scram", 2);
     let group = unique("sec-scram");
-    let file = write_file(
+    let output = with_client_file(
         dir.path(),
-        "client.properties",
         &format!(
             "# SCRAM client\n\
              bootstrap.servers = {}\n\
@@ -293,18 +301,11 @@ fn sasl_scram_sha_512_over_sasl_plaintext_with_a_continued_jaas_line() {
              password=\"{password}\";\n",
             broker.sasl_plaintext
         ),
-    );
-    let output = Kmp::bare()
-        .args(["-O", text(&file), "-g", &group, "purge-all", &dlq])
-        .timeout(RUN_TIMEOUT)
+    )
+    .args(["-g", &group, "purge-all", &dlq])
         .run();
     assert_success(&output, "purge-all over SASL_PLAINTEXT with SCRAM-SHA-512");
-    let source = broker.kafka.read_all(&dlq, Isolation::ReadCommitted);
-    let tombstones: Vec<_> = source
-        .iter()
-        .filter(|r| r.value.is_none())
-        .map(|r| r.key.clone())
-        .collect();
+    let tombstones = tombstoned_keys(broker.kafka, &dlq);
     let keys: Vec<_> = records.iter().map(|r| r.key.clone()).collect();
     assert_eq!(tombstones, keys);
     assert_eq!(

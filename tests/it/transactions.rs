@@ -14,9 +14,8 @@ const RUN: Duration = Duration::from_secs(180);
 
 #[test]
 fn aborted_foreign_transactions_are_never_shown_or_merged() {
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(
-        &dlq,
+    let (dlq, retry) = kafka().dlq_holding(
+        1,
         &[TestRecord::new(0, Some(b"before"), Some(b"committed-1"))],
     );
     kafka().produce_foreign(
@@ -46,11 +45,7 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
         .group(&group)
         .args(["-t", "merge-all", &dlq, &retry])
         .ok();
-    let merged: Vec<_> = kafka()
-        .read_all(&retry, Isolation::ReadUncommitted)
-        .into_iter()
-        .map(|r| r.value.unwrap())
-        .collect();
+    let merged: Vec<_> = kafka().values(&retry, Isolation::ReadUncommitted);
     assert_eq!(merged, [b"committed-1".to_vec(), b"committed-2".to_vec()]);
     // The offsets run past the aborted record and the transaction markers it skipped.
     let committed = kafka().group_offsets(&group, &dlq)[&0];
@@ -60,8 +55,7 @@ fn aborted_foreign_transactions_are_never_shown_or_merged() {
 #[test]
 fn an_open_foreign_transaction_does_not_make_the_run_wait() {
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
+    let (dlq, retry) = kafka().dlq_holding(1, &[TestRecord::new(0, Some(b"stable"), Some(b"1"))]);
     // A transaction left open by another producer (rdkafka, never committed while we run).
     let open: rdkafka::producer::BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
@@ -94,26 +88,15 @@ fn an_open_foreign_transaction_does_not_make_the_run_wait() {
 
 #[test]
 fn no_commit_leaves_offsets_and_print_commits_only_when_asked() {
-    let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(2, 1);
-    kafka().produce(&dlq, &TestRecord::keyed(&[(0, "a", "1"), (1, "b", "2")]));
+    let (dlq, retry) = kafka().dlq_holding(2, &TestRecord::keyed(&[(0, "a", "1"), (1, "b", "2")]));
     for transactional in [false, true] {
         let group = unique("group");
-        let mut args = vec![
-            "-b",
-            bootstrap.as_str(),
-            "-g",
-            &group,
-            "-n",
-            "merge-all",
-            &dlq,
-            &retry,
-        ];
-        if transactional {
-            args.push("-t");
-        }
-        let run = run_kmp(&args, b"", RUN);
-        run.assert_ok();
+        Kmp::new()
+            .group(&group)
+            .arg("-n")
+            .merge_all(&dlq, &retry)
+            .args(transactional.then_some("-t"))
+            .ok();
         assert!(
             kafka().group_offsets(&group, &dlq).is_empty(),
             "-n committed offsets"
@@ -166,25 +149,14 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     kafka().produce(&dlq, &records);
     let ends = kafka().end_offsets(&dlq);
     let group = unique("group");
-    let args = [
-        "-b",
-        &bootstrap,
-        "-g",
-        &group,
-        "-t",
-        "--batch-size",
-        "100",
-        "merge-all",
-        &dlq,
-        &retry,
-    ];
+    let args = merge_args(&group, &["-t", "--batch-size", "100"], &dlq, &retry);
 
     let watcher: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
         .create()
         .unwrap();
     let mut child = kmp()
-        .args(args)
+        .args(&args)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -242,8 +214,7 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
     // A second run finishes the rest, with no duplicate in the destination; its end
     // snapshot includes the first run's tombstones.
     let ends = kafka().end_offsets(&dlq);
-    let rest = run_kmp(&args, b"", RUN);
-    rest.assert_ok();
+    run(kmp().args(&args), b"", RUN).assert_ok();
     let all = kafka().read_all(&retry, Isolation::ReadCommitted);
     let mut per_key: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     for record in &all {
@@ -261,9 +232,8 @@ fn sigint_during_transactional_merge_all_leaves_nothing_half_done() {
 fn a_crashed_transactional_run_is_fenced_at_once() {
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
     let bootstrap = kafka().bootstrap().to_owned();
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(
-        &dlq,
+    let (dlq, retry) = kafka().dlq_holding(
+        1,
         &(0..10)
             .map(|i| TestRecord::new(0, Some(format!("id-{i}").as_bytes()), Some(b"v")))
             .collect::<Vec<_>>(),

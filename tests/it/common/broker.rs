@@ -242,6 +242,13 @@ impl Broker {
         (dlq, retry)
     }
 
+    /// [`Broker::dlq_and_retry`] of `dlq_partitions` and one, the DLQ holding `records`.
+    pub fn dlq_holding(&self, dlq_partitions: i32, records: &[TestRecord]) -> (String, String) {
+        let (dlq, retry) = self.dlq_and_retry(dlq_partitions, 1);
+        self.produce(&dlq, records);
+        (dlq, retry)
+    }
+
     /// Like [`Broker::create_topic`], with any topic configs.
     pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
         let admin: AdminClient<DefaultClientContext> = self

@@ -133,6 +133,14 @@ impl Broker {
         .collect()
     }
 
+    /// The values of [`Broker::read_all`], none of them null.
+    pub fn values(&self, topic: &str, isolation: Isolation) -> Vec<Vec<u8>> {
+        self.read_all(topic, isolation)
+            .into_iter()
+            .map(|r| r.value.unwrap_or_else(|| panic!("a tombstone in {topic}")))
+            .collect()
+    }
+
     /// Fails the test unless `topic` holds no record at all (aborted ones included).
     #[track_caller]
     pub fn assert_empty(&self, topic: &str) {

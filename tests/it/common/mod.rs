@@ -18,7 +18,7 @@ pub mod tool;
 pub use broker::{Broker, kafka, secured};
 pub use checker::{Isolation, ReadRecord};
 pub use records::TestRecord;
-pub use tool::{Kmp, RunOutput, kmp, run, run_kmp};
+pub use tool::{Kmp, RunOutput, kmp, merge_args, run, run_kmp};
 
 /// Fails the test, showing `text`, unless it contains `part`.
 #[track_caller]

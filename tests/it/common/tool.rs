@@ -118,6 +118,15 @@ fn capture<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<
     })
 }
 
+/// The arguments of `merge-all` from `dlq` to `retry` on the plain test broker with group
+/// `group` and `options`, for runs started another way (spawned, killed, in a pty).
+pub fn merge_args(group: &str, options: &[&str], dlq: &str, retry: &str) -> Vec<String> {
+    let mut args = vec!["-b", super::kafka().bootstrap(), "-g", group];
+    args.extend_from_slice(options);
+    args.extend(["merge-all", dlq, retry]);
+    args.into_iter().map(str::to_owned).collect()
+}
+
 /// How long a run of the tool may take before the test fails.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 
