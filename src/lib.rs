@@ -10,5 +10,7 @@ pub mod decode;
 pub mod error;
 pub mod kafka;
 pub mod record;
+#[cfg(test)]
+mod testing;
 pub mod triage;
 pub mod ui;

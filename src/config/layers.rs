@@ -289,6 +289,7 @@ pub(super) fn parse_cli(argv: &[&str]) -> crate::cli::Cli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_mentions, properties_file};
 
     fn args(list: &[&str]) -> GlobalArgs {
         let mut argv = list.to_vec();
@@ -329,8 +330,7 @@ mod tests {
     #[test]
     fn malformed_option_is_an_error_from_layer() {
         let error = layer(&args(&["-c", "no-equals-sign"])).unwrap_err();
-        assert!(error.to_string().contains("no-equals-sign"), "{error}");
-        assert!(error.to_string().contains("-c"), "{error}");
+        assert_mentions(&error, &["no-equals-sign", "-c"]);
     }
 
     #[test]
@@ -373,9 +373,10 @@ mod tests {
 
     #[test]
     fn shared_file_beats_defaults_and_feeds_both_roles() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shared.properties");
-        std::fs::write(&path, "acks=1\nisolation.level=read_uncommitted\n").unwrap();
+        let (_dir, path) = properties_file(
+            "shared.properties",
+            "acks=1\nisolation.level=read_uncommitted\n",
+        );
         let layered = layer(&args(&["-O", path.to_str().unwrap()])).unwrap();
         assert_eq!(
             value(&layered.producer, "acks"),
@@ -395,9 +396,7 @@ mod tests {
 
     #[test]
     fn shared_option_beats_shared_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("shared.properties");
-        std::fs::write(&path, "client.id=from-file\n").unwrap();
+        let (_dir, path) = properties_file("shared.properties", "client.id=from-file\n");
         let layered = layer(&args(&[
             "-O",
             path.to_str().unwrap(),
@@ -416,11 +415,10 @@ mod tests {
 
     #[test]
     fn role_file_beats_shared_option() {
-        let dir = tempfile::tempdir().unwrap();
-        let consumer = dir.path().join("consumer.properties");
-        let producer = dir.path().join("producer.properties");
-        std::fs::write(&consumer, "client.id=consumer-file\n").unwrap();
-        std::fs::write(&producer, "client.id=producer-file\n").unwrap();
+        let (_consumer_dir, consumer) =
+            properties_file("consumer.properties", "client.id=consumer-file\n");
+        let (_producer_dir, producer) =
+            properties_file("producer.properties", "client.id=producer-file\n");
         let layered = layer(&args(&[
             "-o",
             "client.id=shared",
@@ -442,11 +440,10 @@ mod tests {
 
     #[test]
     fn role_option_beats_role_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let consumer = dir.path().join("consumer.properties");
-        let producer = dir.path().join("producer.properties");
-        std::fs::write(&consumer, "client.id=consumer-file\n").unwrap();
-        std::fs::write(&producer, "client.id=producer-file\n").unwrap();
+        let (_consumer_dir, consumer) =
+            properties_file("consumer.properties", "client.id=consumer-file\n");
+        let (_producer_dir, producer) =
+            properties_file("producer.properties", "client.id=producer-file\n");
         let layered = layer(&args(&[
             "-C",
             consumer.to_str().unwrap(),
@@ -480,9 +477,7 @@ mod tests {
 
     #[test]
     fn bootstrap_flag_beats_everything() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("consumer.properties");
-        std::fs::write(&path, "bootstrap.servers=file:9092\n").unwrap();
+        let (_dir, path) = properties_file("consumer.properties", "bootstrap.servers=file:9092\n");
         let layered = layer(&args(&[
             "-C",
             path.to_str().unwrap(),

@@ -89,6 +89,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::testing::properties_file;
 
     fn pairs(text: &str) -> Vec<(String, String, usize)> {
         parse(text.as_bytes(), Path::new("test.properties"))
@@ -240,9 +241,7 @@ mod tests {
 
     #[test]
     fn reads_a_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("client.properties");
-        std::fs::write(&path, "bootstrap.servers=h:9092\n").unwrap();
+        let (_dir, path) = properties_file("client.properties", "bootstrap.servers=h:9092\n");
         let parsed = read_file(&path).unwrap();
         assert_eq!(
             parsed,

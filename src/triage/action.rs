@@ -123,19 +123,6 @@ impl<S: ActionSink + ?Sized> ActionSink for Box<S> {
     }
 }
 
-/// A borrowed sink is a sink (a wrapper such as `Paced` over a sink the caller keeps).
-impl<S: ActionSink + ?Sized> ActionSink for &mut S {
-    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
-        (**self).apply(record, action)
-    }
-    fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
-        (**self).commit(offsets)
-    }
-    fn abort(&mut self) -> anyhow::Result<()> {
-        (**self).abort()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

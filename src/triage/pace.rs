@@ -74,23 +74,11 @@ impl ActionSink for NoWrites {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Coordinates;
 
     #[test]
     fn merges_are_spaced_and_other_actions_are_not() {
-        let record = Record {
-            at: Coordinates {
-                topic: "t".into(),
-                partition: 0,
-                offset: 0,
-            },
-            timestamp: None,
-            key: Some(b"k".to_vec()),
-            value: Some(b"v".to_vec()),
-            headers: Vec::new(),
-        };
-        let mut inner = NoWrites;
-        let mut paced = Paced::new(&mut inner, 50.0, Interrupt::new());
+        let record = Record::test(0, 0);
+        let mut paced = Paced::new(NoWrites, 50.0, Interrupt::new());
         let started = Instant::now();
         for _ in 0..6 {
             paced

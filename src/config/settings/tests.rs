@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::config::layers::parse_cli;
+use crate::testing::{assert_mentions, properties_file};
 
 fn resolve_args(argv: &[&str]) -> Result<Settings, ConfigError> {
     let cli = parse_cli(argv);
@@ -363,46 +364,33 @@ fn empty_t_id_is_an_error() {
     assert!(error.to_string().contains("-t"), "{error}");
 }
 
+/// librdkafka's own check: an unknown name and a refused value, each named with the option
+/// or the file line it came from.
 #[test]
-fn unknown_property_names_key_and_origin() {
-    let error = resolve_args(&["-b", "h:1", "-o", "bogus.name=1", "print", "t"]).unwrap_err();
-    assert!(
-        matches!(error, ConfigError::UnknownProperty { .. }),
-        "{error:?}"
-    );
-    let message = error.to_string();
-    assert!(message.contains("bogus.name"), "{message}");
-    assert!(message.contains("-o"), "{message}");
+fn unknown_and_invalid_properties_name_key_and_origin() {
+    for (option, property, unknown) in [
+        ("-o", "bogus.name=1", true),
+        ("-p", "acks=sometimes", false),
+        ("-c", "isolation.level=dirty", false),
+    ] {
+        let error = resolve_args(&["-b", "h:1", option, property, "print", "t"]).unwrap_err();
+        let kind = if unknown {
+            matches!(error, ConfigError::UnknownProperty { .. })
+        } else {
+            matches!(error, ConfigError::InvalidValue { .. })
+        };
+        assert!(kind, "{property}: {error:?}");
+        let key = property.split('=').next().unwrap_or_default();
+        assert_mentions(&error, &[key, option]);
+    }
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("consumer.properties");
-    std::fs::write(
-        &path,
+    let (_dir, path) = properties_file(
+        "consumer.properties",
         "# comment\nmax.poll.interval.ms=300000\nno.such.thing=x\n",
-    )
-    .unwrap();
+    );
     let error =
         resolve_args(&["-b", "h:1", "-C", path.to_str().unwrap(), "print", "t"]).unwrap_err();
-    let message = error.to_string();
-    assert!(message.contains("no.such.thing"), "{message}");
-    assert!(message.contains("consumer.properties, line 3"), "{message}");
-}
-
-#[test]
-fn invalid_value_names_key_and_origin() {
-    let error = resolve_args(&["-b", "h:1", "-p", "acks=sometimes", "print", "t"]).unwrap_err();
-    assert!(
-        matches!(error, ConfigError::InvalidValue { .. }),
-        "{error:?}"
-    );
-    let message = error.to_string();
-    assert!(message.contains("acks"), "{message}");
-    assert!(message.contains("-p"), "{message}");
-
-    let error =
-        resolve_args(&["-b", "h:1", "-c", "isolation.level=dirty", "print", "t"]).unwrap_err();
-    assert!(error.to_string().contains("isolation.level"), "{error}");
-    assert!(error.to_string().contains("-c"), "{error}");
+    assert_mentions(&error, &["no.such.thing", "consumer.properties, line 3"]);
 }
 
 #[test]

@@ -88,16 +88,21 @@ fn run(
     sink: &mut Recorder,
     options: EngineOptions,
 ) -> Result<Summary, RunError> {
-    Engine {
-        source,
-        decisions,
-        sink,
-        observer: &mut (),
-        filter: &mut (),
-        interrupt: Interrupt::new(),
-        options,
-    }
-    .run()
+    run_filtered(source, decisions, sink, &mut (), &mut (), options)
+}
+
+/// [`five_records`], every one decided `decision`, into `sink`.
+fn run_all(
+    decision: Decision,
+    sink: &mut Recorder,
+    options: EngineOptions,
+) -> Result<Summary, RunError> {
+    run(&mut five_records(), &mut Always(decision), sink, options)
+}
+
+/// [`run_all`], which must fail.
+fn failing_run(decision: Decision, sink: &mut Recorder, options: EngineOptions) -> RunError {
+    run_all(decision, sink, options).unwrap_err()
 }
 
 #[test]
@@ -138,13 +143,7 @@ fn quit_commits_what_was_decided_and_stops() {
 #[test]
 fn batches_commit_every_n_records_and_at_the_end() {
     let mut sink = Recorder::default();
-    let summary = run(
-        &mut five_records(),
-        &mut Always(Decision::Merge),
-        &mut sink,
-        BATCH_OF_TWO,
-    )
-    .unwrap();
+    let summary = run_all(Decision::Merge, &mut sink, BATCH_OF_TWO).unwrap();
     assert_eq!(summary.merged, 5);
     let sizes: Vec<_> = sink.commits.iter().map(|(r, _)| r.len()).collect();
     assert_eq!(sizes, [2, 2, 1]);
@@ -220,13 +219,7 @@ fn a_failed_write_aborts_the_batch_and_reports_what_was_committed() {
         fail_apply_at: Some(2),
         ..Recorder::default()
     };
-    let error = run(
-        &mut five_records(),
-        &mut Always(Decision::Merge),
-        &mut sink,
-        BATCH_OF_TWO,
-    )
-    .unwrap_err();
+    let error = failing_run(Decision::Merge, &mut sink, BATCH_OF_TWO);
     match error {
         RunError::Failed { source, committed } => {
             assert_eq!(committed.merged, 4, "the first two batches were committed");
@@ -244,13 +237,7 @@ fn a_refused_commit_fails_with_nothing_counted() {
         fail_commit: true,
         ..Recorder::default()
     };
-    let error = run(
-        &mut five_records(),
-        &mut Always(Decision::Purge),
-        &mut sink,
-        EACH,
-    )
-    .unwrap_err();
+    let error = failing_run(Decision::Purge, &mut sink, EACH);
     assert!(matches!(error, RunError::Failed { committed, .. } if committed == Summary::default()));
     assert_eq!(sink.aborts, 1);
 }
@@ -384,9 +371,8 @@ fn a_left_out_record_holds_back_its_partition_offset() {
 #[test]
 fn limit_stops_after_n_matching_records() {
     let mut sink = Recorder::default();
-    let summary = run(
-        &mut five_records(),
-        &mut Always(Decision::Purge),
+    let summary = run_all(
+        Decision::Purge,
         &mut sink,
         EngineOptions {
             limit: Some(3),
