@@ -22,12 +22,15 @@ pub const TRANSACTIONAL_ID_PREFIX: &str = "kafka-merge-purge";
 /// Its `Debug` output hides passwords, secrets and private keys.
 #[derive(Clone)]
 pub struct Settings {
-    /// librdkafka consumer properties, precedence applied, Java names translated.
+    /// librdkafka consumer properties, precedence applied, Java names translated, without
+    /// `group.id` (see [`Settings::group`]).
     pub consumer: BTreeMap<String, String>,
     /// librdkafka producer properties, precedence applied, Java names translated, without
     /// `transactional.id` (see [`Settings::transactional_id`]).
     pub producer: BTreeMap<String, String>,
     pub bootstrap_servers: String,
+    /// The consumer group (`-g`, else `group.id`): its one source; the Kafka layer hands it
+    /// to the consumer.
     pub group: Option<String>,
     /// `Some` when records are produced in transactions.
     pub transactional_id: Option<String>,
