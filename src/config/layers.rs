@@ -297,6 +297,22 @@ mod tests {
         parse_cli(&argv).global
     }
 
+    /// `-C` and `-P` files setting `client.id` to `consumer-file` and `producer-file`, as
+    /// arguments; the guards keep the files.
+    fn role_files() -> ([tempfile::TempDir; 2], [String; 4]) {
+        let (consumer_dir, consumer) =
+            properties_file("consumer.properties", "client.id=consumer-file\n");
+        let (producer_dir, producer) =
+            properties_file("producer.properties", "client.id=producer-file\n");
+        let arguments = [
+            "-C".to_owned(),
+            consumer.display().to_string(),
+            "-P".to_owned(),
+            producer.display().to_string(),
+        ];
+        ([consumer_dir, producer_dir], arguments)
+    }
+
     fn value<'a>(properties: &'a Properties, key: &str) -> Option<(&'a str, Rank)> {
         properties
             .get(key)
@@ -415,19 +431,10 @@ mod tests {
 
     #[test]
     fn role_file_beats_shared_option() {
-        let (_consumer_dir, consumer) =
-            properties_file("consumer.properties", "client.id=consumer-file\n");
-        let (_producer_dir, producer) =
-            properties_file("producer.properties", "client.id=producer-file\n");
-        let layered = layer(&args(&[
-            "-o",
-            "client.id=shared",
-            "-C",
-            consumer.to_str().unwrap(),
-            "-P",
-            producer.to_str().unwrap(),
-        ]))
-        .unwrap();
+        let (_files, role_files) = role_files();
+        let mut argv = vec!["-o", "client.id=shared"];
+        argv.extend(role_files.iter().map(String::as_str));
+        let layered = layer(&args(&argv)).unwrap();
         assert_eq!(
             value(&layered.consumer, "client.id"),
             Some(("consumer-file", Rank::RoleFile))
@@ -440,21 +447,10 @@ mod tests {
 
     #[test]
     fn role_option_beats_role_file() {
-        let (_consumer_dir, consumer) =
-            properties_file("consumer.properties", "client.id=consumer-file\n");
-        let (_producer_dir, producer) =
-            properties_file("producer.properties", "client.id=producer-file\n");
-        let layered = layer(&args(&[
-            "-C",
-            consumer.to_str().unwrap(),
-            "-P",
-            producer.to_str().unwrap(),
-            "-c",
-            "client.id=c",
-            "-p",
-            "client.id=p",
-        ]))
-        .unwrap();
+        let (_files, role_files) = role_files();
+        let mut argv: Vec<&str> = role_files.iter().map(String::as_str).collect();
+        argv.extend(["-c", "client.id=c", "-p", "client.id=p"]);
+        let layered = layer(&args(&argv)).unwrap();
         assert_eq!(
             value(&layered.consumer, "client.id"),
             Some(("c", Rank::RoleOption))

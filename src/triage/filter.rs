@@ -136,6 +136,20 @@ mod tests {
             .with_header("exception", exception)
     }
 
+    /// The default filter with one condition set by `set`.
+    fn with(set: impl FnOnce(&mut Filter)) -> Filter {
+        let mut filter = Filter::default();
+        set(&mut filter);
+        filter
+    }
+
+    fn header(name: &str, pattern: Option<&str>) -> HeaderCondition {
+        HeaderCondition {
+            name: name.into(),
+            pattern: pattern.map(|pattern| BytesRegex::new(pattern).unwrap()),
+        }
+    }
+
     fn text(record: &Record) -> String {
         String::from_utf8_lossy(record.value.as_deref().unwrap_or_default()).into_owned()
     }
@@ -145,125 +159,35 @@ mod tests {
         let r = record(1, 10, 5_000, b"order-7", "java.lang.IllegalStateException");
         let cases: Vec<(Filter, bool)> = vec![
             (Filter::default(), true),
+            (with(|f| f.partitions = Some([0].into())), false),
+            (with(|f| f.partitions = Some([0, 1].into())), true),
+            (with(|f| f.from_offset = Some(10)), true),
+            (with(|f| f.from_offset = Some(11)), false),
+            (with(|f| f.until_offset = Some(10)), false),
+            (with(|f| f.until_offset = Some(11)), true),
+            (with(|f| f.since = Some(5_000)), true),
+            (with(|f| f.since = Some(5_001)), false),
+            (with(|f| f.until = Some(5_000)), false),
             (
-                Filter {
-                    partitions: Some([0].into()),
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    partitions: Some([0, 1].into()),
-                    ..Filter::default()
-                },
+                with(|f| f.key = Some(BytesRegex::new("^order-[0-9]$").unwrap())),
                 true,
             ),
             (
-                Filter {
-                    from_offset: Some(10),
-                    ..Filter::default()
-                },
+                with(|f| f.key = Some(BytesRegex::new("^customer").unwrap())),
+                false,
+            ),
+            (with(|f| f.headers = vec![header("exception", None)]), true),
+            (
+                with(|f| f.headers = vec![header("exception", Some("Timeout"))]),
+                false,
+            ),
+            (with(|f| f.headers = vec![header("missing", None)]), false),
+            (
+                with(|f| f.grep = Some(regex::Regex::new("payload 1[0-9]").unwrap())),
                 true,
             ),
             (
-                Filter {
-                    from_offset: Some(11),
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    until_offset: Some(10),
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    until_offset: Some(11),
-                    ..Filter::default()
-                },
-                true,
-            ),
-            (
-                Filter {
-                    since: Some(5_000),
-                    ..Filter::default()
-                },
-                true,
-            ),
-            (
-                Filter {
-                    since: Some(5_001),
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    until: Some(5_000),
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    key: Some(BytesRegex::new("^order-[0-9]$").unwrap()),
-                    ..Filter::default()
-                },
-                true,
-            ),
-            (
-                Filter {
-                    key: Some(BytesRegex::new("^customer").unwrap()),
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    headers: vec![HeaderCondition {
-                        name: "exception".into(),
-                        pattern: None,
-                    }],
-                    ..Filter::default()
-                },
-                true,
-            ),
-            (
-                Filter {
-                    headers: vec![HeaderCondition {
-                        name: "exception".into(),
-                        pattern: Some(BytesRegex::new("Timeout").unwrap()),
-                    }],
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    headers: vec![HeaderCondition {
-                        name: "missing".into(),
-                        pattern: None,
-                    }],
-                    ..Filter::default()
-                },
-                false,
-            ),
-            (
-                Filter {
-                    grep: Some(regex::Regex::new("payload 1[0-9]").unwrap()),
-                    ..Filter::default()
-                },
-                true,
-            ),
-            (
-                Filter {
-                    grep: Some(regex::Regex::new("nope").unwrap()),
-                    ..Filter::default()
-                },
+                with(|f| f.grep = Some(regex::Regex::new("nope").unwrap())),
                 false,
             ),
         ];
