@@ -13,7 +13,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs the tool with `args` and returns its stdout, failing the test unless it exits 0 with
 /// nothing on stderr.
 fn generate(args: &[&str]) -> String {
-    let output = run_kmp(args, b"", TIMEOUT);
+    let output = Kmp::bare().args(args).timeout(TIMEOUT).run();
     assert!(
         output.status.success() && output.stderr.is_empty(),
         "{args:?}: {}\n{}",

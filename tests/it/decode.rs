@@ -9,7 +9,6 @@
 //! - `ask` still takes decisions when the registry is down.
 
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -18,7 +17,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const RUN: Duration = Duration::from_secs(120);
 const USER: &str = "kmp";
 const PASSWORD: &str = "s3cret";
 
@@ -162,7 +160,7 @@ fn print(topic: &str, options: &[String], extra: &[&str]) -> RunOutput {
     args.extend(options.iter().map(String::as_str));
     args.extend(["print", topic]);
     args.extend(extra);
-    let run = run_kmp(&args, b"", RUN);
+    let run = Kmp::bare().args(&args).run();
     run.assert_ok();
     run
 }
@@ -531,7 +529,7 @@ fn ask_decides_while_the_registry_is_down() {
     args.extend(registry_options("http://127.0.0.1:9", PASSWORD));
     args.extend(["-a".into(), "ask".into(), dlq.clone(), retry.clone()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = run_kmp(&args, b"p\nm\n", RUN);
+    let run = Kmp::bare().args(&args).stdin(b"p\nm\n").run();
     run.assert_ok();
     let said = run.stderr_text();
     assert_eq!(

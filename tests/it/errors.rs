@@ -4,8 +4,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const RUN: Duration = Duration::from_secs(120);
-
 #[test]
 fn unknown_source_topic() {
     let retry = unique("retry");
@@ -109,7 +107,7 @@ fn usage_errors_exit_2() {
         (&["ask", "only-source"], "DEST"),
     ];
     for (args, expected) in cases {
-        let run = run_kmp(args, b"", RUN);
+        let run = Kmp::bare().args(*args).run();
         assert_eq!(
             run.status.code(),
             Some(2),

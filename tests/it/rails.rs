@@ -5,8 +5,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const RUN: Duration = Duration::from_secs(180);
-
 fn spring_dlq(topic: &str) {
     let exception = |i: i32| {
         if i % 3 == 0 {
@@ -90,7 +88,7 @@ fn dry_run_writes_and_commits_nothing() {
     ] {
         let mut args = vec!["-b", bootstrap.as_str(), "-g", &group, "--dry-run", "-t"];
         args.extend_from_slice(command);
-        let run = run_kmp(&args, b"", RUN);
+        let run = Kmp::bare().args(&args).run();
         let said = run.stderr_text();
         assert!(run.status.success(), "{said}");
         assert_contains(&said, "Dry run: nothing was written");

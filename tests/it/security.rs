@@ -207,7 +207,7 @@ fn run_failing(args: &[&str]) -> String {
     let mut full = vec!["--timeout", &timeout];
     full.extend_from_slice(args);
     let started = Instant::now();
-    let output = run_kmp(&full, b"", RUN_TIMEOUT);
+    let output = Kmp::bare().args(&full).timeout(RUN_TIMEOUT).run();
     let took = started.elapsed();
     let stderr = output.stderr_text();
     assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");

@@ -6,8 +6,8 @@
 //! - [`checker`]: verification that never trusts rdkafka (the tool's own client):
 //!   [`Broker::read_all`], [`Broker::group_offsets`], [`Broker::end_offsets`],
 //!   [`Broker::topic_config`] and [`Broker::produce_foreign`] run Apache Kafka's Java client.
-//! - [`tool`]: the tool itself ([`kmp`], scrubbed environment; [`Kmp`] to build a run) and
-//!   [`run`] for any process (stdin bytes, timeout, captured output).
+//! - [`tool`]: the tool itself ([`Kmp`] to build a run, [`kmp`] for its bare command with a
+//!   scrubbed environment) and [`run`] for any process (stdin bytes, timeout, captured output).
 //! - [`records`]: [`TestRecord`], what a test writes in its setup.
 
 pub mod broker;
@@ -18,7 +18,7 @@ pub mod tool;
 pub use broker::{Broker, kafka, secured};
 pub use checker::{Isolation, ReadRecord};
 pub use records::TestRecord;
-pub use tool::{Kmp, RunOutput, kmp, merge_args, run, run_kmp};
+pub use tool::{Kmp, RunOutput, kmp, merge_args, run};
 
 /// Fails the test, showing `text`, unless it contains `part`.
 #[track_caller]

@@ -59,11 +59,6 @@ impl RunOutput {
     }
 }
 
-/// Runs the tool ([`kmp`]) with `args`, feeding `stdin` (then EOF); see [`run`].
-pub fn run_kmp(args: &[&str], stdin: &[u8], timeout: Duration) -> RunOutput {
-    run(kmp().args(args), stdin, timeout)
-}
-
 /// Runs `command` with `stdin` written to it (then closed) and stdout/stderr captured.
 /// Kills it and fails the test, showing what it printed, when it runs longer than `timeout`.
 pub fn run(command: &mut Command, stdin: &[u8], timeout: Duration) -> RunOutput {
