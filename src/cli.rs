@@ -28,6 +28,9 @@ pub struct Cli {
     #[command(flatten)]
     pub safety: SafetyArgs,
 
+    #[command(flatten)]
+    pub revisit: RevisitArgs,
+
     #[command(subcommand)]
     pub command: CliCommand,
 }
@@ -266,6 +269,31 @@ pub struct SafetyArgs {
     pub audit_log: Option<PathBuf>,
 }
 
+/// Where reading starts, and which records count as still waiting (every command).
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Revisiting")]
+pub struct RevisitArgs {
+    /// Read from each partition's earliest offset instead of the group's committed offset.
+    /// The committed offset never moves back.
+    #[arg(long, global = true)]
+    pub from_beginning: bool,
+    /// Only records still pending: no later tombstone with the same key in the same
+    /// partition (neither merged nor purged by anyone yet). `ask --from-beginning --pending`
+    /// shows the records skipped earlier.
+    #[arg(long, global = true)]
+    pub pending: bool,
+}
+
+/// The timestamp of a merged copy (`--timestamp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum TimestampChoice {
+    /// The record's own timestamp.
+    #[default]
+    Kept,
+    /// The time of the merge; the record's own goes into the header kmp-original-timestamp.
+    Now,
+}
+
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
@@ -301,11 +329,46 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line flags"
+)]
 pub struct MergeArgs {
     /// The topic to read (and purge) records from.
     pub source: String,
-    /// The topic to merge records into.
-    pub destination: String,
+    /// The topic to merge records into. Optional with --to-origin, where it takes the records
+    /// without an origin header.
+    #[arg(required_unless_present = "to_origin")]
+    pub destination: Option<String>,
+    /// Merge each record into the topic its DLQ headers name (Spring Kafka, Kafka Connect,
+    /// Kafka Streams, Karafka), into the origin partition with --keep-partition. A record whose
+    /// origin is missing (without a destination), unusable or refused is left alone.
+    #[arg(long)]
+    pub to_origin: bool,
+    /// With --to-origin: only origin topics matching this regular expression.
+    #[arg(long, value_name = "REGEX", requires = "to_origin")]
+    pub allow_origin: Option<String>,
+    /// Leave the DLQ's own metadata headers (kafka_dlt-*, __connect.errors.*,
+    /// __streams.errors.*) out of the copy.
+    #[arg(long)]
+    pub strip_dlq_headers: bool,
+    /// Leave this header out of the copy (repeatable; a trailing * matches a prefix).
+    #[arg(long = "drop-header", value_name = "NAME")]
+    pub drop_headers: Vec<String>,
+    /// Leave alone every record already merged out of a DLQ N times (its kmp-replay-count).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_replays: Option<u64>,
+    /// Purge, instead of merging again, a record identical (key, value, headers; DLQ metadata
+    /// aside) to one merged or purged earlier in this run in its partition.
+    #[arg(long)]
+    pub dedupe: bool,
+    /// The timestamp of the copies.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = TimestampChoice::Kept)]
+    pub timestamp: TimestampChoice,
+    /// Merge even records older than the destination's retention (the broker deletes them
+    /// within minutes).
+    #[arg(long)]
+    pub ignore_retention: bool,
     /// Merge tombstone records into the destination topic as well.
     #[arg(short = 'T', long)]
     pub merge_tombstones: bool,

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod error;
 pub mod kafka;
 pub mod record;
+pub mod redrive;
 #[cfg(test)]
 mod testing;
 pub mod triage;

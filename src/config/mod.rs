@@ -19,7 +19,8 @@ mod types;
 
 pub use error::{ConfigError, PropertyCheck, PropertyProblem};
 pub use run::{
-    BATCH_MAX_AGE, DisplayOptions, Invocation, PrintTask, RunConfig, RunOptions, Task, WriteTask,
+    BATCH_MAX_AGE, DisplayOptions, Invocation, PrintTask, RedriveOptions, RunConfig, RunOptions,
+    Task, WriteTask,
     resolve,
 };
 pub use settings::{Settings, TRANSACTIONAL_ID_PREFIX};

@@ -5,7 +5,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use crate::cli::{Cli, CliCommand, ColorChoice, Command, OutputFormat, Shell};
+use regex::Regex;
+
+use crate::cli::{
+    Cli, CliCommand, ColorChoice, Command, MergeArgs, OutputFormat, Shell, TimestampChoice,
+};
+use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
 use crate::triage::{CommitPolicy, DEFAULT_CLASS_HEADERS, Filter};
 
 use super::error::{ConfigError, PropertyCheck};
@@ -60,8 +65,30 @@ pub struct RunOptions {
     pub audit_log: Option<PathBuf>,
     /// Stop after this many matching records.
     pub limit: Option<u64>,
-    /// Merge into the source partition number instead of the key's partition.
+    /// Merge into the source partition number instead of the key's partition (with
+    /// `--to-origin`, into the origin partition).
     pub keep_partition: bool,
+    /// Read from the earliest offsets, not the group's committed ones.
+    pub from_beginning: bool,
+    /// Only records without a later tombstone of their key.
+    pub pending: bool,
+}
+
+/// Where merged copies go and what they carry (the redrive options of `ask` and `merge-all`).
+#[derive(Debug, Clone, Default)]
+pub struct RedriveOptions {
+    /// Merge into the topic the DLQ headers name (`--to-origin`).
+    pub to_origin: bool,
+    /// Only origin topics matching this (`--allow-origin`).
+    pub allow_origin: Option<Regex>,
+    pub headers: HeaderPolicy,
+    pub timestamp: CopyTimestamp,
+    /// Leave alone records merged out of a DLQ this many times already (`--max-replays`).
+    pub max_replays: Option<u64>,
+    /// Purge duplicates of records tombstoned earlier in the run (`--dedupe`).
+    pub dedupe: bool,
+    /// Merge records older than the destination's retention anyway (`--ignore-retention`).
+    pub ignore_retention: bool,
 }
 
 /// The subcommand, with its topics.
@@ -76,7 +103,8 @@ pub enum Task {
 #[derive(Debug, Clone)]
 pub struct WriteTask {
     pub source: String,
-    /// `None` for `purge-all`.
+    /// `None` for `purge-all`, and with `--to-origin` when not given (the fallback for records
+    /// without an origin header).
     pub destination: Option<String>,
     /// Offer (and merge) tombstones found in the source (`-T`).
     pub merge_tombstones: bool,
@@ -84,6 +112,15 @@ pub struct WriteTask {
     pub ask: bool,
     /// Headers to group the failure-class overview by; `None`: no overview.
     pub overview: Option<Vec<String>>,
+    pub redrive: RedriveOptions,
+}
+
+impl WriteTask {
+    /// Whether this run merges (`ask`, `merge-all`) rather than only purging.
+    #[must_use]
+    pub fn merges(&self) -> bool {
+        self.destination.is_some() || self.redrive.to_origin
+    }
 }
 
 /// `print`.
@@ -137,13 +174,48 @@ fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
         audit_log: cli.safety.audit_log.clone().filter(|_| !cli.safety.dry_run),
         limit: cli.filters.limit,
         keep_partition: cli.global.keep_partition,
+        from_beginning: cli.revisit.from_beginning,
+        pending: cli.revisit.pending,
+    })
+}
+
+fn redrive(args: &MergeArgs) -> Result<RedriveOptions, ConfigError> {
+    let allow_origin = match &args.allow_origin {
+        Some(pattern) => Some(Regex::new(pattern).map_err(|error| {
+            ConfigError::Other(format!("--allow-origin {pattern:?}: {error}"))
+        })?),
+        None => None,
+    };
+    let mut drop = Vec::new();
+    for name in &args.drop_headers {
+        if name.is_empty() || name == "*" {
+            return Err(ConfigError::Other(format!(
+                "--drop-header {name:?}: give a header name, or a prefix followed by *"
+            )));
+        }
+        drop.push(NamePattern::parse(name));
+    }
+    Ok(RedriveOptions {
+        to_origin: args.to_origin,
+        allow_origin,
+        headers: HeaderPolicy {
+            strip_dlq: args.strip_dlq_headers,
+            drop,
+        },
+        timestamp: match args.timestamp {
+            TimestampChoice::Kept => CopyTimestamp::Kept,
+            TimestampChoice::Now => CopyTimestamp::Now,
+        },
+        max_replays: args.max_replays,
+        dedupe: args.dedupe,
+        ignore_retention: args.ignore_retention,
     })
 }
 
 fn task(command: &Command) -> Result<Task, ConfigError> {
     Ok(match command {
         Command::Ask(args) | Command::MergeAll(args) => {
-            if args.source == args.destination {
+            if args.destination.as_ref() == Some(&args.source) {
                 return Err(ConfigError::Other(format!(
                     "the destination must differ from the source topic {}: merging a record into the topic it is tombstoned in loses it",
                     args.source
@@ -151,7 +223,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
             }
             Task::Write(WriteTask {
                 source: args.source.clone(),
-                destination: Some(args.destination.clone()),
+                destination: args.destination.clone(),
                 merge_tombstones: args.merge_tombstones,
                 ask: matches!(command, Command::Ask(_)),
                 overview: match (&args.group_by, args.overview) {
@@ -164,6 +236,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
                     ),
                     (None, false) => None,
                 },
+                redrive: redrive(args)?,
             })
         }
         Command::PurgeAll(args) => Task::Write(WriteTask {
@@ -172,6 +245,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
             merge_tombstones: false,
             ask: false,
             overview: None,
+            redrive: RedriveOptions::default(),
         }),
         Command::Print(args) => Task::Print(PrintTask {
             topic: args.topic.clone(),

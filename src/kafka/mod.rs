@@ -14,6 +14,6 @@ mod writer;
 pub use admin::{PolicyLookup, compacts};
 pub use consumer::{OffsetCommitter, Range, SourceConsumer};
 pub use producer::RecordProducer;
-pub use sink::{KafkaSink, OffsetsOnly};
+pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use txn::{TxnErrorClass, classify};
-pub use writer::{KafkaWriter, Writer};
+pub use writer::{KafkaWriter, OutgoingCopy, Writer};

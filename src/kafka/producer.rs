@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::record::Record;
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
+use super::writer::OutgoingCopy;
 
 /// Producer context: the shared client context plus a record of failed deliveries.
 #[derive(Debug, Default)]
@@ -245,20 +246,16 @@ impl RecordProducer {
         )
     }
 
-    /// Queues a copy of `record` for `destination`: key, value, headers in order and the
-    /// original timestamp; in the source partition number when `keep_partition`.
+    /// Queues `copy`: the record's key and value bytes untouched, the copy's headers in
+    /// order, its timestamp, and the target's partition when fixed (else the key's).
     ///
     /// # Errors
-    /// When the record cannot be queued (for example the queue stays full past the timeout).
-    pub fn send_copy(
-        &self,
-        record: &Record,
-        destination: &str,
-        keep_partition: bool,
-    ) -> anyhow::Result<()> {
-        let headers = (!record.headers.is_empty()).then(|| {
-            record.headers.iter().fold(
-                OwnedHeaders::new_with_capacity(record.headers.len()),
+    /// When the record cannot be queued (too large, unknown topic, fenced producer).
+    pub fn send_copy(&self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()> {
+        let record = copy.record;
+        let headers = (!copy.headers.is_empty()).then(|| {
+            copy.headers.iter().fold(
+                OwnedHeaders::new_with_capacity(copy.headers.len()),
                 |headers, header| {
                     headers.insert(KafkaHeader {
                         key: &header.name,
@@ -267,23 +264,24 @@ impl RecordProducer {
                 },
             )
         });
-        let mut copy = BaseRecord::<[u8], [u8]>::to(destination);
+        let destination: &str = &copy.to.topic;
+        let mut outgoing = BaseRecord::<[u8], [u8]>::to(destination);
         if let Some(key) = &record.key {
-            copy = copy.key(key);
+            outgoing = outgoing.key(key);
         }
         if let Some(value) = &record.value {
-            copy = copy.payload(value);
+            outgoing = outgoing.payload(value);
         }
         if let Some(headers) = headers {
-            copy = copy.headers(headers);
+            outgoing = outgoing.headers(headers);
         }
-        if let Some(timestamp) = record.timestamp {
-            copy = copy.timestamp(timestamp.millis);
+        if let Some(timestamp) = copy.timestamp {
+            outgoing = outgoing.timestamp(timestamp);
         }
-        if keep_partition {
-            copy = copy.partition(record.at.partition);
+        if let Some(partition) = copy.to.partition {
+            outgoing = outgoing.partition(partition);
         }
-        self.enqueue(copy).with_context(|| {
+        self.enqueue(outgoing).with_context(|| {
             format!(
                 "cannot merge record {}/{} offset {} into {destination}",
                 record.at.topic, record.at.partition, record.at.offset
@@ -291,10 +289,6 @@ impl RecordProducer {
         })
     }
 
-    /// Queues a tombstone (same key, null value) for `topic` partition `partition`.
-    ///
-    /// # Errors
-    /// When the tombstone cannot be queued.
     pub fn send_tombstone(&self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()> {
         let tombstone = BaseRecord::<[u8], [u8]>::to(topic)
             .key(key)

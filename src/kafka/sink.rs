@@ -3,19 +3,27 @@
 //! The order of the writes is decided here, over the [`Writer`] trait, and unit-tested with a
 //! recording writer.
 
-use anyhow::Context as _;
-
-use crate::record::Record;
+use crate::record::{Header, Record};
+use crate::redrive::{CopyTimestamp, HeaderPolicy};
 use crate::triage::{Action, ActionSink, Offsets};
 
 use super::consumer::OffsetCommitter;
 use super::producer::RecordProducer;
-use super::writer::{KafkaWriter, Writer};
+use super::writer::{KafkaWriter, OutgoingCopy, Writer};
 
 /// Copies whose tombstones wait for the copies' acknowledgement (without transactions).
 type PendingTombstones = Vec<(i32, Vec<u8>)>;
 
-/// Writes merges and purges to Kafka through a [`Writer`].
+/// What a copy keeps of its record: which headers (`--strip-dlq-headers`, `--drop-header`,
+/// plus ours) and which timestamp (`--timestamp`).
+#[derive(Debug, Clone, Default)]
+pub struct CopyRules {
+    pub headers: HeaderPolicy,
+    pub timestamp: CopyTimestamp,
+}
+
+/// Writes merges and purges to Kafka through a [`Writer`]; each merge goes where its action
+/// says.
 ///
 /// With transactions, records and offsets go into one transaction per commit. Without, copies
 /// go first; the tombstones of merged records only once their copies are acknowledged; offsets
@@ -23,52 +31,48 @@ type PendingTombstones = Vec<(i32, Vec<u8>)>;
 pub struct KafkaSink<W: Writer = KafkaWriter> {
     writer: W,
     source: String,
-    destination: Option<String>,
-    keep_partition: bool,
+    rules: CopyRules,
     /// Tombstones of merged records waiting for their copies; unused with transactions.
     pending: PendingTombstones,
 }
 
 impl KafkaSink {
-    /// A sink writing tombstones to `source` and copies to `destination` (none for purges),
-    /// committing offsets through `committer` (none with `-n`).
+    /// A sink writing tombstones to `source` and copies where the actions say, committing
+    /// offsets through `committer` (none with `-n`).
     #[must_use]
     pub fn new(
         producer: RecordProducer,
         committer: Option<OffsetCommitter>,
         source: &str,
-        destination: Option<&str>,
-        keep_partition: bool,
+        rules: CopyRules,
     ) -> Self {
-        Self::with_writer(
-            KafkaWriter::new(producer, committer),
-            source,
-            destination,
-            keep_partition,
-        )
+        Self::with_writer(KafkaWriter::new(producer, committer), source, rules)
     }
 }
 
 impl<W: Writer> KafkaSink<W> {
     /// The same sink over any writer.
-    pub fn with_writer(
-        writer: W,
-        source: &str,
-        destination: Option<&str>,
-        keep_partition: bool,
-    ) -> Self {
+    pub fn with_writer(writer: W, source: &str, rules: CopyRules) -> Self {
         Self {
             writer,
             source: source.to_owned(),
-            destination: destination.map(str::to_owned),
-            keep_partition,
+            rules,
             pending: Vec::new(),
         }
     }
 }
 
+/// The time a copy stamped `now` gets.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
 impl<W: Writer> ActionSink for KafkaSink<W> {
-    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+    fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         if !action.writes() {
             return Ok(());
         }
@@ -78,14 +82,20 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
         }
         let partition = record.at.partition;
         match action {
-            Action::Merge { tombstone } => {
-                let destination = self
-                    .destination
-                    .as_deref()
-                    .context("no destination topic to merge into")?;
-                self.writer
-                    .send_copy(record, destination, self.keep_partition)?;
-                if let (true, Some(key)) = (tombstone, &record.key) {
+            Action::Merge { tombstone, to } => {
+                let headers: Vec<Header> =
+                    self.rules.headers.copy_headers(record, self.rules.timestamp);
+                let timestamp = match self.rules.timestamp {
+                    CopyTimestamp::Kept => record.timestamp.map(|t| t.millis),
+                    CopyTimestamp::Now => Some(now_millis()),
+                };
+                self.writer.send_copy(&OutgoingCopy {
+                    record,
+                    to,
+                    headers: &headers,
+                    timestamp,
+                })?;
+                if let (true, Some(key)) = (*tombstone, &record.key) {
                     if transactional {
                         self.writer.send_tombstone(&self.source, partition, key)?;
                     } else {
@@ -132,7 +142,7 @@ pub struct OffsetsOnly {
 }
 
 impl ActionSink for OffsetsOnly {
-    fn apply(&mut self, _record: &Record, _action: Action) -> anyhow::Result<()> {
+    fn apply(&mut self, _record: &Record, _action: &Action) -> anyhow::Result<()> {
         Ok(())
     }
 
@@ -151,12 +161,15 @@ impl ActionSink for OffsetsOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::triage::SkipReason;
+    use crate::redrive::{NamePattern, REPLAY_COUNT};
+    use crate::triage::{SkipReason, Target};
 
     /// What the sink asked of the writer, in order.
     #[derive(Debug, Clone, PartialEq, Eq)]
     enum Call {
         Copy(i64, String),
+        /// A copy's partition, header names and timestamp (`Recording::details`).
+        Details(Option<i32>, Vec<String>, Option<i64>),
         Tombstone(i32, Vec<u8>),
         Flush,
         Discard,
@@ -170,6 +183,8 @@ mod tests {
     #[derive(Default)]
     struct Recording {
         transactional: bool,
+        /// Note a copy's partition, headers and timestamp too.
+        details: bool,
         calls: Vec<Call>,
         flushes: usize,
         fail_flush: Option<usize>,
@@ -186,8 +201,13 @@ mod tests {
         fn is_transactional(&self) -> bool {
             self.transactional
         }
-        fn send_copy(&mut self, record: &Record, destination: &str, _: bool) -> anyhow::Result<()> {
-            self.note(Call::Copy(record.at.offset, destination.to_owned()))
+        fn send_copy(&mut self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()> {
+            if self.details {
+                let names = copy.headers.iter().map(|h| h.name.clone()).collect();
+                self.calls
+                    .push(Call::Details(copy.to.partition, names, copy.timestamp));
+            }
+            self.note(Call::Copy(copy.record.at.offset, copy.to.topic.to_string()))
         }
         fn send_tombstone(
             &mut self,
@@ -233,8 +253,15 @@ mod tests {
         }
     }
 
-    fn sink(writer: Recording, destination: Option<&str>) -> KafkaSink<Recording> {
-        KafkaSink::with_writer(writer, "dlq", destination, false)
+    fn sink(writer: Recording) -> KafkaSink<Recording> {
+        KafkaSink::with_writer(writer, "dlq", CopyRules::default())
+    }
+
+    fn merge() -> Action {
+        Action::Merge {
+            tombstone: true,
+            to: Target::topic("retry"),
+        }
     }
 
     fn offsets(next: &[(i32, i64)]) -> Offsets {
@@ -245,13 +272,11 @@ mod tests {
         offsets
     }
 
-    const MERGE: Action = Action::Merge { tombstone: true };
-
     #[test]
     fn without_transactions_tombstones_follow_acknowledged_copies_and_offsets_come_last() {
-        let mut sink = sink(Recording::default(), Some("retry"));
-        sink.apply(&Record::test(0, 7), MERGE).unwrap();
-        sink.apply(&Record::test(1, 3).with_key(Some(b"p")), Action::Purge)
+        let mut sink = sink(Recording::default());
+        sink.apply(&Record::test(0, 7), &merge()).unwrap();
+        sink.apply(&Record::test(1, 3).with_key(Some(b"p")), &Action::Purge)
             .unwrap();
         // Until the commit, only the copy and the purge's tombstone are queued.
         assert_eq!(
@@ -278,8 +303,8 @@ mod tests {
     #[test]
     fn without_transactions_a_failed_flush_commits_nothing() {
         for fail_flush in [1, 2] {
-            let mut sink = sink(Recording::new(false, Some(fail_flush)), Some("retry"));
-            sink.apply(&Record::test(0, 7), MERGE).unwrap();
+            let mut sink = sink(Recording::new(false, Some(fail_flush)));
+            sink.apply(&Record::test(0, 7), &merge()).unwrap();
             assert!(sink.commit(&offsets(&[(0, 8)])).is_err());
             sink.abort().unwrap();
             let tombstone = Call::Tombstone(0, b"k".to_vec());
@@ -303,10 +328,10 @@ mod tests {
 
     #[test]
     fn with_transactions_everything_goes_into_the_open_transaction() {
-        let mut sink = sink(Recording::new(true, None), Some("retry"));
-        sink.apply(&Record::test(0, 7), MERGE).unwrap();
+        let mut sink = sink(Recording::new(true, None));
+        sink.apply(&Record::test(0, 7), &merge()).unwrap();
         sink.commit(&offsets(&[(0, 8)])).unwrap();
-        sink.apply(&Record::test(0, 8).with_key(None), MERGE)
+        sink.apply(&Record::test(0, 8).with_key(None), &merge())
             .unwrap();
         sink.abort().unwrap();
         assert_eq!(
@@ -325,15 +350,56 @@ mod tests {
     }
 
     #[test]
-    fn skips_write_nothing_and_merging_needs_a_destination() {
-        let mut sink = sink(Recording::default(), None);
+    fn skips_write_nothing() {
+        let mut sink = sink(Recording::default());
         let skip = Action::Skip {
             reason: SkipReason::Decided,
         };
-        sink.apply(&Record::test(0, 1), skip).unwrap();
+        sink.apply(&Record::test(0, 1), &skip).unwrap();
         assert!(sink.writer.calls.is_empty());
-        let error = sink.apply(&Record::test(0, 2), MERGE).unwrap_err();
-        assert!(error.to_string().contains("no destination"), "{error}");
-        assert!(sink.writer.calls.is_empty());
+    }
+
+    #[test]
+    fn each_copy_goes_where_its_action_says_with_the_headers_of_the_rules() {
+        let rules = CopyRules {
+            headers: HeaderPolicy {
+                strip_dlq: true,
+                drop: vec![NamePattern::parse("x-*")],
+            },
+            timestamp: CopyTimestamp::Kept,
+        };
+        let writer = Recording {
+            details: true,
+            ..Recording::default()
+        };
+        let mut sink = KafkaSink::with_writer(writer, "dlq", rules);
+        let record = Record::test(0, 4)
+            .created_at(1_234)
+            .with_header("kafka_dlt-original-topic", "orders")
+            .with_header("x-debug", "1")
+            .with_header("trace", "t");
+        let to = Target {
+            topic: "orders".into(),
+            partition: Some(2),
+        };
+        sink.apply(
+            &record,
+            &Action::Merge {
+                tombstone: false,
+                to,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            sink.writer.calls,
+            [
+                Call::Details(
+                    Some(2),
+                    vec!["trace".into(), REPLAY_COUNT.into()],
+                    Some(1_234)
+                ),
+                Call::Copy(4, "orders".into()),
+            ]
+        );
     }
 }

@@ -5,28 +5,32 @@
 
 use anyhow::Context as _;
 
-use crate::record::Record;
-use crate::triage::Offsets;
+use crate::record::{Header, Record};
+use crate::triage::{Offsets, Target};
 
 use super::consumer::OffsetCommitter;
 use super::producer::RecordProducer;
 use super::txn::Transaction;
 
+/// One copy to write: `record`'s key and value, with `headers` and `timestamp` (epoch ms;
+/// `None`: the producer's time), to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingCopy<'a> {
+    pub record: &'a Record,
+    pub to: &'a Target,
+    pub headers: &'a [Header],
+    pub timestamp: Option<i64>,
+}
+
 /// The writes and commits of one run.
 pub trait Writer {
     /// Whether every write belongs to a transaction.
     fn is_transactional(&self) -> bool;
-    /// Queues a copy of `record` for `destination` (the source partition number when
-    /// `keep_partition`).
+    /// Queues `copy`.
     ///
     /// # Errors
     /// When it cannot be queued.
-    fn send_copy(
-        &mut self,
-        record: &Record,
-        destination: &str,
-        keep_partition: bool,
-    ) -> anyhow::Result<()>;
+    fn send_copy(&mut self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()>;
     /// Queues a tombstone for `key` in `topic` partition `partition`.
     ///
     /// # Errors
@@ -87,13 +91,8 @@ impl Writer for KafkaWriter {
         self.producer.is_transactional()
     }
 
-    fn send_copy(
-        &mut self,
-        record: &Record,
-        destination: &str,
-        keep_partition: bool,
-    ) -> anyhow::Result<()> {
-        self.producer.send_copy(record, destination, keep_partition)
+    fn send_copy(&mut self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()> {
+        self.producer.send_copy(copy)
     }
 
     fn send_tombstone(&mut self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()> {

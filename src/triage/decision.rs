@@ -4,7 +4,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::Record;
+use crate::record::{Coordinates, Record};
+
+use super::{Action, LeftAlone, Target};
 
 /// The answer for one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,13 +22,37 @@ pub enum Decision {
     Quit,
 }
 
+/// What became of a record, told to the decision source (the prompt says it in one line).
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    /// The decision was carried out and committed.
+    Done(&'a Action),
+    /// The record was not offered: it is left alone.
+    LeftAlone(&'a LeftAlone),
+    /// The record was not offered: it duplicates the record at `of`, and is purged.
+    Duplicate { of: &'a Coordinates },
+}
+
 /// Where decisions come from: the interactive prompt, a bulk command, a test script.
 pub trait DecisionSource {
-    /// Decides what to do with `record`.
+    /// Decides what to do with `record`; a merge would go to `target` (`None`: no merge).
     ///
     /// # Errors
     /// When the source cannot answer (for example the terminal went away).
-    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision>;
+    fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision>;
+
+    /// Whether this source wants to be [`told`](Self::told) outcomes.
+    fn wants_outcomes(&self) -> bool {
+        false
+    }
+
+    /// Tells what became of `record`.
+    ///
+    /// # Errors
+    /// When it cannot be told (the terminal went away).
+    fn told(&mut self, _record: &Record, _outcome: Outcome<'_>) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// The same decision for every record (`merge-all`, `purge-all`, `print`).
@@ -34,7 +60,7 @@ pub trait DecisionSource {
 pub struct Always(pub Decision);
 
 impl DecisionSource for Always {
-    fn decide(&mut self, _record: &Record) -> anyhow::Result<Decision> {
+    fn decide(&mut self, _record: &Record, _target: Option<&Target>) -> anyhow::Result<Decision> {
         Ok(self.0)
     }
 }
@@ -55,7 +81,7 @@ impl Scripted {
 }
 
 impl DecisionSource for Scripted {
-    fn decide(&mut self, _record: &Record) -> anyhow::Result<Decision> {
+    fn decide(&mut self, _record: &Record, _target: Option<&Target>) -> anyhow::Result<Decision> {
         Ok(self.decisions.pop_front().unwrap_or(Decision::Quit))
     }
 }

@@ -10,7 +10,10 @@ use crate::record::Record;
 
 use super::filter::RecordFilter;
 
-use super::{Action, ActionSink, DecisionSource, Interrupt, Offsets, SkipReason, Summary};
+use super::{
+    Action, ActionSink, Admission, DecisionSource, Gate, Interrupt, LeftAlone, Offsets, Outcome,
+    SkipReason, Summary,
+};
 
 /// Where records come from, in offset order within each partition.
 pub trait RecordSource {
@@ -31,13 +34,13 @@ pub trait RecordSource {
 /// Watches the run (progress display, printing, audit).
 pub trait Observer {
     /// `action` was applied to `record` (not yet committed).
-    fn on_action(&mut self, _record: &Record, _action: Action) -> anyhow::Result<()> {
+    fn on_action(&mut self, _record: &Record, _action: &Action) -> anyhow::Result<()> {
         Ok(())
     }
     /// [`Observer::on_action`], handed the record to keep: the engine is done with it. An
     /// observer that works on records elsewhere (another thread) takes them without a copy.
     fn take_action(&mut self, record: Record, action: Action) -> anyhow::Result<()> {
-        self.on_action(&record, action)
+        self.on_action(&record, &action)
     }
     /// What was applied so far is about to be committed: whatever the observer still holds
     /// of it must be done first (printed records written out), or the commit must not happen.
@@ -48,6 +51,10 @@ pub trait Observer {
     fn on_commit(&mut self, _total: &Summary) {}
     /// `record` did not match the filters and is left alone.
     fn on_left_out(&mut self, _record: &Record) {}
+    /// `record` matched the filters but is left alone, for `why`.
+    fn on_left_alone(&mut self, _record: &Record, _why: &LeftAlone) -> anyhow::Result<()> {
+        Ok(())
+    }
     /// Something the person running the tool should know (shown once per occurrence).
     fn on_warning(&mut self, warning: &str) {
         tracing::warn!("{warning}");
@@ -62,7 +69,7 @@ impl Observer for () {}
 pub struct Observers<'a>(pub Vec<&'a mut dyn Observer>);
 
 impl Observer for Observers<'_> {
-    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+    fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         self.0
             .iter_mut()
             .try_for_each(|observer| observer.on_action(record, action))
@@ -81,6 +88,11 @@ impl Observer for Observers<'_> {
         for observer in &mut self.0 {
             observer.on_left_out(record);
         }
+    }
+    fn on_left_alone(&mut self, record: &Record, why: &LeftAlone) -> anyhow::Result<()> {
+        self.0
+            .iter_mut()
+            .try_for_each(|observer| observer.on_left_alone(record, why))
     }
     fn on_warning(&mut self, warning: &str) {
         // Shown once, by the first observer that shows warnings.
@@ -148,6 +160,8 @@ pub struct Engine<'a> {
     pub sink: &'a mut dyn ActionSink,
     pub observer: &'a mut dyn Observer,
     pub filter: &'a mut dyn RecordFilter,
+    /// What is settled before the decision: pending, left alone, duplicates, destinations.
+    pub gate: &'a mut dyn Gate,
     pub interrupt: Interrupt,
     pub options: EngineOptions,
 }
@@ -162,7 +176,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn add(&mut self, record: &Record, action: Action, frozen: &BTreeMap<i32, i64>) {
+    fn add(&mut self, record: &Record, action: &Action, frozen: &BTreeMap<i32, i64>) {
         self.counts.count(record, action);
         if !frozen.contains_key(&record.at.partition) {
             self.offsets
@@ -198,15 +212,32 @@ impl Engine<'_> {
             sink,
             observer,
             filter,
+            gate,
             interrupt,
             options,
         } = self;
         let mut committed = Summary::default();
         let mut batch = Batch::default();
-        // Partitions with a record left out by the filters: their offsets stay before it.
+        // Partitions with a record left alone: their offsets stay before it.
         let mut frozen: BTreeMap<i32, i64> = BTreeMap::new();
         let mut keys = KeyWatch::default();
         let mut matched: u64 = 0;
+        // The prompt says what became of each record once it is committed.
+        let tell = decisions.wants_outcomes();
+
+        macro_rules! fail {
+            ($error:expr) => {
+                return Err(abandon(sink, committed, Some($error)))
+            };
+        }
+        macro_rules! attempt {
+            ($result:expr) => {
+                match $result {
+                    Ok(value) => value,
+                    Err(error) => fail!(error),
+                }
+            };
+        }
 
         loop {
             if interrupt.is_raised() {
@@ -221,10 +252,9 @@ impl Engine<'_> {
                     batch.offsets.reached(partition, end);
                 }
             }
-            let record = match next {
-                Ok(Some(record)) => record,
-                Ok(None) => break,
-                Err(error) => return Err(abandon(sink, committed, Some(error))),
+            let record = match attempt!(next) {
+                Some(record) => record,
+                None => break,
             };
             if !filter.matches(&record) {
                 frozen
@@ -240,26 +270,50 @@ impl Engine<'_> {
                 continue;
             }
             matched += 1;
-            let decision = if record.is_tombstone() && !options.merge_tombstones {
-                None
+            let action = if record.is_tombstone() && !options.merge_tombstones {
+                Action::Skip {
+                    reason: SkipReason::ExistingTombstone,
+                }
             } else {
-                match decisions.decide(&record) {
-                    Ok(decision) => Some(decision),
-                    Err(error) => return Err(abandon(sink, committed, Some(error))),
+                match attempt!(gate.admit(&record)) {
+                    Admission::AlreadyDecided => Action::Skip {
+                        reason: SkipReason::AlreadyDecided,
+                    },
+                    Admission::LeaveAlone(why) => {
+                        frozen
+                            .entry(record.at.partition)
+                            .or_insert(record.at.offset);
+                        batch.counts.left(&why);
+                        if options.watch_keys
+                            && let Some(warning) = keys.kept(&record)
+                        {
+                            observer.on_warning(&warning);
+                        }
+                        attempt!(observer.on_left_alone(&record, &why));
+                        if tell {
+                            attempt!(decisions.told(&record, Outcome::LeftAlone(&why)));
+                        }
+                        continue;
+                    }
+                    Admission::Duplicate { of } => {
+                        batch.counts.duplicates += 1;
+                        if tell {
+                            attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
+                        }
+                        Action::Purge
+                    }
+                    Admission::Decide { target } => {
+                        let decision = attempt!(decisions.decide(&record, target.as_ref()));
+                        match attempt!(Action::for_decision(decision, &record, target.as_ref())) {
+                            Some(action) => action,
+                            None => break,
+                        }
+                    }
                 }
             };
-            let action = match decision {
-                None => Action::Skip {
-                    reason: SkipReason::ExistingTombstone,
-                },
-                Some(decision) => match Action::for_decision(decision, &record) {
-                    Some(action) => action,
-                    None => break,
-                },
-            };
-            let untombstonable = match action {
+            let untombstonable = match &action {
                 Action::Merge { .. } => record.key.is_none() && !record.is_tombstone(),
-                Action::Skip { reason } => reason == SkipReason::NullKey,
+                Action::Skip { reason } => *reason == SkipReason::NullKey,
                 Action::Purge => false,
             };
             if untombstonable {
@@ -286,15 +340,20 @@ impl Engine<'_> {
                     observer.on_warning(&warning);
                 }
             }
-            if let Err(error) = sink.apply(&record, action) {
-                return Err(abandon(sink, committed, Some(error)));
-            }
-            batch.add(&record, action, &frozen);
-            if let Err(error) = observer.take_action(record, action) {
-                return Err(abandon(sink, committed, Some(error)));
-            }
-            if batch.is_due(options.policy) {
-                commit(sink, &mut batch, &mut committed, observer)?;
+            attempt!(sink.apply(&record, &action));
+            gate.decided(&record, &action);
+            batch.add(&record, &action, &frozen);
+            if tell {
+                attempt!(observer.on_action(&record, &action));
+                if batch.is_due(options.policy) {
+                    commit(sink, &mut batch, &mut committed, observer)?;
+                }
+                attempt!(decisions.told(&record, Outcome::Done(&action)));
+            } else {
+                attempt!(observer.take_action(record, action));
+                if batch.is_due(options.policy) {
+                    commit(sink, &mut batch, &mut committed, observer)?;
+                }
             }
         }
 
@@ -361,10 +420,10 @@ fn commit(
         return Ok(());
     }
     if let Err(error) = observer.before_commit() {
-        return Err(abandon(sink, *committed, Some(error)));
+        return Err(abandon(sink, committed.clone(), Some(error)));
     }
     if let Err(error) = sink.commit(&batch.offsets) {
-        return Err(abandon(sink, *committed, Some(error)));
+        return Err(abandon(sink, committed.clone(), Some(error)));
     }
     committed.add(&batch.counts);
     *batch = Batch::default();

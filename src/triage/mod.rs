@@ -6,18 +6,20 @@ mod action;
 mod decision;
 mod engine;
 mod filter;
+mod gate;
 mod interrupt;
 mod offsets;
 mod overview;
 mod pace;
 mod summary;
 
-pub use action::{Action, ActionSink, PlannedAction, SkipReason};
-pub use decision::{Always, Decision, DecisionSource, Scripted};
+pub use action::{Action, ActionSink, PlannedAction, SkipReason, Target};
+pub use decision::{Always, Decision, DecisionSource, Outcome, Scripted};
 pub use engine::{
     CommitPolicy, Engine, EngineOptions, Observer, Observers, RecordSource, RunError,
 };
 pub use filter::{Filter, HeaderCondition, RecordFilter};
+pub use gate::{Admission, Gate, LeftAlone, OpenGate};
 pub use interrupt::Interrupt;
 pub use offsets::Offsets;
 pub use overview::{Class, DEFAULT_CLASS_HEADERS, Overview};

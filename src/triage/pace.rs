@@ -37,7 +37,7 @@ impl<S: ActionSink> Paced<S> {
 }
 
 impl<S: ActionSink> ActionSink for Paced<S> {
-    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+    fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         if matches!(action, Action::Merge { .. }) {
             self.wait_turn();
         }
@@ -58,7 +58,7 @@ impl<S: ActionSink> ActionSink for Paced<S> {
 pub struct NoWrites;
 
 impl ActionSink for NoWrites {
-    fn apply(&mut self, _record: &Record, _action: Action) -> anyhow::Result<()> {
+    fn apply(&mut self, _record: &Record, _action: &Action) -> anyhow::Result<()> {
         Ok(())
     }
 

@@ -1,13 +1,14 @@
 //! Counts of what a run committed, and the summary wording of the original tool.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::record::Record;
 
-use super::{Action, SkipReason};
+use super::{Action, LeftAlone, SkipReason};
 
 /// What a run has committed (or, for a batch not yet committed, what it would commit).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub merged: u64,
     pub purged: u64,
@@ -18,11 +19,19 @@ pub struct Summary {
     pub tombstones_passed: u64,
     /// Records that did not match the filters, left alone.
     pub left_out: u64,
+    /// `--pending`: records passed over because a later tombstone has their key.
+    pub already_decided: u64,
+    /// `--dedupe`: of the purged records, those purged as duplicates.
+    pub duplicates: u64,
+    /// `--max-replays`: records left alone because they bounced too often.
+    pub bounced: u64,
+    /// Records that matched the filters but were left alone, by reason (bounced ones too).
+    pub left_alone: BTreeMap<String, u64>,
 }
 
 impl Summary {
     /// Counts one action taken on `record`.
-    pub fn count(&mut self, record: &Record, action: Action) {
+    pub fn count(&mut self, record: &Record, action: &Action) {
         match action {
             Action::Merge { .. } => {
                 self.merged += 1;
@@ -40,7 +49,24 @@ impl Summary {
             Action::Skip {
                 reason: SkipReason::NullKey,
             } => self.null_keys += 1,
+            Action::Skip {
+                reason: SkipReason::AlreadyDecided,
+            } => self.already_decided += 1,
         }
+    }
+
+    /// Counts one record left alone for `why`.
+    pub fn left(&mut self, why: &LeftAlone) {
+        if matches!(why, LeftAlone::BouncedTooOften { .. }) {
+            self.bounced += 1;
+        }
+        *self.left_alone.entry(why.to_string()).or_default() += 1;
+    }
+
+    /// Records that matched the filters and were left alone.
+    #[must_use]
+    pub fn left_alone_total(&self) -> u64 {
+        self.left_alone.values().sum()
     }
 
     /// Adds `other`'s counts to these.
@@ -51,6 +77,12 @@ impl Summary {
         self.null_keys += other.null_keys;
         self.tombstones_passed += other.tombstones_passed;
         self.left_out += other.left_out;
+        self.already_decided += other.already_decided;
+        self.duplicates += other.duplicates;
+        self.bounced += other.bounced;
+        for (why, count) in &other.left_alone {
+            *self.left_alone.entry(why.clone()).or_default() += count;
+        }
     }
 }
 
@@ -74,6 +106,26 @@ impl fmt::Display for Summary {
                 "\n{} record(s) did not match the filters and were left alone",
                 self.left_out
             )?;
+        }
+        if self.duplicates > 0 {
+            write!(
+                f,
+                "\n{} duplicates purged (identical to a record merged or purged earlier in this run)",
+                self.duplicates
+            )?;
+        }
+        if self.already_decided > 0 {
+            write!(
+                f,
+                "\n{} record(s) already merged or purged (a later tombstone has their key) were passed over",
+                self.already_decided
+            )?;
+        }
+        if self.bounced > 0 {
+            write!(f, "\n{} record(s) bounced too often", self.bounced)?;
+        }
+        for (why, count) in &self.left_alone {
+            write!(f, "\n{count} record(s) left alone: {why}")?;
         }
         if self.tombstones_passed > 0 {
             write!(
@@ -99,31 +151,50 @@ mod tests {
         let mut summary = Summary::default();
         let keyed = record(Some(b"k"));
         let keyless = record(None);
-        summary.count(&keyed, Action::Merge { tombstone: true });
-        summary.count(&keyless, Action::Merge { tombstone: false });
-        summary.count(&keyed, Action::Purge);
+        let to = super::super::Target::topic("retry");
+        summary.count(
+            &keyed,
+            &Action::Merge {
+                tombstone: true,
+                to: to.clone(),
+            },
+        );
         summary.count(
             &keyless,
-            Action::Skip {
+            &Action::Merge {
+                tombstone: false,
+                to,
+            },
+        );
+        summary.count(&keyed, &Action::Purge);
+        summary.count(
+            &keyless,
+            &Action::Skip {
                 reason: SkipReason::NullKey,
             },
         );
         summary.count(
             &keyed,
-            Action::Skip {
+            &Action::Skip {
                 reason: SkipReason::ExistingTombstone,
             },
         );
+        summary.left(&LeftAlone::NoOrigin);
+        summary.left(&LeftAlone::BouncedTooOften { count: 3, max: 3 });
+        summary.left(&LeftAlone::NoOrigin);
         assert_eq!(
             summary.to_string(),
             "Successfully processed records: 2 merged, 1 purged, 0 skipped\n\
              2 record(s) with a null key could not be tombstoned\n\
+             1 record(s) bounced too often\n\
+             1 record(s) left alone: bounced too often (kmp-replay-count >= --max-replays 3)\n\
+             2 record(s) left alone: no origin header, and no destination topic was given\n\
              1 tombstone(s) already in the source were passed over"
         );
         let mut plain = Summary::default();
         plain.count(
             &keyed,
-            Action::Skip {
+            &Action::Skip {
                 reason: SkipReason::Decided,
             },
         );

@@ -8,8 +8,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::record::Record;
-use crate::triage::{Action, Observer, PlannedAction, Summary};
+use crate::record::{Coordinates, Record};
+use crate::triage::{Action, LeftAlone, Observer, PlannedAction, Summary};
+use crate::ui::said::printable_key;
 
 /// Who runs the tool, where, against what: the same on every line of a run.
 #[derive(Debug, Clone, Serialize)]
@@ -48,13 +49,26 @@ impl AuditContext {
     }
 }
 
+/// What a line says of its record: the action taken, or why it was left alone.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Entry {
+    Action(PlannedAction),
+    LeftAlone {
+        #[serde(flatten)]
+        at: Coordinates,
+        action: &'static str,
+        reason: String,
+    },
+}
+
 #[derive(Serialize)]
 struct Line<'a> {
     time: String,
     #[serde(flatten)]
     context: &'a AuditContext,
     #[serde(flatten)]
-    planned: &'a PlannedAction,
+    entry: &'a Entry,
     key: Option<String>,
 }
 
@@ -62,7 +76,7 @@ struct Line<'a> {
 pub struct AuditLog {
     file: File,
     context: AuditContext,
-    pending: Vec<(PlannedAction, Option<String>)>,
+    pending: Vec<(Entry, Option<String>)>,
 }
 
 impl AuditLog {
@@ -89,11 +103,11 @@ impl AuditLog {
         }
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut lines = Vec::new();
-        for (planned, key) in self.pending.drain(..) {
+        for (entry, key) in self.pending.drain(..) {
             let line = Line {
                 time: time.clone(),
                 context: &self.context,
-                planned: &planned,
+                entry: &entry,
                 key,
             };
             serde_json::to_writer(&mut lines, &line)?;
@@ -104,20 +118,24 @@ impl AuditLog {
     }
 }
 
-/// The printable form of a key: UTF-8 as is, anything else as `0x` hex.
-fn printable_key(key: &[u8]) -> String {
-    match std::str::from_utf8(key) {
-        Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
-        _ => format!("0x{}", crate::decode::text::hex(key)),
-    }
-}
-
 impl Observer for AuditLog {
-    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+    fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         self.pending.push((
-            PlannedAction {
+            Entry::Action(PlannedAction {
                 at: record.at.clone(),
-                action,
+                action: action.clone(),
+            }),
+            record.key.as_deref().map(printable_key),
+        ));
+        Ok(())
+    }
+
+    fn on_left_alone(&mut self, record: &Record, why: &LeftAlone) -> anyhow::Result<()> {
+        self.pending.push((
+            Entry::LeftAlone {
+                at: record.at.clone(),
+                action: "left-alone",
+                reason: why.to_string(),
             },
             record.key.as_deref().map(printable_key),
         ));

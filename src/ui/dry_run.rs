@@ -1,42 +1,51 @@
-//! `--dry-run`: one line per record on stdout saying what would be done.
+//! `--dry-run`: one line per record on stdout saying what would be done, and where to.
 
 use std::io::{self, Write};
 
 use crate::record::Record;
-use crate::triage::{Action, Observer, SkipReason};
+use crate::triage::{Action, LeftAlone, Observer, SkipReason};
+
+use super::said::target_text;
 
 /// Prints what a real run would do with each record.
 pub struct DryRunReport<W: Write> {
     out: W,
-    destination: Option<String>,
 }
 
 impl<W: Write> DryRunReport<W> {
-    pub fn new(out: W, destination: Option<&str>) -> Self {
-        Self {
-            out,
-            destination: destination.map(str::to_owned),
-        }
+    pub fn new(out: W) -> Self {
+        Self { out }
+    }
+
+    fn line(&mut self, record: &Record, what: &str) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "{} partition {} offset {}: {what}",
+            record.at.topic, record.at.partition, record.at.offset
+        )
     }
 }
 
 impl DryRunReport<io::Stdout> {
     #[must_use]
-    pub fn stdout(destination: Option<&str>) -> Self {
-        Self::new(io::stdout(), destination)
+    pub fn stdout() -> Self {
+        Self::new(io::stdout())
     }
 }
 
 impl<W: Write> Observer for DryRunReport<W> {
-    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+    fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         let what = match action {
-            Action::Merge { tombstone: true } => format!(
-                "would merge into {} and tombstone",
-                self.destination.as_deref().unwrap_or("?")
-            ),
-            Action::Merge { tombstone: false } => format!(
+            Action::Merge {
+                tombstone: true,
+                to,
+            } => format!("would merge into {} and tombstone", target_text(to)),
+            Action::Merge {
+                tombstone: false,
+                to,
+            } => format!(
                 "would merge into {} (no tombstone: {})",
-                self.destination.as_deref().unwrap_or("?"),
+                target_text(to),
                 if record.key.is_none() {
                     "null key"
                 } else {
@@ -53,12 +62,17 @@ impl<W: Write> Observer for DryRunReport<W> {
             Action::Skip {
                 reason: SkipReason::NullKey,
             } => "cannot purge (null key)".to_owned(),
+            Action::Skip {
+                reason: SkipReason::AlreadyDecided,
+            } => "would pass over (already merged or purged: a later tombstone has its key)"
+                .to_owned(),
         };
-        writeln!(
-            self.out,
-            "{} partition {} offset {}: {what}",
-            record.at.topic, record.at.partition, record.at.offset
-        )?;
+        self.line(record, &what)?;
+        Ok(())
+    }
+
+    fn on_left_alone(&mut self, record: &Record, why: &LeftAlone) -> anyhow::Result<()> {
+        self.line(record, &format!("would leave alone: {why}"))?;
         Ok(())
     }
 }

@@ -10,5 +10,6 @@ pub mod overview;
 pub mod progress;
 pub mod prompt;
 pub mod render;
+pub mod said;
 pub mod terminal;
 pub mod tty_prompt;

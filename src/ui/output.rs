@@ -6,7 +6,7 @@ use std::thread::{self, JoinHandle};
 
 use crate::cli::OutputFormat;
 use crate::record::Record;
-use crate::triage::{Action, Observer};
+use crate::triage::{Action, Observer, SkipReason};
 
 use super::render::Renderer;
 
@@ -156,11 +156,19 @@ fn stopped() -> io::Error {
 }
 
 impl Observer for RecordPrinter {
-    fn on_action(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
-        self.take_action(record.clone(), action)
+    fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
+        self.take_action(record.clone(), action.clone())
     }
 
-    fn take_action(&mut self, record: Record, _action: Action) -> anyhow::Result<()> {
+    fn take_action(&mut self, record: Record, action: Action) -> anyhow::Result<()> {
+        // `--pending`: a record merged or purged already is not shown.
+        if action
+            == (Action::Skip {
+                reason: SkipReason::AlreadyDecided,
+            })
+        {
+            return Ok(());
+        }
         self.batch.push(record);
         if self.batch.len() >= self.batch_len {
             self.send_batch()?;

@@ -44,7 +44,7 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn on_action(&mut self, _record: &Record, _action: Action) -> anyhow::Result<()> {
+    fn on_action(&mut self, _record: &Record, _action: &Action) -> anyhow::Result<()> {
         self.bar.inc(1);
         Ok(())
     }

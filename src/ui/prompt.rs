@@ -7,15 +7,17 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
 use crate::record::Record;
-use crate::triage::{Decision, DecisionSource, Interrupt};
+use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
 use super::render::Renderer;
+use super::said::{outcome_line, target_text};
 use super::terminal::Terminal;
 use super::tty_prompt::TtyPrompt;
 
 /// The prompt of `ask` for the terminal it runs on: the full prompt (arrow keys, rules) when
 /// a person is at a terminal, else the line prompt over stdin, which scripts and pipes feed.
-/// `renderer` shows each record; `group_by` is the header `g` offers first.
+/// `renderer` shows each record; `group_by` is the header `g` offers first; with
+/// `show_target` each record says where a merge would send it (`--to-origin`).
 #[must_use]
 pub fn for_terminal(
     terminal: &Terminal,
@@ -23,18 +25,27 @@ pub fn for_terminal(
     interrupt: Interrupt,
     total: u64,
     group_by: Option<String>,
+    show_target: bool,
 ) -> Box<dyn DecisionSource> {
     if terminal.interactive() {
-        Box::new(TtyPrompt::new(renderer, interrupt, total, group_by))
+        Box::new(TtyPrompt::new(renderer, interrupt, total, group_by).showing_target(show_target))
     } else {
-        Box::new(LinePrompt::new(
+        let mut prompt = LinePrompt::new(
             std::io::BufReader::new(std::io::stdin()),
             std::io::stderr(),
             interrupt,
             total,
             renderer,
-        ))
+        );
+        prompt.show_target = show_target;
+        Box::new(prompt)
     }
+}
+
+/// The line that says where a merge of the record goes.
+#[must_use]
+pub fn merge_line(target: &Target) -> String {
+    format!("A merge goes into {}", target_text(target))
 }
 
 /// The question, in the original tool's words.
@@ -48,6 +59,8 @@ pub struct LinePrompt<W: Write> {
     interrupt: Interrupt,
     asked: u64,
     total: u64,
+    /// Say where a merge goes before asking.
+    pub show_target: bool,
 }
 
 impl<W: Write> LinePrompt<W> {
@@ -81,6 +94,7 @@ impl<W: Write> LinePrompt<W> {
             interrupt,
             asked: 0,
             total,
+            show_target: false,
         }
     }
 
@@ -111,7 +125,7 @@ pub fn parse_answer(line: &str) -> Option<Decision> {
 }
 
 impl<W: Write> DecisionSource for LinePrompt<W> {
-    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision> {
+    fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision> {
         self.asked += 1;
         writeln!(
             self.out,
@@ -119,6 +133,9 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
             self.asked, self.total, record.at.partition, record.at.offset
         )?;
         self.renderer.write_text(&mut self.out, record)?;
+        if let (true, Some(target)) = (self.show_target, target) {
+            writeln!(self.out, "{}", merge_line(target))?;
+        }
         loop {
             writeln!(self.out, "{QUESTION}")?;
             self.out.flush()?;
@@ -130,6 +147,26 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
             }
             writeln!(self.out, "Unknown option, try again.")?;
         }
+    }
+
+    fn wants_outcomes(&self) -> bool {
+        true
+    }
+
+    fn told(&mut self, record: &Record, outcome: Outcome<'_>) -> anyhow::Result<()> {
+        if let Outcome::LeftAlone(_) = outcome {
+            // Shown like a record that is asked about, so a person sees what stays.
+            writeln!(
+                self.out,
+                "\nrecord at partition {} offset {}",
+                record.at.partition, record.at.offset
+            )?;
+            self.renderer.write_text(&mut self.out, record)?;
+        }
+        if let Some(line) = outcome_line(record, outcome) {
+            writeln!(self.out, "{line}")?;
+        }
+        Ok(())
     }
 }
 
@@ -148,7 +185,9 @@ mod tests {
         let decisions: Vec<Decision> = {
             let mut prompt =
                 LinePrompt::new(input, &mut out, Interrupt::new(), 9, Renderer::default());
-            (0..5).map(|i| prompt.decide(&record(i)).unwrap()).collect()
+            (0..5)
+                .map(|i| prompt.decide(&record(i), None).unwrap())
+                .collect()
         };
         use Decision::{Merge, Purge, Quit, Skip};
         assert_eq!(decisions, [Merge, Purge, Merge, Skip, Quit]);
@@ -170,6 +209,6 @@ mod tests {
             Renderer::default(),
         );
         interrupt.raise();
-        assert_eq!(prompt.decide(&record(0)).unwrap(), Decision::Quit);
+        assert_eq!(prompt.decide(&record(0), None).unwrap(), Decision::Quit);
     }
 }

@@ -16,6 +16,7 @@ use crate::decode::registry::SetupError;
 use crate::decode::text::{Plain, classify, hex, hex_dump};
 use crate::decode::{Body, Decoded, DecodedRecord, Decoder};
 use crate::record::{Record, Timestamp, TimestampKind};
+use crate::redrive::origin::{SpringNumber, spring_number};
 
 /// Text and JSON values longer than this many bytes are cut in text blocks.
 pub const TEXT_LIMIT: usize = 4096;
@@ -283,7 +284,10 @@ pub fn write_text(
         for header in &record.headers {
             let value = header.value.as_deref().map_or_else(
                 || paint.paint(Paint::ABSENT, "<null>"),
-                |value| inline(&Decoded::plain(value).body, full),
+                |value| {
+                    spring_header_text(&header.name, value)
+                        .unwrap_or_else(|| inline(&Decoded::plain(value).body, full))
+                },
             );
             writeln!(out, "        {}: {value}", header.name)?;
         }
@@ -304,9 +308,20 @@ pub fn write_text(
     Ok(())
 }
 
+/// One of Spring Kafka's binary number headers as people read it: the number, and for the
+/// timestamp its ISO 8601 form too; `None` for any other header.
+#[must_use]
+pub fn spring_header_text(name: &str, value: &[u8]) -> Option<String> {
+    Some(match spring_number(name, value)? {
+        SpringNumber::Partition(partition) => partition.to_string(),
+        SpringNumber::Offset(offset) => offset.to_string(),
+        SpringNumber::Timestamp(millis) => format!("{millis} ({})", iso_timestamp(millis)),
+    })
+}
+
 /// A header value in JSON: JSON as is, text as a string, binary as base64, each with its
-/// `encoding`.
-fn push_json_plain(out: &mut String, bytes: Option<&[u8]>) {
+/// `encoding`; Spring Kafka's binary numbers also as `number` (and `timestamp`, ISO 8601).
+fn push_json_header(out: &mut String, name: &str, bytes: Option<&[u8]>) {
     let Some(bytes) = bytes else {
         out.push_str("null");
         return;
@@ -315,6 +330,18 @@ fn push_json_plain(out: &mut String, bytes: Option<&[u8]>) {
         Plain::Json(json) => push_data(out, "json", json.as_str()),
         Plain::Text(text) => push_text(out, &text),
         Plain::Binary => push_base64(out, bytes),
+    }
+    if let Some(number) = spring_number(name, bytes) {
+        let value = match number {
+            SpringNumber::Partition(n) => i64::from(n),
+            SpringNumber::Offset(n) | SpringNumber::Timestamp(n) => n,
+        };
+        out.push_str(",\"number\":");
+        out.push_str(&value.to_string());
+        if let SpringNumber::Timestamp(millis) = number {
+            out.push_str(",\"timestamp\":");
+            push_escaped(out, &iso_timestamp(millis));
+        }
     }
     out.push('}');
 }
@@ -434,7 +461,7 @@ fn push_json_line(out: &mut String, record: &Record, decoded: &DecodedRecord) {
         out.push_str("{\"name\":");
         push_escaped(out, &header.name);
         out.push_str(",\"value\":");
-        push_json_plain(out, header.value.as_deref());
+        push_json_header(out, &header.name, header.value.as_deref());
         out.push('}');
     }
     out.push_str("]}");

@@ -9,9 +9,11 @@ use dialoguer::console::{Key, Term};
 
 use crate::decode::text::hex_dump;
 use crate::record::Record;
-use crate::triage::{Decision, DecisionSource, Interrupt};
+use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
-use super::render::Renderer;
+use super::prompt::merge_line;
+use super::render::{Renderer, spring_header_text};
+use super::said::outcome_line;
 
 /// A decision that applies to more than one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,8 @@ pub struct TtyPrompt {
     preferred_header: Option<String>,
     asked: u64,
     total: u64,
+    /// Say where a merge goes before asking (`--to-origin`).
+    show_target: bool,
 }
 
 impl TtyPrompt {
@@ -83,7 +87,15 @@ impl TtyPrompt {
             preferred_header,
             asked: 0,
             total,
+            show_target: false,
         }
+    }
+
+    /// Whether each record says where a merge would send it.
+    #[must_use]
+    pub fn showing_target(mut self, show: bool) -> Self {
+        self.show_target = show;
+        self
     }
 
     fn raw_view(&mut self, record: &Record) -> io::Result<()> {
@@ -119,7 +131,15 @@ impl TtyPrompt {
                 let header = &record.headers[i];
                 let value = header.value.as_deref().map_or_else(
                     || "<null>".to_owned(),
-                    |v| String::from_utf8_lossy(v).chars().take(80).collect(),
+                    |v| {
+                        spring_header_text(&header.name, v).unwrap_or_else(|| {
+                            String::from_utf8_lossy(v)
+                                .chars()
+                                .take(80)
+                                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                                .collect()
+                        })
+                    },
                 );
                 format!("{}: {value}", header.name)
             })
@@ -159,7 +179,27 @@ fn indent(text: &str) -> String {
 }
 
 impl DecisionSource for TtyPrompt {
-    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision> {
+    fn wants_outcomes(&self) -> bool {
+        true
+    }
+
+    fn told(&mut self, record: &Record, outcome: Outcome<'_>) -> anyhow::Result<()> {
+        if let Outcome::LeftAlone(_) = outcome {
+            self.term.write_line(&format!(
+                "\nrecord at partition {} offset {}",
+                record.at.partition, record.at.offset
+            ))?;
+            let mut shown = Vec::new();
+            self.renderer.write_text(&mut shown, record)?;
+            self.term.write_str(&String::from_utf8_lossy(&shown))?;
+        }
+        if let Some(line) = outcome_line(record, outcome) {
+            self.term.write_line(&line)?;
+        }
+        Ok(())
+    }
+
+    fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision> {
         self.asked += 1;
         if let Some(decision) = self.rules.iter().find_map(|rule| rule.decide(record)) {
             return Ok(decision);
@@ -171,6 +211,9 @@ impl DecisionSource for TtyPrompt {
         let mut shown = Vec::new();
         self.renderer.write_text(&mut shown, record)?;
         self.term.write_str(&String::from_utf8_lossy(&shown))?;
+        if let (true, Some(target)) = (self.show_target, target) {
+            self.term.write_line(&merge_line(target))?;
+        }
         loop {
             self.term.write_str(
                 "(m)erge (p)urge (s)kip (q)uit, M/P/S all remaining, (g)roup by header, (r)aw, ? help [Enter = merge]: ",

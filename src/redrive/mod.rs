@@ -1,0 +1,146 @@
+//! Redrive: send records back where they came from, without loops, losses or strangers'
+//! headers. Pure logic over [`Record`]s: origin headers ([`origin`]), the copy's headers
+//! ([`headers`]), where a merge goes ([`route`]), which records are still pending
+//! ([`pending`]) and which are duplicates ([`dedupe`]). [`Redrive`] puts them together as
+//! the triage engine's [`Gate`].
+
+pub mod dedupe;
+pub mod digest;
+pub mod headers;
+pub mod origin;
+pub mod pending;
+pub mod route;
+
+use crate::record::Record;
+use crate::triage::{Action, Admission, Gate, LeftAlone};
+
+pub use dedupe::Dedupe;
+pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
+pub use pending::TombstoneIndex;
+pub use route::{Router, Routing, TopicCatalog};
+
+/// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
+/// already decided is passed over), the loop guard, duplicates, then the destination.
+pub struct Redrive<C> {
+    /// `None` for `purge-all`: nothing is merged.
+    pub router: Option<Router<C>>,
+    /// `--max-replays`.
+    pub max_replays: Option<u64>,
+    /// `--pending`.
+    pub pending: Option<TombstoneIndex>,
+    /// `--dedupe`.
+    pub dedupe: Option<Dedupe>,
+}
+
+impl<C: TopicCatalog> Redrive<C> {
+    /// Whether `record` is bounced too often (or its count unreadable) under `max_replays`.
+    fn loop_guard(&self, record: &Record) -> Option<LeftAlone> {
+        let max = self.max_replays?;
+        match replay_count(record) {
+            Ok(count) if count >= max => Some(LeftAlone::BouncedTooOften { count, max }),
+            Ok(_) => None,
+            Err(value) => Some(LeftAlone::UnreadableReplayCount { value }),
+        }
+    }
+}
+
+impl<C: TopicCatalog> Gate for Redrive<C> {
+    fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
+        if let Some(index) = &self.pending
+            && !index.is_pending(record)
+        {
+            return Ok(Admission::AlreadyDecided);
+        }
+        if let Some(why) = self.loop_guard(record) {
+            return Ok(Admission::LeaveAlone(why));
+        }
+        if let Some(of) = self.dedupe.as_ref().and_then(|d| d.duplicate_of(record)) {
+            return Ok(Admission::Duplicate { of });
+        }
+        let target = match &mut self.router {
+            Some(router) => match router.route(record)? {
+                Ok(target) => Some(target),
+                Err(why) => return Ok(Admission::LeaveAlone(why)),
+            },
+            None => None,
+        };
+        Ok(Admission::Decide { target })
+    }
+
+    fn decided(&mut self, record: &Record, action: &Action) {
+        if let Some(dedupe) = &mut self.dedupe
+            && action.tombstones(record)
+        {
+            dedupe.remember(record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::triage::Target;
+
+    struct NoTopics;
+
+    impl TopicCatalog for NoTopics {
+        fn partitions(&mut self, _topic: &str) -> anyhow::Result<Option<i32>> {
+            Ok(None)
+        }
+    }
+
+    fn gate(max_replays: Option<u64>, pending: Option<TombstoneIndex>) -> Redrive<NoTopics> {
+        Redrive {
+            router: Some(Router::new(
+                Routing::Fixed(Arc::from("retry")),
+                "dlq",
+                false,
+                NoTopics,
+            )),
+            max_replays,
+            pending,
+            dedupe: Some(Dedupe::new(10)),
+        }
+    }
+
+    #[test]
+    fn order_of_the_checks() {
+        let decide = Admission::Decide {
+            target: Some(Target::topic("retry")),
+        };
+        let mut index = TombstoneIndex::default();
+        index.add(&Record::test(0, 9).with_value(None));
+        let mut redrive = gate(Some(2), Some(index));
+        // A later tombstone with key `k`: already decided, whatever else holds.
+        assert_eq!(
+            redrive.admit(&Record::test(0, 1).with_header(REPLAY_COUNT, "5")).unwrap(),
+            Admission::AlreadyDecided
+        );
+        let fresh = Record::test(0, 10);
+        assert_eq!(redrive.admit(&fresh).unwrap(), decide);
+        assert_eq!(
+            redrive.admit(&Record::test(0, 11).with_header(REPLAY_COUNT, "2")).unwrap(),
+            Admission::LeaveAlone(LeftAlone::BouncedTooOften { count: 2, max: 2 })
+        );
+        assert_eq!(
+            redrive.admit(&Record::test(0, 12).with_header(REPLAY_COUNT, "x")).unwrap(),
+            Admission::LeaveAlone(LeftAlone::UnreadableReplayCount { value: "x".into() })
+        );
+        // Skipped: not remembered; merged: its twin is a duplicate.
+        redrive.decided(&fresh, &Action::Skip { reason: crate::triage::SkipReason::Decided });
+        assert_eq!(redrive.admit(&Record::test(0, 13)).unwrap(), decide);
+        redrive.decided(
+            &fresh,
+            &Action::Merge {
+                tombstone: true,
+                to: Target::topic("retry"),
+            },
+        );
+        assert!(matches!(
+            redrive.admit(&Record::test(0, 14)).unwrap(),
+            Admission::Duplicate { of } if of.offset == 10
+        ));
+    }
+}

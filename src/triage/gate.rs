@@ -1,0 +1,88 @@
+//! What is settled about a record before anyone is asked: whether it is still pending, whether
+//! it is left alone (no usable origin, bounced too often), whether it duplicates one already
+//! handled, and where a merge would send it. The redrive options implement [`Gate`]; a run
+//! without them lets every record through to the decision.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::{Coordinates, Record};
+
+use super::{Action, Target};
+
+/// Why a record that matched the filters is left alone: not written, not tombstoned, and the
+/// group's committed offset of its partition stops before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "left-alone")]
+pub enum LeftAlone {
+    /// `--to-origin` without a destination, and the record has no origin header.
+    NoOrigin,
+    /// Its origin headers are unusable, or the topic they name may not be written to.
+    OriginRefused {
+        topic: Option<String>,
+        reason: String,
+    },
+    /// `--max-replays`: it was merged out of a DLQ `count` times already.
+    BouncedTooOften { count: u64, max: u64 },
+    /// `--max-replays`, and its `kmp-replay-count` header is not a number.
+    UnreadableReplayCount { value: String },
+}
+
+impl fmt::Display for LeftAlone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoOrigin => f.write_str("no origin header, and no destination topic was given"),
+            Self::OriginRefused {
+                topic: Some(topic),
+                reason,
+            } => write!(f, "origin {topic} refused: {reason}"),
+            Self::OriginRefused {
+                topic: None,
+                reason,
+            } => write!(f, "unusable origin headers: {reason}"),
+            Self::BouncedTooOften { max, .. } => {
+                write!(f, "bounced too often (kmp-replay-count >= --max-replays {max})")
+            }
+            Self::UnreadableReplayCount { value } => {
+                write!(f, "its kmp-replay-count header holds {value:?}, not a count")
+            }
+        }
+    }
+}
+
+/// What the gate says of a record that matched the filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Ask for a decision; a merge goes to `target` (`None`: nothing can be merged, `purge-all`).
+    Decide { target: Option<Target> },
+    /// `--pending`: a later tombstone has its key; it was merged or purged already.
+    AlreadyDecided,
+    /// Leave it where it is.
+    LeaveAlone(LeftAlone),
+    /// `--dedupe`: it is identical to the record at `of`, tombstoned in this run: purge it.
+    Duplicate { of: Coordinates },
+}
+
+/// Settles what it can about each record before the decision.
+pub trait Gate {
+    /// # Errors
+    /// When something the gate must ask cannot be asked (the cluster, for a topic's existence).
+    fn admit(&mut self, record: &Record) -> anyhow::Result<Admission>;
+
+    /// `action` was taken on `record`.
+    fn decided(&mut self, _record: &Record, _action: &Action) {}
+}
+
+/// Everything goes to the decision; merges go to one fixed destination (or nowhere).
+#[derive(Debug, Clone, Default)]
+pub struct OpenGate(pub Option<Target>);
+
+impl Gate for OpenGate {
+    fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
+        let _ = record;
+        Ok(Admission::Decide {
+            target: self.0.clone(),
+        })
+    }
+}
