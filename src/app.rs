@@ -3,6 +3,7 @@
 //! pieces live in `app/`.
 
 mod filter;
+mod survey;
 mod watchers;
 
 use std::cell::RefCell;
@@ -12,10 +13,14 @@ use anyhow::Context as _;
 
 use crate::config::{ConfigError, Invocation, PrintTask, RunConfig, Settings, Task, WriteTask};
 use crate::error::Error;
-use crate::kafka::{self, KafkaSink, OffsetsOnly, PolicyLookup, RecordProducer, SourceConsumer};
+use crate::kafka::{
+    self, ClusterTopics, CopyRules, KafkaSink, OffsetsOnly, PolicyLookup, RecordProducer,
+    SourceConsumer,
+};
+use crate::redrive::{CopyTimestamp, Dedupe, Redrive, Router, Routing, TombstoneIndex, dedupe};
 use crate::triage::{
-    ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Interrupt,
-    NoWrites, Observer, Paced, RunError, Summary,
+    ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
+    Interrupt, NoWrites, Observer, Overview, Paced, RunError, Summary,
 };
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
@@ -23,6 +28,7 @@ use crate::ui::terminal::Terminal;
 use crate::ui::{docs, prompt};
 
 use self::filter::DisplayedFilter;
+use self::survey::{RetentionCheck, Survey};
 use self::watchers::Watchers;
 
 /// Sets the interrupt flag on SIGINT and SIGTERM; a second signal ends the process at once
@@ -118,9 +124,17 @@ impl<'a> Run<'a> {
             return nothing_left(self.settings(), &task.source);
         }
         warn_unless_compacted(&task.source, &policy);
-        if let Some(headers) = &task.overview {
-            self.show_overview(&task.source, headers.clone())?;
-        }
+        let pending = self.pending_index(&task.source)?;
+        self.survey(task, pending.as_ref())?;
+        let mut gate = Redrive {
+            router: task.merges().then(|| self.router(task, source.catalog())),
+            max_replays: task.redrive.max_replays,
+            pending,
+            dedupe: task
+                .redrive
+                .dedupe
+                .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
+        };
         let mut sink = self.sink(producer, &source, task);
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?;
         let mut decisions = self.decisions(task, total)?;
@@ -129,6 +143,7 @@ impl<'a> Run<'a> {
             &mut *decisions,
             &mut *sink,
             &mut watchers.observers(),
+            &mut gate,
             self.write_options(task),
         );
         watchers.finish();
@@ -139,6 +154,99 @@ impl<'a> Run<'a> {
             message("Dry run: nothing was written and no offset was committed");
         }
         Ok(())
+    }
+
+    /// Where the merges of `task` go, asking `catalog` about origin topics.
+    fn router(&self, task: &WriteTask, catalog: ClusterTopics) -> Router<ClusterTopics> {
+        let fallback = task.destination.as_deref().map(std::sync::Arc::from);
+        let routing = match (task.redrive.to_origin, fallback) {
+            (false, Some(destination)) => Routing::Fixed(destination),
+            (_, fallback) => Routing::ToOrigin {
+                fallback,
+                allow: task.redrive.allow_origin.clone(),
+            },
+        };
+        Router::new(
+            routing,
+            &task.source,
+            self.config.options.keep_partition,
+            catalog,
+        )
+    }
+
+    /// `--pending`: the last tombstone of every key, from one pass over the run's ranges.
+    fn pending_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
+        if !self.config.options.pending {
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let mut pass = self.open_source(topic)?;
+        let index = survey::pending_index(&mut pass, self.interrupt)?;
+        tracing::info!(
+            "--pending: {} record(s) read, {} tombstoned key(s) remembered, in {:.1} s",
+            index.scanned,
+            index.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Some(index))
+    }
+
+    /// Before anything is written: shows the overview, and refuses to start when a copy
+    /// would be older than its destination's retention. One pass, only when one is needed.
+    fn survey(&self, task: &WriteTask, pending: Option<&TombstoneIndex>) -> Result<(), Error> {
+        let retention = self.retention_check(task)?;
+        if task.overview.is_none() && retention.is_none() {
+            return Ok(());
+        }
+        let mut pass = self.open_source(&task.source)?;
+        let mut filter = self.filter.borrow_mut();
+        let surveyed = Survey {
+            filter: &mut filter,
+            router: task.merges().then(|| self.router(task, pass.catalog())),
+            max_replays: task.redrive.max_replays,
+            pending,
+            merge_tombstones: task.merge_tombstones,
+            destinations: task.redrive.to_origin || task.redrive.max_replays.is_some(),
+            overview: task.overview.clone().map(Overview::new),
+            dedupe: task.redrive.dedupe,
+            retention,
+        }
+        .run(&mut pass, self.interrupt)?;
+        if let Some(overview) = surveyed.overview {
+            message(&overview);
+        }
+        match surveyed.refusal {
+            Some(refusal) => Err(Error::Failed {
+                source: anyhow::anyhow!(refusal),
+                summary: None,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The retention check of `task`, `None` when no copy can be too old: nothing is merged,
+    /// copies get the current time, `--ignore-retention`, or the one destination deletes
+    /// nothing by age.
+    fn retention_check(&self, task: &WriteTask) -> Result<Option<RetentionCheck<'_>>, Error> {
+        let redrive = &task.redrive;
+        if !task.merges() || redrive.ignore_retention || redrive.timestamp == CopyTimestamp::Now {
+            return Ok(None);
+        }
+        let settings = self.settings();
+        let lookup = move |topic: &str| -> anyhow::Result<kafka::Retention> {
+            kafka::describe_retention(settings, &[topic.to_owned()])?
+                .remove(topic)
+                .with_context(|| format!("no configuration for topic {topic}"))
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        if let (false, Some(destination)) = (redrive.to_origin, &task.destination) {
+            let retention = lookup(destination)
+                .with_context(|| format!("cannot read the retention of {destination}"))?;
+            if retention.deletes_before(now).is_none() {
+                return Ok(None);
+            }
+        }
+        Ok(Some(RetentionCheck::new(Box::new(lookup), now)))
     }
 
     /// The producer, or none on a dry run.
@@ -154,6 +262,7 @@ impl<'a> Run<'a> {
             self.settings(),
             topic,
             self.filter.borrow().partitions(),
+            self.config.options.from_beginning,
             self.interrupt.clone(),
         )?)
     }
@@ -181,8 +290,10 @@ impl<'a> Run<'a> {
                 producer,
                 settings.commit.then(|| source.committer()),
                 &task.source,
-                task.destination.as_deref(),
-                self.config.options.keep_partition,
+                CopyRules {
+                    headers: task.redrive.headers.clone(),
+                    timestamp: task.redrive.timestamp,
+                },
             )),
             None => Box::new(NoWrites),
         };
@@ -195,7 +306,7 @@ impl<'a> Run<'a> {
     /// Who decides: a person at the prompt (`ask`), else the bulk rule.
     fn decisions(&self, task: &WriteTask, total: u64) -> Result<Box<dyn DecisionSource>, Error> {
         if !task.ask {
-            return Ok(Box::new(Always(if task.destination.is_some() {
+            return Ok(Box::new(Always(if task.merges() {
                 Decision::Merge
             } else {
                 Decision::Purge
@@ -211,6 +322,7 @@ impl<'a> Run<'a> {
             self.interrupt.clone(),
             total,
             group_by,
+            task.redrive.to_origin,
         ))
     }
 
@@ -239,6 +351,7 @@ impl<'a> Run<'a> {
 
     fn print(&self, task: &PrintTask) -> Result<(), Error> {
         let settings = self.settings();
+        let pending = self.pending_index(&task.topic)?;
         let mut source = self.open_source(&task.topic)?;
         let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
         let mut sink = OffsetsOnly { committer };
@@ -251,6 +364,12 @@ impl<'a> Run<'a> {
             &mut Always(Decision::Skip),
             &mut sink,
             &mut printer,
+            &mut Redrive::<ClusterTopics> {
+                router: None,
+                max_replays: None,
+                pending,
+                dedupe: None,
+            },
             EngineOptions {
                 // Tombstones are shown like every other record.
                 merge_tombstones: true,
@@ -282,24 +401,13 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Reads the topic once to its end snapshot (without committing) and shows the records
-    /// that match the filters grouped by failure class.
-    fn show_overview(&self, topic: &str, headers: Vec<String>) -> Result<(), Error> {
-        let mut pass = self.open_source(topic)?;
-        let text = self
-            .filter
-            .borrow_mut()
-            .overview(&mut pass, headers, self.interrupt)?;
-        message(text.trim_end());
-        Ok(())
-    }
-
     fn drive(
         &self,
         source: &mut SourceConsumer,
         decisions: &mut dyn DecisionSource,
         sink: &mut dyn ActionSink,
         observer: &mut dyn Observer,
+        gate: &mut dyn Gate,
         options: EngineOptions,
     ) -> Result<Summary, Error> {
         let mut filter = self.filter.borrow_mut();
@@ -309,6 +417,7 @@ impl<'a> Run<'a> {
             sink,
             observer,
             filter: &mut *filter,
+            gate,
             interrupt: self.interrupt.clone(),
             options,
         }

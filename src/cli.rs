@@ -348,8 +348,8 @@ pub struct MergeArgs {
     /// With --to-origin: only origin topics matching this regular expression.
     #[arg(long, value_name = "REGEX", requires = "to_origin")]
     pub allow_origin: Option<String>,
-    /// Leave the DLQ's own metadata headers (kafka_dlt-*, __connect.errors.*,
-    /// __streams.errors.*) out of the copy.
+    /// Leave the DLQ's own metadata headers (`kafka_dlt-*`, `__connect.errors.*`,
+    /// `__streams.errors.*`) out of the copy.
     #[arg(long)]
     pub strip_dlq_headers: bool,
     /// Leave this header out of the copy (repeatable; a trailing * matches a prefix).

@@ -1,5 +1,4 @@
-//! The run's record filter, with `--grep` applied to the value as the decoder shows it, and
-//! the overview pass that counts the matching records by failure class.
+//! The run's record filter, with `--grep` applied to the value as the decoder shows it.
 
 use std::collections::BTreeSet;
 
@@ -7,8 +6,7 @@ use crate::config::{ConfigError, RunConfig};
 use crate::decode::decoder::{Body, Decoded, Decoder};
 use crate::error::Error;
 use crate::record::Record;
-use crate::triage::{Filter, Interrupt, Overview, RecordFilter, RecordSource};
-use crate::ui::overview::write_overview;
+use crate::triage::{Filter, RecordFilter};
 
 /// The filter of the run, and for `--grep` the decoder (with its schema cache) of the values.
 pub(super) struct DisplayedFilter {
@@ -41,31 +39,6 @@ impl DisplayedFilter {
 
     pub(super) fn is_empty(&self) -> bool {
         self.filter.is_empty()
-    }
-
-    /// Reads `source` to its end and returns the overview of the matching records by the
-    /// failure class `headers`, as text.
-    pub(super) fn overview(
-        &mut self,
-        source: &mut dyn RecordSource,
-        headers: Vec<String>,
-        interrupt: &Interrupt,
-    ) -> Result<String, Error> {
-        let mut overview = Overview::new(headers);
-        let mut seen = 0;
-        while let Some(record) = source.next_record()? {
-            if interrupt.is_raised() {
-                return Err(Error::Interrupted { summary: None });
-            }
-            if self.matches(&record) {
-                overview.add(&record);
-                seen += 1;
-            }
-        }
-        let mut out = Vec::new();
-        write_overview(&mut out, &overview, seen)
-            .map_err(|error| Error::from(anyhow::Error::new(error)))?;
-        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }
 

@@ -44,10 +44,7 @@ impl Watchers {
         Ok(Self {
             progress: (!task.ask).then(|| Progress::new(total, terminal.stderr)),
             audit,
-            report: config
-                .options
-                .dry_run
-                .then(|| DryRunReport::stdout(task.destination.as_deref())),
+            report: config.options.dry_run.then(DryRunReport::stdout),
         })
     }
 

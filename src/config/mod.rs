@@ -20,8 +20,7 @@ mod types;
 pub use error::{ConfigError, PropertyCheck, PropertyProblem};
 pub use run::{
     BATCH_MAX_AGE, DisplayOptions, Invocation, PrintTask, RedriveOptions, RunConfig, RunOptions,
-    Task, WriteTask,
-    resolve,
+    Task, WriteTask, resolve,
 };
 pub use settings::{Settings, TRANSACTIONAL_ID_PREFIX};
 pub use types::{DecoderHint, RegistrySettings};

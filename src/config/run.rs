@@ -180,12 +180,13 @@ fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
 }
 
 fn redrive(args: &MergeArgs) -> Result<RedriveOptions, ConfigError> {
-    let allow_origin = match &args.allow_origin {
-        Some(pattern) => Some(Regex::new(pattern).map_err(|error| {
-            ConfigError::Other(format!("--allow-origin {pattern:?}: {error}"))
-        })?),
-        None => None,
-    };
+    let allow_origin =
+        match &args.allow_origin {
+            Some(pattern) => Some(Regex::new(pattern).map_err(|error| {
+                ConfigError::Other(format!("--allow-origin {pattern:?}: {error}"))
+            })?),
+            None => None,
+        };
     let mut drop = Vec::new();
     for name in &args.drop_headers {
         if name.is_empty() || name == "*" {

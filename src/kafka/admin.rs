@@ -1,5 +1,7 @@
-//! Topic configuration look-ups (the cleanup policy, for the tombstone safety check).
+//! Topic configuration look-ups: the cleanup policy (the tombstone safety check) and the
+//! retention of destinations (the retention check before merging).
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -101,24 +103,136 @@ async fn describe(
     topic: &str,
     timeout: Duration,
 ) -> anyhow::Result<String> {
-    let options = AdminOptions::new().request_timeout(Some(timeout));
-    let results = admin
-        .describe_configs([&ResourceSpecifier::Topic(topic)], &options)
-        .await
-        .with_context(|| format!("cannot describe topic {topic}"))?;
-    let resource = results
-        .into_iter()
-        .next()
-        .context("no answer for the topic configuration")?
-        .map_err(|code| anyhow::anyhow!("cannot describe topic {topic}: {code}"))?;
-    Ok(resource
-        .get("cleanup.policy")
-        .and_then(|entry| entry.value.clone())
+    let mut configs = describe_configs(admin, &[topic.to_owned()], timeout).await?;
+    Ok(configs
+        .pop()
+        .and_then(|(_, mut config)| config.remove("cleanup.policy"))
         .unwrap_or_else(|| "delete".to_owned()))
+}
+
+/// The configuration of each of `topics` (entries with a value), in order.
+async fn describe_configs(
+    admin: &AdminClient<DefaultClientContext>,
+    topics: &[String],
+    timeout: Duration,
+) -> anyhow::Result<Vec<(String, HashMap<String, String>)>> {
+    let options = AdminOptions::new().request_timeout(Some(timeout));
+    let resources: Vec<ResourceSpecifier<'_>> = topics
+        .iter()
+        .map(|topic| ResourceSpecifier::Topic(topic))
+        .collect();
+    let results = admin
+        .describe_configs(&resources, &options)
+        .await
+        .with_context(|| format!("cannot describe topics {topics:?}"))?;
+    let mut configs = Vec::new();
+    for (topic, result) in topics.iter().zip(results) {
+        let resource =
+            result.map_err(|code| anyhow::anyhow!("cannot describe topic {topic}: {code}"))?;
+        let entries = resource
+            .entries
+            .into_iter()
+            .filter_map(|entry| entry.value.map(|value| (entry.name, value)))
+            .collect();
+        configs.push((topic.clone(), entries));
+    }
+    Ok(configs)
+}
+
+/// What decides whether the broker soon deletes a copy for its age: `cleanup.policy`,
+/// `retention.ms` and `message.timestamp.type` of the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    pub cleanup_policy: String,
+    /// `None` for unlimited (`-1`).
+    pub retention_ms: Option<i64>,
+    pub timestamp_type: String,
+}
+
+impl Retention {
+    /// Copies with a timestamp before this (epoch ms) are past retention at `now`; `None`
+    /// when age deletes nothing (compaction only, unlimited retention, or the broker stamps
+    /// records with `LogAppendTime`).
+    #[must_use]
+    pub fn deletes_before(&self, now: i64) -> Option<i64> {
+        let deletes = self
+            .cleanup_policy
+            .split(',')
+            .any(|policy| policy.trim() == "delete");
+        match self.retention_ms {
+            Some(ms) if deletes && ms >= 0 && self.timestamp_type != "LogAppendTime" => {
+                Some(now.saturating_sub(ms))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The [`Retention`] of each of `topics`, asked in one request.
+///
+/// # Errors
+/// When the cluster cannot be asked or refuses.
+pub fn describe_retention(
+    settings: &Settings,
+    topics: &[String],
+) -> anyhow::Result<BTreeMap<String, Retention>> {
+    let admin: AdminClient<DefaultClientContext> = client_config(&settings.consumer, &[])
+        .create()
+        .context("cannot create the Kafka admin client")?;
+    let configs = futures::executor::block_on(describe_configs(&admin, topics, settings.timeout))?;
+    Ok(configs
+        .into_iter()
+        .map(|(topic, mut config)| {
+            let retention = Retention {
+                cleanup_policy: config
+                    .remove("cleanup.policy")
+                    .unwrap_or_else(|| "delete".to_owned()),
+                retention_ms: config
+                    .remove("retention.ms")
+                    .and_then(|ms| ms.parse::<i64>().ok())
+                    .filter(|&ms| ms >= 0),
+                timestamp_type: config
+                    .remove("message.timestamp.type")
+                    .unwrap_or_else(|| "CreateTime".to_owned()),
+            };
+            (topic, retention)
+        })
+        .collect())
 }
 
 /// Whether tombstones remove records under `policy`.
 #[must_use]
 pub fn compacts(policy: &str) -> bool {
     policy.split(',').any(|p| p.trim() == "compact")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_age_based_deletion_of_create_time_deletes_old_copies() {
+        let retention = |policy: &str, ms: Option<i64>, kind: &str| Retention {
+            cleanup_policy: policy.into(),
+            retention_ms: ms,
+            timestamp_type: kind.into(),
+        };
+        let now = 1_000_000;
+        let cases = [
+            (
+                retention("delete", Some(1_000), "CreateTime"),
+                Some(999_000),
+            ),
+            (
+                retention("compact,delete", Some(1_000), "CreateTime"),
+                Some(999_000),
+            ),
+            (retention("compact", Some(1_000), "CreateTime"), None),
+            (retention("delete", None, "CreateTime"), None),
+            (retention("delete", Some(1_000), "LogAppendTime"), None),
+        ];
+        for (retention, expected) in cases {
+            assert_eq!(retention.deletes_before(now), expected, "{retention:?}");
+        }
+    }
 }

@@ -58,6 +58,9 @@ pub struct SourceConsumer {
     interrupt: Interrupt,
     timeout: Duration,
     bootstrap: String,
+    /// The group's committed offsets when the run started: commits never go below them
+    /// (`--from-beginning` re-reads records the group has passed).
+    floor: Arc<BTreeMap<i32, i64>>,
 }
 
 impl SourceConsumer {
@@ -70,6 +73,7 @@ impl SourceConsumer {
         settings: &Settings,
         topic: &str,
         only: Option<&BTreeSet<i32>>,
+        from_beginning: bool,
         interrupt: Interrupt,
     ) -> anyhow::Result<Self> {
         let consumer: BaseConsumer<Context> = consumer_config(settings)
@@ -84,6 +88,7 @@ impl SourceConsumer {
             interrupt,
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
+            floor: Arc::default(),
         };
         let mut partitions = source.partitions()?;
         if let Some(only) = only {
@@ -92,7 +97,7 @@ impl SourceConsumer {
             }
             partitions.retain(|p| only.contains(p));
         }
-        source.ranges = source.snapshot(&partitions, settings.group.is_some())?;
+        source.ranges = source.snapshot(&partitions, settings.group.is_some(), from_beginning)?;
         source.assign()?;
         Ok(source)
     }
@@ -116,6 +121,17 @@ impl SourceConsumer {
             consumer: Arc::clone(&self.consumer),
             topic: self.topic.clone(),
             timeout: self.timeout,
+            floor: Arc::clone(&self.floor),
+        }
+    }
+
+    /// What the cluster says of other topics (the origin topics of `--to-origin`).
+    #[must_use]
+    pub fn catalog(&self) -> ClusterTopics {
+        ClusterTopics {
+            consumer: Arc::clone(&self.consumer),
+            timeout: self.timeout,
+            bootstrap: self.bootstrap.clone(),
         }
     }
 
@@ -235,9 +251,10 @@ impl SourceConsumer {
     }
 
     fn snapshot(
-        &self,
+        &mut self,
         partitions: &[i32],
         with_group: bool,
+        from_beginning: bool,
     ) -> anyhow::Result<BTreeMap<i32, Range>> {
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let ends = self.list_offsets(partitions, Offset::End)?;
@@ -252,12 +269,14 @@ impl SourceConsumer {
             let end = ends.get(&partition).copied().unwrap_or(beginning);
             // A committed offset below the log start was removed by retention or
             // compaction: continue from the start (auto.offset.reset=earliest).
-            let start = committed
-                .get(&partition)
-                .map_or(beginning, |&committed| committed.max(beginning));
+            let start = match committed.get(&partition) {
+                Some(&committed) if !from_beginning => committed.max(beginning),
+                _ => beginning,
+            };
             tracing::debug!(topic = %self.topic, partition, start, end, "end snapshot");
             ranges.insert(partition, Range { start, end });
         }
+        self.floor = Arc::new(committed);
         Ok(ranges)
     }
 
@@ -477,6 +496,48 @@ pub struct OffsetCommitter {
     consumer: Arc<BaseConsumer<Context>>,
     topic: String,
     timeout: Duration,
+    /// Committed offsets at start: never committed below (see [`SourceConsumer`]).
+    floor: Arc<BTreeMap<i32, i64>>,
+}
+
+/// Topics of the cluster as the source's consumer sees them in its metadata (never created
+/// by asking: consumers do not auto-create topics).
+pub struct ClusterTopics {
+    consumer: Arc<BaseConsumer<Context>>,
+    timeout: Duration,
+    bootstrap: String,
+}
+
+impl crate::redrive::TopicCatalog for ClusterTopics {
+    fn partitions(&mut self, topic: &str) -> anyhow::Result<Option<i32>> {
+        let metadata = fetch_metadata(
+            self.consumer.client(),
+            self.consumer.context(),
+            Some(topic),
+            self.timeout,
+            &|| {},
+        )
+        .map_err(|error| match error {
+            MetadataError::Security(message) => anyhow::anyhow!(message),
+            MetadataError::Kafka(error) => anyhow::anyhow!(
+                "cannot reach the Kafka cluster at {} within {} s to look up topic {topic}: {error}",
+                self.bootstrap,
+                self.timeout.as_secs()
+            ),
+        })?;
+        let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
+            return Ok(None);
+        };
+        if let Some(error) = found.error() {
+            let code = RDKafkaErrorCode::from(error);
+            if code == RDKafkaErrorCode::UnknownTopicOrPartition {
+                return Ok(None);
+            }
+            bail!("cannot read metadata of topic {topic}: {code}");
+        }
+        let partitions = found.partitions().len();
+        Ok((partitions > 0).then(|| i32::try_from(partitions).unwrap_or(i32::MAX)))
+    }
 }
 
 /// Retries `call` while the group coordinator is moving or loading (a new broker, a broker
@@ -509,9 +570,18 @@ fn coordinator_retry<T>(
 
 impl OffsetCommitter {
     /// The offsets as a librdkafka list for the source topic.
+    /// Offsets below the group's committed offset at start are left out: the committed
+    /// offset never moves back.
     pub(super) fn list(&self, offsets: &Offsets) -> anyhow::Result<TopicPartitionList> {
         let mut list = TopicPartitionList::new();
         for (partition, next) in offsets.iter() {
+            if self
+                .floor
+                .get(&partition)
+                .is_some_and(|&floor| next <= floor)
+            {
+                continue;
+            }
             list.add_partition_offset(&self.topic, partition, Offset::Offset(next))?;
         }
         Ok(list)
@@ -526,6 +596,9 @@ impl OffsetCommitter {
             return Ok(());
         }
         let list = self.list(offsets)?;
+        if list.count() == 0 {
+            return Ok(());
+        }
         coordinator_retry(self.timeout, || {
             self.consumer.commit(&list, CommitMode::Sync)
         })

@@ -11,8 +11,8 @@ mod sink;
 mod txn;
 mod writer;
 
-pub use admin::{PolicyLookup, compacts};
-pub use consumer::{OffsetCommitter, Range, SourceConsumer};
+pub use admin::{PolicyLookup, Retention, compacts, describe_retention};
+pub use consumer::{ClusterTopics, OffsetCommitter, Range, SourceConsumer};
 pub use producer::RecordProducer;
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use txn::{TxnErrorClass, classify};

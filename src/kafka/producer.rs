@@ -14,7 +14,6 @@ use rdkafka::message::{Header as KafkaHeader, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, PurgeConfig};
 
 use crate::config::Settings;
-use crate::record::Record;
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
 use super::writer::OutgoingCopy;

@@ -83,8 +83,10 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
         let partition = record.at.partition;
         match action {
             Action::Merge { tombstone, to } => {
-                let headers: Vec<Header> =
-                    self.rules.headers.copy_headers(record, self.rules.timestamp);
+                let headers: Vec<Header> = self
+                    .rules
+                    .headers
+                    .copy_headers(record, self.rules.timestamp);
                 let timestamp = match self.rules.timestamp {
                     CopyTimestamp::Kept => record.timestamp.map(|t| t.millis),
                     CopyTimestamp::Now => Some(now_millis()),

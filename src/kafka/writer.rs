@@ -127,7 +127,9 @@ impl Writer for KafkaWriter {
                 Some((committer.list(offsets)?, group))
             }
             _ => None,
-        };
+        }
+        // Nothing to commit above the group's offsets at start (`--from-beginning`).
+        .filter(|(list, _)| list.count() > 0);
         self.txn.commit(
             &self.producer,
             offsets.as_ref().map(|(list, group)| (list, group)),

@@ -79,14 +79,25 @@ mod tests {
         assert_eq!(dedupe.duplicate_of(&copy), None, "nothing remembered yet");
         dedupe.remember(&first);
         assert_eq!(dedupe.duplicate_of(&copy).map(|at| at.offset), Some(0));
-        assert_eq!(dedupe.duplicate_of(&Record::test(1, 2)), None, "another partition");
+        assert_eq!(
+            dedupe.duplicate_of(&Record::test(1, 2)),
+            None,
+            "another partition"
+        );
         let keyless = Record::test(0, 3).with_key(None);
         dedupe.remember(&keyless);
-        assert_eq!(dedupe.duplicate_of(&Record::test(0, 4).with_key(None)), None);
+        assert_eq!(
+            dedupe.duplicate_of(&Record::test(0, 4).with_key(None)),
+            None
+        );
         // Past the capacity the oldest is forgotten.
         dedupe.remember(&Record::test(0, 5).with_value(Some(b"w")));
         dedupe.remember(&Record::test(0, 6).with_value(Some(b"x")));
         assert_eq!(dedupe.duplicate_of(&copy), None);
-        assert!(dedupe.duplicate_of(&Record::test(0, 7).with_value(Some(b"x"))).is_some());
+        assert!(
+            dedupe
+                .duplicate_of(&Record::test(0, 7).with_value(Some(b"x")))
+                .is_some()
+        );
     }
 }

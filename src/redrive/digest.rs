@@ -66,16 +66,24 @@ mod tests {
         let differing = [
             Record::test(1, 1).with_header("trace", "t1"),
             Record::test(0, 1).with_header("trace", "t2"),
-            Record::test(0, 1).with_value(None).with_header("trace", "t1"),
-            Record::test(0, 1).with_value(Some(b"")).with_header("trace", "t1"),
+            Record::test(0, 1)
+                .with_value(None)
+                .with_header("trace", "t1"),
+            Record::test(0, 1)
+                .with_value(Some(b""))
+                .with_header("trace", "t1"),
             Record::test(0, 1),
         ];
         for other in differing {
             assert_ne!(content_digest(&base), content_digest(&other), "{other:?}");
         }
         // Boundaries between parts count: "ab"+"c" is not "a"+"bc".
-        let one = Record::test(0, 0).with_key(Some(b"ab")).with_value(Some(b"c"));
-        let two = Record::test(0, 0).with_key(Some(b"a")).with_value(Some(b"bc"));
+        let one = Record::test(0, 0)
+            .with_key(Some(b"ab"))
+            .with_value(Some(b"c"));
+        let two = Record::test(0, 0)
+            .with_key(Some(b"a"))
+            .with_value(Some(b"bc"));
         assert_ne!(content_digest(&one), content_digest(&two));
     }
 }

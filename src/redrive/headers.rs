@@ -149,12 +149,20 @@ mod tests {
     fn strip_and_drop_keep_the_order_of_the_rest() {
         let policy = HeaderPolicy {
             strip_dlq: true,
-            drop: vec![NamePattern::parse("x-debug-*"), NamePattern::parse("x-tenant")],
+            drop: vec![
+                NamePattern::parse("x-debug-*"),
+                NamePattern::parse("x-tenant"),
+            ],
         };
         let copy = policy.copy_headers(&dlq_record(), CopyTimestamp::Now);
         assert_eq!(
             names(&copy),
-            ["traceparent", "traceparent", REPLAY_COUNT, ORIGINAL_TIMESTAMP]
+            [
+                "traceparent",
+                "traceparent",
+                REPLAY_COUNT,
+                ORIGINAL_TIMESTAMP
+            ]
         );
         assert_eq!(copy[3].value.as_deref(), Some(&b"1000"[..]));
     }

@@ -115,21 +115,32 @@ mod tests {
         let mut redrive = gate(Some(2), Some(index));
         // A later tombstone with key `k`: already decided, whatever else holds.
         assert_eq!(
-            redrive.admit(&Record::test(0, 1).with_header(REPLAY_COUNT, "5")).unwrap(),
+            redrive
+                .admit(&Record::test(0, 1).with_header(REPLAY_COUNT, "5"))
+                .unwrap(),
             Admission::AlreadyDecided
         );
         let fresh = Record::test(0, 10);
         assert_eq!(redrive.admit(&fresh).unwrap(), decide);
         assert_eq!(
-            redrive.admit(&Record::test(0, 11).with_header(REPLAY_COUNT, "2")).unwrap(),
+            redrive
+                .admit(&Record::test(0, 11).with_header(REPLAY_COUNT, "2"))
+                .unwrap(),
             Admission::LeaveAlone(LeftAlone::BouncedTooOften { count: 2, max: 2 })
         );
         assert_eq!(
-            redrive.admit(&Record::test(0, 12).with_header(REPLAY_COUNT, "x")).unwrap(),
+            redrive
+                .admit(&Record::test(0, 12).with_header(REPLAY_COUNT, "x"))
+                .unwrap(),
             Admission::LeaveAlone(LeftAlone::UnreadableReplayCount { value: "x".into() })
         );
         // Skipped: not remembered; merged: its twin is a duplicate.
-        redrive.decided(&fresh, &Action::Skip { reason: crate::triage::SkipReason::Decided });
+        redrive.decided(
+            &fresh,
+            &Action::Skip {
+                reason: crate::triage::SkipReason::Decided,
+            },
+        );
         assert_eq!(redrive.admit(&Record::test(0, 13)).unwrap(), decide);
         redrive.decided(
             &fresh,

@@ -187,13 +187,11 @@ fn text<'a>(header: &'static str, value: &'a [u8]) -> Result<&'a str, OriginProb
 }
 
 fn fixed<const N: usize>(header: &'static str, value: &[u8]) -> Result<[u8; N], OriginProblem> {
-    value
-        .try_into()
-        .map_err(|_| OriginProblem::WrongLength {
-            header,
-            len: value.len(),
-            expected: N,
-        })
+    value.try_into().map_err(|_| OriginProblem::WrongLength {
+        header,
+        len: value.len(),
+        expected: N,
+    })
 }
 
 fn decimal<T: std::str::FromStr>(header: &'static str, value: &[u8]) -> Result<T, OriginProblem> {
@@ -265,7 +263,10 @@ mod tests {
 
     fn spring(topic: &[u8], partition: &[u8], offset: &[u8]) -> Vec<Header> {
         vec![
-            header("kafka_dlt-exception-fqcn", b"java.lang.IllegalStateException"),
+            header(
+                "kafka_dlt-exception-fqcn",
+                b"java.lang.IllegalStateException",
+            ),
             header("kafka_dlt-original-topic", topic),
             header("kafka_dlt-original-partition", partition),
             header("kafka_dlt-original-offset", offset),
@@ -292,7 +293,13 @@ mod tests {
         ];
         let cases = [
             (spring, Framework::Spring, "orders", Some(3), Some(77)),
-            (connect, Framework::Connect, "payments", Some(2), Some(12345)),
+            (
+                connect,
+                Framework::Connect,
+                "payments",
+                Some(2),
+                Some(12345),
+            ),
             (streams, Framework::Streams, "clicks", Some(0), None),
             (karafka, Framework::Karafka, "events", Some(5), Some(9)),
         ];
@@ -313,7 +320,11 @@ mod tests {
     #[test]
     fn spring_comes_first_and_no_header_is_none() {
         let mut both = vec![header("__connect.errors.topic", b"from-connect")];
-        both.extend(spring(b"from-spring", &0i32.to_be_bytes(), &0i64.to_be_bytes()));
+        both.extend(spring(
+            b"from-spring",
+            &0i32.to_be_bytes(),
+            &0i64.to_be_bytes(),
+        ));
         assert_eq!(origin_of(&both).unwrap().unwrap().topic, "from-spring");
         assert_eq!(origin_of(&[header("exception", b"x")]), Ok(None));
         assert_eq!(origin_of(&[]), Ok(None));
@@ -324,7 +335,10 @@ mod tests {
         let p = &1i32.to_be_bytes();
         let o = &1i64.to_be_bytes();
         let cases: Vec<(Vec<Header>, &str)> = vec![
-            (spring(b"", p, o), "header kafka_dlt-original-topic is empty"),
+            (
+                spring(b"", p, o),
+                "header kafka_dlt-original-topic is empty",
+            ),
             (
                 spring(b"ord\xffers", p, o),
                 "header kafka_dlt-original-topic is not valid UTF-8",
@@ -394,7 +408,12 @@ mod tests {
         ] {
             assert!(is_dlq_metadata(name), "{name}");
         }
-        for name in ["source_topic", "traceparent", "kafka_dlt", "__connect.error"] {
+        for name in [
+            "source_topic",
+            "traceparent",
+            "kafka_dlt",
+            "__connect.error",
+        ] {
             assert!(!is_dlq_metadata(name), "{name}");
         }
         assert_eq!(
@@ -402,7 +421,10 @@ mod tests {
             Some(SpringNumber::Partition(7))
         );
         assert_eq!(
-            spring_number("kafka_dlt-original-timestamp", &1_700_000_000_000i64.to_be_bytes()),
+            spring_number(
+                "kafka_dlt-original-timestamp",
+                &1_700_000_000_000i64.to_be_bytes()
+            ),
             Some(SpringNumber::Timestamp(1_700_000_000_000))
         );
         assert_eq!(spring_number("kafka_dlt-original-offset", &[1, 2]), None);

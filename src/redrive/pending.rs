@@ -29,7 +29,8 @@ impl TombstoneIndex {
         }
     }
 
-    /// Whether no later tombstone of the same partition has `record`'s key.
+    /// Whether no later tombstone of the same partition has `record`'s key (a tombstone is
+    /// pending when no tombstone follows it).
     #[must_use]
     pub fn is_pending(&self, record: &Record) -> bool {
         let Some(key) = &record.key else {
@@ -37,7 +38,7 @@ impl TombstoneIndex {
         };
         self.last
             .get(&(record.at.partition, key_digest(key)))
-            .is_none_or(|&tombstone| tombstone < record.at.offset)
+            .is_none_or(|&tombstone| tombstone <= record.at.offset)
     }
 
     /// How many distinct (partition, key) tombstones are remembered.

@@ -182,11 +182,10 @@ mod tests {
         }
     }
 
-    fn outcome(
-        routing: Routing,
-        keep_partition: bool,
-        record: &Record,
-    ) -> Result<(String, Option<i32>), String> {
+    /// The destination topic and partition, or the reason the record is left alone.
+    type Expected = Result<(String, Option<i32>), String>;
+
+    fn outcome(routing: Routing, keep_partition: bool, record: &Record) -> Expected {
         let mut catalog = Catalog::default();
         let mut router = Router::new(routing, "dlq", keep_partition, &mut catalog);
         match router.route(record).unwrap() {
@@ -198,21 +197,91 @@ mod tests {
     #[test]
     fn routes() {
         let plain = Record::test(2, 0);
-        let cases: Vec<(Routing, bool, Record, Result<(String, Option<i32>), String>)> = vec![
-            (Routing::Fixed("retry".into()), false, spring("orders", 1), Ok(("retry".into(), None))),
-            (Routing::Fixed("retry".into()), true, plain.clone(), Ok(("retry".into(), Some(2)))),
-            (to_origin(None, None), false, spring("orders", 1), Ok(("orders".into(), None))),
-            (to_origin(None, None), true, spring("orders", 1), Ok(("orders".into(), Some(1)))),
-            (to_origin(Some("retry"), None), true, plain.clone(), Ok(("retry".into(), Some(2)))),
-            (to_origin(None, None), false, plain.clone(), Err("no origin header".into())),
-            (to_origin(None, None), false, spring("dlq", 0), Err("dlq is the DLQ itself".into())),
-            (to_origin(None, None), false, spring("__consumer_offsets", 0), Err("internal".into())),
-            (to_origin(None, None), false, spring("_schemas", 0), Err("internal".into())),
-            (to_origin(None, None), false, spring("gone", 0), Err("topic gone does not exist".into())),
-            (to_origin(None, Some("^pay")), false, spring("orders", 0), Err("does not match --allow-origin ^pay".into())),
-            (to_origin(None, Some("^pay")), false, spring("payments", 0), Ok(("payments".into(), None))),
-            (to_origin(None, None), true, spring("orders", 3), Err("origin partition 3 does not exist (topic orders has 3)".into())),
-            (to_origin(Some("retry"), None), false, spring("", 0), Err("header kafka_dlt-original-topic is empty".into())),
+        let cases: Vec<(Routing, bool, Record, Expected)> = vec![
+            (
+                Routing::Fixed("retry".into()),
+                false,
+                spring("orders", 1),
+                Ok(("retry".into(), None)),
+            ),
+            (
+                Routing::Fixed("retry".into()),
+                true,
+                plain.clone(),
+                Ok(("retry".into(), Some(2))),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                spring("orders", 1),
+                Ok(("orders".into(), None)),
+            ),
+            (
+                to_origin(None, None),
+                true,
+                spring("orders", 1),
+                Ok(("orders".into(), Some(1))),
+            ),
+            (
+                to_origin(Some("retry"), None),
+                true,
+                plain.clone(),
+                Ok(("retry".into(), Some(2))),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                plain.clone(),
+                Err("no origin header".into()),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                spring("dlq", 0),
+                Err("dlq is the DLQ itself".into()),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                spring("__consumer_offsets", 0),
+                Err("internal".into()),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                spring("_schemas", 0),
+                Err("internal".into()),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                spring("gone", 0),
+                Err("topic gone does not exist".into()),
+            ),
+            (
+                to_origin(None, Some("^pay")),
+                false,
+                spring("orders", 0),
+                Err("does not match --allow-origin ^pay".into()),
+            ),
+            (
+                to_origin(None, Some("^pay")),
+                false,
+                spring("payments", 0),
+                Ok(("payments".into(), None)),
+            ),
+            (
+                to_origin(None, None),
+                true,
+                spring("orders", 3),
+                Err("origin partition 3 does not exist (topic orders has 3)".into()),
+            ),
+            (
+                to_origin(Some("retry"), None),
+                false,
+                spring("", 0),
+                Err("header kafka_dlt-original-topic is empty".into()),
+            ),
         ];
         for (i, (routing, keep, record, expected)) in cases.into_iter().enumerate() {
             let got = outcome(routing, keep, &record);

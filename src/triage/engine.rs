@@ -252,9 +252,8 @@ impl Engine<'_> {
                     batch.offsets.reached(partition, end);
                 }
             }
-            let record = match attempt!(next) {
-                Some(record) => record,
-                None => break,
+            let Some(record) = attempt!(next) else {
+                break;
             };
             if !filter.matches(&record) {
                 frozen

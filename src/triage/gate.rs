@@ -42,10 +42,16 @@ impl fmt::Display for LeftAlone {
                 reason,
             } => write!(f, "unusable origin headers: {reason}"),
             Self::BouncedTooOften { max, .. } => {
-                write!(f, "bounced too often (kmp-replay-count >= --max-replays {max})")
+                write!(
+                    f,
+                    "bounced too often (kmp-replay-count >= --max-replays {max})"
+                )
             }
             Self::UnreadableReplayCount { value } => {
-                write!(f, "its kmp-replay-count header holds {value:?}, not a count")
+                write!(
+                    f,
+                    "its kmp-replay-count header holds {value:?}, not a count"
+                )
             }
         }
     }

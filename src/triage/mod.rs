@@ -22,6 +22,6 @@ pub use filter::{Filter, HeaderCondition, RecordFilter};
 pub use gate::{Admission, Gate, LeftAlone, OpenGate};
 pub use interrupt::Interrupt;
 pub use offsets::Offsets;
-pub use overview::{Class, DEFAULT_CLASS_HEADERS, Overview};
+pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview};
 pub use pace::{NoWrites, Paced};
 pub use summary::Summary;

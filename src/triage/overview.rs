@@ -1,7 +1,7 @@
 //! The DLQ at a glance: records grouped by failure cause (the value of an exception-class
 //! header), with count, first and last position, and one sample each.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::record::{Coordinates, Record};
 
@@ -9,6 +9,7 @@ use crate::record::{Coordinates, Record};
 pub const DEFAULT_CLASS_HEADERS: &[&str] = &[
     "kafka_dlt-exception-fqcn",
     "__connect.errors.exception.class.name",
+    "__streams.errors.exception",
 ];
 
 /// One failure class.
@@ -21,6 +22,19 @@ pub struct Class {
     pub last: Coordinates,
     /// The first record of the class.
     pub sample: Record,
+    /// Of `count`, the records identical to an earlier one (`--dedupe`).
+    pub duplicates: u64,
+}
+
+/// What the redrive options make of one record, for the overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fate {
+    /// Where a merge sends it, or why it is left alone.
+    pub destination: Option<String>,
+    /// Its `kmp-replay-count`.
+    pub replays: u64,
+    /// Whether it is identical to an earlier record.
+    pub duplicate: bool,
 }
 
 /// Records grouped by the value of one of `headers` (the first present wins).
@@ -29,6 +43,8 @@ pub struct Overview {
     headers: Vec<String>,
     index: HashMap<Option<Vec<u8>>, usize>,
     classes: Vec<Class>,
+    destinations: BTreeMap<String, u64>,
+    replays: BTreeMap<u64, u64>,
 }
 
 impl Overview {
@@ -38,6 +54,8 @@ impl Overview {
             headers,
             index: HashMap::new(),
             classes: Vec::new(),
+            destinations: BTreeMap::new(),
+            replays: BTreeMap::new(),
         }
     }
 
@@ -60,11 +78,22 @@ impl Overview {
     }
 
     pub fn add(&mut self, record: &Record) {
+        self.add_with(record, &Fate::default());
+    }
+
+    /// Counts `record` in its class, and what the redrive options make of it.
+    pub fn add_with(&mut self, record: &Record, fate: &Fate) {
+        if let Some(destination) = &fate.destination {
+            *self.destinations.entry(destination.clone()).or_default() += 1;
+        }
+        *self.replays.entry(fate.replays).or_default() += 1;
+        let duplicates = u64::from(fate.duplicate);
         let value = self.class_of(record);
         match self.index.get(&value) {
             Some(&i) => {
                 let class = &mut self.classes[i];
                 class.count += 1;
+                class.duplicates += duplicates;
                 class.last = record.at.clone();
             }
             None => {
@@ -75,9 +104,22 @@ impl Overview {
                     first: record.at.clone(),
                     last: record.at.clone(),
                     sample: record.clone(),
+                    duplicates,
                 });
             }
         }
+    }
+
+    /// Records per destination (or reason for being left alone), when routing was counted.
+    #[must_use]
+    pub fn destinations(&self) -> &BTreeMap<String, u64> {
+        &self.destinations
+    }
+
+    /// Records per replay count.
+    #[must_use]
+    pub fn replays(&self) -> &BTreeMap<u64, u64> {
+        &self.replays
     }
 
     /// The classes, largest first.
@@ -128,5 +170,30 @@ mod tests {
             (2, 0, 2)
         );
         assert!(classes.iter().any(|c| c.value.is_none() && c.count == 1));
+        assert_eq!(overview.replays().get(&0), Some(&4));
+        assert!(overview.destinations().is_empty());
+    }
+
+    #[test]
+    fn counts_destinations_replays_and_duplicates() {
+        let mut overview = Overview::new(vec!["e".into()]);
+        let fate = |destination: &str, replays, duplicate| Fate {
+            destination: Some(destination.into()),
+            replays,
+            duplicate,
+        };
+        overview.add_with(&record(0, Some(("e", "A"))), &fate("orders", 0, false));
+        overview.add_with(&record(1, Some(("e", "A"))), &fate("orders", 1, true));
+        overview.add_with(&record(2, Some(("e", "B"))), &fate("payments", 1, false));
+        assert_eq!(
+            overview.destinations().iter().collect::<Vec<_>>(),
+            [(&"orders".to_owned(), &2), (&"payments".to_owned(), &1)]
+        );
+        assert_eq!(
+            overview.replays().iter().collect::<Vec<_>>(),
+            [(&0, &1), (&1, &2)]
+        );
+        let classes = overview.classes();
+        assert_eq!((classes[0].count, classes[0].duplicates), (2, 1));
     }
 }

@@ -82,7 +82,13 @@ mod tests {
         let started = Instant::now();
         for _ in 0..6 {
             paced
-                .apply(&record, Action::Merge { tombstone: true })
+                .apply(
+                    &record,
+                    &Action::Merge {
+                        tombstone: true,
+                        to: crate::triage::Target::topic("retry"),
+                    },
+                )
                 .unwrap();
         }
         // Five intervals of 20 ms at least between the first and the sixth merge.
@@ -93,7 +99,7 @@ mod tests {
         );
         let next = paced.next;
         for _ in 0..100 {
-            paced.apply(&record, Action::Purge).unwrap();
+            paced.apply(&record, &Action::Purge).unwrap();
         }
         assert_eq!(paced.next, next, "purges do not take a turn");
     }

@@ -4,7 +4,8 @@ use std::io::{self, Write};
 
 use crate::triage::Overview;
 
-/// Writes the classes of `overview` as a table, largest first, with one sample key each.
+/// Writes the overview of `total` records: one block per class, the biggest first, then the
+/// counts per destination and per replay count when the redrive options made them.
 ///
 /// # Errors
 /// When `out` fails.
@@ -14,20 +15,32 @@ pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> 
         "{total} record(s) by {}:",
         overview.headers().join(" / ")
     )?;
+    let classes = overview.classes();
+    let duplicates = classes.iter().any(|class| class.duplicates > 0);
+    let column = if duplicates {
+        format!("  {:>10}", "duplicates")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{:>7}  {:<12}  {:<12}  class",
+        "{:>7}{column}  {:<12}  {:<12}  class",
         "count", "first", "last"
     )?;
-    for class in overview.classes() {
+    for class in classes {
         let name = class.value.as_deref().map_or_else(
             || "<no such header>".to_owned(),
             |v| String::from_utf8_lossy(v).into_owned(),
         );
         let at = |c: &crate::record::Coordinates| format!("p{} @{}", c.partition, c.offset);
+        let column = if duplicates {
+            format!("  {:>10}", class.duplicates)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{:>7}  {:<12}  {:<12}  {name}",
+            "{:>7}{column}  {:<12}  {:<12}  {name}",
             class.count,
             at(&class.first),
             at(&class.last)
@@ -37,6 +50,19 @@ pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> 
             |k| String::from_utf8_lossy(k).chars().take(60).collect(),
         );
         writeln!(out, "{:>7}  sample key: {sample}", "")?;
+    }
+    if !overview.destinations().is_empty() {
+        writeln!(out, "by destination:")?;
+        for (destination, count) in overview.destinations() {
+            writeln!(out, "{count:>7}  {destination}")?;
+        }
+    }
+    // Only worth a table once some record was replayed before.
+    if overview.replays().keys().any(|&replays| replays > 0) {
+        writeln!(out, "by replay count (kmp-replay-count):")?;
+        for (replays, count) in overview.replays() {
+            writeln!(out, "{count:>7}  {replays}")?;
+        }
     }
     Ok(())
 }

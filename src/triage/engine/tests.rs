@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 
 use super::*;
-use crate::triage::{Always, Decision, RecordFilter, Scripted};
+use crate::triage::{
+    Admission, Always, Decision, LeftAlone, OpenGate, Outcome, RecordFilter, Scripted, Target,
+};
 
 struct Memory(VecDeque<Record>);
 
@@ -25,11 +27,11 @@ struct Recorder {
 }
 
 impl ActionSink for Recorder {
-    fn apply(&mut self, record: &Record, action: Action) -> anyhow::Result<()> {
+    fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         if self.fail_apply_at == Some(record.at.offset) {
             anyhow::bail!("cannot write offset {}", record.at.offset);
         }
-        self.applied.push((record.at.offset, action));
+        self.applied.push((record.at.offset, action.clone()));
         self.uncommitted.push(record.at.offset);
         Ok(())
     }
@@ -52,6 +54,18 @@ fn record(partition: i32, offset: i64, key: Option<&str>, value: Option<&str>) -
     Record::test(partition, offset)
         .with_key(key.map(str::as_bytes))
         .with_value(value.map(str::as_bytes))
+}
+
+/// Every record goes to the decision; merges into `retry`.
+fn retry() -> OpenGate {
+    OpenGate(Some(Target::topic("retry")))
+}
+
+fn merge(tombstone: bool) -> Action {
+    Action::Merge {
+        tombstone,
+        to: Target::topic("retry"),
+    }
 }
 
 fn five_records() -> Memory {
@@ -204,12 +218,11 @@ fn existing_tombstones_are_passed_over_unless_merged() {
     assert_eq!(summary.merged, 3);
     assert_eq!(summary.null_keys, 1);
     assert_eq!(
-        sink.applied.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
-        [
-            Action::Merge { tombstone: false },
-            Action::Merge { tombstone: false },
-            Action::Merge { tombstone: true },
-        ]
+        sink.applied
+            .iter()
+            .map(|(_, a)| a.clone())
+            .collect::<Vec<_>>(),
+        [merge(false), merge(false), merge(true)]
     );
 }
 
@@ -249,7 +262,7 @@ struct InterruptAt {
 }
 
 impl DecisionSource for InterruptAt {
-    fn decide(&mut self, record: &Record) -> anyhow::Result<Decision> {
+    fn decide(&mut self, record: &Record, _: Option<&Target>) -> anyhow::Result<Decision> {
         if record.at.offset == self.at && record.at.partition == 0 {
             self.interrupt.raise();
         }
@@ -271,6 +284,7 @@ fn an_interrupt_aborts_the_open_batch() {
         sink: &mut sink,
         observer: &mut (),
         filter: &mut (),
+        gate: &mut retry(),
         interrupt,
         options: BATCH_OF_TWO,
     }
@@ -278,7 +292,7 @@ fn an_interrupt_aborts_the_open_batch() {
     .unwrap_err();
     // Records 0/0 and 1/0 were committed; 0/1 was applied, then the interrupt came.
     assert!(
-        matches!(error, RunError::Interrupted { committed } if committed.merged == 2),
+        matches!(&error, RunError::Interrupted { committed } if committed.merged == 2),
         "{error:?}"
     );
     assert_eq!(sink.aborts, 1);
@@ -327,6 +341,7 @@ fn run_filtered(
         sink,
         observer,
         filter,
+        gate: &mut retry(),
         interrupt: Interrupt::new(),
         options,
     }
@@ -430,5 +445,108 @@ fn tombstoning_a_key_that_a_kept_record_shares_is_warned() {
         warnings.0[1].contains("partition 0 offset 3"),
         "{:?}",
         warnings.0
+    );
+}
+
+/// Admits each record of partition 0 as its offset says: 1 left alone, 2 already decided,
+/// 3 a duplicate of 0, the rest to the decision.
+struct ByOffset;
+
+impl Gate for ByOffset {
+    fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
+        Ok(match record.at.offset {
+            1 => Admission::LeaveAlone(LeftAlone::NoOrigin),
+            2 => Admission::AlreadyDecided,
+            3 => Admission::Duplicate {
+                of: Record::test(0, 0).at,
+            },
+            _ => Admission::Decide {
+                target: Some(Target::topic("retry")),
+            },
+        })
+    }
+}
+
+/// Merges everything and keeps what it was told, as `(offset, what)`.
+#[derive(Default)]
+struct Listener {
+    told: Vec<(i64, String)>,
+}
+
+impl DecisionSource for Listener {
+    fn decide(&mut self, _: &Record, target: Option<&Target>) -> anyhow::Result<Decision> {
+        assert_eq!(target, Some(&Target::topic("retry")));
+        Ok(Decision::Merge)
+    }
+    fn wants_outcomes(&self) -> bool {
+        true
+    }
+    fn told(&mut self, record: &Record, outcome: Outcome<'_>) -> anyhow::Result<()> {
+        let what = match outcome {
+            Outcome::Done(action) => format!("{action:?}"),
+            Outcome::LeftAlone(why) => format!("left alone: {why}"),
+            Outcome::Duplicate { of } => format!("duplicate of {}", of.offset),
+        };
+        self.told.push((record.at.offset, what));
+        Ok(())
+    }
+}
+
+#[test]
+fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
+    let mut source = Memory((0..5).map(|o| record(0, o, Some("k"), Some("v"))).collect());
+    let mut decisions = Listener::default();
+    let mut sink = Recorder::default();
+    let summary = Engine {
+        source: &mut source,
+        decisions: &mut decisions,
+        sink: &mut sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut ByOffset,
+        interrupt: Interrupt::new(),
+        options: EACH,
+    }
+    .run()
+    .unwrap();
+    let applied: Vec<i64> = sink.applied.iter().map(|(offset, _)| *offset).collect();
+    assert_eq!(
+        applied,
+        [0, 2, 3, 4],
+        "offset 1 is left alone: nothing applied"
+    );
+    assert_eq!(sink.applied[2].1, Action::Purge);
+    // The committed offset never passes the record left alone at 1.
+    let highest = sink
+        .commits
+        .iter()
+        .filter_map(|(_, offsets)| offsets.get(0))
+        .max();
+    assert_eq!(highest, Some(1));
+    assert_eq!(
+        (
+            summary.merged,
+            summary.purged,
+            summary.duplicates,
+            summary.already_decided
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(summary.left_alone_total(), 1);
+    let told: Vec<String> = decisions
+        .told
+        .iter()
+        .map(|(offset, what)| format!("{offset} {what}"))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            "0 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None } }",
+            "1 left alone: no origin header, and no destination topic was given",
+            "2 Skip { reason: AlreadyDecided }",
+            "3 duplicate of 0",
+            "3 Purge",
+            "4 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None } }",
+        ]
     );
 }

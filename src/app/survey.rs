@@ -1,0 +1,233 @@
+//! The passes over the DLQ before a writing run touches it: the `--pending` index (one pass
+//! over keys), and the survey that shows the overview and checks that no merged copy would be
+//! older than its destination's retention. Both read the run's own ranges and commit nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::error::Error;
+use crate::kafka::Retention;
+use crate::record::Record;
+use crate::redrive::{Dedupe, Router, TombstoneIndex, TopicCatalog, dedupe, replay_count};
+use crate::triage::{Fate, Interrupt, LeftAlone, Overview, RecordFilter, RecordSource};
+use crate::ui::render::iso_timestamp;
+
+use super::filter::DisplayedFilter;
+
+/// Reads `source` to its end and remembers the last tombstone of every key.
+///
+/// # Errors
+/// When the source cannot be read, or on interrupt.
+pub(super) fn pending_index(
+    source: &mut dyn RecordSource,
+    interrupt: &Interrupt,
+) -> Result<TombstoneIndex, Error> {
+    let mut index = TombstoneIndex::default();
+    while let Some(record) = source.next_record()? {
+        if interrupt.is_raised() {
+            return Err(Error::Interrupted { summary: None });
+        }
+        index.add(&record);
+    }
+    Ok(index)
+}
+
+/// Looks up the retention of a destination topic.
+pub(super) type RetentionLookup<'a> = Box<dyn FnMut(&str) -> anyhow::Result<Retention> + 'a>;
+
+/// Copies that would be older than their destination's retention, per destination.
+#[derive(Debug, Default)]
+struct TooOld {
+    count: u64,
+    oldest: i64,
+    retention_ms: i64,
+}
+
+/// The retention check: per destination, the oldest timestamp a copy may keep.
+pub(super) struct RetentionCheck<'a> {
+    lookup: RetentionLookup<'a>,
+    now: i64,
+    thresholds: HashMap<String, Option<(i64, i64)>>,
+    too_old: BTreeMap<String, TooOld>,
+}
+
+impl<'a> RetentionCheck<'a> {
+    pub(super) fn new(lookup: RetentionLookup<'a>, now: i64) -> Self {
+        Self {
+            lookup,
+            now,
+            thresholds: HashMap::new(),
+            too_old: BTreeMap::new(),
+        }
+    }
+
+    fn note(&mut self, record: &Record, topic: &str) -> anyhow::Result<()> {
+        let Some(timestamp) = record.timestamp.map(|t| t.millis) else {
+            return Ok(());
+        };
+        if !self.thresholds.contains_key(topic) {
+            let retention = (self.lookup)(topic)?;
+            let threshold = retention
+                .deletes_before(self.now)
+                .map(|before| (before, retention.retention_ms.unwrap_or_default()));
+            self.thresholds.insert(topic.to_owned(), threshold);
+        }
+        if let Some(&Some((before, retention_ms))) = self.thresholds.get(topic)
+            && timestamp < before
+        {
+            let entry = self.too_old.entry(topic.to_owned()).or_insert(TooOld {
+                count: 0,
+                oldest: timestamp,
+                retention_ms,
+            });
+            entry.count += 1;
+            entry.oldest = entry.oldest.min(timestamp);
+        }
+        Ok(())
+    }
+
+    /// The refusal, when any copy would be too old.
+    fn refusal(&self) -> Option<String> {
+        if self.too_old.is_empty() {
+            return None;
+        }
+        let total: u64 = self.too_old.values().map(|t| t.count).sum();
+        let mut text = format!(
+            "refusing to merge: {total} record(s) are older than the retention of their destination, and the broker would delete their copies within minutes:"
+        );
+        for (topic, old) in &self.too_old {
+            text.push_str(&format!(
+                "\n  {topic}: {} record(s), the oldest from {} ({} old; retention.ms={} is {})",
+                old.count,
+                iso_timestamp(old.oldest),
+                age(self.now - old.oldest),
+                old.retention_ms,
+                age(old.retention_ms)
+            ));
+        }
+        text.push_str(
+            "\nMerge them with --timestamp now (each copy gets the current time, its own goes into the header kmp-original-timestamp), or with --ignore-retention.",
+        );
+        Some(text)
+    }
+}
+
+/// `ms` as days, hours or minutes.
+fn age(ms: i64) -> String {
+    let minutes = ms / 60_000;
+    if minutes >= 2 * 24 * 60 {
+        format!("{} days", minutes / (24 * 60))
+    } else if minutes >= 120 {
+        format!("{} hours", minutes / 60)
+    } else {
+        format!("{minutes} minutes")
+    }
+}
+
+/// One pass that shows what the run would meet: the overview, and the retention check.
+pub(super) struct Survey<'a, C> {
+    pub filter: &'a mut DisplayedFilter,
+    /// Where merges go; `None` when nothing is merged.
+    pub router: Option<Router<C>>,
+    pub max_replays: Option<u64>,
+    pub pending: Option<&'a TombstoneIndex>,
+    pub merge_tombstones: bool,
+    /// Count by destination (the redrive options are in use).
+    pub destinations: bool,
+    pub overview: Option<Overview>,
+    /// Count duplicates per class (`--dedupe`).
+    pub dedupe: bool,
+    pub retention: Option<RetentionCheck<'a>>,
+}
+
+/// What the survey found.
+pub(super) struct Surveyed {
+    /// The overview as text, when asked for.
+    pub overview: Option<String>,
+    /// Why the run must not start (the retention check).
+    pub refusal: Option<String>,
+}
+
+impl<C: TopicCatalog> Survey<'_, C> {
+    /// Reads `source` to its end.
+    ///
+    /// # Errors
+    /// When the source cannot be read, a topic cannot be looked up, or on interrupt.
+    pub(super) fn run(
+        mut self,
+        source: &mut dyn RecordSource,
+        interrupt: &Interrupt,
+    ) -> Result<Surveyed, Error> {
+        let mut seen = 0;
+        let mut twins = self.dedupe.then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY));
+        while let Some(record) = source.next_record()? {
+            if interrupt.is_raised() {
+                return Err(Error::Interrupted { summary: None });
+            }
+            if !self.filter.matches(&record) {
+                continue;
+            }
+            if self.pending.is_some_and(|index| !index.is_pending(&record)) {
+                continue;
+            }
+            seen += 1;
+            let offered = !record.is_tombstone() || self.merge_tombstones;
+            let fate = if offered {
+                self.fate(&record, twins.as_mut())?
+            } else {
+                Fate::default()
+            };
+            if let Some(overview) = &mut self.overview {
+                overview.add_with(&record, &fate);
+            }
+        }
+        let overview = match &self.overview {
+            Some(overview) => {
+                let mut out = Vec::new();
+                crate::ui::overview::write_overview(&mut out, overview, seen)
+                    .map_err(|error| Error::from(anyhow::Error::new(error)))?;
+                Some(String::from_utf8_lossy(&out).trim_end().to_owned())
+            }
+            None => None,
+        };
+        Ok(Surveyed {
+            overview,
+            refusal: self.retention.as_ref().and_then(RetentionCheck::refusal),
+        })
+    }
+
+    /// Where `record` would go, its replay count and whether it repeats an earlier record;
+    /// notes it for the retention check.
+    fn fate(&mut self, record: &Record, twins: Option<&mut Dedupe>) -> Result<Fate, Error> {
+        let replays = replay_count(record).unwrap_or(0);
+        let duplicate = twins.is_some_and(|twins| {
+            let twin = twins.duplicate_of(record).is_some();
+            if !twin {
+                twins.remember(record);
+            }
+            twin
+        });
+        let bounced = self.max_replays.and_then(|max| match replay_count(record) {
+            Ok(count) if count >= max => Some(LeftAlone::BouncedTooOften { count, max }),
+            Ok(_) => None,
+            Err(value) => Some(LeftAlone::UnreadableReplayCount { value }),
+        });
+        let route = match (&mut self.router, bounced) {
+            (_, Some(why)) => Some(Err(why)),
+            (Some(router), None) => Some(router.route(record)?),
+            (None, None) => None,
+        };
+        if let (Some(Ok(target)), Some(check)) = (&route, &mut self.retention) {
+            check.note(record, &target.topic)?;
+        }
+        let destination = match route {
+            Some(Ok(target)) => Some(target.topic.to_string()),
+            Some(Err(why)) => Some(format!("left alone: {why}")),
+            None => None,
+        };
+        Ok(Fate {
+            destination: destination.filter(|_| self.destinations),
+            replays,
+            duplicate,
+        })
+    }
+}
