@@ -29,16 +29,19 @@ impl TombstoneIndex {
         }
     }
 
-    /// Whether no later tombstone of the same partition has `record`'s key (a tombstone is
-    /// pending when no tombstone follows it).
+    /// Whether no later tombstone of the same partition has `record`'s key. A tombstone is
+    /// never pending: it is what a decision left behind.
     #[must_use]
     pub fn is_pending(&self, record: &Record) -> bool {
+        if record.is_tombstone() {
+            return false;
+        }
         let Some(key) = &record.key else {
             return true;
         };
         self.last
             .get(&(record.at.partition, key_digest(key)))
-            .is_none_or(|&tombstone| tombstone <= record.at.offset)
+            .is_none_or(|&tombstone| tombstone < record.at.offset)
     }
 
     /// How many distinct (partition, key) tombstones are remembered.
@@ -79,7 +82,7 @@ mod tests {
             index.add(record);
         }
         let pending: Vec<bool> = records.iter().map(|r| index.is_pending(r)).collect();
-        assert_eq!(pending, [false, false, true, true, true, true, true]);
+        assert_eq!(pending, [false, false, false, true, true, false, true]);
         assert_eq!((index.len(), index.scanned), (2, 7));
     }
 }

@@ -53,7 +53,12 @@ pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> 
     }
     if !overview.destinations().is_empty() {
         writeln!(out, "by destination:")?;
-        for (destination, count) in overview.destinations() {
+        // Topics first, then the reasons records are left alone.
+        let (left, topics): (Vec<_>, Vec<_>) = overview
+            .destinations()
+            .iter()
+            .partition(|(destination, _)| destination.starts_with("left alone: "));
+        for (destination, count) in topics.into_iter().chain(left) {
             writeln!(out, "{count:>7}  {destination}")?;
         }
     }

@@ -16,5 +16,6 @@ mod merge_all;
 mod prompt_tty;
 mod purge_all;
 mod rails;
+mod redrive;
 mod security;
 mod transactions;
