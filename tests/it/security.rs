@@ -168,7 +168,7 @@ fn assert_merged(dlq: &str, retry: &str, group: &str, records: &[TestRecord]) {
         .collect();
     let expected: Vec<_> = records
         .iter()
-        .map(|r| (r.key.clone(), r.value.clone(), r.headers.clone()))
+        .map(|r| (r.key.clone(), r.value.clone(), as_merged(&r.headers)))
         .collect();
     assert_eq!(written, expected, "records merged into {retry}");
     let tombstones = tombstoned_keys(plaintext, dlq);

@@ -17,7 +17,7 @@ pub mod tool;
 
 pub use broker::{Broker, kafka, secured};
 pub use checker::{Isolation, ReadRecord};
-pub use records::TestRecord;
+pub use records::{TestRecord, as_merged};
 pub use tool::{Kmp, RunOutput, kmp, merge_args, run};
 
 /// Fails the test, showing `text`, unless it contains `part`.

@@ -3,6 +3,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+/// The headers of a merged copy of a record with `headers`, merged once: the record's own in
+/// order and byte for byte, then the tool's replay counter `kmp-replay-count: 1`.
+pub fn as_merged(headers: &[(String, Option<Vec<u8>>)]) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut copied = headers.to_vec();
+    copied.push(("kmp-replay-count".to_owned(), Some(b"1".to_vec())));
+    copied
+}
+
 /// A record to write in a test's setup. Build it with [`TestRecord::new`] and the
 /// `header`/`timestamp` methods, or fill the fields directly.
 #[derive(Debug, Clone, PartialEq, Eq)]
