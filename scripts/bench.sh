@@ -12,6 +12,13 @@
 #   b    a plain copy of a DLQ into another topic: kcat consume piped into kcat produce
 #   c    kafka-merge-purge merge-all DLQ DEST              (a DLQ of its own, a new group)
 #   ct   kafka-merge-purge -t merge-all DLQ DEST           (a DLQ of its own, a new group)
+#   co   kafka-merge-purge merge-all DLQ --to-origin       (the records' Spring Kafka origin
+#        header names one topic for the whole benchmark; a DLQ of its own, a new group)
+#   cd   kafka-merge-purge merge-all DLQ DEST --dedupe     (every record unique: the digest of
+#        each is remembered, which is what the peak RSS shows)
+#   p    kafka-merge-purge print --pending --output json DLQ > /dev/null, on a DLQ of its own
+#        purged before (untimed): N records and N tombstones, so N tombstoned keys in the index
+#        and nothing printed; the pre-scan's own time is logged
 #   d    kafka-merge-purge purge-all DLQ                   (a DLQ of its own, a new group)
 #   e    kafka-merge-purge print --output json AVRO_DLQ > /dev/null, values in the Confluent
 #        wire format, schema from a local registry stub (bench_helper.py registry), no group
@@ -27,7 +34,7 @@
 #   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
 #   BENCH_PARTITIONS   partitions of every topic (default 6)
 #   BENCH_RUNS         repetitions (default 3); medians are reported
-#   BENCH_CASES        cases to run (default "a b c ct d e ask")
+#   BENCH_CASES        cases to run (default "a b c ct co cd d p e ask")
 #   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
 #                      part between the `bench:begin`/`bench:end` markers is replaced
 #   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
@@ -49,15 +56,13 @@ KEY_BYTES=${BENCH_KEY_BYTES:-16}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
 PARTITIONS=${BENCH_PARTITIONS:-6}
 RUNS=${BENCH_RUNS:-3}
-read -r -a CASES <<<"${BENCH_CASES:-a b c ct d e ask}"
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct co cd d p e ask}"
 OUT=${BENCH_OUT-BENCHMARKS.md}
 PROFILE=${BENCH_PROFILE:-release}
 DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
 read -r -a KMP_ARGS <<<"${BENCH_KMP_ARGS:-}"
 read -r -a PERF_PROPS <<<"${BENCH_PERF_PROPS:-}"
 JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx1g}
-HEADERS=(-H kafka_dlt-exception-fqcn=java.lang.IllegalStateException
-  -H kafka_dlt-original-topic=orders)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -129,6 +134,9 @@ $KAFKA_EXTRA_CONFIG}" scripts/local-kafka.sh start
 fi
 
 PREFIX=bench-$(date +%Y%m%d%H%M%S)-$$
+ORIGIN=$PREFIX-orders
+HEADERS=(-H kafka_dlt-exception-fqcn=java.lang.IllegalStateException
+  -H "kafka_dlt-original-topic=$ORIGIN")
 
 kafka_tool() { scripts/local-kafka.sh tool "$@"; }
 
@@ -314,6 +322,33 @@ case_c() { # RUN [-t]
   expect_counts "$name (run $1)" "$dlq" -1 "$RECORDS"
 }
 
+case_co() { # RUN
+  local dlq=$PREFIX-r$1-dlq-co before
+  before=$(end_offsets "$ORIGIN")
+  measure co "$1" "${KMP[@]}" -g "$PREFIX-r$1-co" merge-all "$dlq" --to-origin
+  expect_summary co "$1" "$RECORDS merged, 0 purged, 0 skipped"
+  local count
+  count=$(end_offsets "$ORIGIN")
+  ((count == before + RECORDS)) || die "co (run $1): $ORIGIN gained $((count - before)) records, not $RECORDS"
+  expect_counts "co (run $1)" "$dlq" -1 "$RECORDS"
+}
+
+case_cd() { # RUN
+  local dlq=$PREFIX-r$1-dlq-cd dest=$PREFIX-r$1-dest-cd
+  measure cd "$1" "${KMP[@]}" -g "$PREFIX-r$1-cd" merge-all "$dlq" "$dest" --dedupe
+  expect_summary cd "$1" "$RECORDS merged, 0 purged, 0 skipped"
+  expect_counts "cd (run $1)" "$dest" "$RECORDS" 0
+}
+
+case_p() { # RUN
+  local dlq=$PREFIX-r$1-dlq-p
+  "${KMP[@]}" -g "$PREFIX-r$1-p-purge" purge-all "$dlq" >/dev/null 2>"$WORK/p-$1-purge.err" \
+    || { tail -n 20 "$WORK/p-$1-purge.err" >&2; die "p (run $1): the purge before failed"; }
+  MEASURE_STDOUT=$WORK/p-$1.printed measure p "$1" "${KMP[@]}" print --pending --output json "$dlq"
+  [[ ! -s $WORK/p-$1.printed ]] || die "p (run $1): printed records that were purged"
+  log "p (run $1): $(grep -o -- '--pending: .*' "$WORK/p-$1.err" | tail -n 1)"
+}
+
 case_d() { # RUN
   measure d "$1" "${KMP[@]}" -g "$PREFIX-r$1-d" purge-all "$PREFIX-r$1-dlq-d"
   expect_summary d "$1" "0 merged, $RECORDS purged, 0 skipped"
@@ -394,13 +429,15 @@ fi
 log "$RECORDS records of $KEY_BYTES+$VALUE_BYTES bytes, $PARTITIONS partitions, $RUNS runs of: ${CASES[*]}"
 for ((run = 1; run <= RUNS; run++)); do
   specs=()
-  for c in b c ct d; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
+  for c in b c ct co cd d p; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
   needs b && specs+=("$PREFIX-r$run-copy:plain")
   needs c && specs+=("$PREFIX-r$run-dest-c:plain")
   needs ct && specs+=("$PREFIX-r$run-dest-ct:plain")
+  needs cd && specs+=("$PREFIX-r$run-dest-cd:plain")
+  ((run == 1)) && needs co && specs+=("$ORIGIN:plain")
   needs a && specs+=("$PREFIX-r$run-perf:plain")
   ((${#specs[@]} > 0)) && create_topics "${specs[@]}"
-  for c in b c ct d; do
+  for c in b c ct co cd d p; do
     needs "$c" && fill "$PREFIX-r$run-dlq-$c" "$PLAIN" "$run"
   done
   # Rotate the order, so that no case always runs first or right after another.
@@ -411,6 +448,9 @@ for ((run = 1; run <= RUNS; run++)); do
       b) case_b "$run" ;;
       c) case_c "$run" ;;
       ct) case_c "$run" -t ;;
+      co) case_co "$run" ;;
+      cd) case_cd "$run" ;;
+      p) case_p "$run" ;;
       d) case_d "$run" ;;
       e) case_e "$run" ;;
       ask) case_ask "$run" ;;
@@ -470,7 +510,10 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
   echo "# (c), (d), (e)"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST"
   echo "$kmp_shown -g NEW_GROUP -t merge-all DLQ DEST"
+  echo "$kmp_shown -g NEW_GROUP merge-all DLQ --to-origin"
+  echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST --dedupe"
   echo "$kmp_shown -g NEW_GROUP purge-all DLQ"
+  echo "$kmp_shown print --pending --output json PURGED_DLQ > /dev/null"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json AVRO_DLQ > /dev/null"
   echo "# ask start-up: stdin an open pipe, until the first prompt line on stderr"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"

@@ -294,7 +294,10 @@ CASES = [
     ("b", "(b) plain copy: kcat consume piped into kcat produce"),
     ("c", "(c) `kafka-merge-purge merge-all`"),
     ("ct", "(c) `kafka-merge-purge merge-all -t`"),
+    ("co", "(c) `kafka-merge-purge merge-all --to-origin`"),
+    ("cd", "(c) `kafka-merge-purge merge-all --dedupe`"),
     ("d", "(d) `kafka-merge-purge purge-all`"),
+    ("p", "(p) `kafka-merge-purge print --pending` of a purged DLQ (2 × N records read)"),
     ("e", "(e) `kafka-merge-purge print --output json` (Avro, cached schema)"),
     ("fill", "fill: `kcat -P` from a file (preparation, for reference)"),
 ]
@@ -388,6 +391,12 @@ def cmd_report(args):
     if ours:
         peak = max(ours) / 1024
         targets.append(f"- peak RSS below 150 MiB: {peak:,.0f} MiB at most, {verdict(peak < 150)}")
+    if "co" in rows and "c" in rows:
+        slower = rate("c") / rate("co") - 1
+        targets.append(
+            f"- `merge-all --to-origin` within 10 % of `merge-all`: "
+            f"{rate('co') / rate('c'):.2f}× its rate, {verdict(slower <= 0.10)}"
+        )
     if "e" in rows:
         targets.append(
             f"- `print` with Avro ≥ 200,000 records/s: {rate('e'):,.0f}, "
