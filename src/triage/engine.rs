@@ -416,6 +416,9 @@ fn commit(
     observer: &mut dyn Observer,
 ) -> Result<(), RunError> {
     if batch.records == 0 && batch.offsets.is_empty() {
+        // Nothing to write or commit; records left alone are still counted.
+        committed.add(&batch.counts);
+        batch.counts = Summary::default();
         return Ok(());
     }
     if let Err(error) = observer.before_commit() {

@@ -550,3 +550,23 @@ fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
         ]
     );
 }
+
+#[test]
+fn records_left_alone_at_the_end_are_counted() {
+    let mut source = Memory([record(0, 1, Some("k"), Some("v"))].into());
+    let mut sink = Recorder::default();
+    let summary = Engine {
+        source: &mut source,
+        decisions: &mut Always(Decision::Merge),
+        sink: &mut sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut ByOffset,
+        interrupt: Interrupt::new(),
+        options: EACH,
+    }
+    .run()
+    .unwrap();
+    assert_eq!(summary.left_alone_total(), 1);
+    assert!(sink.commits.is_empty(), "nothing to commit");
+}
