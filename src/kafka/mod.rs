@@ -13,7 +13,7 @@ mod writer;
 
 pub use admin::{PolicyLookup, Retention, compacts, describe_retention};
 pub use consumer::{ClusterTopics, OffsetCommitter, Range, SourceConsumer};
-pub use producer::RecordProducer;
+pub use producer::{OutgoingCopy, RecordProducer};
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use txn::{TxnErrorClass, classify};
-pub use writer::{KafkaWriter, OutgoingCopy, Writer};
+pub use writer::{KafkaWriter, Writer};

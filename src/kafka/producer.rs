@@ -14,9 +14,20 @@ use rdkafka::message::{Header as KafkaHeader, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, PurgeConfig};
 
 use crate::config::Settings;
+use crate::record::{Header, Record};
+use crate::triage::Target;
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
-use super::writer::OutgoingCopy;
+
+/// One copy to write: `record`'s key and value, with `headers` and `timestamp` (epoch ms;
+/// `None`: the producer's time), to `to`.
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingCopy<'a> {
+    pub record: &'a Record,
+    pub to: &'a Target,
+    pub headers: &'a [Header],
+    pub timestamp: Option<i64>,
+}
 
 /// Producer context: the shared client context plus a record of failed deliveries.
 #[derive(Debug, Default)]

@@ -8,8 +8,9 @@ use crate::redrive::{CopyTimestamp, HeaderPolicy};
 use crate::triage::{Action, ActionSink, Offsets};
 
 use super::consumer::OffsetCommitter;
+use super::producer::OutgoingCopy;
 use super::producer::RecordProducer;
-use super::writer::{KafkaWriter, OutgoingCopy, Writer};
+use super::writer::{KafkaWriter, Writer};
 
 /// Copies whose tombstones wait for the copies' acknowledgement (without transactions).
 type PendingTombstones = Vec<(i32, Vec<u8>)>;

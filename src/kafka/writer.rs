@@ -5,22 +5,11 @@
 
 use anyhow::Context as _;
 
-use crate::record::{Header, Record};
-use crate::triage::{Offsets, Target};
+use crate::triage::Offsets;
 
 use super::consumer::OffsetCommitter;
-use super::producer::RecordProducer;
+use super::producer::{OutgoingCopy, RecordProducer};
 use super::txn::Transaction;
-
-/// One copy to write: `record`'s key and value, with `headers` and `timestamp` (epoch ms;
-/// `None`: the producer's time), to `to`.
-#[derive(Debug, Clone, Copy)]
-pub struct OutgoingCopy<'a> {
-    pub record: &'a Record,
-    pub to: &'a Target,
-    pub headers: &'a [Header],
-    pub timestamp: Option<i64>,
-}
 
 /// The writes and commits of one run.
 pub trait Writer {

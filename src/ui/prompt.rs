@@ -10,7 +10,7 @@ use crate::record::Record;
 use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
 use super::render::Renderer;
-use super::said::{outcome_line, target_text};
+use super::said::{merge_line, outcome_line};
 use super::terminal::Terminal;
 use super::tty_prompt::TtyPrompt;
 
@@ -40,12 +40,6 @@ pub fn for_terminal(
         prompt.show_target = show_target;
         Box::new(prompt)
     }
-}
-
-/// The line that says where a merge of the record goes.
-#[must_use]
-pub fn merge_line(target: &Target) -> String {
-    format!("A merge goes into {}", target_text(target))
 }
 
 /// The question, in the original tool's words.

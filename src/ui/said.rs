@@ -22,6 +22,12 @@ pub fn target_text(target: &Target) -> String {
     }
 }
 
+/// The line that says where a merge of the record goes.
+#[must_use]
+pub fn merge_line(target: &Target) -> String {
+    format!("A merge goes into {}", target_text(target))
+}
+
 /// The line for `outcome`, `None` when there is nothing to say (a record passed over).
 #[must_use]
 pub fn outcome_line(record: &Record, outcome: Outcome<'_>) -> Option<String> {

@@ -11,9 +11,8 @@ use crate::decode::text::hex_dump;
 use crate::record::Record;
 use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
-use super::prompt::merge_line;
 use super::render::{Renderer, spring_header_text};
-use super::said::outcome_line;
+use super::said::{merge_line, outcome_line};
 
 /// A decision that applies to more than one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
