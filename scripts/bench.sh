@@ -14,6 +14,8 @@
 #   ct   kafka-merge-purge -t merge-all DLQ DEST           (a DLQ of its own, a new group)
 #   co   kafka-merge-purge merge-all DLQ --to-origin       (the records' Spring Kafka origin
 #        header names one topic for the whole benchmark; a DLQ of its own, a new group)
+#   ci   kafka-merge-purge merge-all DLQ DEST --ignore-retention (c without the pass over the
+#        DLQ that checks the copies against the destination's retention)
 #   cd   kafka-merge-purge merge-all DLQ DEST --dedupe     (every record unique: the digest of
 #        each is remembered, which is what the peak RSS shows)
 #   p    kafka-merge-purge print --pending --output json DLQ > /dev/null, on a DLQ of its own
@@ -34,7 +36,7 @@
 #   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
 #   BENCH_PARTITIONS   partitions of every topic (default 6)
 #   BENCH_RUNS         repetitions (default 3); medians are reported
-#   BENCH_CASES        cases to run (default "a b c ct co cd d p e ask")
+#   BENCH_CASES        cases to run (default "a b c ct co ci cd d p e ask")
 #   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
 #                      part between the `bench:begin`/`bench:end` markers is replaced
 #   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
@@ -56,7 +58,7 @@ KEY_BYTES=${BENCH_KEY_BYTES:-16}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
 PARTITIONS=${BENCH_PARTITIONS:-6}
 RUNS=${BENCH_RUNS:-3}
-read -r -a CASES <<<"${BENCH_CASES:-a b c ct co cd d p e ask}"
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd d p e ask}"
 OUT=${BENCH_OUT-BENCHMARKS.md}
 PROFILE=${BENCH_PROFILE:-release}
 DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
@@ -333,6 +335,13 @@ case_co() { # RUN
   expect_counts "co (run $1)" "$dlq" -1 "$RECORDS"
 }
 
+case_ci() { # RUN
+  local dlq=$PREFIX-r$1-dlq-ci dest=$PREFIX-r$1-dest-ci
+  measure ci "$1" "${KMP[@]}" -g "$PREFIX-r$1-ci" merge-all "$dlq" "$dest" --ignore-retention
+  expect_summary ci "$1" "$RECORDS merged, 0 purged, 0 skipped"
+  expect_counts "ci (run $1)" "$dest" "$RECORDS" 0
+}
+
 case_cd() { # RUN
   local dlq=$PREFIX-r$1-dlq-cd dest=$PREFIX-r$1-dest-cd
   measure cd "$1" "${KMP[@]}" -g "$PREFIX-r$1-cd" merge-all "$dlq" "$dest" --dedupe
@@ -422,22 +431,23 @@ warm_up() {
   done
   delete_topics "$PREFIX-warm-.*"
 }
-if needs c || needs ct || needs d; then
+if needs c || needs ct || needs co || needs ci || needs cd || needs d; then
   warm_up
 fi
 
 log "$RECORDS records of $KEY_BYTES+$VALUE_BYTES bytes, $PARTITIONS partitions, $RUNS runs of: ${CASES[*]}"
 for ((run = 1; run <= RUNS; run++)); do
   specs=()
-  for c in b c ct co cd d p; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
+  for c in b c ct co ci cd d p; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
   needs b && specs+=("$PREFIX-r$run-copy:plain")
   needs c && specs+=("$PREFIX-r$run-dest-c:plain")
   needs ct && specs+=("$PREFIX-r$run-dest-ct:plain")
+  needs ci && specs+=("$PREFIX-r$run-dest-ci:plain")
   needs cd && specs+=("$PREFIX-r$run-dest-cd:plain")
   ((run == 1)) && needs co && specs+=("$ORIGIN:plain")
   needs a && specs+=("$PREFIX-r$run-perf:plain")
   ((${#specs[@]} > 0)) && create_topics "${specs[@]}"
-  for c in b c ct co cd d p; do
+  for c in b c ct co ci cd d p; do
     needs "$c" && fill "$PREFIX-r$run-dlq-$c" "$PLAIN" "$run"
   done
   # Rotate the order, so that no case always runs first or right after another.
@@ -449,6 +459,7 @@ for ((run = 1; run <= RUNS; run++)); do
       c) case_c "$run" ;;
       ct) case_c "$run" -t ;;
       co) case_co "$run" ;;
+      ci) case_ci "$run" ;;
       cd) case_cd "$run" ;;
       p) case_p "$run" ;;
       d) case_d "$run" ;;
@@ -511,6 +522,7 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST"
   echo "$kmp_shown -g NEW_GROUP -t merge-all DLQ DEST"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ --to-origin"
+  echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST --ignore-retention"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST --dedupe"
   echo "$kmp_shown -g NEW_GROUP purge-all DLQ"
   echo "$kmp_shown print --pending --output json PURGED_DLQ > /dev/null"

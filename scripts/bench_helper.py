@@ -295,6 +295,7 @@ CASES = [
     ("c", "(c) `kafka-merge-purge merge-all`"),
     ("ct", "(c) `kafka-merge-purge merge-all -t`"),
     ("co", "(c) `kafka-merge-purge merge-all --to-origin`"),
+    ("ci", "(c) `kafka-merge-purge merge-all --ignore-retention` (no retention pass)"),
     ("cd", "(c) `kafka-merge-purge merge-all --dedupe`"),
     ("d", "(d) `kafka-merge-purge purge-all`"),
     ("p", "(p) `kafka-merge-purge print --pending` of a purged DLQ (2 × N records read)"),

@@ -14,10 +14,13 @@ use anyhow::Context as _;
 use crate::config::{ConfigError, Invocation, PrintTask, RunConfig, Settings, Task, WriteTask};
 use crate::error::Error;
 use crate::kafka::{
-    self, ClusterTopics, CopyRules, KafkaSink, OffsetsOnly, PolicyLookup, RecordProducer,
+    self, ClusterTopics, ConfigLookup, CopyRules, KafkaSink, OffsetsOnly, RecordProducer,
     SourceConsumer,
 };
-use crate::redrive::{CopyTimestamp, Dedupe, Redrive, Router, Routing, TombstoneIndex, dedupe};
+use crate::redrive::{
+    CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
+    TombstoneIndex, dedupe,
+};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
     Interrupt, NoWrites, Observer, Overview, Paced, RunError, Summary,
@@ -117,15 +120,26 @@ impl<'a> Run<'a> {
         // group's committed offsets (and read_committed reads) until it timed out.
         let producer = self.producer()?;
         // Asked for while the source is opened; the warning comes before the first record.
-        let policy = PolicyLookup::start(self.settings(), &task.source);
+        // With the destination's retention, for the retention check.
+        let mut topics = vec![task.source.as_str()];
+        topics.extend(task.destination.as_deref());
+        let configs = ConfigLookup::start(self.settings(), &topics);
         let mut source = self.open_write_source(task)?;
         let total = source.total();
         if total == 0 {
             return nothing_left(self.settings(), &task.source);
         }
-        warn_unless_compacted(&task.source, &policy);
+        warn_unless_compacted(&task.source, &configs);
         let pending = self.pending_index(&task.source)?;
-        self.survey(task, pending.as_ref())?;
+        // A bulk run checks every record against the retention before it starts; `ask` checks
+        // each record as it comes (a pass over a big DLQ would keep a person waiting).
+        let limits = self.retention_limits(task, &configs)?;
+        let (survey_limits, ask_limits) = if task.ask {
+            (None, limits)
+        } else {
+            (limits, None)
+        };
+        self.survey(task, pending.as_ref(), survey_limits)?;
         let mut gate = Redrive {
             router: task.merges().then(|| self.router(task, source.catalog())),
             max_replays: task.redrive.max_replays,
@@ -134,6 +148,7 @@ impl<'a> Run<'a> {
                 .redrive
                 .dedupe
                 .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
+            retention: ask_limits.map(RetentionGuard::new),
         };
         let mut sink = self.sink(producer, &source, task);
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?;
@@ -193,13 +208,21 @@ impl<'a> Run<'a> {
 
     /// Before anything is written: shows the overview, and refuses to start when a copy
     /// would be older than its destination's retention. One pass, only when one is needed.
-    fn survey(&self, task: &WriteTask, pending: Option<&TombstoneIndex>) -> Result<(), Error> {
-        let retention = self.retention_check(task)?;
+    fn survey(
+        &self,
+        task: &WriteTask,
+        pending: Option<&TombstoneIndex>,
+        limits: Option<RetentionLookup<'_>>,
+    ) -> Result<(), Error> {
+        let retention =
+            limits.map(|lookup| RetentionCheck::new(lookup, chrono::Utc::now().timestamp_millis()));
         if task.overview.is_none() && retention.is_none() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         let mut pass = self.open_source(&task.source)?;
         let mut filter = self.filter.borrow_mut();
+        let checks_retention = retention.is_some();
         let surveyed = Survey {
             filter: &mut filter,
             router: task.merges().then(|| self.router(task, pass.catalog())),
@@ -212,6 +235,12 @@ impl<'a> Run<'a> {
             retention,
         }
         .run(&mut pass, self.interrupt)?;
+        if checks_retention {
+            tracing::info!(
+                "checked the records against the destinations' retention in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         if let Some(overview) = surveyed.overview {
             message(&overview);
         }
@@ -224,29 +253,46 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The retention check of `task`, `None` when no copy can be too old: nothing is merged,
-    /// copies get the current time, `--ignore-retention`, or the one destination deletes
-    /// nothing by age.
-    fn retention_check(&self, task: &WriteTask) -> Result<Option<RetentionCheck<'_>>, Error> {
+    /// Per destination, the oldest timestamp a copy may keep (with the retention behind it),
+    /// for the retention check of `task`; `None` when no copy can be too old: nothing is
+    /// merged, copies get the current time, `--ignore-retention`, or the one destination
+    /// deletes nothing by age.
+    fn retention_limits<'b>(
+        &'b self,
+        task: &'b WriteTask,
+        configs: &'b ConfigLookup,
+    ) -> Result<Option<RetentionLookup<'b>>, Error> {
         let redrive = &task.redrive;
         if !task.merges() || redrive.ignore_retention || redrive.timestamp == CopyTimestamp::Now {
             return Ok(None);
         }
         let settings = self.settings();
-        let lookup = move |topic: &str| -> anyhow::Result<kafka::Retention> {
-            kafka::describe_retention(settings, &[topic.to_owned()])?
-                .remove(topic)
-                .with_context(|| format!("no configuration for topic {topic}"))
-        };
         let now = chrono::Utc::now().timestamp_millis();
-        if let (false, Some(destination)) = (redrive.to_origin, &task.destination) {
-            let retention = lookup(destination)
-                .with_context(|| format!("cannot read the retention of {destination}"))?;
-            if retention.deletes_before(now).is_none() {
-                return Ok(None);
-            }
+        let destination = task.destination.as_deref();
+        let limit = move |topic: &str| -> anyhow::Result<Option<(i64, i64)>> {
+            let retention = if destination == Some(topic) {
+                configs.retention(topic)?
+            } else {
+                kafka::describe_retention(settings, &[topic.to_owned()])?
+                    .remove(topic)
+                    .with_context(|| format!("no configuration for topic {topic}"))?
+            };
+            Ok(retention
+                .deletes_before(now)
+                .map(|before| (before, retention.retention_ms.unwrap_or_default())))
+        };
+        // The one destination's retention was asked for at the start, with the source's
+        // cleanup policy.
+        if let (false, Some(destination)) = (redrive.to_origin, &task.destination)
+            && configs
+                .retention(destination)
+                .with_context(|| format!("cannot read the retention of {destination}"))?
+                .deletes_before(now)
+                .is_none()
+        {
+            return Ok(None);
         }
-        Ok(Some(RetentionCheck::new(Box::new(lookup), now)))
+        Ok(Some(Box::new(limit)))
     }
 
     /// The producer, or none on a dry run.
@@ -369,6 +415,7 @@ impl<'a> Run<'a> {
                 max_replays: None,
                 pending,
                 dedupe: None,
+                retention: None,
             },
             EngineOptions {
                 // Tombstones are shown like every other record.
@@ -435,8 +482,8 @@ impl<'a> Run<'a> {
 }
 
 /// Warns once when tombstones will not remove anything from `topic`.
-fn warn_unless_compacted(topic: &str, lookup: &PolicyLookup) {
-    match lookup.wait() {
+fn warn_unless_compacted(topic: &str, lookup: &ConfigLookup) {
+    match lookup.cleanup_policy(topic) {
         Ok(policy) if !kafka::compacts(&policy) => tracing::warn!(
             "topic {topic} has cleanup.policy={policy}: tombstones will not remove records from it"
         ),

@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::Error;
-use crate::kafka::Retention;
 use crate::record::Record;
-use crate::redrive::{Dedupe, Router, TombstoneIndex, TopicCatalog, dedupe, replay_count};
+use crate::redrive::{
+    Dedupe, RetentionLookup, Router, TombstoneIndex, TopicCatalog, dedupe, replay_count,
+};
 use crate::triage::{Fate, Interrupt, LeftAlone, Overview, RecordFilter, RecordSource};
 use crate::ui::render::iso_timestamp;
 
@@ -30,9 +31,6 @@ pub(super) fn pending_index(
     }
     Ok(index)
 }
-
-/// Looks up the retention of a destination topic.
-pub(super) type RetentionLookup<'a> = Box<dyn FnMut(&str) -> anyhow::Result<Retention> + 'a>;
 
 /// Copies that would be older than their destination's retention, per destination.
 #[derive(Debug, Default)]
@@ -65,10 +63,7 @@ impl<'a> RetentionCheck<'a> {
             return Ok(());
         };
         if !self.thresholds.contains_key(topic) {
-            let retention = (self.lookup)(topic)?;
-            let threshold = retention
-                .deletes_before(self.now)
-                .map(|before| (before, retention.retention_ms.unwrap_or_default()));
+            let threshold = (self.lookup)(topic)?;
             self.thresholds.insert(topic.to_owned(), threshold);
         }
         if let Some(&Some((before, retention_ms))) = self.thresholds.get(topic)

@@ -2,7 +2,7 @@
 //! retention of destinations (the retention check before merging).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -16,39 +16,43 @@ use crate::config::Settings;
 
 use super::client::client_config;
 
-/// The `cleanup.policy` of a topic (`delete`, `compact` or `compact,delete`), asked for on a
-/// thread of its own: the admin client takes a round trip to answer and about 100 ms to shut
-/// down, which the run need not wait for. Dropping the look-up cancels a question still
-/// unanswered (a run that fails early, say on a wrong password, must not wait for it to time
-/// out) and waits for the thread.
-pub struct PolicyLookup {
-    answer: mpsc::Receiver<anyhow::Result<String>>,
+/// The configuration of each of `topics` (entries with a value).
+type Configs = BTreeMap<String, HashMap<String, String>>;
+
+/// The configuration of some topics (the source's `cleanup.policy`, the destination's
+/// retention), asked for on a thread of its own: the admin client takes a round trip to
+/// answer and about 100 ms to shut down, which the run need not wait for. Dropping the
+/// look-up cancels a question still unanswered (a run that fails early, say on a wrong
+/// password, must not wait for it to time out) and waits for the thread.
+pub struct ConfigLookup {
+    answer: mpsc::Receiver<anyhow::Result<Configs>>,
+    got: OnceLock<Result<Configs, String>>,
     /// Dropped to cancel the question.
     cancel: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl PolicyLookup {
-    /// Starts asking for the cleanup policy of `topic`.
+impl ConfigLookup {
+    /// Starts asking for the configuration of `topics`.
     #[must_use]
-    pub fn start(settings: &Settings, topic: &str) -> Self {
+    pub fn start(settings: &Settings, topics: &[&str]) -> Self {
         let (sender, answer) = mpsc::channel();
         let (cancel, cancelled) = oneshot::channel::<()>();
         let config = client_config(&settings.consumer, &[]);
         let timeout = settings.timeout;
-        let topic = topic.to_owned();
+        let topics: Vec<String> = topics.iter().map(|&t| t.to_owned()).collect();
         let reply = sender.clone();
         let thread = std::thread::Builder::new()
-            .name("cleanup-policy".into())
+            .name("topic-config".into())
             .spawn(move || {
                 match config.create::<AdminClient<DefaultClientContext>>() {
                     Ok(admin) => {
-                        let question = Box::pin(describe(&admin, &topic, timeout));
+                        let question = Box::pin(describe_configs(&admin, &topics, timeout));
                         // `Right`: cancelled, nobody waits for the answer any more.
                         if let Either::Left((answer, _)) =
                             futures::executor::block_on(future::select(question, cancelled))
                         {
-                            let _ = reply.send(answer);
+                            let _ = reply.send(answer.map(|configs| configs.into_iter().collect()));
                         }
                         // The answer is out; the admin client shuts down after it.
                         drop(admin);
@@ -59,55 +63,67 @@ impl PolicyLookup {
                     }
                 }
             });
-        match thread {
-            Ok(thread) => Self {
-                answer,
-                cancel: Some(cancel),
-                thread: Some(thread),
-            },
+        let (cancel, thread) = match thread {
+            Ok(thread) => (Some(cancel), Some(thread)),
             Err(error) => {
                 let _ = sender.send(Err(anyhow::anyhow!("cannot start the look-up: {error}")));
-                Self {
-                    answer,
-                    cancel: None,
-                    thread: None,
-                }
+                (None, None)
             }
+        };
+        Self {
+            answer,
+            got: OnceLock::new(),
+            cancel,
+            thread,
         }
     }
 
-    /// The policy, once the cluster answered.
+    /// The configuration of `topic`, once the cluster answered.
+    fn config(&self, topic: &str) -> anyhow::Result<&HashMap<String, String>> {
+        let got = self.got.get_or_init(|| {
+            self.answer
+                .recv()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the look-up ended without an answer")))
+                .map_err(|error| format!("{error:#}"))
+        });
+        match got {
+            Ok(configs) => configs
+                .get(topic)
+                .with_context(|| format!("the configuration of topic {topic} was not asked for")),
+            Err(error) => Err(anyhow::anyhow!("{error}")),
+        }
+    }
+
+    /// The `cleanup.policy` of `topic` (`delete`, `compact` or `compact,delete`).
     ///
     /// # Errors
     /// When the cluster cannot be asked or refuses.
-    pub fn wait(&self) -> anyhow::Result<String> {
-        self.answer
-            .recv()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the look-up ended without an answer")))
+    pub fn cleanup_policy(&self, topic: &str) -> anyhow::Result<String> {
+        Ok(self
+            .config(topic)?
+            .get("cleanup.policy")
+            .cloned()
+            .unwrap_or_else(|| "delete".to_owned()))
+    }
+
+    /// The [`Retention`] of `topic`.
+    ///
+    /// # Errors
+    /// When the cluster cannot be asked or refuses.
+    pub fn retention(&self, topic: &str) -> anyhow::Result<Retention> {
+        Ok(Retention::from_config(self.config(topic)?))
     }
 }
 
-impl Drop for PolicyLookup {
+impl Drop for ConfigLookup {
     fn drop(&mut self) {
         drop(self.cancel.take());
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
-            tracing::debug!("the cleanup policy look-up panicked");
+            tracing::debug!("the topic configuration look-up panicked");
         }
     }
-}
-
-async fn describe(
-    admin: &AdminClient<DefaultClientContext>,
-    topic: &str,
-    timeout: Duration,
-) -> anyhow::Result<String> {
-    let mut configs = describe_configs(admin, &[topic.to_owned()], timeout).await?;
-    Ok(configs
-        .pop()
-        .and_then(|(_, mut config)| config.remove("cleanup.policy"))
-        .unwrap_or_else(|| "delete".to_owned()))
 }
 
 /// The configuration of each of `topics` (entries with a value), in order.
@@ -150,6 +166,23 @@ pub struct Retention {
 }
 
 impl Retention {
+    fn from_config(config: &HashMap<String, String>) -> Self {
+        Self {
+            cleanup_policy: config
+                .get("cleanup.policy")
+                .cloned()
+                .unwrap_or_else(|| "delete".to_owned()),
+            retention_ms: config
+                .get("retention.ms")
+                .and_then(|ms| ms.parse::<i64>().ok())
+                .filter(|&ms| ms >= 0),
+            timestamp_type: config
+                .get("message.timestamp.type")
+                .cloned()
+                .unwrap_or_else(|| "CreateTime".to_owned()),
+        }
+    }
+
     /// Copies with a timestamp before this (epoch ms) are past retention at `now`; `None`
     /// when age deletes nothing (compaction only, unlimited retention, or the broker stamps
     /// records with `LogAppendTime`).
@@ -182,21 +215,7 @@ pub fn describe_retention(
     let configs = futures::executor::block_on(describe_configs(&admin, topics, settings.timeout))?;
     Ok(configs
         .into_iter()
-        .map(|(topic, mut config)| {
-            let retention = Retention {
-                cleanup_policy: config
-                    .remove("cleanup.policy")
-                    .unwrap_or_else(|| "delete".to_owned()),
-                retention_ms: config
-                    .remove("retention.ms")
-                    .and_then(|ms| ms.parse::<i64>().ok())
-                    .filter(|&ms| ms >= 0),
-                timestamp_type: config
-                    .remove("message.timestamp.type")
-                    .unwrap_or_else(|| "CreateTime".to_owned()),
-            };
-            (topic, retention)
-        })
+        .map(|(topic, config)| (topic, Retention::from_config(&config)))
         .collect())
 }
 

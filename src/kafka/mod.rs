@@ -11,7 +11,7 @@ mod sink;
 mod txn;
 mod writer;
 
-pub use admin::{PolicyLookup, Retention, compacts, describe_retention};
+pub use admin::{ConfigLookup, Retention, compacts, describe_retention};
 pub use consumer::{ClusterTopics, OffsetCommitter, Range, SourceConsumer};
 pub use producer::{OutgoingCopy, RecordProducer};
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};

@@ -21,7 +21,7 @@ pub use route::{Router, Routing, TopicCatalog};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
 /// already decided is passed over), the loop guard, duplicates, then the destination.
-pub struct Redrive<C> {
+pub struct Redrive<'a, C> {
     /// `None` for `purge-all`: nothing is merged.
     pub router: Option<Router<C>>,
     /// `--max-replays`.
@@ -30,9 +30,49 @@ pub struct Redrive<C> {
     pub pending: Option<TombstoneIndex>,
     /// `--dedupe`.
     pub dedupe: Option<Dedupe>,
+    /// `ask`'s retention check, record by record (a bulk run checks every record before it
+    /// starts instead).
+    pub retention: Option<RetentionGuard<'a>>,
 }
 
-impl<C: TopicCatalog> Redrive<C> {
+/// Per destination topic, the oldest timestamp a copy may keep and the retention behind it;
+/// `None` when age deletes nothing there.
+pub type RetentionLookup<'a> = Box<dyn FnMut(&str) -> anyhow::Result<Option<(i64, i64)>> + 'a>;
+
+/// Leaves alone a record whose copy would be older than its destination's retention.
+pub struct RetentionGuard<'a> {
+    lookup: RetentionLookup<'a>,
+    known: std::collections::HashMap<String, Option<(i64, i64)>>,
+}
+
+impl<'a> RetentionGuard<'a> {
+    #[must_use]
+    pub fn new(lookup: RetentionLookup<'a>) -> Self {
+        Self {
+            lookup,
+            known: std::collections::HashMap::new(),
+        }
+    }
+
+    fn check(&mut self, record: &Record, topic: &str) -> anyhow::Result<Option<LeftAlone>> {
+        let Some(timestamp) = record.timestamp.map(|t| t.millis) else {
+            return Ok(None);
+        };
+        if !self.known.contains_key(topic) {
+            let limit = (self.lookup)(topic)?;
+            self.known.insert(topic.to_owned(), limit);
+        }
+        Ok(match self.known.get(topic) {
+            Some(&Some((before, retention_ms))) if timestamp < before => Some(LeftAlone::TooOld {
+                topic: topic.to_owned(),
+                retention_ms,
+            }),
+            _ => None,
+        })
+    }
+}
+
+impl<C: TopicCatalog> Redrive<'_, C> {
     /// Whether `record` is bounced too often (or its count unreadable) under `max_replays`.
     fn loop_guard(&self, record: &Record) -> Option<LeftAlone> {
         let max = self.max_replays?;
@@ -44,7 +84,7 @@ impl<C: TopicCatalog> Redrive<C> {
     }
 }
 
-impl<C: TopicCatalog> Gate for Redrive<C> {
+impl<C: TopicCatalog> Gate for Redrive<'_, C> {
     fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
         if let Some(index) = &self.pending
             && !index.is_pending(record)
@@ -64,6 +104,11 @@ impl<C: TopicCatalog> Gate for Redrive<C> {
             },
             None => None,
         };
+        if let (Some(guard), Some(target)) = (&mut self.retention, &target)
+            && let Some(why) = guard.check(record, &target.topic)?
+        {
+            return Ok(Admission::LeaveAlone(why));
+        }
         Ok(Admission::Decide { target })
     }
 
@@ -91,7 +136,10 @@ mod tests {
         }
     }
 
-    fn gate(max_replays: Option<u64>, pending: Option<TombstoneIndex>) -> Redrive<NoTopics> {
+    fn gate(
+        max_replays: Option<u64>,
+        pending: Option<TombstoneIndex>,
+    ) -> Redrive<'static, NoTopics> {
         Redrive {
             router: Some(Router::new(
                 Routing::Fixed(Arc::from("retry")),
@@ -102,6 +150,9 @@ mod tests {
             max_replays,
             pending,
             dedupe: Some(Dedupe::new(10)),
+            retention: Some(RetentionGuard::new(Box::new(|_| {
+                Ok(Some((1_000, 3_600_000)))
+            }))),
         }
     }
 
@@ -153,5 +204,19 @@ mod tests {
             redrive.admit(&Record::test(0, 14)).unwrap(),
             Admission::Duplicate { of } if of.offset == 10
         ));
+        // Older than the retention allows (before 1,000): left alone; newer: decided.
+        assert_eq!(
+            redrive.admit(&Record::test(0, 15).created_at(999)).unwrap(),
+            Admission::LeaveAlone(LeftAlone::TooOld {
+                topic: "retry".into(),
+                retention_ms: 3_600_000
+            })
+        );
+        assert_eq!(
+            redrive
+                .admit(&Record::test(0, 16).created_at(1_000))
+                .unwrap(),
+            decide
+        );
     }
 }

@@ -27,6 +27,8 @@ pub enum LeftAlone {
     BouncedTooOften { count: u64, max: u64 },
     /// `--max-replays`, and its `kmp-replay-count` header is not a number.
     UnreadableReplayCount { value: String },
+    /// `ask`: its copy would be older than the destination's retention and soon deleted.
+    TooOld { topic: String, retention_ms: i64 },
 }
 
 impl fmt::Display for LeftAlone {
@@ -53,6 +55,13 @@ impl fmt::Display for LeftAlone {
                     "its kmp-replay-count header holds {value:?}, not a count"
                 )
             }
+            Self::TooOld {
+                topic,
+                retention_ms,
+            } => write!(
+                f,
+                "older than the retention of {topic} (retention.ms={retention_ms}): the broker would delete its copy within minutes; merge it with --timestamp now or --ignore-retention"
+            ),
         }
     }
 }

@@ -561,6 +561,23 @@ fn copies_older_than_the_retention_are_refused_unless_stamped_now() {
     assert_eq!(kafka().read_all(&dlq, Isolation::ReadUncommitted).len(), 3);
     assert!(kafka().group_offsets(&group, &dlq).is_empty());
 
+    // ask checks each record as it comes, and leaves the old ones alone.
+    let asked = Kmp::new()
+        .group(&group)
+        .args(["ask", &dlq, "--to-origin"])
+        .stdin(b"m\nm\nm\n")
+        .ok();
+    assert_contains(
+        &asked.stderr_text(),
+        &format!(
+            "3 record(s) left alone: older than the retention of {origin} (retention.ms=3600000)"
+        ),
+    );
+    assert_eq!(
+        kafka().read_all(&origin, Isolation::ReadUncommitted).len(),
+        0
+    );
+
     let before = now_ms();
     Kmp::new()
         .group(&group)
