@@ -206,7 +206,9 @@ mod tests {
         ));
         // Older than the retention allows (before 1,000): left alone; newer: decided.
         assert_eq!(
-            redrive.admit(&Record::test(0, 15).created_at(999)).unwrap(),
+            redrive
+                .admit(&Record::test(0, 15).with_value(Some(b"old")).created_at(999))
+                .unwrap(),
             Admission::LeaveAlone(LeftAlone::TooOld {
                 topic: "retry".into(),
                 retention_ms: 3_600_000
@@ -214,7 +216,11 @@ mod tests {
         );
         assert_eq!(
             redrive
-                .admit(&Record::test(0, 16).created_at(1_000))
+                .admit(
+                    &Record::test(0, 16)
+                        .with_value(Some(b"new"))
+                        .created_at(1_000)
+                )
                 .unwrap(),
             decide
         );

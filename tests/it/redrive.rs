@@ -167,6 +167,29 @@ fn to_origin_routes_every_framework_and_leaves_refused_records_alone() {
         kafka().read_all(&orders, Isolation::ReadUncommitted).len(),
         0
     );
+    // --allow-origin restricts the origin topics further.
+    let allowed = Kmp::new()
+        .group(&group)
+        .args([
+            "merge-all",
+            &dlq,
+            "--to-origin",
+            "--allow-origin",
+            "^payments-",
+            "--dry-run",
+        ])
+        .ok()
+        .stdout_text();
+    assert_contains(
+        &allowed,
+        &format!(
+            "{dlq} partition 0 offset 0: would leave alone: origin {orders} refused: {orders} does not match --allow-origin ^payments-"
+        ),
+    );
+    assert_contains(
+        &allowed,
+        &format!("{dlq} partition 0 offset 1: would merge into '{payments}' and tombstone"),
+    );
 
     let run = Kmp::new()
         .group(&group)
