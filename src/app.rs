@@ -269,26 +269,33 @@ impl<'a> Run<'a> {
         let settings = self.settings();
         let now = chrono::Utc::now().timestamp_millis();
         let destination = task.destination.as_deref();
+        // A topic whose configuration cannot be read (no DescribeConfigs permission, say) is
+        // not checked, with a warning: the check must not stop a run it cannot judge.
         let limit = move |topic: &str| -> anyhow::Result<Option<(i64, i64)>> {
             let retention = if destination == Some(topic) {
-                configs.retention(topic)?
+                configs.retention(topic)
             } else {
-                kafka::describe_retention(settings, &[topic.to_owned()])?
-                    .remove(topic)
-                    .with_context(|| format!("no configuration for topic {topic}"))?
+                kafka::describe_retention(settings, &[topic.to_owned()]).and_then(|mut all| {
+                    all.remove(topic)
+                        .with_context(|| format!("no configuration for topic {topic}"))
+                })
             };
-            Ok(retention
-                .deletes_before(now)
-                .map(|before| (before, retention.retention_ms.unwrap_or_default())))
+            match retention {
+                Ok(retention) => Ok(retention
+                    .deletes_before(now)
+                    .map(|before| (before, retention.retention_ms.unwrap_or_default()))),
+                Err(error) => {
+                    tracing::warn!(
+                        "cannot read the retention of {topic}, so copies are not checked against it: {error:#}"
+                    );
+                    Ok(None)
+                }
+            }
         };
         // The one destination's retention was asked for at the start, with the source's
         // cleanup policy.
         if let (false, Some(destination)) = (redrive.to_origin, &task.destination)
-            && configs
-                .retention(destination)
-                .with_context(|| format!("cannot read the retention of {destination}"))?
-                .deletes_before(now)
-                .is_none()
+            && limit(destination)?.is_none()
         {
             return Ok(None);
         }
