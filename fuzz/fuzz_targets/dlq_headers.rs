@@ -11,7 +11,7 @@ use kafka_merge_purge::record::{Coordinates, Header, Record};
 use kafka_merge_purge::redrive::origin::{is_dlq_metadata, is_legal_topic, origin_of, spring_number};
 use kafka_merge_purge::redrive::{
     CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, Router, Routing, TopicCatalog,
-    replay_count,
+    TopicState, replay_count,
 };
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -50,9 +50,9 @@ struct Input {
 struct Anything;
 
 impl TopicCatalog for Anything {
-    fn partitions(&mut self, topic: &str) -> anyhow::Result<Option<i32>> {
+    fn partitions(&mut self, topic: &str) -> anyhow::Result<TopicState> {
         assert!(is_legal_topic(topic), "asked about {topic:?}");
-        Ok(Some(4))
+        Ok(TopicState::Exists { partitions: 4 })
     }
 }
 

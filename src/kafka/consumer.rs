@@ -17,6 +17,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::config::Settings;
 use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
+use crate::redrive::{TopicCatalog, TopicState};
 use crate::triage::{Interrupt, Offsets, RecordSource};
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
@@ -508,8 +509,8 @@ pub struct ClusterTopics {
     bootstrap: String,
 }
 
-impl crate::redrive::TopicCatalog for ClusterTopics {
-    fn partitions(&mut self, topic: &str) -> anyhow::Result<Option<i32>> {
+impl TopicCatalog for ClusterTopics {
+    fn partitions(&mut self, topic: &str) -> anyhow::Result<TopicState> {
         let metadata = fetch_metadata(
             self.consumer.client(),
             self.consumer.context(),
@@ -526,17 +527,22 @@ impl crate::redrive::TopicCatalog for ClusterTopics {
             ),
         })?;
         let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else {
-            return Ok(None);
+            return Ok(TopicState::Missing);
         };
         if let Some(error) = found.error() {
             let code = RDKafkaErrorCode::from(error);
             if code == RDKafkaErrorCode::UnknownTopicOrPartition {
-                return Ok(None);
+                return Ok(TopicState::Missing);
             }
-            bail!("cannot read metadata of topic {topic}: {code}");
+            // Not authorized, say: this record is left alone, the run goes on.
+            return Ok(TopicState::Unreadable(code.to_string()));
         }
-        let partitions = found.partitions().len();
-        Ok((partitions > 0).then(|| i32::try_from(partitions).unwrap_or(i32::MAX)))
+        Ok(match found.partitions().len() {
+            0 => TopicState::Missing,
+            n => TopicState::Exists {
+                partitions: i32::try_from(n).unwrap_or(i32::MAX),
+            },
+        })
     }
 }
 

@@ -17,7 +17,7 @@ use crate::triage::{Action, Admission, Gate, LeftAlone};
 pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
 pub use pending::TombstoneIndex;
-pub use route::{Router, Routing, TopicCatalog};
+pub use route::{Router, Routing, TopicCatalog, TopicState};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
 /// already decided is passed over), the loop guard, duplicates, then the destination.
@@ -131,8 +131,8 @@ mod tests {
     struct NoTopics;
 
     impl TopicCatalog for NoTopics {
-        fn partitions(&mut self, _topic: &str) -> anyhow::Result<Option<i32>> {
-            Ok(None)
+        fn partitions(&mut self, _topic: &str) -> anyhow::Result<TopicState> {
+            Ok(TopicState::Missing)
         }
     }
 

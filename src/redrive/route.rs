@@ -12,13 +12,24 @@ use crate::triage::{LeftAlone, Target};
 
 use super::origin::origin_of;
 
+/// What the cluster says of a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicState {
+    Exists {
+        partitions: i32,
+    },
+    Missing,
+    /// The cluster answered, but not about this topic (for example not authorized).
+    Unreadable(String),
+}
+
 /// Which topics exist, and with how many partitions (the Kafka layer's metadata).
 pub trait TopicCatalog {
-    /// The number of partitions of `topic`, `None` when it does not exist.
+    /// What the cluster says of `topic`.
     ///
     /// # Errors
     /// When the cluster cannot be asked.
-    fn partitions(&mut self, topic: &str) -> anyhow::Result<Option<i32>>;
+    fn partitions(&mut self, topic: &str) -> anyhow::Result<TopicState>;
 }
 
 /// How destinations are chosen.
@@ -136,8 +147,9 @@ impl<C: TopicCatalog> Router<C> {
             Err(format!("{topic} does not match --allow-origin {allow}"))
         } else {
             match self.catalog.partitions(topic)? {
-                Some(partitions) => Ok(partitions),
-                None => Err(format!("topic {topic} does not exist")),
+                TopicState::Exists { partitions } => Ok(partitions),
+                TopicState::Missing => Err(format!("topic {topic} does not exist")),
+                TopicState::Unreadable(why) => Err(format!("cannot describe topic {topic}: {why}")),
             }
         };
         self.known.insert(topic.to_owned(), verdict.clone());
@@ -156,12 +168,13 @@ mod tests {
     }
 
     impl TopicCatalog for &mut Catalog {
-        fn partitions(&mut self, topic: &str) -> anyhow::Result<Option<i32>> {
+        fn partitions(&mut self, topic: &str) -> anyhow::Result<TopicState> {
             self.asked += 1;
             Ok(match topic {
-                "orders" => Some(3),
-                "payments" | "dlq" | "__consumer_offsets" => Some(1),
-                _ => None,
+                "orders" => TopicState::Exists { partitions: 3 },
+                "payments" | "dlq" | "__consumer_offsets" => TopicState::Exists { partitions: 1 },
+                "secret" => TopicState::Unreadable("Broker: Topic authorization failed".into()),
+                _ => TopicState::Missing,
             })
         }
     }
@@ -257,6 +270,12 @@ mod tests {
                 false,
                 spring("gone", 0),
                 Err("topic gone does not exist".into()),
+            ),
+            (
+                to_origin(None, None),
+                false,
+                spring("secret", 0),
+                Err("cannot describe topic secret: Broker: Topic authorization failed".into()),
             ),
             (
                 to_origin(None, Some("^pay")),
