@@ -2,12 +2,13 @@
 //! over keys), and the survey that shows the overview and checks that no merged copy would be
 //! older than its destination's retention. Both read the run's own ranges and commit nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::record::Record;
 use crate::redrive::{
-    Dedupe, RetentionLookup, Router, TombstoneIndex, TopicCatalog, dedupe, replay_count,
+    Dedupe, RetentionGuard, RetentionLookup, Router, TombstoneIndex, TopicCatalog, dedupe,
+    loop_guard, replay_count,
 };
 use crate::triage::{Fate, Interrupt, LeftAlone, Overview, RecordFilter, RecordSource};
 use crate::ui::render::iso_timestamp;
@@ -42,41 +43,35 @@ struct TooOld {
 
 /// The retention check: per destination, the oldest timestamp a copy may keep.
 pub(super) struct RetentionCheck<'a> {
-    lookup: RetentionLookup<'a>,
+    /// The same per-record judgement `ask` makes, counted here instead of acted on.
+    guard: RetentionGuard<'a>,
     now: i64,
-    thresholds: HashMap<String, Option<(i64, i64)>>,
     too_old: BTreeMap<String, TooOld>,
 }
 
 impl<'a> RetentionCheck<'a> {
     pub(super) fn new(lookup: RetentionLookup<'a>, now: i64) -> Self {
         Self {
-            lookup,
+            guard: RetentionGuard::new(lookup),
             now,
-            thresholds: HashMap::new(),
             too_old: BTreeMap::new(),
         }
     }
 
     fn note(&mut self, record: &Record, topic: &str) -> anyhow::Result<()> {
-        let Some(timestamp) = record.timestamp.map(|t| t.millis) else {
+        let (Some(LeftAlone::TooOld { retention_ms, .. }), Some(timestamp)) = (
+            self.guard.check(record, topic)?,
+            record.timestamp.map(|t| t.millis),
+        ) else {
             return Ok(());
         };
-        if !self.thresholds.contains_key(topic) {
-            let threshold = (self.lookup)(topic)?;
-            self.thresholds.insert(topic.to_owned(), threshold);
-        }
-        if let Some(&Some((before, retention_ms))) = self.thresholds.get(topic)
-            && timestamp < before
-        {
-            let entry = self.too_old.entry(topic.to_owned()).or_insert(TooOld {
-                count: 0,
-                oldest: timestamp,
-                retention_ms,
-            });
-            entry.count += 1;
-            entry.oldest = entry.oldest.min(timestamp);
-        }
+        let entry = self.too_old.entry(topic.to_owned()).or_insert(TooOld {
+            count: 0,
+            oldest: timestamp,
+            retention_ms,
+        });
+        entry.count += 1;
+        entry.oldest = entry.oldest.min(timestamp);
         Ok(())
     }
 
@@ -201,12 +196,7 @@ impl<C: TopicCatalog> Survey<'_, C> {
             }
             twin
         });
-        let bounced = self.max_replays.and_then(|max| match replay_count(record) {
-            Ok(count) if count >= max => Some(LeftAlone::BouncedTooOften { count, max }),
-            Ok(_) => None,
-            Err(value) => Some(LeftAlone::UnreadableReplayCount { value }),
-        });
-        let route = match (&mut self.router, bounced) {
+        let route = match (&mut self.router, loop_guard(self.max_replays, record)) {
             (_, Some(why)) => Some(Err(why)),
             (Some(router), None) => Some(router.route(record)?),
             (None, None) => None,

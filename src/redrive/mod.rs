@@ -54,7 +54,12 @@ impl<'a> RetentionGuard<'a> {
         }
     }
 
-    fn check(&mut self, record: &Record, topic: &str) -> anyhow::Result<Option<LeftAlone>> {
+    /// [`LeftAlone::TooOld`] when the copy of `record` in `topic` would be past its
+    /// retention; each topic is looked up once.
+    ///
+    /// # Errors
+    /// When the look-up fails.
+    pub fn check(&mut self, record: &Record, topic: &str) -> anyhow::Result<Option<LeftAlone>> {
         let Some(timestamp) = record.timestamp.map(|t| t.millis) else {
             return Ok(None);
         };
@@ -72,15 +77,15 @@ impl<'a> RetentionGuard<'a> {
     }
 }
 
-impl<C: TopicCatalog> Redrive<'_, C> {
-    /// Whether `record` is bounced too often (or its count unreadable) under `max_replays`.
-    fn loop_guard(&self, record: &Record) -> Option<LeftAlone> {
-        let max = self.max_replays?;
-        match replay_count(record) {
-            Ok(count) if count >= max => Some(LeftAlone::BouncedTooOften { count, max }),
-            Ok(_) => None,
-            Err(value) => Some(LeftAlone::UnreadableReplayCount { value }),
-        }
+/// `--max-replays`: why `record` is left alone (bounced too often, or its count unreadable),
+/// `None` when it may go on.
+#[must_use]
+pub fn loop_guard(max_replays: Option<u64>, record: &Record) -> Option<LeftAlone> {
+    let max = max_replays?;
+    match replay_count(record) {
+        Ok(count) if count >= max => Some(LeftAlone::BouncedTooOften { count, max }),
+        Ok(_) => None,
+        Err(value) => Some(LeftAlone::UnreadableReplayCount { value }),
     }
 }
 
@@ -91,7 +96,7 @@ impl<C: TopicCatalog> Gate for Redrive<'_, C> {
         {
             return Ok(Admission::AlreadyDecided);
         }
-        if let Some(why) = self.loop_guard(record) {
+        if let Some(why) = loop_guard(self.max_replays, record) {
             return Ok(Admission::LeaveAlone(why));
         }
         if let Some(of) = self.dedupe.as_ref().and_then(|d| d.duplicate_of(record)) {

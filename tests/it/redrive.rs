@@ -53,12 +53,13 @@ fn text_origin(
     .header(&format!("{family}.offset"), Some(b"12"))
 }
 
-/// Keys of the records of `topic` that are not tombstones, with their partition.
-fn keys_in(topic: &str) -> Vec<(i32, String)> {
+/// Keys of the records of `topic` with their partition, as the Java client reads them
+/// (committed only): the tombstones when `tombstones`, else the records with a value.
+fn keys_where(topic: &str, tombstones: bool) -> Vec<(i32, String)> {
     let mut keys: Vec<(i32, String)> = kafka()
         .read_all(topic, Isolation::ReadCommitted)
         .iter()
-        .filter(|r| r.value.is_some())
+        .filter(|r| r.value.is_none() == tombstones)
         .map(|r| {
             (
                 r.partition,
@@ -70,21 +71,12 @@ fn keys_in(topic: &str) -> Vec<(i32, String)> {
     keys
 }
 
-/// Keys of the tombstones in `topic`, with their partition.
+fn keys_in(topic: &str) -> Vec<(i32, String)> {
+    keys_where(topic, false)
+}
+
 fn tombstones_in(topic: &str) -> Vec<(i32, String)> {
-    let mut keys: Vec<(i32, String)> = kafka()
-        .read_all(topic, Isolation::ReadCommitted)
-        .iter()
-        .filter(|r| r.value.is_none())
-        .map(|r| {
-            (
-                r.partition,
-                String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned(),
-            )
-        })
-        .collect();
-    keys.sort();
-    keys
+    keys_where(topic, true)
 }
 
 fn owned(keys: &[(i32, &str)]) -> Vec<(i32, String)> {

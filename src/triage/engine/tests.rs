@@ -467,6 +467,26 @@ impl Gate for ByOffset {
     }
 }
 
+/// A run of `source` through [`ByOffset`], each record committed on its own.
+fn run_gated(
+    source: &mut dyn RecordSource,
+    decisions: &mut dyn DecisionSource,
+    sink: &mut Recorder,
+) -> Summary {
+    Engine {
+        source,
+        decisions,
+        sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut ByOffset,
+        interrupt: Interrupt::new(),
+        options: EACH,
+    }
+    .run()
+    .unwrap_or_else(|error| panic!("{error}"))
+}
+
 /// Merges everything and keeps what it was told, as `(offset, what)`.
 #[derive(Default)]
 struct Listener {
@@ -497,18 +517,7 @@ fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
     let mut source = Memory((0..5).map(|o| record(0, o, Some("k"), Some("v"))).collect());
     let mut decisions = Listener::default();
     let mut sink = Recorder::default();
-    let summary = Engine {
-        source: &mut source,
-        decisions: &mut decisions,
-        sink: &mut sink,
-        observer: &mut (),
-        filter: &mut (),
-        gate: &mut ByOffset,
-        interrupt: Interrupt::new(),
-        options: EACH,
-    }
-    .run()
-    .unwrap();
+    let summary = run_gated(&mut source, &mut decisions, &mut sink);
     let applied: Vec<i64> = sink.applied.iter().map(|(offset, _)| *offset).collect();
     assert_eq!(
         applied,
@@ -555,18 +564,7 @@ fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
 fn records_left_alone_at_the_end_are_counted() {
     let mut source = Memory([record(0, 1, Some("k"), Some("v"))].into());
     let mut sink = Recorder::default();
-    let summary = Engine {
-        source: &mut source,
-        decisions: &mut Always(Decision::Merge),
-        sink: &mut sink,
-        observer: &mut (),
-        filter: &mut (),
-        gate: &mut ByOffset,
-        interrupt: Interrupt::new(),
-        options: EACH,
-    }
-    .run()
-    .unwrap();
+    let summary = run_gated(&mut source, &mut Always(Decision::Merge), &mut sink);
     assert_eq!(summary.left_alone_total(), 1);
     assert!(sink.commits.is_empty(), "nothing to commit");
 }
