@@ -7,6 +7,7 @@
 pub mod avro;
 pub mod decoder;
 pub mod json_text;
+pub mod protobuf;
 pub mod registry;
 mod registry_tls;
 mod setup_error;
