@@ -49,8 +49,11 @@ impl RecordFilter for DisplayedFilter {
             let Some(value) = record.value.as_deref() else {
                 return String::new();
             };
-            match decoder {
-                Some(decoder) => displayed_text(&decoder.decode_value(value)),
+            match decoder
+                .as_mut()
+                .and_then(|decoder| decoder.decode_value(record))
+            {
+                Some(decoded) => displayed_text(&decoded),
                 None => String::from_utf8_lossy(value).into_owned(),
             }
         })

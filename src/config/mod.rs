@@ -23,7 +23,7 @@ pub use run::{
     Task, WriteTask, resolve,
 };
 pub use settings::{Settings, TRANSACTIONAL_ID_PREFIX};
-pub use types::{DecoderHint, RegistrySettings};
+pub use types::{DecoderHint, IdWidth, RegistrySettings};
 
 /// Parses the bytes of a Java `.properties` file into `(key, value, line)` triples, in file
 /// order, as `-O`/`-C`/`-P` files are read. An entry point for the fuzz targets in `fuzz/`.

@@ -11,7 +11,8 @@ pub enum DecoderHint {
     /// Detect: Confluent wire format when a registry is configured, else UTF-8/JSON, else hex.
     #[default]
     Auto,
-    /// Force Avro through the schema registry (`-a`/`-A`, or a Java Avro deserializer).
+    /// Force the schema registry path (`-a`/`-A`, or a Java registry deserializer: Avro,
+    /// Protobuf or JSON Schema, Confluent's or Apicurio's): a payload not framed is an error.
     Avro,
     /// Show as UTF-8 text (Java `StringDeserializer`).
     Text,
@@ -27,6 +28,19 @@ pub struct RegistrySettings {
     pub basic_auth: Option<(String, String)>,
     /// PEM CA file for HTTPS (`schema.registry.ssl.truststore.location` in PEM form).
     pub ca_location: Option<std::path::PathBuf>,
+    /// How wide the schema id after the magic byte is.
+    pub id_width: IdWidth,
+}
+
+/// The width of the schema id in a framed payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdWidth {
+    /// Confluent's 4 bytes (and Apicurio 3's `Default4ByteIdHandler`).
+    #[default]
+    Four,
+    /// Apicurio's 8 bytes (`apicurio.registry.id-handler=...Legacy8ByteIdHandler`, Apicurio
+    /// 2's default).
+    Eight,
 }
 
 impl fmt::Debug for RegistrySettings {
@@ -38,6 +52,7 @@ impl fmt::Debug for RegistrySettings {
                 &self.basic_auth.as_ref().map(|(user, _)| (user, REDACTED)),
             )
             .field("ca_location", &self.ca_location)
+            .field("id_width", &self.id_width)
             .finish()
     }
 }

@@ -83,7 +83,21 @@ impl WriterSchema {
     /// # Errors
     /// When `schema` refers to a named type it does not define.
     pub fn new(schema: Schema) -> Result<Self, apache_avro::Error> {
-        let names = ResolvedSchema::try_from(&schema)?
+        Self::with_references(schema, &[])
+    }
+
+    /// Resolves the named types of `schema`, which may use those `references` define (the
+    /// schemas a registry lists as its references, parsed with it).
+    ///
+    /// # Errors
+    /// When a named type is defined by none of them.
+    pub fn with_references(
+        schema: Schema,
+        references: &[Schema],
+    ) -> Result<Self, apache_avro::Error> {
+        // Resolved in order, and a reference only to what came before: the references first.
+        let all: Vec<&Schema> = references.iter().chain(std::iter::once(&schema)).collect();
+        let names = ResolvedSchema::try_from(all)?
             .get_names()
             .iter()
             .map(|(name, &named)| (name.clone(), named.clone()))
@@ -102,6 +116,22 @@ impl WriterSchema {
     /// When `json` is not a valid Avro schema.
     pub fn parse(json: &str) -> Result<Self, apache_avro::Error> {
         Self::new(Schema::parse_str(json)?)
+    }
+
+    /// Parses a schema that uses the named types `references` define (JSON texts, in any
+    /// order).
+    ///
+    /// # Errors
+    /// When a text is not a valid Avro schema, or a name is defined twice or nowhere.
+    pub fn parse_with_references(
+        json: &str,
+        references: &[&str],
+    ) -> Result<Self, apache_avro::Error> {
+        if references.is_empty() {
+            return Self::parse(json);
+        }
+        let (schema, references) = Schema::parse_str_with_list(json, references)?;
+        Self::with_references(schema, &references)
     }
 
     /// The full name of a named schema (`com.acme.Order`), else its type (`string`, `array`).

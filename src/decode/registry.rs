@@ -1,34 +1,67 @@
-//! The schema registry client: schemas fetched by id (`GET /schemas/ids/{id}?deleted=true`)
+//! The schema registry client: schemas fetched by id (`GET /schemas/ids/{id}?deleted=true`) or
+//! by GUID (`GET /schemas/guids/{guid}`, Confluent's header form), and the schemas they
+//! reference by subject and version (`GET /subjects/{subject}/versions/{version}`, recursively),
 //! through `schema_registry_converter`'s async client, run on a small current-thread tokio
 //! runtime of our own so the rest of the program stays synchronous (its blocking client must
 //! not run inside a runtime, and we never are in one).
 //!
-//! Each id is fetched once per run, and failures are remembered like successes: a registry
-//! that is down costs one timeout per schema id, not one per record.
+//! The registry's answer says what the schema is (`schemaType`: `AVRO` when absent, `PROTOBUF`,
+//! `JSON`), and the schema is compiled for that: Avro with its referenced named types, Protobuf
+//! with its imports from the references ([`super::protobuf`]), JSON Schema read for its name
+//! (its references are not fetched: showing a JSON payload needs none of them).
+//!
+//! Each schema and each referenced subject version is fetched once per run, and failures are
+//! remembered like successes: a registry that is down costs one timeout per schema, not one per
+//! record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use schema_registry_converter::async_impl::avro::get_avro_schema;
-use schema_registry_converter::async_impl::schema_registry::{SrSettings, get_schema_by_id};
+use schema_registry_converter::async_impl::schema_registry::{
+    SrSettings, get_referenced_schema, get_schema_by_guid, get_schema_by_id,
+};
 use schema_registry_converter::error::SRCError;
-use schema_registry_converter::schema_registry_common::{RawError, SchemaType};
+use schema_registry_converter::schema_registry_common::{
+    RawError, RegisteredReference, RegisteredSchema, SchemaType,
+};
 
 use crate::config::RegistrySettings;
 
 use super::avro::{WriterSchema, one_line};
+use super::protobuf::{Imports, ProtoSchema};
 use super::registry_tls;
 pub use super::setup_error::SetupError;
 
-/// What the registry holds for a schema id.
+/// How a payload names its schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SchemaRef {
+    /// A registry id: Confluent's 4 bytes, Apicurio's 8.
+    Id(u64),
+    /// A schema GUID (Confluent's header form), in its hyphenated lower-case form.
+    Guid(uuid::Uuid),
+}
+
+impl fmt::Display for SchemaRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Id(id) => write!(f, "{id}"),
+            Self::Guid(guid) => write!(f, "{guid}"),
+        }
+    }
+}
+
+/// What the registry holds for a schema.
 #[derive(Debug)]
 pub enum RegistrySchema {
     Avro(Box<WriterSchema>),
-    /// A JSON Schema: the payload is JSON text.
-    Json,
-    /// A Protobuf schema: the payload is message indexes and a Protobuf message.
-    Protobuf,
+    /// A JSON Schema: the payload is JSON text; `name` is the schema's `title`, else its `$id`.
+    Json {
+        name: Option<Arc<str>>,
+    },
+    /// A Protobuf schema: the payload is a message-index array and a Protobuf message.
+    Protobuf(Box<ProtoSchema>),
     /// A schema type this tool does not know.
     Other(String),
 }
@@ -38,12 +71,19 @@ pub enum RegistrySchema {
 #[error("{0}")]
 pub struct FetchError(String);
 
-/// A schema registry client with a cache by schema id.
+/// The deepest chain of references followed (a schema referencing one referencing ...).
+const MAX_REFERENCE_DEPTH: usize = 32;
+
+type Cached<T> = Result<Arc<T>, FetchError>;
+
+/// A schema registry client with a cache by schema id and GUID, and one of referenced subject
+/// versions.
 pub struct Registry {
     // Dropped before the runtime it ran on.
     settings: SrSettings,
     runtime: tokio::runtime::Runtime,
-    cache: HashMap<u32, Result<Arc<RegistrySchema>, FetchError>>,
+    cache: HashMap<SchemaRef, Cached<RegistrySchema>>,
+    versions: HashMap<(String, u32), Cached<RegisteredSchema>>,
     fetches: usize,
 }
 
@@ -94,29 +134,27 @@ impl Registry {
             settings,
             runtime,
             cache: HashMap::new(),
+            versions: HashMap::new(),
             fetches: 0,
         })
     }
 
-    /// The schema with `id`, fetched on first use and remembered (failures too) for the run.
+    /// The schema `at` names, fetched on first use (with what it references) and remembered,
+    /// failures too, for the run.
     ///
     /// # Errors
     /// [`FetchError`] saying why the registry did not give a usable schema: unreachable,
-    /// an HTTP error status (404 for an unknown id, 401 for wrong credentials), or a schema
-    /// that does not parse.
-    pub fn schema(&mut self, id: u32) -> Result<Arc<RegistrySchema>, FetchError> {
-        if let Some(known) = self.cache.get(&id) {
+    /// an HTTP error status (404 for an unknown id, 401 for wrong credentials), a reference
+    /// that cannot be had, or a schema that does not compile.
+    pub fn schema(&mut self, at: &SchemaRef) -> Result<Arc<RegistrySchema>, FetchError> {
+        if let Some(known) = self.cache.get(at) {
             return known.clone();
         }
-        self.fetches += 1;
-        let fetched = self
-            .runtime
-            .block_on(fetch(&self.settings, id))
-            .map(Arc::new);
+        let fetched = self.fetch(at).map(Arc::new);
         if let Err(error) = &fetched {
-            tracing::debug!("schema {id}: {error}");
+            tracing::debug!("schema {at}: {error}");
         }
-        self.cache.insert(id, fetched.clone());
+        self.cache.insert(at.clone(), fetched.clone());
         fetched
     }
 
@@ -125,33 +163,131 @@ impl Registry {
     pub fn fetches(&self) -> usize {
         self.fetches
     }
+
+    fn fetch(&mut self, at: &SchemaRef) -> Result<RegistrySchema, FetchError> {
+        let failed =
+            |error: &SRCError| FetchError(format!("cannot fetch schema {at}: {}", describe(error)));
+        self.fetches += 1;
+        let registered = match at {
+            SchemaRef::Id(id) => {
+                let id = u32::try_from(*id).map_err(|_| {
+                    FetchError(format!(
+                        "schema id {id} is beyond the registry API's 32-bit ids"
+                    ))
+                })?;
+                self.runtime.block_on(get_schema_by_id(id, &self.settings))
+            }
+            SchemaRef::Guid(guid) => {
+                let guid = guid.hyphenated().to_string();
+                self.runtime
+                    .block_on(get_schema_by_guid(&guid, &self.settings))
+            }
+        }
+        .map_err(|error| failed(&error))?;
+        let unusable = |kind: &str, error: String| {
+            FetchError(format!(
+                "schema {at} is not a usable {kind} schema: {error}"
+            ))
+        };
+        Ok(match &registered.schema_type {
+            SchemaType::Avro => {
+                let references = self.references(at, &registered)?;
+                let texts: Vec<&str> = references.iter().map(|(_, r)| r.schema.as_str()).collect();
+                WriterSchema::parse_with_references(&registered.schema, &texts)
+                    .map(|writer| RegistrySchema::Avro(Box::new(writer)))
+                    .map_err(|error| unusable("Avro", one_line(&error)))?
+            }
+            SchemaType::Protobuf => {
+                let imports: Imports = self
+                    .references(at, &registered)?
+                    .into_iter()
+                    .map(|(name, schema)| (name, schema.schema.clone()))
+                    .collect();
+                ProtoSchema::compile(&registered.schema, &imports)
+                    .map(|schema| RegistrySchema::Protobuf(Box::new(schema)))
+                    .map_err(|error| unusable("Protobuf", error))?
+            }
+            SchemaType::Json => RegistrySchema::Json {
+                name: json_schema_name(&registered.schema),
+            },
+            SchemaType::Other(other) => RegistrySchema::Other(other.clone()),
+            unknown => RegistrySchema::Other(format!("{unknown:?}")),
+        })
+    }
+
+    /// Every schema `registered` references, directly or not, by the name it is referenced
+    /// by, those referenced first (the order Avro's parser and an import resolver take them in).
+    fn references(
+        &mut self,
+        at: &SchemaRef,
+        registered: &RegisteredSchema,
+    ) -> Result<Vec<(String, Arc<RegisteredSchema>)>, FetchError> {
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        self.collect(at, &registered.references, 0, &mut seen, &mut found)?;
+        Ok(found)
+    }
+
+    fn collect(
+        &mut self,
+        at: &SchemaRef,
+        references: &[RegisteredReference],
+        depth: usize,
+        seen: &mut HashSet<String>,
+        found: &mut Vec<(String, Arc<RegisteredSchema>)>,
+    ) -> Result<(), FetchError> {
+        if depth >= MAX_REFERENCE_DEPTH && !references.is_empty() {
+            return Err(FetchError(format!(
+                "schema {at} has references more than {MAX_REFERENCE_DEPTH} deep"
+            )));
+        }
+        for reference in references {
+            if !seen.insert(reference.name.clone()) {
+                continue;
+            }
+            let schema = self.version(at, reference)?;
+            self.collect(at, &schema.references, depth + 1, seen, found)?;
+            found.push((reference.name.clone(), schema));
+        }
+        Ok(())
+    }
+
+    /// One referenced subject version, fetched once per run.
+    fn version(
+        &mut self,
+        at: &SchemaRef,
+        reference: &RegisteredReference,
+    ) -> Cached<RegisteredSchema> {
+        let key = (reference.subject.clone(), reference.version);
+        if let Some(known) = self.versions.get(&key) {
+            return known.clone();
+        }
+        self.fetches += 1;
+        let fetched = self
+            .runtime
+            .block_on(get_referenced_schema(&self.settings, reference))
+            .map(Arc::new)
+            .map_err(|error| {
+                FetchError(format!(
+                    "cannot fetch {:?}, referenced by schema {at} (subject {:?} version {}): {}",
+                    reference.name,
+                    reference.subject,
+                    reference.version,
+                    describe(&error)
+                ))
+            });
+        self.versions.insert(key, fetched.clone());
+        fetched
+    }
 }
 
-async fn fetch(settings: &SrSettings, id: u32) -> Result<RegistrySchema, FetchError> {
-    let failed =
-        |error: &SRCError| FetchError(format!("cannot fetch schema {id}: {}", describe(error)));
-    let registered = get_schema_by_id(id, settings)
-        .await
-        .map_err(|error| failed(&error))?;
-    Ok(match registered.schema_type {
-        SchemaType::Avro => {
-            let schema = get_avro_schema(settings, registered)
-                .await
-                .map_err(|error| failed(&error))?;
-            WriterSchema::new(schema.parsed.clone())
-                .map(|writer| RegistrySchema::Avro(Box::new(writer)))
-                .map_err(|error| {
-                    FetchError(format!(
-                        "schema {id} is not a usable Avro schema: {}",
-                        one_line(&error)
-                    ))
-                })?
-        }
-        SchemaType::Json => RegistrySchema::Json,
-        SchemaType::Protobuf => RegistrySchema::Protobuf,
-        SchemaType::Other(other) => RegistrySchema::Other(other),
-        unknown => RegistrySchema::Other(format!("{unknown:?}")),
-    })
+/// The name a JSON Schema goes by: its `title`, else its `$id`.
+fn json_schema_name(schema: &str) -> Option<Arc<str>> {
+    let value: serde_json::Value = serde_json::from_str(schema).ok()?;
+    ["title", "$id"]
+        .iter()
+        .find_map(|key| value.get(key).and_then(serde_json::Value::as_str))
+        .map(Arc::from)
 }
 
 /// A registry client error in a few words: what failed, the registry's own error code and
@@ -188,6 +324,7 @@ mod tests {
             url: "https://registry.invalid".into(),
             basic_auth: None,
             ca_location: Some("/nonexistent/ca.pem".into()),
+            id_width: crate::config::IdWidth::Four,
         };
         let error = Registry::new(&settings, Duration::from_secs(1)).unwrap_err();
         assert!(
@@ -204,6 +341,7 @@ mod tests {
             url: "https://registry.invalid".into(),
             basic_auth: None,
             ca_location: Some(file.path().to_owned()),
+            id_width: crate::config::IdWidth::Four,
         };
         let error = Registry::new(&settings, Duration::from_secs(1)).unwrap_err();
         assert!(
@@ -262,19 +400,21 @@ mod tests {
             url: format!("https://127.0.0.1:{port}"),
             basic_auth: None,
             ca_location: Some(ca),
+            id_width: crate::config::IdWidth::Four,
         };
         let mut registry = Registry::new(&trusting, Duration::from_secs(10)).unwrap();
-        match registry.schema(3).as_deref() {
+        match registry.schema(&SchemaRef::Id(3)).as_deref() {
             Ok(RegistrySchema::Avro(schema)) => assert_eq!(schema.name(), "string"),
             other => panic!("unexpected {other:?}"),
         }
 
         let untrusting = RegistrySettings {
             ca_location: None,
+            id_width: crate::config::IdWidth::Four,
             ..trusting
         };
         let mut registry = Registry::new(&untrusting, Duration::from_secs(10)).unwrap();
-        let error = registry.schema(3).unwrap_err().to_string();
+        let error = registry.schema(&SchemaRef::Id(3)).unwrap_err().to_string();
         assert!(error.starts_with("cannot fetch schema 3: "), "{error}");
         assert!(error.contains("UnknownIssuer"), "{error}");
         assert!(
@@ -290,15 +430,16 @@ mod tests {
             url: "http://127.0.0.1:9/".into(),
             basic_auth: None,
             ca_location: None,
+            id_width: crate::config::IdWidth::Four,
         };
         let mut registry = Registry::new(&settings, Duration::from_secs(5)).unwrap();
-        let first = registry.schema(7).unwrap_err();
+        let first = registry.schema(&SchemaRef::Id(7)).unwrap_err();
         assert!(
             first.to_string().starts_with("cannot fetch schema 7: "),
             "{first}"
         );
         assert!(!first.to_string().contains('\n'));
-        assert_eq!(registry.schema(7).unwrap_err(), first);
+        assert_eq!(registry.schema(&SchemaRef::Id(7)).unwrap_err(), first);
         assert_eq!(registry.fetches(), 1);
     }
 }

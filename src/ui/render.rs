@@ -12,9 +12,10 @@ use base64::Engine as _;
 
 use crate::config::Settings;
 use crate::decode::json_text::push_escaped;
+use crate::decode::registry::SchemaRef;
 use crate::decode::registry::SetupError;
 use crate::decode::text::{Plain, classify, hex, hex_dump};
-use crate::decode::{Body, Decoded, DecodedRecord, Decoder};
+use crate::decode::{Body, Decoded, DecodedRecord, Decoder, SchemaInfo};
 use crate::record::{Record, Timestamp, TimestampKind};
 use crate::redrive::origin::{SpringNumber, spring_number};
 
@@ -157,7 +158,13 @@ fn note(decoded: &Decoded) -> Option<(Style, String)> {
         .name
         .as_ref()
         .map_or_else(String::new, |name| format!(", {name}"));
-    Some((Paint::NOTE, format!("{kind}schema {}{name}", schema.id)))
+    let header = schema
+        .header
+        .map_or_else(String::new, |header| format!(" (header {header})"));
+    Some((
+        Paint::NOTE,
+        format!("{kind}schema {}{header}{name}", schema.id),
+    ))
 }
 
 /// The label of a key or value line: `Value`, `Value (Avro schema 7, com.acme.Order)`.
@@ -385,8 +392,24 @@ fn push_json_payload(out: &mut String, raw: Option<&[u8]>, decoded: Option<&Deco
         },
     }
     if let Some(schema) = &decoded.schema {
-        out.push_str(",\"schema_id\":");
-        out.push_str(itoa::Buffer::new().format(schema.id));
+        match &schema.id {
+            SchemaRef::Id(id) => {
+                out.push_str(",\"schema_id\":");
+                out.push_str(itoa::Buffer::new().format(*id));
+            }
+            SchemaRef::Guid(guid) => {
+                out.push_str(",\"schema_guid\":\"");
+                out.push_str(
+                    guid.hyphenated()
+                        .encode_lower(&mut uuid::Uuid::encode_buffer()),
+                );
+                out.push('"');
+            }
+        }
+        if let Some(header) = schema.header {
+            out.push_str(",\"schema_header\":");
+            push_escaped(out, header);
+        }
         if let Some(kind) = &schema.kind {
             out.push_str(",\"schema_type\":");
             push_escaped(out, &kind.key());
@@ -405,8 +428,12 @@ fn push_json_payload(out: &mut String, raw: Option<&[u8]>, decoded: Option<&Deco
 
 fn push_schema_id(out: &mut String, decoded: Option<&Decoded>) {
     match decoded.and_then(|decoded| decoded.schema.as_ref()) {
-        Some(schema) => out.push_str(itoa::Buffer::new().format(schema.id)),
-        None => out.push_str("null"),
+        Some(SchemaInfo {
+            id: SchemaRef::Id(id),
+            ..
+        }) => out.push_str(itoa::Buffer::new().format(*id)),
+        // A GUID is in the key's or value's own `schema_guid`.
+        _ => out.push_str("null"),
     }
 }
 

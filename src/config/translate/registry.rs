@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::config::ConfigError;
 use crate::config::layers::{Properties, Role};
-use crate::config::types::RegistrySettings;
+use crate::config::types::{IdWidth, RegistrySettings};
 
 use super::merge::{invalid, take_alias};
 use super::stores::{StoreFormat, store_format, truststore_advice};
@@ -33,6 +33,8 @@ pub(super) fn registry(
     let truststore_type = input.remove("schema.registry.ssl.truststore.type");
     let truststore_password = input.remove("schema.registry.ssl.truststore.password");
     let endpoint = input.remove("schema.registry.ssl.endpoint.identification.algorithm");
+    let id_handler = input.remove(ID_HANDLER);
+    let use_id = input.remove(USE_ID);
 
     let Some(url) = url.filter(|url| !url.value.trim().is_empty()) else {
         for property in [
@@ -41,6 +43,8 @@ pub(super) fn registry(
             &truststore,
             &truststore_type,
             &endpoint,
+            &id_handler,
+            &use_id,
         ]
         .into_iter()
         .flatten()
@@ -121,9 +125,59 @@ pub(super) fn registry(
         ));
     }
 
+    if let Some(use_id) = &use_id {
+        let value = use_id.value.trim();
+        if !["globalId", "contentId"].contains(&value) {
+            return Err(invalid(
+                USE_ID,
+                &use_id.origin,
+                format!("{value:?} is neither globalId nor contentId"),
+            ));
+        }
+        tracing::debug!(
+            origin = %use_id.origin,
+            "{USE_ID}={value}: ids are looked up with GET /schemas/ids/ID of the registry's \
+             Confluent-compatible API"
+        );
+    }
+    let id_width = match &id_handler {
+        None => IdWidth::Four,
+        Some(handler) => id_width(handler.value.trim()).ok_or_else(|| {
+            invalid(
+                ID_HANDLER,
+                &handler.origin,
+                format!(
+                    "{:?} is not an id handler this tool reads; supported: \
+                     io.apicurio.registry.serde.Legacy8ByteIdHandler (8-byte ids) and \
+                     io.apicurio.registry.serde.Default4ByteIdHandler (4-byte ids)",
+                    handler.value.trim()
+                ),
+            )
+        })?,
+    };
+
     Ok(Some(RegistrySettings {
         url: url.value.trim().to_owned(),
         basic_auth,
         ca_location,
+        id_width,
     }))
+}
+
+/// Apicurio's serde setting for how schema ids are framed, read the way its deserializer
+/// reads it (the class name of an `IdHandler`).
+const ID_HANDLER: &str = "apicurio.registry.id-handler";
+/// Apicurio's serde setting for which id the frame holds (`globalId` or `contentId`).
+const USE_ID: &str = "apicurio.registry.use-id";
+
+/// The id width an Apicurio id handler class writes (its full or its simple name).
+fn id_width(class: &str) -> Option<IdWidth> {
+    let simple = class
+        .strip_prefix("io.apicurio.registry.serde.")
+        .unwrap_or(class);
+    match simple {
+        "Legacy8ByteIdHandler" | "DefaultIdHandler" => Some(IdWidth::Eight),
+        "Default4ByteIdHandler" | "Legacy4ByteIdHandler" => Some(IdWidth::Four),
+        _ => None,
+    }
 }

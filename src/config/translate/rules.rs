@@ -143,6 +143,26 @@ pub(super) const DESERIALIZERS: &[(&str, DecoderHint)] = &[
         "io.confluent.kafka.serializers.KafkaAvroDeserializer",
         DecoderHint::Avro,
     ),
+    (
+        "io.confluent.kafka.serializers.protobuf.KafkaProtobufDeserializer",
+        DecoderHint::Avro,
+    ),
+    (
+        "io.confluent.kafka.serializers.json.KafkaJsonSchemaDeserializer",
+        DecoderHint::Avro,
+    ),
+    (
+        "io.apicurio.registry.serde.avro.AvroKafkaDeserializer",
+        DecoderHint::Avro,
+    ),
+    (
+        "io.apicurio.registry.serde.protobuf.ProtobufKafkaDeserializer",
+        DecoderHint::Avro,
+    ),
+    (
+        "io.apicurio.registry.serde.jsonschema.JsonSchemaKafkaDeserializer",
+        DecoderHint::Avro,
+    ),
 ];
 
 /// The display decoder for the key or the value (`part`: `"key"` or `"value"`): forced Avro

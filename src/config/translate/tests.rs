@@ -224,6 +224,7 @@ fn confluent_cloud_registry() {
             url: "https://psrc-lo3do.us-east-2.aws.confluent.cloud".into(),
             basic_auth: Some(("SRKEY1234".into(), "SRSECRET/abc+def".into())),
             ca_location: None,
+            id_width: crate::config::IdWidth::Four,
         })
     );
     assert_eq!(settings.value_decoder, DecoderHint::Auto);
@@ -243,6 +244,7 @@ fn avro_deserializers_and_registry() {
             url: "https://registry.example.com:8081".into(),
             basic_auth: Some(("sr-user".into(), "sr:pass".into())),
             ca_location: Some(PathBuf::from("/etc/ssl/registry-ca.pem")),
+            id_width: crate::config::IdWidth::Four,
         })
     );
 }

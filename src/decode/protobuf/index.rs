@@ -64,7 +64,7 @@ impl fmt::Display for IndexError {
             }
             Self::CountTooLarge { count, left } => write!(
                 f,
-                "the message-index array counts {count} indexes but only {left} byte(s) follow"
+                "the message-index array is truncated: it counts {count} indexes but only {left} byte(s) follow"
             ),
             Self::NegativeIndex { index, position } => write!(
                 f,
@@ -118,7 +118,9 @@ fn varint(bytes: &[u8], at: &mut usize) -> Result<i32, IndexError> {
     for shift in (0..5).map(|i| i * 7) {
         let &byte = bytes.get(*at).ok_or(IndexError::Truncated)?;
         *at += 1;
-        value |= u32::from(byte & 0x7f).checked_shl(shift).unwrap_or_default();
+        value |= u32::from(byte & 0x7f)
+            .checked_shl(shift)
+            .unwrap_or_default();
         if byte & 0x80 == 0 {
             return Ok(((value >> 1) as i32) ^ -((value & 1) as i32));
         }
@@ -162,7 +164,10 @@ mod tests {
         // Confluent's MessageIndexes: [0] as the single byte 0; others as count and indexes.
         assert_eq!(read(&[0, 0xaa]), Ok((IndexPath::First, &[0xaa][..])));
         assert_eq!(read(&[2, 0]), Ok((IndexPath::First, &[][..])));
-        assert_eq!(read(&[4, 2, 0, 7]), Ok((IndexPath::Path(vec![1, 0]), &[7][..])));
+        assert_eq!(
+            read(&[4, 2, 0, 7]),
+            Ok((IndexPath::Path(vec![1, 0]), &[7][..]))
+        );
         // 300 is the zig-zag varint 0xd8 0x04.
         assert_eq!(
             read(&[2, 0xd8, 0x04]),
@@ -201,7 +206,7 @@ mod tests {
         );
         insta::assert_snapshot!(
             read(&[20, 2]).unwrap_err(),
-            @"the message-index array counts 10 indexes but only 1 byte(s) follow"
+            @"the message-index array is truncated: it counts 10 indexes but only 1 byte(s) follow"
         );
     }
 

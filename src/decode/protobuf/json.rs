@@ -501,7 +501,9 @@ impl<'p> Render<'p> {
                 self.out
                     .push_str(numbers.format(((v >> 1) as i64) ^ -((v & 1) as i64)));
             }
-            (Kind::Bool, Raw::Varint(v)) => self.out.push_str(if v == 0 { "false" } else { "true" }),
+            (Kind::Bool, Raw::Varint(v)) => {
+                self.out.push_str(if v == 0 { "false" } else { "true" })
+            }
             (Kind::Enum(e), Raw::Varint(v)) => match self.plans.enums.get(e) {
                 Some(plan) => plan.push(&mut self.out, v as i32),
                 None => self.out.push_str(numbers.format(v as i32)),

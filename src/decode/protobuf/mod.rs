@@ -87,7 +87,12 @@ impl ProtoSchema {
         let mut paths = HashMap::new();
         let top: Vec<MessageDescriptor> = file.messages().collect();
         for (i, message) in top.iter().enumerate() {
-            declared(message, vec![u32::try_from(i).unwrap_or(u32::MAX)], &plans, &mut paths);
+            declared(
+                message,
+                vec![u32::try_from(i).unwrap_or(u32::MAX)],
+                &plans,
+                &mut paths,
+            );
         }
         let first = paths.get([0_u32].as_slice()).copied();
         Ok(Self {

@@ -161,7 +161,9 @@ fn value_json(value: &Value, kind: &Kind) -> Json {
             _ => Json::from(*n),
         },
         Value::Message(m) => message_json(m),
-        Value::List(items) => Json::Array(items.iter().map(|item| value_json(item, kind)).collect()),
+        Value::List(items) => {
+            Json::Array(items.iter().map(|item| value_json(item, kind)).collect())
+        }
         Value::Map(entries) => {
             let value_kind = match kind {
                 Kind::Message(entry) => entry.map_entry_value_field().kind(),

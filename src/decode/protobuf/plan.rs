@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use prost_reflect::{Cardinality, DescriptorPool, EnumDescriptor, FieldDescriptor, MessageDescriptor};
+use prost_reflect::{
+    Cardinality, DescriptorPool, EnumDescriptor, FieldDescriptor, MessageDescriptor,
+};
 
 use crate::decode::json_text::push_escaped;
 
@@ -48,10 +50,15 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     /// One value; `presence`: an absent field is left out (else it shows its default).
-    Singular { presence: bool },
+    Singular {
+        presence: bool,
+    },
     Repeated,
     /// A map field: its entries are messages of a key (field 1) and a value (field 2).
-    Map { key: Kind, value: Kind },
+    Map {
+        key: Kind,
+        value: Kind,
+    },
 }
 
 #[derive(Debug)]

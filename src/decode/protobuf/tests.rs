@@ -105,8 +105,8 @@ fn paths_name_the_declared_messages() {
 
 #[test]
 fn a_schema_that_does_not_compile_says_why_on_one_line() {
-    let error = ProtoSchema::compile("syntax = \"proto3\";\nmessage { }", &Imports::new())
-        .unwrap_err();
+    let error =
+        ProtoSchema::compile("syntax = \"proto3\";\nmessage { }", &Imports::new()).unwrap_err();
     assert!(!error.contains('\n'), "{error}");
     assert!(error.contains("expected"), "{error}");
     let error = ProtoSchema::compile(
@@ -160,7 +160,9 @@ fn shows_each_kind_as_documented() {
     put(&[0xca, 0x01, 0x05, 0x08, 0x01, 0x12, 0x01, b'a']); // names {1: "a"}
     put(&[0xda, 0x01, 0x02, 0x08, 0x07]); // wrapped = 7
     put(&[0xea, 0x01, 0x03, 0x08, 0x96, 0x01]); // took = 150 s
-    put(&[0xfa, 0x01, 0x09, 0x0a, 0x01, b'a', 0x0a, 0x04, b'b', b'.', b'c', b'd']); // mask a,b.cd
+    put(&[
+        0xfa, 0x01, 0x09, 0x0a, 0x01, b'a', 0x0a, 0x04, b'b', b'.', b'c', b'd',
+    ]); // mask a,b.cd
     put(&[0x82, 0x02, 0x02, 0x20, 0x01]); // anything = true
     let text = render(&schema, &[0], &bytes).unwrap();
     insta::assert_snapshot!(text, @r#"{"id":"o1","customer":9007199254740993,"state":"SHIPPED","lines":[{"sku":"a","quantity":3,"tags":{"":0}}],"by_sku":{},"bank":{"iban":""},"created_at":"1970-01-01T00:00:01.000001Z","blob":"0x0aff","ratio":0.0,"weight":0.0,"big":0,"delta":-2,"delta64":0,"f32":0,"f64":0,"sf32":0,"sf64":0,"paid":false,"small":0,"note":"","numbers":[1,127,2,5],"history":[9],"names":{"1":"a","2":"b"},"flags":{},"wrapped":7,"took":"150s","mask":"a,b.cd","anything":true,"words":[],"ratios":[],"blobs":{}}"#);
@@ -213,9 +215,7 @@ fn any_struct_and_proto2() {
         }"#,
     );
     // b = "x", Item { name "n" }, Item {}
-    let bytes = [
-        0x12, 0x01, b'x', 0x1b, 0x22, 0x01, b'n', 0x1c, 0x1b, 0x1c,
-    ];
+    let bytes = [0x12, 0x01, b'x', 0x1b, 0x22, 0x01, b'n', 0x1c, 0x1b, 0x1c];
     let text = render(&proto2, &[0], &bytes).unwrap();
     assert_eq!(text, r#"{"b":"x","item":[{"name":"n"},{}]}"#);
     assert_eq!(
@@ -291,14 +291,40 @@ fn struct_of(schema: &ProtoSchema, json: &serde_json::Value) -> DynamicMessage {
 fn bad_bytes_are_refused_with_the_reason() {
     let schema = compile(SCHEMA);
     let cases: &[(&[u8], &str)] = &[
-        (&[0x0a, 0x05, b'a'], "invalid Protobuf bytes: the message ends inside a field (truncated?)"),
-        (&[0x08, 0x01], "invalid Protobuf bytes: field 1 (id) is varint, but the schema makes it length-delimited"),
-        (&[0x0a, 0x01, 0xff], "invalid Protobuf bytes: a string that is not UTF-8: invalid utf-8 sequence of 1 bytes from index 0"),
-        (&[0x00], "invalid Protobuf bytes: no field tag at byte 0 (field 0, wire type 0)"),
-        (&[0x0f], "invalid Protobuf bytes: no field tag at byte 0 (field 1, wire type 7)"),
-        (&[0x0c], "invalid Protobuf bytes: an end-group tag of field 1 with no group open at byte 1"),
-        (&[0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02], "invalid Protobuf bytes: a varint longer than 10 bytes at byte 1"),
-        (&[0xba, 0x01, 0x02, 0x01, 0x80], "invalid Protobuf bytes: the message ends inside a field (truncated?)"),
+        (
+            &[0x0a, 0x05, b'a'],
+            "invalid Protobuf bytes: the message ends inside a field (truncated?)",
+        ),
+        (
+            &[0x08, 0x01],
+            "invalid Protobuf bytes: field 1 (id) is varint, but the schema makes it length-delimited",
+        ),
+        (
+            &[0x0a, 0x01, 0xff],
+            "invalid Protobuf bytes: a string that is not UTF-8: invalid utf-8 sequence of 1 bytes from index 0",
+        ),
+        (
+            &[0x00],
+            "invalid Protobuf bytes: no field tag at byte 0 (field 0, wire type 0)",
+        ),
+        (
+            &[0x0f],
+            "invalid Protobuf bytes: no field tag at byte 0 (field 1, wire type 7)",
+        ),
+        (
+            &[0x0c],
+            "invalid Protobuf bytes: an end-group tag of field 1 with no group open at byte 1",
+        ),
+        (
+            &[
+                0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+            ],
+            "invalid Protobuf bytes: a varint longer than 10 bytes at byte 1",
+        ),
+        (
+            &[0xba, 0x01, 0x02, 0x01, 0x80],
+            "invalid Protobuf bytes: the message ends inside a field (truncated?)",
+        ),
     ];
     let order = descriptor(&schema, "com.acme.Order");
     for (bytes, reason) in cases {
@@ -311,8 +337,14 @@ fn bad_bytes_are_refused_with_the_reason() {
     }
     // Unknown fields are skipped, whatever their wire type.
     assert_eq!(
-        render(&schema, &[1, 0], &[0xf8, 0x01, 0x05, 0x0a, 0x01, b'x', 0xfb, 0x01, 0x08, 0x01, 0xfc, 0x01])
-            .unwrap(),
+        render(
+            &schema,
+            &[1, 0],
+            &[
+                0xf8, 0x01, 0x05, 0x0a, 0x01, b'x', 0xfb, 0x01, 0x08, 0x01, 0xfc, 0x01
+            ]
+        )
+        .unwrap(),
         r#"{"city":"x","state":"CREATED"}"#
     );
 }
@@ -367,29 +399,46 @@ fn random_value(rng: &mut StdRng, kind: &K, depth: usize) -> Value {
                 .map(|_| ['a', 'é', '"', '\\', '\n', '€', '\u{1}'][rng.random_range(0..7)])
                 .collect(),
         ),
-        K::Bytes => Value::Bytes((0..rng.random_range(0..5)).map(|_| rng.random::<u8>()).collect::<Vec<u8>>().into()),
+        K::Bytes => Value::Bytes(
+            (0..rng.random_range(0..5))
+                .map(|_| rng.random::<u8>())
+                .collect::<Vec<u8>>()
+                .into(),
+        ),
         K::Enum(e) => Value::EnumNumber(if rng.random_bool(0.2) {
             rng.random_range(-3..10)
         } else {
-            e.values().nth(rng.random_range(0..e.values().len())).map_or(0, |v| v.number())
+            e.values()
+                .nth(rng.random_range(0..e.values().len()))
+                .map_or(0, |v| v.number())
         }),
         K::Message(m) => Value::Message(random_message(rng, m, depth + 1)),
     }
 }
 
-fn random_message(rng: &mut StdRng, descriptor: &MessageDescriptor, depth: usize) -> DynamicMessage {
+fn random_message(
+    rng: &mut StdRng,
+    descriptor: &MessageDescriptor,
+    depth: usize,
+) -> DynamicMessage {
     let mut message = DynamicMessage::new(descriptor.clone());
     if depth > 3 {
         return message;
     }
     if descriptor.full_name() == "google.protobuf.Timestamp" {
-        message.set_field_by_name("seconds", Value::I64(rng.random_range(-70_000_000_000..260_000_000_000)));
+        message.set_field_by_name(
+            "seconds",
+            Value::I64(rng.random_range(-70_000_000_000..260_000_000_000)),
+        );
         message.set_field_by_name("nanos", Value::I32(rng.random_range(-10..1_000_000_010)));
         return message;
     }
     if descriptor.full_name() == "google.protobuf.Duration" {
         message.set_field_by_name("seconds", Value::I64(rng.random_range(-1000..1000)));
-        message.set_field_by_name("nanos", Value::I32(rng.random_range(-999_999_999..1_000_000_000)));
+        message.set_field_by_name(
+            "nanos",
+            Value::I32(rng.random_range(-999_999_999..1_000_000_000)),
+        );
         return message;
     }
     if descriptor.full_name() == "google.protobuf.Any" {
@@ -400,8 +449,11 @@ fn random_message(rng: &mut StdRng, descriptor: &MessageDescriptor, depth: usize
             continue;
         }
         let value = if field.is_map() {
-            let K::Message(entry) = field.kind() else { continue };
-            let (key_field, value_field) = (entry.map_entry_key_field(), entry.map_entry_value_field());
+            let K::Message(entry) = field.kind() else {
+                continue;
+            };
+            let (key_field, value_field) =
+                (entry.map_entry_key_field(), entry.map_entry_value_field());
             let entries = (0..rng.random_range(0..4))
                 .map(|_| {
                     let key = match random_value(rng, &key_field.kind(), depth) {

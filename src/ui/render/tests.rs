@@ -66,7 +66,8 @@ fn avro_record() -> (Record, DecodedRecord) {
     let decoded = DecodedRecord {
         key: Some(Decoded {
             schema: Some(SchemaInfo {
-                id: 9,
+                id: SchemaRef::Id(9),
+                header: None,
                 kind: None,
                 name: None,
             }),
@@ -75,7 +76,8 @@ fn avro_record() -> (Record, DecodedRecord) {
         }),
         value: Some(Decoded {
             schema: Some(SchemaInfo {
-                id: 7,
+                id: SchemaRef::Id(7),
+                header: None,
                 kind: Some(SchemaKind::Avro),
                 name: Some("com.acme.Order".into()),
             }),
