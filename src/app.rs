@@ -233,6 +233,7 @@ impl<'a> Run<'a> {
             overview: task.overview.clone().map(Overview::new),
             dedupe: task.redrive.dedupe,
             retention,
+            settings: &self.config.settings,
         }
         .run(&mut pass, self.interrupt)?;
         if checks_retention {

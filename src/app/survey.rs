@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::Settings;
+use crate::decode::Decoder;
 use crate::error::Error;
 use crate::record::Record;
 use crate::redrive::{
@@ -127,6 +129,8 @@ pub(super) struct Survey<'a, C> {
     /// Count duplicates per class (`--dedupe`).
     pub dedupe: bool,
     pub retention: Option<RetentionCheck<'a>>,
+    /// How sample keys are decoded for the overview.
+    pub settings: &'a Settings,
 }
 
 /// What the survey found.
@@ -173,7 +177,9 @@ impl<C: TopicCatalog> Survey<'_, C> {
         let overview = match &self.overview {
             Some(overview) => {
                 let mut out = Vec::new();
-                crate::ui::overview::write_overview(&mut out, overview, seen)
+                let mut decoder = Decoder::new(self.settings)
+                    .map_err(|error| Error::from(anyhow::Error::new(error)))?;
+                crate::ui::overview::write_overview(&mut out, overview, seen, &mut decoder)
                     .map_err(|error| Error::from(anyhow::Error::new(error)))?;
                 Some(String::from_utf8_lossy(&out).trim_end().to_owned())
             }

@@ -2,14 +2,24 @@
 
 use std::io::{self, Write};
 
+use crate::decode::Decoder;
+use crate::record::Record;
 use crate::triage::Overview;
 
+use super::render::inline_text;
+
 /// Writes the overview of `total` records: one block per class, the biggest first, then the
-/// counts per destination and per replay count when the redrive options made them.
+/// counts per destination and per replay count when the redrive options made them. Sample
+/// keys are shown as `decoder` decodes them.
 ///
 /// # Errors
 /// When `out` fails.
-pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> io::Result<()> {
+pub fn write_overview(
+    out: &mut impl Write,
+    overview: &Overview,
+    total: u64,
+    decoder: &mut Decoder,
+) -> io::Result<()> {
     writeln!(
         out,
         "{total} record(s) by {}:",
@@ -45,10 +55,7 @@ pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> 
             at(&class.first),
             at(&class.last)
         )?;
-        let sample = class.sample.key.as_deref().map_or_else(
-            || "<null>".to_owned(),
-            |k| String::from_utf8_lossy(k).chars().take(60).collect(),
-        );
+        let sample = sample_key(&class.sample, decoder);
         writeln!(out, "{:>7}  sample key: {sample}", "")?;
     }
     if !overview.destinations().is_empty() {
@@ -70,6 +77,18 @@ pub fn write_overview(out: &mut impl Write, overview: &Overview, total: u64) -> 
         }
     }
     Ok(())
+}
+
+/// The key of `record` on one line as decoded, at most 60 characters.
+fn sample_key(record: &Record, decoder: &mut Decoder) -> String {
+    match decoder.record(record).key {
+        None => "<null>".to_owned(),
+        Some(key) => inline_text(&key.body)
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(60)
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -97,7 +116,7 @@ mod tests {
             });
         }
         let mut out = Vec::new();
-        write_overview(&mut out, &overview, 3).unwrap();
+        write_overview(&mut out, &overview, 3, &mut Decoder::plain()).unwrap();
         insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r"
         3 record(s) by exception:
           count  first         last          class

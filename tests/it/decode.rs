@@ -1,7 +1,8 @@
 //! Decoding for display, against the real broker and a schema registry served in-process by
 //! httpmock (the Confluent endpoint `GET /schemas/ids/{id}?deleted=true`, basic auth checked):
 //! - Avro written by fastavro (`tests/fixtures/make_avro.py`), decoded to the expected JSON;
-//! - JSON Schema and Protobuf framed values, plain JSON, text and binary;
+//! - JSON Schema and Protobuf framed values (tests/it/formats.rs has every format in depth),
+//!   plain JSON, text and binary;
 //! - every failure (unknown id, corrupt or truncated Avro, bytes left over, unreachable
 //!   registry, wrong credentials, a value not in the wire format under `-a`) shown raw with its
 //!   reason while the run goes on;
@@ -294,7 +295,7 @@ fn print_json_decodes_with_the_registry_and_explains_failures() {
         "schema 7 (com.acme.Order): corrupt Avro data: 1 byte(s) left over after the datum"
     );
 
-    // 5: JSON Schema, 6: Protobuf (raw bytes, with its schema id).
+    // 5: JSON Schema, 6: Protobuf.
     assert_eq!(
         lines[5]["value"],
         json!({"encoding": "json", "data": {"ping": 1}, "schema_id": 9, "schema_type": "json"})
@@ -302,10 +303,11 @@ fn print_json_decodes_with_the_registry_and_explains_failures() {
     assert_eq!(
         lines[6]["value"],
         json!({
-            "encoding": "base64",
-            "data": BASE64.encode(framed(10, &[0, 0x0a, 3, b'a', b'b', b'c'])),
+            "encoding": "json",
+            "data": {"id": "abc"},
             "schema_id": 10,
             "schema_type": "protobuf",
+            "schema_name": "Ping",
         })
     );
 
@@ -405,13 +407,15 @@ fn print_text_shows_schemas_and_reasons() {
         "{}",
         blocks[2]
     );
-    insta::assert_snapshot!(blocks[6], @r"
+    insta::assert_snapshot!(blocks[6], @r#"
      #6 in topic 'TOPIC' (Partition #0):
         Timestamp: 2025-11-25T03:20:14.129Z (create time)
         Key: k6
-        Value (Protobuf schema 10):
-            00000000  00 0a 03 61 62 63                                 |...abc|
-    ");
+        Value (Protobuf schema 10, Ping):
+            {
+              "id": "abc"
+            }
+    "#);
     insta::assert_snapshot!(blocks[5], @r#"
      #5 in topic 'TOPIC' (Partition #0):
         Timestamp: 2025-11-25T03:20:14.128Z (create time)

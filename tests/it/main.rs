@@ -11,6 +11,7 @@ mod completions;
 mod decode;
 mod errors;
 mod faults;
+mod formats;
 mod harness;
 mod merge_all;
 mod prompt_tty;

@@ -489,9 +489,13 @@ impl<'p> Render<'p> {
         let mut numbers = itoa::Buffer::new();
         match (kind, raw) {
             (Kind::Int32, Raw::Varint(v)) => self.out.push_str(numbers.format(v as i32)),
-            (Kind::Int64, Raw::Varint(v)) => self.out.push_str(numbers.format(v as i64)),
+            (Kind::Int64, Raw::Varint(v)) | (Kind::Sfixed64, Raw::I64(v)) => {
+                self.out.push_str(numbers.format(v as i64));
+            }
             (Kind::Uint32, Raw::Varint(v)) => self.out.push_str(numbers.format(v as u32)),
-            (Kind::Uint64, Raw::Varint(v)) => self.out.push_str(numbers.format(v)),
+            (Kind::Uint64, Raw::Varint(v)) | (Kind::Fixed64, Raw::I64(v)) => {
+                self.out.push_str(numbers.format(v));
+            }
             (Kind::Sint32, Raw::Varint(v)) => {
                 let v = v as u32;
                 self.out
@@ -502,15 +506,13 @@ impl<'p> Render<'p> {
                     .push_str(numbers.format(((v >> 1) as i64) ^ -((v & 1) as i64)));
             }
             (Kind::Bool, Raw::Varint(v)) => {
-                self.out.push_str(if v == 0 { "false" } else { "true" })
+                self.out.push_str(if v == 0 { "false" } else { "true" });
             }
             (Kind::Enum(e), Raw::Varint(v)) => match self.plans.enums.get(e) {
                 Some(plan) => plan.push(&mut self.out, v as i32),
                 None => self.out.push_str(numbers.format(v as i32)),
             },
             (Kind::Double, Raw::I64(v)) => push_float(&mut self.out, f64::from_bits(v)),
-            (Kind::Fixed64, Raw::I64(v)) => self.out.push_str(numbers.format(v)),
-            (Kind::Sfixed64, Raw::I64(v)) => self.out.push_str(numbers.format(v as i64)),
             (Kind::Float, Raw::I32(v)) => push_float(&mut self.out, f64::from(f32::from_bits(v))),
             (Kind::Fixed32, Raw::I32(v)) => self.out.push_str(numbers.format(v)),
             (Kind::Sfixed32, Raw::I32(v)) => self.out.push_str(numbers.format(v as i32)),
@@ -841,9 +843,9 @@ fn push_fraction(out: &mut String, nanos: u32) {
     if nanos == 0 {
         return;
     }
-    if nanos % 1_000_000 == 0 {
+    if nanos.is_multiple_of(1_000_000) {
         let _ = write!(out, ".{:03}", nanos / 1_000_000);
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         let _ = write!(out, ".{:06}", nanos / 1_000);
     } else {
         let _ = write!(out, ".{nanos:09}");

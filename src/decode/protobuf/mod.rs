@@ -89,7 +89,7 @@ impl ProtoSchema {
         for (i, message) in top.iter().enumerate() {
             declared(
                 message,
-                vec![u32::try_from(i).unwrap_or(u32::MAX)],
+                &[u32::try_from(i).unwrap_or(u32::MAX)],
                 &plans,
                 &mut paths,
             );
@@ -162,12 +162,12 @@ impl Message<'_> {
 /// Notes `message` at `path`, then the messages it declares (not its map entries or groups).
 fn declared(
     message: &MessageDescriptor,
-    path: Vec<u32>,
+    path: &[u32],
     plans: &plan::Plans,
     paths: &mut HashMap<Vec<u32>, usize>,
 ) {
     if let Some(&index) = plans.by_name.get(message.full_name()) {
-        paths.insert(path.clone(), index);
+        paths.insert(path.to_vec(), index);
     }
     let groups: Vec<String> = message
         .fields()
@@ -178,9 +178,9 @@ fn declared(
         .child_messages()
         .filter(|child| !child.is_map_entry() && !groups.iter().any(|g| g == child.full_name()));
     for (i, child) in nested.enumerate() {
-        let mut inner = path.clone();
+        let mut inner = path.to_vec();
         inner.push(u32::try_from(i).unwrap_or(u32::MAX));
-        declared(&child, inner, plans, paths);
+        declared(&child, &inner, plans, paths);
     }
 }
 
