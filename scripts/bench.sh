@@ -24,6 +24,9 @@
 #   d    kafka-merge-purge purge-all DLQ                   (a DLQ of its own, a new group)
 #   e    kafka-merge-purge print --output json AVRO_DLQ > /dev/null, values in the Confluent
 #        wire format, schema from a local registry stub (bench_helper.py registry), no group
+#   ep   the same for PROTO_DLQ: the same order as bench-order.proto, in Confluent's Protobuf
+#        framing (message-index array [0])
+#   ej   the same for JSON_DLQ: the same order as JSON text, schema bench-order.schema.json
 #   ask  time from start to the first prompt of `ask`, stdin a pipe (a new group each time)
 # Every DLQ a case writes to is filled for it alone, so each run of c, ct and d reads exactly
 # N records and never tombstones of an earlier run. Timed: wall clock (date), peak RSS and CPU
@@ -36,7 +39,7 @@
 #   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
 #   BENCH_PARTITIONS   partitions of every topic (default 6)
 #   BENCH_RUNS         repetitions (default 3); medians are reported
-#   BENCH_CASES        cases to run (default "a b c ct co ci cd d p e ask")
+#   BENCH_CASES        cases to run (default "a b c ct co ci cd d p e ep ej ask")
 #   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
 #                      part between the `bench:begin`/`bench:end` markers is replaced
 #   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
@@ -58,7 +61,7 @@ KEY_BYTES=${BENCH_KEY_BYTES:-16}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
 PARTITIONS=${BENCH_PARTITIONS:-6}
 RUNS=${BENCH_RUNS:-3}
-read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd d p e ask}"
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd d p e ep ej ask}"
 OUT=${BENCH_OUT-BENCHMARKS.md}
 PROFILE=${BENCH_PROFILE:-release}
 DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
@@ -224,11 +227,12 @@ count_is() { # SEEN EXPECTED (-1: any)
 }
 
 mkdir -p "$DATA_DIR"
-data_file() { # plain|avro
+data_file() { # plain|avro|protobuf|json [SCHEMA_ID]
   local file=$DATA_DIR/$1-$RECORDS-$KEY_BYTES-$VALUE_BYTES.tsv
   if [[ ! -f $file ]]; then
     log "generating $file"
-    python3 scripts/bench_helper.py data "$1" "$RECORDS" "$KEY_BYTES" "$VALUE_BYTES" "$file" 1
+    python3 scripts/bench_helper.py data "$1" "$RECORDS" "$KEY_BYTES" "$VALUE_BYTES" "$file" \
+      "${2:-1}"
   fi
   printf '%s\n' "$file"
 }
@@ -364,23 +368,23 @@ case_d() { # RUN
   expect_counts "d (run $1)" "$PREFIX-r$1-dlq-d" -1 "$RECORDS"
 }
 
-case_e() { # RUN
-  MEASURE_STDOUT=/dev/null measure e "$1" \
-    "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json "$AVRO_DLQ"
+case_e() { # RUN [CASE DLQ]: Avro by default
+  MEASURE_STDOUT=/dev/null measure "${2:-e}" "$1" \
+    "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json "${3:-$AVRO_DLQ}"
 }
 
-# Before the timed runs of e: print once into a pipe, to check that every record is printed
-# and decoded with the registry's schema (not shown raw).
-check_e() {
-  local printed
-  printed=$(set -o pipefail; "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json "$AVRO_DLQ" \
-    2>"$WORK/e-check.err" | wc -l) || { cat "$WORK/e-check.err" >&2; die "e: print failed"; }
-  ((printed == RECORDS)) || die "e: printed $printed records, not $RECORDS"
-  "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json --limit 1 "$AVRO_DLQ" \
-    >"$WORK/e-check.first" 2>>"$WORK/e-check.err"
-  if ! grep -q '"schema_name":"com.example.bench.OrderEvent"' "$WORK/e-check.first" \
-      || grep -q '"error":' "$WORK/e-check.first"; then
-    die "e: records were not decoded with the registry's schema: $(head -c 600 "$WORK/e-check.first")"
+# Before the timed runs of e, ep and ej: print once into a pipe, to check that every record is
+# printed and decoded with the registry's schema (not shown raw).
+check_e() { # [CASE DLQ NAME]
+  local case=${1:-e} dlq=${2:-$AVRO_DLQ} name=${3:-com.example.bench.OrderEvent} printed
+  printed=$(set -o pipefail; "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json "$dlq" \
+    2>"$WORK/$case-check.err" | wc -l) || { cat "$WORK/$case-check.err" >&2; die "$case: print failed"; }
+  ((printed == RECORDS)) || die "$case: printed $printed records, not $RECORDS"
+  "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json --limit 1 "$dlq" \
+    >"$WORK/$case-check.first" 2>>"$WORK/$case-check.err"
+  if ! grep -q "\"schema_name\":\"$name\"" "$WORK/$case-check.first" \
+      || grep -q '"error":' "$WORK/$case-check.first"; then
+    die "$case: records were not decoded with the registry's schema: $(head -c 600 "$WORK/$case-check.first")"
   fi
 }
 
@@ -394,19 +398,34 @@ needs() { local c; for c in "${CASES[@]}"; do [[ $c == "$1" ]] && return 0; done
 
 # --- the run -----------------------------------------------------------------------------
 
-if needs e || needs ask; then
-  AVRO=$(data_file avro)
-  python3 scripts/bench_helper.py registry "$WORK/registry.port" scripts/bench-order.avsc \
+if needs e || needs ep || needs ej || needs ask; then
+  AVRO=$(data_file avro 1)
+  python3 scripts/bench_helper.py registry "$WORK/registry.port" 1=AVRO:scripts/bench-order.avsc \
+    2=PROTOBUF:scripts/bench-order.proto 3=JSON:scripts/bench-order.schema.json \
     2>"$WORK/registry.log" &
   registry_pid=$!
   for _ in $(seq 50); do [[ -s $WORK/registry.port ]] && break; sleep 0.1; done
   [[ -s $WORK/registry.port ]] || die "the registry stub did not start: $(cat "$WORK/registry.log")"
   REGISTRY=http://127.0.0.1:$(cat "$WORK/registry.port")
   AVRO_DLQ=$PREFIX-avro-dlq ASK_DEST=$PREFIX-ask-dest
-  create_topics "$AVRO_DLQ:dlq" "$ASK_DEST:plain"
+  PROTO_DLQ=$PREFIX-proto-dlq JSON_DLQ=$PREFIX-json-dlq
+  topics=("$AVRO_DLQ:dlq" "$ASK_DEST:plain")
+  needs ep && topics+=("$PROTO_DLQ:dlq")
+  needs ej && topics+=("$JSON_DLQ:dlq")
+  create_topics "${topics[@]}"
   log "filling $AVRO_DLQ with $RECORDS Avro records"
   fill "$AVRO_DLQ" "$AVRO" 0
   needs e && check_e
+  if needs ep; then
+    log "filling $PROTO_DLQ with $RECORDS Protobuf records"
+    fill "$PROTO_DLQ" "$(data_file protobuf 2)" 0
+    check_e ep "$PROTO_DLQ" com.example.bench.OrderEvent
+  fi
+  if needs ej; then
+    log "filling $JSON_DLQ with $RECORDS JSON Schema records"
+    fill "$JSON_DLQ" "$(data_file json 3)" 0
+    check_e ej "$JSON_DLQ" com.example.bench.OrderEvent
+  fi
 fi
 
 # A broker started moments ago is slow until its JIT has compiled the paths these cases use:
@@ -464,6 +483,8 @@ for ((run = 1; run <= RUNS; run++)); do
       p) case_p "$run" ;;
       d) case_d "$run" ;;
       e) case_e "$run" ;;
+      ep) case_e "$run" ep "$PROTO_DLQ" ;;
+      ej) case_e "$run" ej "$JSON_DLQ" ;;
       ask) case_ask "$run" ;;
       *) die "unknown case $c" ;;
     esac
@@ -527,6 +548,8 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
   echo "$kmp_shown -g NEW_GROUP purge-all DLQ"
   echo "$kmp_shown print --pending --output json PURGED_DLQ > /dev/null"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json AVRO_DLQ > /dev/null"
+  echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json PROTO_DLQ > /dev/null"
+  echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json JSON_DLQ > /dev/null"
   echo "# ask start-up: stdin an open pipe, until the first prompt line on stderr"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"
   echo "# filling each DLQ"

@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
 """The Python half of scripts/bench.sh: test data, a schema registry, the `ask` start-up probe
-and the report. Standard library only (`check-avro` needs `fastavro` from PyPI).
+and the report. Standard library only (`check-avro` needs `fastavro`, `check-protobuf` `protobuf`, from PyPI).
 
-    bench_helper.py data plain|avro RECORDS KEY_BYTES VALUE_BYTES OUT_FILE [SCHEMA_ID]
-    bench_helper.py registry PORT_FILE SCHEMA_FILE
+    bench_helper.py data plain|avro|protobuf|json RECORDS KEY_BYTES VALUE_BYTES OUT_FILE [SCHEMA_ID]
+    bench_helper.py registry PORT_FILE ID=TYPE:SCHEMA_FILE...
     bench_helper.py startup OUT_TSV -- COMMAND...
     bench_helper.py report RESULTS_TSV META_FILE
     bench_helper.py check-avro DATA_FILE [RECORDS]
+    bench_helper.py check-protobuf DATA_FILE [RECORDS]
 
 data: the records of a dead letter queue for `kcat -P -K '\\t' -l`, one per line,
   `key<TAB>value<NEWLINE>`. Keys: KEY_BYTES of hex, unique. plain: values of VALUE_BYTES
   printable ASCII, different from record to record. avro: values in the Confluent wire format
   (magic byte 0, 4-byte big-endian schema id, Avro binary, encoded here by hand) of
   bench-order.avsc, brought to
-  about VALUE_BYTES by a filler field. No value contains a newline (kcat's delimiter): a record
-  whose encoding has one is written with slightly different field values.
+  about VALUE_BYTES by a filler field. protobuf: the same order as bench-order.proto, in
+  Confluent's Protobuf framing (the frame, then the message-index array [0] as the byte 0, then
+  the message, encoded here by hand). json: the same order as JSON text (bench-order.schema.json)
+  after the frame. No value contains a newline (kcat's delimiter): a record whose encoding has
+  one is written with slightly different field values.
 
-registry: serves `GET /schemas/ids/{id}` with `{"schema": "<SCHEMA_FILE as a string>"}` on
-  127.0.0.1 (any free port, written to PORT_FILE) until killed; counts requests on stderr.
+registry: serves `GET /schemas/ids/{ID}` with `{"schemaType": TYPE, "schema": "<SCHEMA_FILE as
+  a string>"}` for each ID=TYPE:SCHEMA_FILE (TYPE: AVRO, PROTOBUF or JSON), 404 with Confluent's
+  error body for other ids, on 127.0.0.1 (any free port, written to PORT_FILE) until killed;
+  counts requests on stderr.
 
 startup: runs COMMAND (an `ask`) with stdin an open pipe nobody writes to, timestamps each
   stderr line, and stops at the first prompt; appends `seconds_to_prompt<TAB>cpu_seconds<TAB>
@@ -26,6 +32,7 @@ startup: runs COMMAND (an `ask`) with stdin an open pipe nobody writes to, times
 
 check-avro: reads the first RECORDS (1000) values of an avro DATA_FILE with fastavro, an
   independent Avro implementation, and compares them with what was meant to be written.
+check-protobuf: the same for a protobuf DATA_FILE, read with Google's `protobuf` package (PyPI).
 
 report: medians of RESULTS_TSV (case, run, seconds, rss_kb, cpu_seconds, own_rate) as a
   Markdown table, ratios, and targets; META_FILE holds `key=value` lines (records, sizes,
@@ -165,6 +172,159 @@ def avro(records, key_bytes, value_bytes, out, schema_id):
         out.write(b"\n")
 
 
+def varint(n):
+    """Protobuf's varint (negative numbers as 10 bytes, two's complement)."""
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def pb_field(number, wire, payload):
+    """One field: its tag, then a varint (wire 0) or a length-delimited payload (wire 2)."""
+    tag = varint(number << 3 | wire)
+    if wire == 0:
+        return tag + varint(payload) if payload else b""
+    return tag + varint(len(payload)) + payload
+
+
+def encode_order_protobuf(datum):
+    """Protobuf of bench-order.proto, written by hand (checked against Google's protobuf
+    package by `bench_helper.py check-protobuf`); fields at their default are left out, as a
+    Protobuf serializer leaves them out."""
+    millis = datum["createdAt"]
+    timestamp = pb_field(1, 0, millis // 1000) + pb_field(2, 0, (millis % 1000) * 1_000_000)
+    parts = [
+        pb_field(1, 0, datum["customerId"]),
+        pb_field(2, 2, datum["orderId"].encode()),
+        pb_field(3, 0, datum["state"]),
+        pb_field(4, 0, datum["amount"]),
+        pb_field(5, 2, datum["currency"].encode()),
+        pb_field(6, 2, timestamp),
+    ]
+    for sku, quantity in datum["lines"]:
+        parts.append(pb_field(7, 2, pb_field(1, 0, quantity) + pb_field(2, 2, sku.encode())))
+    parts.append(pb_field(8, 2, datum["note"].encode()))
+    return b"".join(parts)
+
+
+def encode_order_json(datum):
+    millis = datum["createdAt"]
+    amount = datum["amount"]
+    return json.dumps(
+        {
+            "orderId": datum["orderId"],
+            "customerId": datum["customerId"],
+            "state": STATES[datum["state"]],
+            "amount": f"{amount // 100}.{amount % 100:02d}",
+            "currency": datum["currency"],
+            "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
+            + f".{millis % 1000:03d}Z",
+            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in datum["lines"]],
+            "note": datum["note"],
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def framed_orders(records, key_bytes, value_bytes, out, header, encode):
+    """Orders encoded by `encode` after `header`, each about VALUE_BYTES long."""
+    if b"\n" in header:
+        sys.exit(f"the frame {header!r} has a newline byte")
+    rng = random.Random(6)
+    filler_text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(1 << 16))
+    base = len(header) + len(encode(order(0, 0, "")))
+    filler_len = max(0, value_bytes - base - 2)
+    span = max(1, len(filler_text) - filler_len)
+    for index in range(records):
+        start = (index * 7919) % span
+        filler = filler_text[start : start + filler_len]
+        tweak = 0
+        while True:
+            value = header + encode(order(index, tweak, filler))
+            if b"\n" not in value:
+                break
+            tweak += 1
+            if tweak > 100:
+                sys.exit(f"record {index}: every encoding tried has a newline")
+        out.write(key_of(index, key_bytes))
+        out.write(b"\t")
+        out.write(value)
+        out.write(b"\n")
+
+
+def cmd_check_protobuf(args):
+    """Decodes the first records of a protobuf data file with Google's protobuf (pip)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+
+    F = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(
+        name="bench-order.proto",
+        package="com.example.bench",
+        syntax="proto3",
+        dependency=["google/protobuf/timestamp.proto"],
+    )
+    event = file.message_type.add(name="OrderEvent")
+    state = event.enum_type.add(name="State")
+    for number, name in enumerate(STATES):
+        state.value.add(name=name, number=number)
+    line = event.nested_type.add(name="Line")
+    line.field.add(name="quantity", number=1, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL)
+    line.field.add(name="sku", number=2, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    event.oneof_decl.add(name="_note")
+    for name, number, kind, type_name in [
+        ("customer_id", 1, F.TYPE_INT64, None),
+        ("order_id", 2, F.TYPE_STRING, None),
+        ("state", 3, F.TYPE_ENUM, ".com.example.bench.OrderEvent.State"),
+        ("amount_cents", 4, F.TYPE_INT64, None),
+        ("currency", 5, F.TYPE_STRING, None),
+        ("created_at", 6, F.TYPE_MESSAGE, ".google.protobuf.Timestamp"),
+    ]:
+        f = event.field.add(name=name, number=number, type=kind, label=F.LABEL_OPTIONAL)
+        if type_name:
+            f.type_name = type_name
+    event.field.add(
+        name="lines", number=7, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED,
+        type_name=".com.example.bench.OrderEvent.Line",
+    )
+    event.field.add(
+        name="note", number=8, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL,
+        oneof_index=0, proto3_optional=True,
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
+    pool.Add(file)
+    Event = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("com.example.bench.OrderEvent")
+    )
+    with open(args[0], "rb") as f:
+        for index, line in enumerate(f):
+            if index >= int(args[1] if len(args) > 1 else 1000):
+                break
+            value = line.rstrip(b"\n").split(b"\t", 1)[1]
+            assert value[:1] == b"\x00" and value[5:6] == b"\x00", "frame and index [0]"
+            got = Event.FromString(value[6:])
+            filler = got.note
+            tweak = 0
+            while True:
+                want = order(index, tweak, filler)
+                if b"\n" not in value[:6] + encode_order_protobuf(want):
+                    break
+                tweak += 1
+            assert got.order_id == want["orderId"], (index, got)
+            assert got.customer_id == want["customerId"], (index, got)
+            assert got.state == want["state"], (index, got)
+            assert got.amount_cents == want["amount"], (index, got)
+            assert got.currency == want["currency"], (index, got)
+            millis = got.created_at.seconds * 1000 + got.created_at.nanos // 1_000_000
+            assert millis == want["createdAt"], (index, got)
+            assert [(l.sku, l.quantity) for l in got.lines] == want["lines"], (index, got)
+    print(f"protobuf reads the first records of {args[0]} as written")
+
+
 def cmd_check_avro(args):
     """Decodes the first records of an avro data file with fastavro (pip) and compares."""
     import io
@@ -208,8 +368,15 @@ def cmd_data(args):
             plain(records, key_bytes, value_bytes, out)
         elif kind == "avro":
             avro(records, key_bytes, value_bytes, out, int(args[5]) if len(args) > 5 else 1)
+        elif kind in ("protobuf", "json"):
+            frame = b"\x00" + struct.pack(">I", int(args[5]) if len(args) > 5 else 1)
+            if kind == "protobuf":
+                header, encode = frame + b"\x00", encode_order_protobuf
+            else:
+                header, encode = frame, encode_order_json
+            framed_orders(records, key_bytes, value_bytes, out, header, encode)
         else:
-            sys.exit(f"unknown kind {kind}: plain or avro")
+            sys.exit(f"unknown kind {kind}: plain, avro, protobuf or json")
     os.replace(tmp, path)
 
 
@@ -220,24 +387,30 @@ def cmd_registry(args):
     import http.server
     import re
 
-    port_file, schema_file = args[:2]
-    with open(schema_file, encoding="utf-8") as f:
-        schema = json.dumps(json.load(f), separators=(",", ":"))
-    body = json.dumps({"schema": schema}).encode()
+    port_file, specs = args[0], args[1:]
+    bodies = {}
+    for spec in specs:
+        schema_id, rest = spec.split("=", 1)
+        kind, schema_file = rest.split(":", 1)
+        with open(schema_file, encoding="utf-8") as f:
+            text = f.read()
+        if kind in ("AVRO", "JSON"):
+            text = json.dumps(json.loads(text), separators=(",", ":"))
+        bodies[int(schema_id)] = json.dumps({"schemaType": kind, "schema": text}).encode()
+    missing = json.dumps({"error_code": 40403, "message": "Schema not found"}).encode()
     served = [0]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
-            if re.fullmatch(r"/schemas/ids/\d+(\?.*)?", self.path):
-                served[0] += 1
-                print(f"registry: request {served[0]}: {self.path}", file=sys.stderr, flush=True)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            else:
-                self.send_error(404)
+            found = re.fullmatch(r"/schemas/ids/(\d+)(\?.*)?", self.path)
+            served[0] += 1
+            print(f"registry: request {served[0]}: {self.path}", file=sys.stderr, flush=True)
+            body = bodies.get(int(found.group(1))) if found else None
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+            self.send_header("Content-Length", str(len(body or missing)))
+            self.end_headers()
+            self.wfile.write(body or missing)
 
         def log_message(self, *_):
             pass
@@ -300,6 +473,8 @@ CASES = [
     ("d", "(d) `kafka-merge-purge purge-all`"),
     ("p", "(p) `kafka-merge-purge print --pending` of a purged DLQ (2 × N records read)"),
     ("e", "(e) `kafka-merge-purge print --output json` (Avro, cached schema)"),
+    ("ep", "(e) `kafka-merge-purge print --output json` (Protobuf, cached schema)"),
+    ("ej", "(e) `kafka-merge-purge print --output json` (JSON Schema, cached schema)"),
     ("fill", "fill: `kcat -P` from a file (preparation, for reference)"),
 ]
 
@@ -388,7 +563,7 @@ def cmd_report(args):
                     f"- `{name}` faster than (b): {rate(case) / b:.2f}×, "
                     f"{verdict(rate(case) > b)}"
                 )
-    ours = [x[1] for case in ("c", "ct", "d", "e") for x in rows.get(case, [])]
+    ours = [x[1] for case in ("c", "ct", "d", "e", "ep", "ej") for x in rows.get(case, [])]
     if ours:
         peak = max(ours) / 1024
         targets.append(f"- peak RSS below 150 MiB: {peak:,.0f} MiB at most, {verdict(peak < 150)}")
@@ -398,11 +573,16 @@ def cmd_report(args):
             f"- `merge-all --to-origin` within 10 % of `merge-all`: "
             f"{rate('co') / rate('c'):.2f}× its rate, {verdict(slower <= 0.10)}"
         )
-    if "e" in rows:
-        targets.append(
-            f"- `print` with Avro ≥ 200,000 records/s: {rate('e'):,.0f}, "
-            f"{verdict(rate('e') >= 200_000)}"
-        )
+    for case, name, target in (
+        ("e", "Avro", 200_000),
+        ("ep", "Protobuf", 200_000),
+        ("ej", "JSON Schema", 300_000),
+    ):
+        if case in rows:
+            targets.append(
+                f"- `print` with {name} ≥ {target:,} records/s: {rate(case):,.0f}, "
+                f"{verdict(rate(case) >= target)}"
+            )
     if targets:
         lines.append("Targets:\n")
         lines.extend(targets)
@@ -439,6 +619,7 @@ def main():
         "startup": cmd_startup,
         "report": cmd_report,
         "check-avro": cmd_check_avro,
+        "check-protobuf": cmd_check_protobuf,
     }.get(command, lambda _: sys.exit(__doc__))(args)
 
 

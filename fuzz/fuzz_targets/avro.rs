@@ -10,6 +10,7 @@
 use std::sync::LazyLock;
 
 use kafka_merge_purge::decode::avro::{AvroError, WriterSchema, oracle};
+use kafka_merge_purge::decode::registry::SchemaRef;
 use kafka_merge_purge::decode::{Body, Decoded, DecodedRecord, JsonText, SchemaInfo, SchemaKind};
 use kafka_merge_purge::record::{Coordinates, Record};
 use kafka_merge_purge::ui::render::{TextOptions, write_json_line, write_text};
@@ -77,9 +78,10 @@ fuzz_target!(|bytes: &[u8]| {
     let schemas = &*SCHEMAS;
     let writer = &schemas[usize::from(pick) % schemas.len()];
     let info = SchemaInfo {
-        id: 7,
+        id: SchemaRef::Id(7),
         kind: Some(SchemaKind::Avro),
         name: Some(writer.shared_name()),
+        header: None,
     };
     let ours = writer.decode(datum);
     // The oracle has no limits: only small data goes to it (see oracle.rs).
