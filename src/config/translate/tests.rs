@@ -250,6 +250,42 @@ fn avro_deserializers_and_registry() {
 }
 
 #[test]
+fn apicurio_id_handlers() {
+    let with = |extra: &str| {
+        resolve_file(
+            &format!(
+                "bootstrap.servers=h:1\nschema.registry.url=http://r/apis/ccompat/v7\n{extra}"
+            ),
+            &[],
+        )
+    };
+    let width = |extra: &str| with(extra).unwrap().registry.unwrap().id_width;
+    assert_eq!(width(""), crate::config::IdWidth::Four);
+    assert_eq!(
+        width("apicurio.registry.id-handler=io.apicurio.registry.serde.Legacy8ByteIdHandler\n"),
+        crate::config::IdWidth::Eight
+    );
+    assert_eq!(
+        width(
+            "apicurio.registry.id-handler=io.apicurio.registry.serde.Default4ByteIdHandler\n\
+             apicurio.registry.use-id=globalId\n"
+        ),
+        crate::config::IdWidth::Four
+    );
+    let error = with("apicurio.registry.id-handler=com.acme.MyIdHandler\n").unwrap_err();
+    assert_mentions(
+        &error,
+        &[
+            "apicurio.registry.id-handler",
+            "com.acme.MyIdHandler",
+            "Legacy8ByteIdHandler",
+        ],
+    );
+    let error = with("apicurio.registry.use-id=artifactId\n").unwrap_err();
+    assert_mentions(&error, &["apicurio.registry.use-id", "artifactId"]);
+}
+
+#[test]
 fn deserializer_table() {
     for (class, hint) in DESERIALIZERS {
         let text = format!(

@@ -63,6 +63,10 @@ pub fn to_json_text(plans: &Plans, message: usize, bytes: &[u8]) -> Result<Strin
     Ok(render.out)
 }
 
+/// How a map field is on the wire, as errors name it. prost-reflect (the test oracle) reads a
+/// map field of any wire type as length-delimited; a Protobuf parser does not, and neither do we.
+pub const MAP_WIRE: &str = "a map (length-delimited entries)";
+
 const VARINT: u8 = 0;
 const I64: u8 = 1;
 const LEN: u8 = 2;
@@ -283,11 +287,12 @@ impl<'p> Render<'p> {
             };
             let packed = spec.shape == Shape::Repeated && spec.kind.packable() && wire == LEN;
             if wire != expected && !packed {
+                let map = matches!(spec.shape, Shape::Map { .. });
                 return Err(ProtoError::Invalid(format!(
                     "field {number} ({}) is {}, but the schema makes it {}",
                     spec.name,
                     wire_name(wire),
-                    wire_name(expected)
+                    if map { MAP_WIRE } else { wire_name(expected) }
                 )));
             }
             entries.push(Entry {
@@ -328,6 +333,7 @@ impl<'p> Render<'p> {
             oneofs: &oneofs,
             plan,
         };
+        self.check_unshown(&fields, depth)?;
         match plan.special {
             Special::None => self.object(&fields, depth),
             Special::Timestamp | Special::Duration => {
@@ -370,6 +376,45 @@ impl<'p> Render<'p> {
                 Ok(())
             }
             Special::Any => self.any(&fields, depth),
+        }
+    }
+
+    /// The occurrences of singular fields a later one replaces (or a later member of their
+    /// oneof clears) are not shown, but a parser reads them too: a string in them must be
+    /// UTF-8 and a message in them well formed, as prost-reflect checks.
+    fn check_unshown(&mut self, fields: &Fields<'_, '_>, depth: usize) -> Result<(), ProtoError> {
+        for (index, field) in fields.plan.fields.iter().enumerate() {
+            if !matches!(field.shape, Shape::Singular { .. }) {
+                continue;
+            }
+            let all = fields.all(index);
+            let shown = fields.of(index);
+            let unshown = match field.kind {
+                // Every occurrence counted is merged and shown.
+                Kind::Message(_) | Kind::Group(_) => all.len() - shown.len(),
+                // Only the last one counted is shown.
+                _ if shown.is_empty() => all.len(),
+                _ => all.len() - 1,
+            };
+            for entry in all.get(..unshown).unwrap_or_default() {
+                self.check(field.kind, entry.raw, depth)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a value that is not shown, for its errors.
+    fn check(&mut self, kind: Kind, raw: Raw<'_>, depth: usize) -> Result<(), ProtoError> {
+        match (kind, raw) {
+            (Kind::String, Raw::Len(bytes)) => utf8(bytes).map(drop),
+            (Kind::Message(message), Raw::Len(bytes))
+            | (Kind::Group(message), Raw::Group(bytes)) => {
+                let mark = self.out.len();
+                let read = self.message(message, bytes, depth + 1);
+                self.out.truncate(mark);
+                read
+            }
+            _ => Ok(()),
         }
     }
 
@@ -419,8 +464,7 @@ impl<'p> Render<'p> {
                 match field.kind {
                     Kind::Message(message) | Kind::Group(message) => {
                         let parts: Vec<&[u8]> = entries.iter().map(|e| raw_bytes(e.raw)).collect();
-                        let bytes = merged(&parts);
-                        self.message(message, &bytes, depth + 1)
+                        self.merged_message(message, &parts, depth)
                     }
                     kind => match entries.last() {
                         Some(entry) => self.scalar(kind, entry.raw, depth),
@@ -451,6 +495,23 @@ impl<'p> Render<'p> {
             }
             Shape::Map { key, value } => self.map(entries, key, value, depth),
         }
+    }
+
+    /// The occurrences of one message field, merged as a parser merges them: their fields one
+    /// after the other. A parser reads each occurrence on its own first, so each must be a
+    /// message by itself (one cut short is an error, even where the next would complete it).
+    fn merged_message(
+        &mut self,
+        message: usize,
+        parts: &[&[u8]],
+        depth: usize,
+    ) -> Result<(), ProtoError> {
+        if let [_, _, ..] = parts {
+            for part in parts {
+                self.check(Kind::Message(message), Raw::Len(part), depth)?;
+            }
+        }
+        self.message(message, &merged(parts), depth + 1)
     }
 
     /// The value an absent field shows.
@@ -551,7 +612,7 @@ impl<'p> Render<'p> {
                 match (value_kind, values.as_slice()) {
                     (Kind::Message(message), parts) => {
                         let parts: Vec<&[u8]> = parts.iter().map(|raw| raw_bytes(*raw)).collect();
-                        self.message(message, &merged(&parts), depth + 1)?;
+                        self.merged_message(message, &parts, depth)?;
                     }
                     (kind, [.., last]) => self.scalar(kind, *last, depth)?,
                     (kind, []) => {
@@ -639,12 +700,17 @@ struct Fields<'e, 'a> {
 }
 
 impl<'a> Fields<'_, 'a> {
+    /// Every entry of field `index`.
+    fn all(&self, index: usize) -> &[Entry<'a>] {
+        let start = self.entries.partition_point(|entry| entry.field < index);
+        let end = self.entries.partition_point(|entry| entry.field <= index);
+        self.entries.get(start..end).unwrap_or_default()
+    }
+
     /// The entries of field `index` that count: for a oneof member, the last run of it, and
     /// nothing when another member came last.
     fn of(&self, index: usize) -> &[Entry<'a>] {
-        let start = self.entries.partition_point(|entry| entry.field < index);
-        let end = self.entries.partition_point(|entry| entry.field <= index);
-        let all = self.entries.get(start..end).unwrap_or_default();
+        let all = self.all(index);
         let oneof = self
             .plan
             .fields
@@ -691,6 +757,10 @@ fn map_entry<'a>(
                 wire_name(wire),
                 wire_name(expected_wire(kind))
             )));
+        }
+        if let (Kind::String, Raw::Len(bytes)) = (kind, raw) {
+            // Every occurrence is read by a parser, the ones a later one replaces too.
+            utf8(bytes)?;
         }
         if number == 1 {
             key = Some(raw);
