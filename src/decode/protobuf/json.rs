@@ -103,6 +103,7 @@ fn wire_name(wire: u8) -> &'static str {
         I64 => "64-bit",
         LEN => "length-delimited",
         START_GROUP => "group",
+        END_GROUP => "end-group",
         I32 => "32-bit",
         _ => "unknown",
     }
@@ -274,11 +275,11 @@ impl<'p> Render<'p> {
         let mut entries = Vec::new();
         while !reader.done() {
             let (number, wire) = reader.tag()?;
-            let raw = reader.value(number, wire, depth)?;
-            let Some(field) = plan.field(number) else {
-                continue;
-            };
-            let Some(spec) = plan.fields.get(field) else {
+            let Some((field, spec)) = plan
+                .field(number)
+                .and_then(|field| plan.fields.get(field).map(|spec| (field, spec)))
+            else {
+                reader.value(number, wire, depth)?;
                 continue;
             };
             let expected = match spec.shape {
@@ -289,12 +290,13 @@ impl<'p> Render<'p> {
             if wire != expected && !packed {
                 let map = matches!(spec.shape, Shape::Map { .. });
                 return Err(ProtoError::Invalid(format!(
-                    "field {number} ({}) is {}, but the schema makes it {}",
+                    "field {number} ({}) has wire type {}, but the schema makes it {}",
                     spec.name,
                     wire_name(wire),
                     if map { MAP_WIRE } else { wire_name(expected) }
                 )));
             }
+            let raw = reader.value(number, wire, depth)?;
             entries.push(Entry {
                 field,
                 position: entries.len(),
@@ -752,7 +754,7 @@ fn map_entry<'a>(
         };
         if wire != expected_wire(kind) {
             return Err(ProtoError::Invalid(format!(
-                "the {} of a map entry is {}, but the schema makes it {}",
+                "the {} of a map entry has wire type {}, but the schema makes it {}",
                 if number == 1 { "key" } else { "value" },
                 wire_name(wire),
                 wire_name(expected_wire(kind))

@@ -297,7 +297,7 @@ fn bad_bytes_are_refused_with_the_reason() {
         ),
         (
             &[0x08, 0x01],
-            "invalid Protobuf bytes: field 1 (id) is varint, but the schema makes it length-delimited",
+            "invalid Protobuf bytes: field 1 (id) has wire type varint, but the schema makes it length-delimited",
         ),
         (
             &[0x0a, 0x01, 0xff],
@@ -313,7 +313,11 @@ fn bad_bytes_are_refused_with_the_reason() {
         ),
         (
             &[0x0c],
-            "invalid Protobuf bytes: an end-group tag of field 1 with no group open at byte 1",
+            "invalid Protobuf bytes: field 1 (id) has wire type end-group, but the schema makes it length-delimited",
+        ),
+        (
+            &[0xfc, 0x0f],
+            "invalid Protobuf bytes: an end-group tag of field 255 with no group open at byte 2",
         ),
         (
             &[
@@ -342,7 +346,7 @@ fn bad_bytes_are_refused_with_the_reason() {
         ),
         (
             &[0x3a, 0x02, 0x08, 0x01, 0x40, 0x01],
-            "invalid Protobuf bytes: field 1 (iban) is varint, but the schema makes it length-delimited",
+            "invalid Protobuf bytes: field 1 (iban) has wire type varint, but the schema makes it length-delimited",
         ),
     ];
     let order = descriptor(&schema, "com.acme.Order");
