@@ -341,7 +341,9 @@ fn bad_bytes_are_refused_with_the_reason() {
         ),
         // Occurrences of a message are merged, but each is read on its own first.
         (
-            &[0x3a, 0x02, 0x0a, 0x05, 0x3a, 0x05, b'a', b'b', b'c', b'd', b'e'],
+            &[
+                0x3a, 0x02, 0x0a, 0x05, 0x3a, 0x05, b'a', b'b', b'c', b'd', b'e',
+            ],
             "invalid Protobuf bytes: the message ends inside a field (truncated?)",
         ),
         (
