@@ -171,11 +171,13 @@ pub struct GlobalArgs {
     )]
     pub no_commit: Option<Option<bool>>,
 
-    /// Force Avro decoding of record keys (needs schema.registry.url).
+    /// Force decoding of record keys through the schema registry: Avro, Protobuf or JSON
+    /// Schema, as the registry says (needs schema.registry.url).
     #[arg(short = 'A', long = "avro-key", global = true)]
     pub avro_key: bool,
 
-    /// Force Avro decoding of record values (needs schema.registry.url).
+    /// Force decoding of record values through the schema registry: Avro, Protobuf or JSON
+    /// Schema, as the registry says (needs schema.registry.url).
     #[arg(short = 'a', long = "avro", global = true)]
     pub avro: bool,
 
