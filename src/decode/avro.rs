@@ -32,6 +32,7 @@ mod json;
 pub mod oracle;
 
 pub use json::{MAX_DECIMAL_BYTES, MAX_DEPTH, MAX_VALUES};
+pub(crate) use json::{push_float, push_hex};
 
 /// The most zeros a big-decimal's scale may add to its digits in plain notation.
 pub const PLAIN_DECIMAL_DIGITS: u64 = 1000;

@@ -137,11 +137,11 @@ impl<'a, 'n> Walk<'a, 'n> {
             }
             Schema::Float => {
                 let raw = self.array::<4>()?;
-                float(&mut self.out, f64::from(f32::from_le_bytes(raw)));
+                push_float(&mut self.out, f64::from(f32::from_le_bytes(raw)));
             }
             Schema::Double => {
                 let raw = self.array::<8>()?;
-                float(&mut self.out, f64::from_le_bytes(raw));
+                push_float(&mut self.out, f64::from_le_bytes(raw));
             }
             Schema::Bytes => {
                 let len = self.len()?;
@@ -633,7 +633,8 @@ fn push_fraction(out: &mut String, nanos: i64, digits: u32) {
 
 /// A floating-point number as `serde_json` prints it; those JSON cannot hold (`NaN`,
 /// infinities) as strings.
-fn float(out: &mut String, x: f64) {
+/// A floating-point number as JSON: `NaN` and the infinities as strings (Avro and Protobuf).
+pub(crate) fn push_float(out: &mut String, x: f64) {
     match serde_json::Number::from_f64(x) {
         Some(number) => {
             let _ = write!(out, "{number}");
@@ -644,8 +645,8 @@ fn float(out: &mut String, x: f64) {
     }
 }
 
-/// Bytes as a JSON string `"0x…"` in lower-case hex.
-fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Bytes as a JSON string `"0x…"` in lower-case hex (Avro and Protobuf).
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(bytes.len() * 2 + 4);
     out.push_str("\"0x");

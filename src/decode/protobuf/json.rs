@@ -27,6 +27,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::plan::{Kind, MessagePlan, Plans, Shape, Special};
+use super::wire::{I64, LEN, Raw, Reader, VARINT, expected_wire, wire_name};
+use crate::decode::avro::{push_float, push_hex};
 use crate::decode::json_text::push_escaped;
 
 /// The deepest nesting of messages decoded for display (Protobuf's own parsers stop at 100).
@@ -67,178 +69,12 @@ pub fn to_json_text(plans: &Plans, message: usize, bytes: &[u8]) -> Result<Strin
 /// map field of any wire type as length-delimited; a Protobuf parser does not, and neither do we.
 pub const MAP_WIRE: &str = "a map (length-delimited entries)";
 
-const VARINT: u8 = 0;
-const I64: u8 = 1;
-const LEN: u8 = 2;
-const START_GROUP: u8 = 3;
-const END_GROUP: u8 = 4;
-const I32: u8 = 5;
-
-/// One field as it is on the wire.
-#[derive(Debug, Clone, Copy)]
-enum Raw<'a> {
-    Varint(u64),
-    I64(u64),
-    I32(u32),
-    Len(&'a [u8]),
-    /// The fields between a start-group tag and its end-group tag.
-    Group(&'a [u8]),
-}
-
-impl Raw<'_> {
-    fn wire_type(self) -> u8 {
-        match self {
-            Self::Varint(_) => VARINT,
-            Self::I64(_) => I64,
-            Self::I32(_) => I32,
-            Self::Len(_) => LEN,
-            Self::Group(_) => START_GROUP,
-        }
-    }
-}
-
-fn wire_name(wire: u8) -> &'static str {
-    match wire {
-        VARINT => "varint",
-        I64 => "64-bit",
-        LEN => "length-delimited",
-        START_GROUP => "group",
-        END_GROUP => "end-group",
-        I32 => "32-bit",
-        _ => "unknown",
-    }
-}
-
-fn expected_wire(kind: Kind) -> u8 {
-    match kind {
-        Kind::Int32
-        | Kind::Int64
-        | Kind::Uint32
-        | Kind::Uint64
-        | Kind::Sint32
-        | Kind::Sint64
-        | Kind::Bool
-        | Kind::Enum(_) => VARINT,
-        Kind::Double | Kind::Fixed64 | Kind::Sfixed64 => I64,
-        Kind::Float | Kind::Fixed32 | Kind::Sfixed32 => I32,
-        Kind::String | Kind::Bytes | Kind::Message(_) => LEN,
-        Kind::Group(_) => START_GROUP,
-    }
-}
-
 /// A field of the message being written, where it came on the wire.
 #[derive(Debug, Clone, Copy)]
 struct Entry<'a> {
     field: usize,
     position: usize,
     raw: Raw<'a>,
-}
-
-/// Reads the wire format.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, at: 0 }
-    }
-
-    fn done(&self) -> bool {
-        self.at >= self.bytes.len()
-    }
-
-    /// A varint of at most 10 bytes, as prost reads it.
-    fn varint(&mut self) -> Result<u64, ProtoError> {
-        let start = self.at;
-        let mut value: u64 = 0;
-        for i in 0..10 {
-            let &byte = self.bytes.get(self.at).ok_or(ProtoError::Truncated)?;
-            self.at += 1;
-            if i == 9 && byte > 1 {
-                break;
-            }
-            value |= u64::from(byte & 0x7f) << (i * 7);
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(ProtoError::Invalid(format!(
-            "a varint longer than 10 bytes at byte {start}"
-        )))
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
-        let end = self.at.checked_add(n).ok_or(ProtoError::Truncated)?;
-        let taken = self.bytes.get(self.at..end).ok_or(ProtoError::Truncated)?;
-        self.at = end;
-        Ok(taken)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], ProtoError> {
-        self.take(N)
-            .and_then(|bytes| <[u8; N]>::try_from(bytes).map_err(|_| ProtoError::Truncated))
-    }
-
-    /// The next tag: field number and wire type; `None` at an end-group tag of `group`.
-    fn tag(&mut self) -> Result<(u32, u8), ProtoError> {
-        let start = self.at;
-        let key = self.varint()?;
-        let wire = (key & 7) as u8;
-        let number = key >> 3;
-        if number == 0 || number > u64::from(u32::MAX >> 3) || wire > I32 {
-            return Err(ProtoError::Invalid(format!(
-                "no field tag at byte {start} (field {number}, wire type {wire})"
-            )));
-        }
-        Ok((number as u32, wire))
-    }
-
-    /// The value after a tag of `wire` for field `number`.
-    fn value(&mut self, number: u32, wire: u8, depth: usize) -> Result<Raw<'a>, ProtoError> {
-        Ok(match wire {
-            VARINT => Raw::Varint(self.varint()?),
-            I64 => Raw::I64(u64::from_le_bytes(self.array::<8>()?)),
-            I32 => Raw::I32(u32::from_le_bytes(self.array::<4>()?)),
-            LEN => {
-                let len = self.varint()?;
-                let len = usize::try_from(len).map_err(|_| ProtoError::Truncated)?;
-                Raw::Len(self.take(len)?)
-            }
-            START_GROUP => Raw::Group(self.group(number, depth)?),
-            _ => {
-                return Err(ProtoError::Invalid(format!(
-                    "an end-group tag of field {number} with no group open at byte {}",
-                    self.at
-                )));
-            }
-        })
-    }
-
-    /// The fields of a group of field `number`, up to its end-group tag (read too).
-    fn group(&mut self, number: u32, depth: usize) -> Result<&'a [u8], ProtoError> {
-        if depth >= MAX_DEPTH {
-            return Err(ProtoError::TooDeep { limit: MAX_DEPTH });
-        }
-        let start = self.at;
-        loop {
-            if self.done() {
-                return Err(ProtoError::Truncated);
-            }
-            let before = self.at;
-            let (inner, wire) = self.tag()?;
-            if wire == END_GROUP {
-                if inner != number {
-                    return Err(ProtoError::Invalid(format!(
-                        "the group of field {number} ends with the end-group tag of field {inner}"
-                    )));
-                }
-                return Ok(self.bytes.get(start..before).unwrap_or_default());
-            }
-            self.value(inner, wire, depth + 1)?;
-        }
-    }
 }
 
 struct Render<'p> {
@@ -922,28 +758,4 @@ fn push_fraction(out: &mut String, nanos: u32) {
     } else {
         let _ = write!(out, ".{nanos:09}");
     }
-}
-
-/// A floating-point number as JSON: `NaN` and the infinities as strings.
-pub(super) fn push_float(out: &mut String, x: f64) {
-    match serde_json::Number::from_f64(x) {
-        Some(number) => {
-            let _ = write!(out, "{number}");
-        }
-        None if x.is_nan() => out.push_str("\"NaN\""),
-        None if x > 0.0 => out.push_str("\"Infinity\""),
-        None => out.push_str("\"-Infinity\""),
-    }
-}
-
-/// Bytes as `"0x…"` in lower-case hex, as for Avro.
-pub(super) fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2 + 4);
-    out.push_str("\"0x");
-    for &byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out.push('"');
 }

@@ -18,6 +18,7 @@ pub mod json;
 #[cfg(any(test, feature = "protobuf-oracle"))]
 pub mod oracle;
 mod plan;
+mod wire;
 
 pub use index::{IndexError, IndexPath};
 pub use json::{MAX_DEPTH, MAX_VALUES, ProtoError};

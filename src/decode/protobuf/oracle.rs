@@ -107,26 +107,7 @@ fn any_json(message: &DynamicMessage) -> Json {
         Some(packed) => {
             let inner = DynamicMessage::decode(packed, value.as_ref())
                 .map_or(Json::Null, |inner| message_json(&inner));
-            let special = name.starts_with("google.protobuf.")
-                && matches!(
-                    name,
-                    "google.protobuf.Timestamp"
-                        | "google.protobuf.Duration"
-                        | "google.protobuf.DoubleValue"
-                        | "google.protobuf.FloatValue"
-                        | "google.protobuf.Int64Value"
-                        | "google.protobuf.UInt64Value"
-                        | "google.protobuf.Int32Value"
-                        | "google.protobuf.UInt32Value"
-                        | "google.protobuf.BoolValue"
-                        | "google.protobuf.StringValue"
-                        | "google.protobuf.BytesValue"
-                        | "google.protobuf.Struct"
-                        | "google.protobuf.ListValue"
-                        | "google.protobuf.Value"
-                        | "google.protobuf.FieldMask"
-                        | "google.protobuf.Any"
-                );
+            let special = super::plan::special(name) != super::plan::Special::None;
             match inner {
                 Json::Object(fields) if !special => object.extend(fields),
                 other => {

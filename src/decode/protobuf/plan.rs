@@ -309,16 +309,17 @@ fn default_text(field: &FieldDescriptor, kind: Kind, enums: &[EnumPlan]) -> Stri
         (Value::I64(n), _) => out.push_str(itoa::Buffer::new().format(n)),
         (Value::U32(n), _) => out.push_str(itoa::Buffer::new().format(n)),
         (Value::U64(n), _) => out.push_str(itoa::Buffer::new().format(n)),
-        (Value::F32(x), _) => super::json::push_float(&mut out, f64::from(x)),
-        (Value::F64(x), _) => super::json::push_float(&mut out, x),
+        (Value::F32(x), _) => crate::decode::avro::push_float(&mut out, f64::from(x)),
+        (Value::F64(x), _) => crate::decode::avro::push_float(&mut out, x),
         (Value::String(s), _) => push_escaped(&mut out, &s),
-        (Value::Bytes(b), _) => super::json::push_hex(&mut out, &b),
+        (Value::Bytes(b), _) => crate::decode::avro::push_hex(&mut out, &b),
         _ => out.push_str("null"),
     }
     out
 }
 
-fn special(full_name: &str) -> Special {
+/// How the message type `full_name` is shown: one of the well-known types, or as fields.
+pub(crate) fn special(full_name: &str) -> Special {
     match full_name {
         "google.protobuf.Timestamp" => Special::Timestamp,
         "google.protobuf.Duration" => Special::Duration,
