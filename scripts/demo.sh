@@ -3,7 +3,8 @@
 # orders that a Spring Kafka service could not process, and kafka-merge-purge asking you, record
 # by record, whether to merge it into the retry topic, purge it, or skip it.
 #
-#   scripts/demo.sh                    answer at the terminal
+#   scripts/demo.sh                    at a terminal: the full-screen view (? lists its keys)
+#   KMP_NO_TUI=1 scripts/demo.sh       at a terminal: the line-by-line prompt instead
 #   printf 'm\np\ns\n' | scripts/demo.sh   answers from a pipe: m/p/s per line, empty = merge
 #
 # The broker (127.0.0.1:${KAFKA_PORT:-9092}) keeps running afterwards; stop it with
@@ -93,10 +94,17 @@ else
   say "Added 6 canceled orders that the refund service could not process to $DLQ"
 fi
 
-say "Triage: for each record answer m (merge into $RETRY), p (purge) or s (skip);
+ask_args=(ask "$DLQ" "$RETRY")
+if [[ -t 0 && -t 1 && -z ${KMP_NO_TUI:-} ]]; then
+  say "Triage in the full-screen view: m merges (into $RETRY), p purges, s skips the highlighted
+    record; M/P/S a whole failure class; w writes the decisions, q quits, ? shows every key"
+else
+  ask_args+=(--no-tui)
+  say "Triage: for each record answer m (merge into $RETRY), p (purge) or s (skip);
     Enter merges, end of input (Ctrl-D) stops, Ctrl-C interrupts"
+fi
 status=0
-cargo run --locked --quiet -- -b "$BOOTSTRAP" -g "$GROUP" ask "$DLQ" "$RETRY" || status=$?
+cargo run --locked --quiet -- -b "$BOOTSTRAP" -g "$GROUP" "${ask_args[@]}" || status=$?
 
 say "Done (exit status $status). Look around:
     scripts/local-kafka.sh tool kafka-console-consumer --bootstrap-server $BOOTSTRAP --topic $RETRY --from-beginning --timeout-ms 5000

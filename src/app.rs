@@ -4,6 +4,7 @@
 
 mod filter;
 mod survey;
+mod view;
 mod watchers;
 
 use std::cell::RefCell;
@@ -131,6 +132,11 @@ impl<'a> Run<'a> {
         }
         warn_unless_compacted(&task.source, &configs);
         let pending = self.pending_index(&task.source)?;
+        if task.ask && task.tui && self.terminal.full_screen() {
+            // Each write of the view makes its own producer; this one has fenced a crashed run.
+            drop(producer);
+            return view::triage(self, task, source, pending, &configs);
+        }
         // A bulk run checks every record against the retention before it starts; `ask` checks
         // each record as it comes (a pass over a big DLQ would keep a person waiting).
         let limits = self.retention_limits(task, &configs)?;

@@ -319,8 +319,8 @@ pub struct CompletionsArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Ask for every record of the source topic whether to merge it into the destination topic,
-    /// purge it or skip it.
-    Ask(MergeArgs),
+    /// purge it or skip it. On a terminal this opens the full-screen triage view.
+    Ask(AskArgs),
     /// Merge every record of the source topic into the destination topic and mark it for
     /// deletion in the source topic.
     MergeAll(MergeArgs),
@@ -328,6 +328,16 @@ pub enum Command {
     PurgeAll(TopicArgs),
     /// Print every record of the topic. Does not commit offsets unless `--no-commit=false`.
     Print(PrintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    #[command(flatten)]
+    pub merge: MergeArgs,
+    /// Ask one record at a time in the scrolling prompt instead of the full-screen view (the
+    /// prompt is also used whenever stdin or stdout is not a terminal, or TERM=dumb).
+    #[arg(long)]
+    pub no_tui: bool,
 }
 
 #[derive(Debug, Args)]
@@ -412,7 +422,7 @@ impl Command {
     #[must_use]
     pub fn source_topic(&self) -> &str {
         match self {
-            Self::Ask(args) | Self::MergeAll(args) => &args.source,
+            Self::Ask(AskArgs { merge: args, .. }) | Self::MergeAll(args) => &args.source,
             Self::PurgeAll(args) => &args.topic,
             Self::Print(args) => &args.topic,
         }

@@ -28,29 +28,36 @@ impl Watchers {
         task: &WriteTask,
         total: u64,
     ) -> Result<Self, Error> {
-        let settings = &config.settings;
-        let audit = match &config.options.audit_log {
-            Some(path) => Some(AuditLog::open(
-                path,
-                AuditContext::current(
-                    &settings.bootstrap_servers,
-                    settings.group.as_deref(),
-                    settings.transactional_id.as_deref(),
-                    task.destination.as_deref(),
-                ),
-            )?),
-            None => None,
-        };
         Ok(Self {
             progress: (!task.ask).then(|| Progress::new(total, terminal.stderr)),
-            audit,
+            audit: audit_log(config, task)?,
             report: config.options.dry_run.then(DryRunReport::stdout),
+        })
+    }
+
+    /// The audit log alone, when asked for: the full-screen view shows the rest itself.
+    ///
+    /// # Errors
+    /// When the audit log cannot be opened.
+    pub(super) fn audit_only(config: &RunConfig, task: &WriteTask) -> Result<Self, Error> {
+        Ok(Self {
+            progress: None,
+            audit: audit_log(config, task)?,
+            report: None,
         })
     }
 
     /// All of them, told in order: progress, audit, report.
     pub(super) fn observers(&mut self) -> Observers<'_> {
-        let mut all: Vec<&mut dyn Observer> = Vec::new();
+        self.collect(Vec::new())
+    }
+
+    /// `first`, then all of them.
+    pub(super) fn observers_with<'a>(&'a mut self, first: &'a mut dyn Observer) -> Observers<'a> {
+        self.collect(vec![first])
+    }
+
+    fn collect<'a>(&'a mut self, mut all: Vec<&'a mut dyn Observer>) -> Observers<'a> {
         if let Some(progress) = &mut self.progress {
             all.push(progress);
         }
@@ -69,4 +76,20 @@ impl Watchers {
             progress.finish();
         }
     }
+}
+
+fn audit_log(config: &RunConfig, task: &WriteTask) -> Result<Option<AuditLog>, Error> {
+    let settings = &config.settings;
+    let Some(path) = &config.options.audit_log else {
+        return Ok(None);
+    };
+    Ok(Some(AuditLog::open(
+        path,
+        AuditContext::current(
+            &settings.bootstrap_servers,
+            settings.group.as_deref(),
+            settings.transactional_id.as_deref(),
+            task.destination.as_deref(),
+        ),
+    )?))
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use regex::Regex;
 
 use crate::cli::{
-    Cli, CliCommand, ColorChoice, Command, MergeArgs, OutputFormat, Shell, TimestampChoice,
+    AskArgs, Cli, CliCommand, ColorChoice, Command, MergeArgs, OutputFormat, Shell, TimestampChoice,
 };
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
 use crate::triage::{CommitPolicy, DEFAULT_CLASS_HEADERS, Filter};
@@ -110,6 +110,9 @@ pub struct WriteTask {
     pub merge_tombstones: bool,
     /// A person decides each record (`ask`); otherwise every record is merged or purged.
     pub ask: bool,
+    /// `ask` may open the full-screen view (no `--no-tui`); it does when a person is at a
+    /// terminal.
+    pub tui: bool,
     /// Headers to group the failure-class overview by; `None`: no overview.
     pub overview: Option<Vec<String>>,
     pub redrive: RedriveOptions,
@@ -215,7 +218,7 @@ fn redrive(args: &MergeArgs) -> Result<RedriveOptions, ConfigError> {
 
 fn task(command: &Command) -> Result<Task, ConfigError> {
     Ok(match command {
-        Command::Ask(args) | Command::MergeAll(args) => {
+        Command::Ask(AskArgs { merge: args, .. }) | Command::MergeAll(args) => {
             if args.destination.as_ref() == Some(&args.source) {
                 return Err(ConfigError::Other(format!(
                     "the destination must differ from the source topic {}: merging a record into the topic it is tombstoned in loses it",
@@ -227,6 +230,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
                 destination: args.destination.clone(),
                 merge_tombstones: args.merge_tombstones,
                 ask: matches!(command, Command::Ask(_)),
+                tui: matches!(command, Command::Ask(ask) if !ask.no_tui),
                 overview: match (&args.group_by, args.overview) {
                     (Some(header), _) => Some(vec![header.clone()]),
                     (None, true) => Some(
@@ -245,6 +249,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
             destination: None,
             merge_tombstones: false,
             ask: false,
+            tui: false,
             overview: None,
             redrive: RedriveOptions::default(),
         }),

@@ -115,6 +115,26 @@ impl SourceConsumer {
         &self.ranges
     }
 
+    /// Reads no further than `ends` (exclusive, per partition; a partition not named is not
+    /// read at all): a pass over what an earlier pass saw, or less of it. Nothing past a
+    /// lowered end is committed, since it is not read.
+    pub fn bound(&mut self, ends: &BTreeMap<i32, i64>) {
+        for (partition, range) in &mut self.ranges {
+            range.end = ends
+                .get(partition)
+                .map_or(range.start, |&end| end.min(range.end));
+        }
+        let done: Vec<i32> = self
+            .ranges
+            .iter()
+            .filter(|(_, range)| range.is_empty())
+            .map(|(&partition, _)| partition)
+            .collect();
+        for partition in done {
+            self.finish(partition, false);
+        }
+    }
+
     /// A handle that commits offsets of the source topic for the group.
     #[must_use]
     pub fn committer(&self) -> OffsetCommitter {
@@ -430,7 +450,7 @@ fn is_transient(code: RDKafkaErrorCode) -> bool {
 }
 
 /// Copies a borrowed message into our own record type.
-fn to_record(message: &BorrowedMessage<'_>) -> Record {
+pub(super) fn to_record(message: &BorrowedMessage<'_>) -> Record {
     let timestamp = match message.timestamp() {
         rdkafka::Timestamp::CreateTime(millis) => Some(Timestamp {
             millis,
@@ -469,7 +489,7 @@ fn to_record(message: &BorrowedMessage<'_>) -> Record {
 
 /// The consumer's librdkafka configuration: the settings' properties, the group of
 /// [`Settings::group`] (its one source), and what reading to an end snapshot needs.
-fn consumer_config(settings: &Settings) -> ClientConfig {
+pub(super) fn consumer_config(settings: &Settings) -> ClientConfig {
     let mut config = client_config(
         &settings.consumer,
         &[

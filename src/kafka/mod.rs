@@ -5,6 +5,7 @@ mod admin;
 pub mod check;
 mod client;
 mod consumer;
+mod fetch;
 mod producer;
 mod security;
 mod sink;
@@ -13,6 +14,7 @@ mod writer;
 
 pub use admin::{ConfigLookup, Retention, compacts, describe_retention};
 pub use consumer::{ClusterTopics, OffsetCommitter, Range, SourceConsumer};
+pub use fetch::RecordFetcher;
 pub use producer::{OutgoingCopy, RecordProducer};
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use txn::{TxnErrorClass, classify};

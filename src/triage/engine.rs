@@ -31,6 +31,17 @@ pub trait RecordSource {
     }
 }
 
+/// A boxed source (the view's passes) is a source.
+impl<S: RecordSource + ?Sized> RecordSource for Box<S> {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        (**self).next_record()
+    }
+
+    fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        (**self).take_finished()
+    }
+}
+
 /// Watches the run (progress display, printing, audit).
 pub trait Observer {
     /// `action` was applied to `record` (not yet committed).

@@ -29,6 +29,8 @@ pub enum LeftAlone {
     UnreadableReplayCount { value: String },
     /// `ask`: its copy would be older than the destination's retention and soon deleted.
     TooOld { topic: String, retention_ms: i64 },
+    /// The triage view: no decision was set for it.
+    Undecided,
 }
 
 impl fmt::Display for LeftAlone {
@@ -62,6 +64,7 @@ impl fmt::Display for LeftAlone {
                 f,
                 "older than the retention of {topic} (retention.ms={retention_ms}): the broker would delete its copy within minutes; merge it with --timestamp now or --ignore-retention"
             ),
+            Self::Undecided => f.write_str("undecided in the triage view"),
         }
     }
 }

@@ -11,6 +11,7 @@ mod interrupt;
 mod offsets;
 mod overview;
 mod pace;
+mod plan;
 mod summary;
 
 pub use action::{Action, ActionSink, PlannedAction, SkipReason, Target};
@@ -24,4 +25,5 @@ pub use interrupt::Interrupt;
 pub use offsets::Offsets;
 pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview};
 pub use pace::{NoWrites, Paced};
+pub use plan::{Plan, PlanDecisions, PlanGate};
 pub use summary::Summary;

@@ -12,5 +12,5 @@ pub mod prompt;
 pub mod render;
 pub mod said;
 pub mod terminal;
-pub mod triage_view;
 pub mod tty_prompt;
+pub mod view;

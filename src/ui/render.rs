@@ -38,6 +38,33 @@ pub struct TextOptions {
     pub color: bool,
 }
 
+/// `record` as hex: key, each header, value; what `r` shows at the prompt and in the view.
+#[must_use]
+pub fn raw_text(record: &Record) -> String {
+    let block = |bytes: Option<&[u8]>| {
+        bytes.map_or_else(
+            || "    <null>".to_owned(),
+            |bytes| {
+                crate::decode::text::hex_dump(bytes)
+                    .lines()
+                    .map(|line| format!("    {line}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
+        )
+    };
+    let mut out = format!("Key:\n{}\n", block(record.key.as_deref()));
+    for header in &record.headers {
+        out.push_str(&format!(
+            "Header {}:\n{}\n",
+            header.name,
+            block(header.value.as_deref())
+        ));
+    }
+    out.push_str(&format!("Value:\n{}\n", block(record.value.as_deref())));
+    out
+}
+
 /// Decodes records and renders them: what the printer and the prompt hold.
 #[derive(Debug, Default)]
 pub struct Renderer {

@@ -16,6 +16,8 @@ pub struct Terminal {
     color: ColorChoice,
     /// `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
     no_color: bool,
+    /// `TERM=dumb`: no cursor movement, so no full-screen view.
+    dumb: bool,
 }
 
 impl Terminal {
@@ -28,6 +30,7 @@ impl Terminal {
             stderr: std::io::stderr().is_terminal(),
             color,
             no_color: std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty()),
+            dumb: std::env::var_os("TERM").is_some_and(|term| term == "dumb"),
         }
     }
 
@@ -41,7 +44,15 @@ impl Terminal {
             stderr,
             color,
             no_color,
+            dumb: false,
         }
+    }
+
+    /// Whether the full-screen view can open: stdin and stdout are one terminal that moves
+    /// its cursor.
+    #[must_use]
+    pub fn full_screen(&self) -> bool {
+        self.stdin && self.stdout && !self.dumb
     }
 
     /// Whether what goes to stdout (records of `print`) is coloured.

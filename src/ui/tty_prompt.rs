@@ -7,11 +7,10 @@ use std::io;
 use dialoguer::Select;
 use dialoguer::console::{Key, Term};
 
-use crate::decode::text::hex_dump;
 use crate::record::Record;
 use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
-use super::render::{Renderer, spring_header_text};
+use super::render::{Renderer, raw_text, spring_header_text};
 use super::said::{merge_line, outcome_line};
 
 /// A decision that applies to more than one record.
@@ -98,20 +97,7 @@ impl TtyPrompt {
     }
 
     fn raw_view(&mut self, record: &Record) -> io::Result<()> {
-        let mut out = String::new();
-        let block = |bytes: Option<&[u8]>| {
-            bytes.map_or_else(|| "    <null>".to_owned(), |b| indent(&hex_dump(b)))
-        };
-        out.push_str(&format!("Key:\n{}\n", block(record.key.as_deref())));
-        for header in &record.headers {
-            out.push_str(&format!(
-                "Header {}:\n{}\n",
-                header.name,
-                block(header.value.as_deref())
-            ));
-        }
-        out.push_str(&format!("Value:\n{}\n", block(record.value.as_deref())));
-        self.term.write_str(&out)
+        self.term.write_str(&raw_text(record))
     }
 
     /// Asks which header value (of this record) and which decision make a rule.
@@ -168,13 +154,6 @@ impl TtyPrompt {
             decision: [Decision::Merge, Decision::Purge, Decision::Skip][decision],
         }))
     }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 impl DecisionSource for TtyPrompt {

@@ -20,3 +20,4 @@ mod rails;
 mod redrive;
 mod security;
 mod transactions;
+mod view;

@@ -67,6 +67,7 @@ fn keys_rules_and_classes() {
         "-g",
         &group,
         "ask",
+        "--no-tui",
         &dlq,
         &retry,
         "--overview",
@@ -124,7 +125,9 @@ fn quit_commits_what_was_decided() {
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     classes_dlq(&dlq);
     let group = unique("group");
-    let mut p = session(&["-b", &bootstrap, "-g", &group, "-t", "ask", &dlq, &retry]);
+    let mut p = session(&[
+        "-b", &bootstrap, "-g", &group, "-t", "ask", "--no-tui", &dlq, &retry,
+    ]);
     answer(&mut p, "\r"); // Enter merges
     p.expect("record 2 of").unwrap();
     answer(&mut p, "p");

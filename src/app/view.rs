@@ -1,0 +1,201 @@
+//! `ask` at a terminal: the full-screen view over the run's source. The view lists the records
+//! the run would offer (its filters, `-T`, `--pending`, `--limit`); each `w` is one run of the
+//! engine over a fresh consumer of the same group, bounded to what was decided, with the
+//! decisions as a [`Plan`]: everything the plan does not cover is left alone, so each
+//! partition's committed offset stops before its first undecided record (DESIGN §8).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::config::WriteTask;
+use crate::error::Error;
+use crate::kafka::{ConfigLookup, RecordFetcher, SourceConsumer};
+use crate::record::Record;
+use crate::redrive::{Dedupe, Redrive, RetentionGuard, TombstoneIndex, dedupe};
+use crate::triage::{
+    DEFAULT_CLASS_HEADERS, EngineOptions, Observer, Plan, PlanDecisions, PlanGate, RecordFilter,
+    RecordSource, Summary,
+};
+use crate::ui::output::message;
+use crate::ui::render::Renderer;
+use crate::ui::view::{self, Backend, Setup, fetch, index};
+
+use super::Run;
+use super::filter::DisplayedFilter;
+use super::watchers::Watchers;
+
+/// Opens the view on `source` (already checked to hold records) and carries out what is
+/// decided in it.
+pub(super) fn triage(
+    run: &Run<'_>,
+    task: &WriteTask,
+    source: SourceConsumer,
+    pending: Option<TombstoneIndex>,
+    configs: &ConfigLookup,
+) -> Result<(), Error> {
+    let settings = run.settings();
+    let pending = pending.map(Arc::new);
+    let ends: BTreeMap<i32, i64> = source
+        .ranges()
+        .iter()
+        .map(|(&partition, range)| (partition, range.end))
+        .collect();
+    let total = source.total();
+    let fetcher = RecordFetcher::new(settings, &task.source)?;
+    let setup = Setup {
+        title: match &settings.group {
+            Some(group) => format!("{} (group {group})", task.source),
+            None => task.source.clone(),
+        },
+        total,
+        ends,
+        batches: index::spawn(
+            source,
+            listed(run, task, pending.clone())?,
+            class_headers(task),
+        ),
+        fetch: fetch::spawn(fetcher, run.renderer(false)?),
+        can_merge: task.merges(),
+        dry_run: run.config.options.dry_run,
+        merge_to: match (&task.destination, task.redrive.to_origin) {
+            (Some(destination), false) => format!("to {destination}"),
+            (Some(destination), true) => {
+                format!("to its origin topic (else to {destination})")
+            }
+            (None, _) => "to its origin topic".to_owned(),
+        },
+    };
+    let mut backend = ViewBackend {
+        run,
+        task,
+        pending,
+        configs,
+    };
+    let outcome = view::run(&setup, &mut backend, run.interrupt)?;
+    tracing::info!("Finished processing topic '{}'", task.source);
+    message(&outcome.written.to_string());
+    if outcome.discarded > 0 {
+        message(&format!(
+            "{} decision(s) were discarded, not written: their records are still in {}",
+            outcome.discarded, task.source
+        ));
+    }
+    if run.config.options.dry_run {
+        message("Dry run: nothing was written and no offset was committed");
+    }
+    Ok(())
+}
+
+/// Which records the view lists: those the run would offer a person.
+fn listed(
+    run: &Run<'_>,
+    task: &WriteTask,
+    pending: Option<Arc<TombstoneIndex>>,
+) -> Result<index::Admit, Error> {
+    let mut filter = DisplayedFilter::new(run.config)?;
+    let merge_tombstones = task.merge_tombstones;
+    let mut left = run.config.options.limit;
+    Ok(Box::new(move |record: &Record| {
+        let offered = (merge_tombstones || !record.is_tombstone())
+            && filter.matches(record)
+            && pending
+                .as_ref()
+                .is_none_or(|index| index.is_pending(record));
+        if !offered {
+            return false;
+        }
+        match &mut left {
+            Some(0) => false,
+            Some(left) => {
+                *left -= 1;
+                true
+            }
+            None => true,
+        }
+    }))
+}
+
+/// The headers the failure classes come from: `--group-by`'s, else the frameworks' own.
+fn class_headers(task: &WriteTask) -> Vec<String> {
+    task.overview.clone().unwrap_or_else(|| {
+        DEFAULT_CLASS_HEADERS
+            .iter()
+            .map(|&header| header.to_owned())
+            .collect()
+    })
+}
+
+struct ViewBackend<'r, 'a> {
+    run: &'r Run<'a>,
+    task: &'r WriteTask,
+    pending: Option<Arc<TombstoneIndex>>,
+    configs: &'r ConfigLookup,
+}
+
+impl ViewBackend<'_, '_> {
+    fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<SourceConsumer, Error> {
+        let mut source = self.run.open_source(&self.task.source)?;
+        source.bound(ends);
+        Ok(source)
+    }
+}
+
+impl Backend for ViewBackend<'_, '_> {
+    fn pass(&mut self, ends: &BTreeMap<i32, i64>) -> anyhow::Result<Box<dyn RecordSource + Send>> {
+        Ok(Box::new(
+            self.bounded(ends).map_err(|error| anyhow::anyhow!(error))?,
+        ))
+    }
+
+    fn renderer(&self) -> anyhow::Result<Renderer> {
+        self.run
+            .renderer(false)
+            .map_err(|error| anyhow::anyhow!(error))
+    }
+
+    fn write(
+        &mut self,
+        plan: Rc<Plan>,
+        ends: &BTreeMap<i32, i64>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary, Error> {
+        let (run, task) = (self.run, self.task);
+        // A producer per write: with a transactional id, each one fences the one before.
+        let producer = run.producer()?;
+        let mut source = self.bounded(ends)?;
+        let limits = run.retention_limits(task, self.configs)?;
+        let redrive = Redrive {
+            router: task.merges().then(|| run.router(task, source.catalog())),
+            max_replays: task.redrive.max_replays,
+            // Records decided already were not listed; the plan's gate passes them.
+            pending: None,
+            dedupe: task
+                .redrive
+                .dedupe
+                .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
+            retention: limits.map(RetentionGuard::new),
+        };
+        let mut gate = PlanGate::new(Rc::clone(&plan), redrive);
+        if let Some(index) = self.pending.clone() {
+            gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));
+        }
+        let mut sink = run.sink(producer, &source, task);
+        let mut watchers = Watchers::audit_only(run.config, task)?;
+        let result = run.drive(
+            &mut source,
+            &mut PlanDecisions(plan),
+            &mut *sink,
+            &mut watchers.observers_with(observer),
+            &mut gate,
+            EngineOptions {
+                merge_tombstones: task.merge_tombstones,
+                policy: run.config.options.bulk_policy,
+                limit: None,
+                watch_keys: true,
+            },
+        );
+        watchers.finish();
+        result
+    }
+}

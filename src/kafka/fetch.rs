@@ -1,0 +1,80 @@
+//! One record at a time, by its coordinates: what the triage view shows in full for the
+//! highlighted line (its index keeps only a summary of each record).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::config::Settings;
+use crate::record::Record;
+
+use super::client::Context;
+use super::consumer::{consumer_config, to_record};
+
+/// Reads single records of one topic (`read_committed`, never committing).
+pub struct RecordFetcher {
+    consumer: BaseConsumer<Context>,
+    topic: String,
+    timeout: Duration,
+}
+
+impl RecordFetcher {
+    /// A reader of `topic`.
+    ///
+    /// # Errors
+    /// When the consumer cannot be created.
+    pub fn new(settings: &Settings, topic: &str) -> anyhow::Result<Self> {
+        let mut config = consumer_config(settings);
+        // Never a member, never a commit: only the group's name is shared.
+        config.set(
+            "group.id",
+            format!("kafka-merge-purge-fetch-{}", uuid::Uuid::new_v4().simple()),
+        );
+        let consumer = config
+            .create_with_context(Context::for_client(&settings.consumer))
+            .context("cannot create the Kafka consumer")?;
+        Ok(Self {
+            consumer,
+            topic: topic.to_owned(),
+            timeout: settings.timeout,
+        })
+    }
+
+    /// The record at `offset` of `partition`; `None` when it is no longer there (compacted
+    /// or deleted: the first record read is past it).
+    ///
+    /// # Errors
+    /// When the record cannot be read within the timeout.
+    pub fn fetch(&self, partition: i32, offset: i64) -> anyhow::Result<Option<Record>> {
+        let mut assignment = TopicPartitionList::new();
+        assignment.add_partition_offset(&self.topic, partition, Offset::Offset(offset))?;
+        self.consumer
+            .assign(&assignment)
+            .with_context(|| format!("cannot read {}/{partition}", self.topic))?;
+        let started = Instant::now();
+        while started.elapsed() < self.timeout {
+            match self.consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(message)) if message.partition() == partition => {
+                    if message.offset() == offset {
+                        return Ok(Some(to_record(&message)));
+                    }
+                    if message.offset() > offset {
+                        return Ok(None);
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(eof))) if eof == partition => return Ok(None),
+                Some(Err(error)) => tracing::debug!(%error, "while fetching one record"),
+                Some(Ok(_)) | None => {}
+            }
+        }
+        bail!(
+            "cannot read offset {offset} of {}/{partition} within {} s",
+            self.topic,
+            self.timeout.as_secs()
+        )
+    }
+}

@@ -1,0 +1,325 @@
+//! What the view looks like: two header lines (counts, failure classes), the list on the left,
+//! the highlighted record on the right, one status line, and the dialogs over them. Only the
+//! lines on screen are built, whatever the size of the queue.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::triage::Decision;
+
+use super::{App, Mode};
+
+/// The keys, as `?` shows them.
+pub const KEYS: &[(&str, &str)] = &[
+    ("↑ ↓  j k", "move"),
+    ("PgUp PgDn Home End", "jump"),
+    (
+        "m  p  s",
+        "merge, purge or skip this record, then move down",
+    ),
+    (
+        "M  P  S",
+        "merge, purge or skip every undecided record of this class",
+    ),
+    ("u", "clear this record's decision"),
+    ("Tab", "show the next failure class only (then all again)"),
+    ("/  n", "search keys and values as displayed; next match"),
+    ("r", "raw hex of key, headers and value"),
+    ("J  K", "scroll the record"),
+    ("w", "write every pending decision (asks first)"),
+    ("q", "quit (asks first when decisions are pending)"),
+    ("Ctrl-C", "leave at once, writing nothing more"),
+];
+
+pub fn draw(frame: &mut Frame<'_>, app: &App, progress: Option<&str>) {
+    let [head, classes, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    frame.render_widget(Paragraph::new(head_line(app)).style(reversed()), head);
+    frame.render_widget(Paragraph::new(class_line(app)), classes);
+    let [list, detail] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+    draw_list(frame, app, list);
+    draw_detail(frame, app, detail);
+    let line = match (progress, &app.mode) {
+        (Some(progress), _) => progress.to_owned(),
+        (None, Mode::Search(query)) => format!("/{query}█"),
+        (None, _) => app.status.clone(),
+    };
+    frame.render_widget(Paragraph::new(line).style(reversed()), status);
+    match &app.mode {
+        Mode::Help => dialog(frame, "Keys", help_lines()),
+        Mode::ConfirmWrite => dialog(frame, "Write?", app.write_question()),
+        Mode::ConfirmQuit => dialog(frame, "Quit?", quit_lines(app)),
+        Mode::Normal | Mode::Search(_) => {}
+    }
+}
+
+fn reversed() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+fn head_line(app: &App) -> String {
+    let counts = app.state.counts();
+    let shown = app.state.rows().len();
+    let reading = if app.index_done {
+        String::new()
+    } else {
+        format!(
+            " (reading… {} of at most {})",
+            group(app.read),
+            group(app.total)
+        )
+    };
+    let mut line = format!(
+        " {} · {} record(s){reading} · merge {} · purge {} · skip {} · undecided {}",
+        app.title,
+        group(shown as u64),
+        counts.merge,
+        counts.purge,
+        counts.skip,
+        counts.undecided
+    );
+    if counts.written > 0 {
+        line.push_str(&format!(" · written {}", counts.written));
+    }
+    if app.dry_run {
+        line.push_str(" · DRY RUN");
+    }
+    line
+}
+
+fn class_line(app: &App) -> Line<'static> {
+    let mut spans = vec![Span::raw(" Classes: ")];
+    let selected = Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    let all = format!("All {}", group(app.state.rows().len() as u64));
+    spans.push(if app.state.filter().is_none() {
+        Span::styled(all, selected)
+    } else {
+        Span::raw(all)
+    });
+    for (index, class) in app.state.classes().iter().enumerate() {
+        spans.push(Span::raw(" · "));
+        let text = format!("{} {}", short_class(&class.name), group(class.count as u64));
+        spans.push(if app.state.filter() == Some(index) {
+            Span::styled(text, selected)
+        } else {
+            Span::raw(text)
+        });
+    }
+    Line::from(spans)
+}
+
+/// The last part of a dotted class name (`org.acme.SomeException` → `SomeException`).
+pub fn short_class(name: &str) -> &str {
+    if name.contains(' ') {
+        return name;
+    }
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let block = Block::new().borders(Borders::RIGHT);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = usize::from(inner.height.saturating_sub(1));
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:>3} {:>9} {:>5}  {:<22} {:<24} {:>2}  {}",
+            "P", "OFFSET", "AGE", "KEY", "CLASS", "R", "DECISION"
+        ),
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    let visible = app.state.visible();
+    let selected = app.state.selected();
+    for &row_index in visible.iter().skip(app.top).take(height) {
+        let Some(row) = app.state.rows().get(row_index) else {
+            continue;
+        };
+        let class = app
+            .state
+            .classes()
+            .get(row.class)
+            .map_or("", |class| short_class(&class.name));
+        let decision = decision_text(
+            app.state.decision(row_index),
+            app.state.is_written(row_index),
+        );
+        let text = format!(
+            "{:>3} {:>9} {:>5}  {:<22} {:<24} {:>2}  {decision}",
+            row.partition,
+            row.offset,
+            row.timestamp_ms
+                .map_or_else(String::new, |ms| age(app.now_ms - ms)),
+            cut(&row.key, 22),
+            cut(class, 24),
+            row.replays
+                .map_or_else(String::new, |count| count.to_string()),
+        );
+        let mut style = Style::new();
+        if app.matches.contains(&(row.partition, row.offset)) {
+            style = style.add_modifier(Modifier::UNDERLINED);
+        }
+        if Some(row_index) == selected {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        lines.push(Line::styled(text, style));
+    }
+    if visible.is_empty() {
+        lines.push(Line::raw(if app.index_done {
+            "  no records"
+        } else {
+            "  reading…"
+        }));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn decision_text(decision: Option<Decision>, written: bool) -> &'static str {
+    match (decision, written) {
+        (Some(Decision::Merge), false) => "merge",
+        (Some(Decision::Purge), false) => "purge",
+        (Some(Decision::Skip), false) => "skip",
+        (Some(Decision::Merge), true) => "merged ✓",
+        (Some(Decision::Purge), true) => "purged ✓",
+        (Some(Decision::Skip), true) => "skipped ✓",
+        (Some(Decision::Quit) | None, _) => "",
+    }
+}
+
+fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let title = if app.raw {
+        " Record (raw) "
+    } else {
+        " Record "
+    };
+    let block = Block::new().title(title);
+    let lines: Vec<Line<'_>> = match app.shown_detail() {
+        None if app.state.selected().is_some() => vec![Line::raw("reading the record…")],
+        None => Vec::new(),
+        Some(detail) if app.raw => detail.raw.iter().map(|l| Line::raw(l.as_str())).collect(),
+        Some(detail) => match &detail.text {
+            Ok(text) => text.iter().map(|l| Line::raw(l.as_str())).collect(),
+            Err(reason) => vec![Line::raw(format!("cannot show this record: {reason}"))],
+        },
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        area,
+    );
+}
+
+fn help_lines() -> Vec<String> {
+    KEYS.iter()
+        .map(|(keys, what)| format!("{keys:<20} {what}"))
+        .chain(["".to_owned(), "Any key closes this.".to_owned()])
+        .collect()
+}
+
+fn quit_lines(app: &App) -> Vec<String> {
+    let counts = app.state.counts();
+    vec![
+        format!(
+            "{} decision(s) are not written: merge {}, purge {}, skip {}.",
+            counts.merge + counts.purge + counts.skip,
+            counts.merge,
+            counts.purge,
+            counts.skip
+        ),
+        String::new(),
+        "w  write them, then quit".to_owned(),
+        "d  discard them and quit (nothing more is written)".to_owned(),
+        "c  (or Esc) cancel: stay in the view".to_owned(),
+    ]
+}
+
+fn dialog(frame: &mut Frame<'_>, title: &str, lines: Vec<String>) {
+    let area = frame.area();
+    let width = lines
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .saturating_add(4)
+        .min(usize::from(area.width));
+    let height = (lines.len() + 2).min(usize::from(area.height));
+    let width = u16::try_from(width).unwrap_or(area.width);
+    let height = u16::try_from(height).unwrap_or(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().map(Line::from).collect::<Vec<_>>())
+            .block(Block::bordered().title(format!(" {title} "))),
+        rect,
+    );
+}
+
+/// `text` in at most `width` characters.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// How long ago, in the largest unit: `42s`, `5m`, `3h`, `12d`.
+pub fn age(millis: i64) -> String {
+    let seconds = millis.max(0) / 1000;
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m", seconds / 60),
+        3600..86_400 => format!("{}h", seconds / 3600),
+        _ => format!("{}d", seconds / 86_400),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_counts_and_class_names() {
+        assert_eq!(age(42_000), "42s");
+        assert_eq!(age(-5), "0s");
+        assert_eq!(age(5 * 60_000 + 1), "5m");
+        assert_eq!(age(3 * 3_600_000), "3h");
+        assert_eq!(age(12 * 86_400_000), "12d");
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1_234_567), "1,234,567");
+        assert_eq!(short_class("org.acme.SomeException"), "SomeException");
+        assert_eq!(short_class("(no class header)"), "(no class header)");
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,206 @@
+//! The view's index, read in the background: one small [`Row`] per record (coordinates, age,
+//! the key cut to one line, failure class, replay count), sent to the view in batches while the
+//! first screen is already drawn. Values are not kept: the view fetches what it shows.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use crate::record::Record;
+use crate::redrive::replay_count;
+use crate::triage::RecordSource;
+use crate::ui::said::printable_key;
+
+use super::state::Row;
+
+/// How many characters of a key the index keeps.
+pub const KEY_CHARS: usize = 40;
+/// The class of records without any of the class headers.
+pub const NO_CLASS: &str = "(no class header)";
+
+/// What the index thread sends: rows read since the last batch, and the classes they
+/// introduced (numbered after the ones sent before).
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub rows: Vec<Row>,
+    pub classes: Vec<String>,
+    /// Records read so far, shown or not.
+    pub read: u64,
+    /// The whole range was read (or `error` ended it).
+    pub done: bool,
+    pub error: Option<String>,
+}
+
+/// Which records the view lists: the run's filters, `-T`, `--pending`.
+pub type Admit = Box<dyn FnMut(&Record) -> bool + Send>;
+
+/// Reads `source` to its end on a thread of its own; a dropped receiver stops it.
+pub fn spawn(
+    mut source: impl RecordSource + Send + 'static,
+    mut admit: Admit,
+    class_headers: Vec<String>,
+) -> Receiver<Batch> {
+    let (sender, batches) = channel();
+    let spawned = std::thread::Builder::new()
+        .name("view-index".into())
+        .spawn(move || {
+            let mut classes = Classes::new(class_headers);
+            let mut batch = Batch::default();
+            let mut sent = Instant::now();
+            let mut read = 0;
+            loop {
+                match source.next_record() {
+                    Ok(Some(record)) => {
+                        read += 1;
+                        if admit(&record) {
+                            let row = classes.row(&record, &mut batch.classes);
+                            batch.rows.push(row);
+                        }
+                        if batch.rows.len() >= 4096 || sent.elapsed() >= Duration::from_millis(50) {
+                            batch.read = read;
+                            if !send(&sender, &mut batch) {
+                                return;
+                            }
+                            sent = Instant::now();
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        batch.error = Some(format!("{error:#}"));
+                        break;
+                    }
+                }
+            }
+            batch.read = read;
+            batch.done = true;
+            send(&sender, &mut batch);
+        });
+    if let Err(error) = spawned {
+        tracing::warn!("cannot start the index thread: {error}");
+    }
+    batches
+}
+
+fn send(sender: &Sender<Batch>, batch: &mut Batch) -> bool {
+    sender.send(std::mem::take(batch)).is_ok()
+}
+
+/// Failure classes by header value, numbered as they are met.
+struct Classes {
+    headers: Vec<String>,
+    known: HashMap<Option<Vec<u8>>, usize>,
+}
+
+impl Classes {
+    fn new(headers: Vec<String>) -> Self {
+        Self {
+            headers,
+            known: HashMap::new(),
+        }
+    }
+
+    /// The row of `record`; a class met for the first time is added to `new`.
+    fn row(&mut self, record: &Record, new: &mut Vec<String>) -> Row {
+        let value = self.headers.iter().find_map(|name| {
+            record
+                .headers
+                .iter()
+                .rev()
+                .find(|header| &header.name == name)
+                .map(|header| header.value.clone().unwrap_or_default())
+        });
+        let next = self.known.len();
+        let class = *self.known.entry(value).or_insert_with_key(|value| {
+            new.push(value.as_deref().map_or_else(
+                || NO_CLASS.to_owned(),
+                |bytes| String::from_utf8_lossy(bytes).into_owned(),
+            ));
+            next
+        });
+        Row {
+            partition: record.at.partition,
+            offset: record.at.offset,
+            timestamp_ms: record.timestamp.map(|t| t.millis),
+            key: key_line(record.key.as_deref()).into(),
+            class,
+            replays: replay_count(record).ok().filter(|&count| count > 0),
+        }
+    }
+}
+
+/// The key as one line of at most [`KEY_CHARS`] characters.
+fn key_line(key: Option<&[u8]>) -> String {
+    let Some(key) = key else {
+        return "<null>".to_owned();
+    };
+    let text = printable_key(&key[..key.len().min(KEY_CHARS * 4)]);
+    if text.chars().count() > KEY_CHARS {
+        let mut cut: String = text.chars().take(KEY_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Listed(std::vec::IntoIter<Record>);
+
+    impl RecordSource for Listed {
+        fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+            Ok(self.0.next())
+        }
+    }
+
+    #[test]
+    fn rows_classes_and_what_is_left_out() {
+        let records = vec![
+            Record::test(0, 0)
+                .with_key(Some(b"a"))
+                .with_header("kafka_dlt-exception-fqcn", "x.A"),
+            Record::test(0, 1)
+                .with_key(Some(&[0xff, 0x00]))
+                .with_value(None),
+            Record::test(1, 0)
+                .with_key(Some("k".repeat(60).as_bytes()))
+                .with_header("kmp-replay-count", "2")
+                .with_header("kafka_dlt-exception-fqcn", "x.A"),
+            Record::test(1, 1).with_header("__connect.errors.exception.class.name", "x.B"),
+        ];
+        let batches = spawn(
+            Listed(records.into_iter()),
+            Box::new(|record: &Record| !record.is_tombstone()),
+            crate::triage::DEFAULT_CLASS_HEADERS
+                .iter()
+                .map(|&h| h.to_owned())
+                .collect(),
+        );
+        let mut rows = Vec::new();
+        let mut classes = Vec::new();
+        let mut done = false;
+        for batch in batches {
+            rows.extend(batch.rows);
+            classes.extend(batch.classes);
+            if batch.done {
+                assert_eq!(batch.read, 4);
+                assert!(batch.error.is_none());
+                done = true;
+            }
+        }
+        assert!(done);
+        assert_eq!(classes, ["x.A", "x.B"]);
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.partition, r.offset, r.class, r.replays))
+                .collect::<Vec<_>>(),
+            [(0, 0, 0, None), (1, 0, 0, Some(2)), (1, 1, 1, None)],
+            "the tombstone is left out"
+        );
+        assert_eq!(&*rows[0].key, "a");
+        assert_eq!(rows[1].key.chars().count(), KEY_CHARS);
+        assert!(rows[1].key.ends_with('…'));
+    }
+}

@@ -1,0 +1,417 @@
+//! The full-screen triage view of `ask` (issue 19): the queue as a list read in the
+//! background, the highlighted record beside it, decisions made with single keys and kept
+//! pending until `w` writes them (through the engine, like every other run: see
+//! [`Backend::write`]). What it shows is [`draw`]; what its keys do to the decisions is
+//! [`state`]; this module is the loop between the terminal, the background threads and the
+//! application.
+
+pub mod draw;
+pub mod fetch;
+pub mod index;
+mod keys;
+pub mod search;
+pub mod state;
+mod writing;
+
+use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Duration;
+
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+
+use crate::error::Error;
+use crate::triage::{Interrupt, Observer, Plan, RecordSource, Summary};
+use crate::ui::logging;
+use crate::ui::render::Renderer;
+
+use self::fetch::{Detail, Fetch};
+use self::index::Batch;
+use self::search::Search;
+use self::state::ViewState;
+
+/// What the view needs from the application: passes over the queue and the writing run.
+pub trait Backend {
+    /// A new pass over the records the view lists (for a search), read up to `ends`.
+    ///
+    /// # Errors
+    /// When the topic cannot be read.
+    fn pass(&mut self, ends: &BTreeMap<i32, i64>) -> anyhow::Result<Box<dyn RecordSource + Send>>;
+
+    /// A renderer for the text the view shows and searches.
+    ///
+    /// # Errors
+    /// When the decoders cannot be set up.
+    fn renderer(&self) -> anyhow::Result<Renderer>;
+
+    /// Carries out `plan` in a run of the engine that reads each partition up to `ends` and
+    /// tells `observer` what it does.
+    ///
+    /// # Errors
+    /// Like every run: failures and interruption, with what was committed.
+    fn write(
+        &mut self,
+        plan: Rc<Plan>,
+        ends: &BTreeMap<i32, i64>,
+        observer: &mut dyn Observer,
+    ) -> Result<Summary, Error>;
+}
+
+/// What the view starts with.
+pub struct Setup {
+    /// The topic (and group), for the header line.
+    pub title: String,
+    /// Records in the run's ranges.
+    pub total: u64,
+    /// Where the index stops, per partition.
+    pub ends: BTreeMap<i32, i64>,
+    pub batches: Receiver<Batch>,
+    pub fetch: Fetch,
+    /// Whether `m` has somewhere to go (a destination or `--to-origin`).
+    pub can_merge: bool,
+    pub dry_run: bool,
+    /// What a merge does, for the write question (`copies to retry`).
+    pub merge_to: String,
+}
+
+/// How the view ended.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// What its writes committed.
+    pub written: Summary,
+    /// Decisions left unwritten on quitting.
+    pub discarded: usize,
+}
+
+/// What is on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Help,
+    /// Typing a search.
+    Search(String),
+    ConfirmWrite,
+    ConfirmQuit,
+}
+
+/// The view: its state and what the threads told it.
+pub struct App {
+    pub state: ViewState,
+    pub title: String,
+    pub total: u64,
+    /// Records the index has read (listed or not).
+    pub read: u64,
+    pub index_done: bool,
+    pub now_ms: i64,
+    /// The first line of the list on screen (an index into the visible rows).
+    pub top: usize,
+    pub raw: bool,
+    pub detail_scroll: u16,
+    pub mode: Mode,
+    pub status: String,
+    /// Rows found by the search.
+    pub matches: HashSet<(i32, i64)>,
+    pub dry_run: bool,
+    can_merge: bool,
+    merge_to: String,
+    ends: BTreeMap<i32, i64>,
+    detail: Option<Detail>,
+    asked: Option<(i32, i64)>,
+    search: Option<Search>,
+    /// Lines of the list on screen, for `PgUp` and `PgDn`.
+    page: usize,
+    written: Summary,
+}
+
+/// What a key asks of the loop.
+enum Step {
+    Stay,
+    Write { then_quit: bool },
+    StartSearch(String),
+    Quit { discarded: usize },
+    Interrupted,
+}
+
+impl App {
+    fn new(setup: &Setup) -> Self {
+        Self {
+            state: ViewState::default(),
+            title: setup.title.clone(),
+            total: setup.total,
+            read: 0,
+            index_done: false,
+            now_ms: chrono::Utc::now().timestamp_millis(),
+            top: 0,
+            raw: false,
+            detail_scroll: 0,
+            mode: Mode::Normal,
+            status: "? keys · m merge · p purge · s skip · w write · q quit".to_owned(),
+            matches: HashSet::new(),
+            dry_run: setup.dry_run,
+            can_merge: setup.can_merge,
+            merge_to: setup.merge_to.clone(),
+            ends: setup.ends.clone(),
+            detail: None,
+            asked: None,
+            search: None,
+            page: 10,
+            written: Summary::default(),
+        }
+    }
+
+    /// The record shown beside the list: the highlighted one, once it was read.
+    #[must_use]
+    pub fn shown_detail(&self) -> Option<&Detail> {
+        let row = self.state.rows().get(self.state.selected()?)?;
+        self.detail
+            .as_ref()
+            .filter(|detail| detail.at == (row.partition, row.offset))
+    }
+
+    /// The question `w` asks.
+    #[must_use]
+    pub fn write_question(&self) -> Vec<String> {
+        let counts = self.state.counts();
+        let mut lines = vec![format!(
+            "Write {} decision(s): merge {}, purge {}, skip {}?",
+            counts.merge + counts.purge + counts.skip,
+            counts.merge,
+            counts.purge,
+            counts.skip
+        )];
+        if counts.merge > 0 {
+            lines.push(format!(
+                "A merge copies the record {}, then tombstones it.",
+                self.merge_to
+            ));
+        }
+        if counts.purge > 0 {
+            lines.push("A purge tombstones the record.".to_owned());
+        }
+        lines.push(
+            "Each partition's offset is committed up to its first undecided record.".to_owned(),
+        );
+        if self.dry_run {
+            lines.push("Dry run: nothing is written, no offset committed.".to_owned());
+        }
+        lines.push(String::new());
+        lines.push("y  write      n  (or Esc) not now".to_owned());
+        lines
+    }
+
+    /// Takes in what the background threads sent.
+    fn receive(&mut self, batches: &Receiver<Batch>, fetch: &Fetch) {
+        loop {
+            match batches.try_recv() {
+                Ok(batch) => {
+                    self.state.add_classes(batch.classes);
+                    self.state.extend(batch.rows);
+                    self.read = batch.read;
+                    if let Some(error) = batch.error {
+                        self.status = format!("reading the queue stopped: {error}");
+                    }
+                    if batch.done {
+                        self.index_done = true;
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.index_done = true;
+                    break;
+                }
+            }
+        }
+        while let Ok(detail) = fetch.answers.try_recv() {
+            self.detail = Some(detail);
+        }
+        self.receive_search();
+        // The highlighted record is read when the highlight moves to it.
+        let at = self
+            .state
+            .selected()
+            .and_then(|row| self.state.rows().get(row))
+            .map(|row| (row.partition, row.offset));
+        if at != self.asked {
+            self.asked = at;
+            self.detail_scroll = 0;
+            if let Some(at) = at {
+                fetch.ask(at);
+            }
+        }
+    }
+
+    fn receive_search(&mut self) {
+        let Some(search) = &self.search else {
+            return;
+        };
+        let mut first = self.matches.is_empty();
+        let mut finished = None;
+        loop {
+            match search.found.try_recv() {
+                Ok(found) => {
+                    for at in found.at {
+                        let Some(row) = self.state.row_at(at.0, at.1) else {
+                            continue;
+                        };
+                        self.matches.insert(at);
+                        if first {
+                            self.state.select(row);
+                            first = false;
+                        }
+                    }
+                    if let Some(error) = found.error {
+                        finished = Some(format!("search stopped: {error}"));
+                    } else if found.done {
+                        finished = Some(format!(
+                            "{} match(es) for “{}” · n next",
+                            self.matches.len(),
+                            search.query
+                        ));
+                    } else {
+                        self.status = format!(
+                            "searching “{}”… {} of {} read, {} match(es)",
+                            search.query,
+                            found.read,
+                            self.read,
+                            self.matches.len()
+                        );
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    finished.get_or_insert_with(|| "search ended".to_owned());
+                    break;
+                }
+            }
+        }
+        if let Some(status) = finished {
+            self.status = status;
+            self.search = None;
+        }
+    }
+
+    /// Keeps the highlight on screen, `height` lines of list.
+    fn scroll(&mut self, height: usize) {
+        self.page = height.max(1);
+        let cursor = self.state.cursor();
+        if cursor < self.top {
+            self.top = cursor;
+        } else if cursor >= self.top + self.page {
+            self.top = cursor + 1 - self.page;
+        }
+    }
+}
+
+/// Runs the view until the person quits; restores the terminal whatever happens.
+///
+/// # Errors
+/// [`Error::Interrupted`] on Ctrl-C or a signal, with what was written; a failure of the
+/// terminal.
+pub fn run(
+    setup: &Setup,
+    backend: &mut dyn Backend,
+    interrupt: &Interrupt,
+) -> Result<Outcome, Error> {
+    let mut terminal = ratatui::try_init()
+        .map_err(|error| anyhow::Error::new(error).context("cannot open the full-screen view"))?;
+    // Log lines would scribble over the screen: they are written once it is closed.
+    logging::hold();
+    let result = event_loop(&mut terminal, setup, backend, interrupt);
+    ratatui::restore();
+    logging::release();
+    result
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    setup: &Setup,
+    backend: &mut dyn Backend,
+    interrupt: &Interrupt,
+) -> Result<Outcome, Error> {
+    let mut app = App::new(setup);
+    let failed = |error: std::io::Error| -> Error {
+        anyhow::Error::new(error)
+            .context("the terminal failed")
+            .into()
+    };
+    loop {
+        app.receive(&setup.batches, &setup.fetch);
+        let size = terminal.size().map_err(failed)?;
+        // Header, classes, status line and the list's own header line.
+        app.scroll(usize::from(size.height.saturating_sub(5)));
+        terminal
+            .draw(|frame| draw::draw(frame, &app, None))
+            .map_err(failed)?;
+        if interrupt.is_raised() {
+            return Err(Error::Interrupted {
+                summary: Some(app.written.clone()),
+            });
+        }
+        if !event::poll(Duration::from_millis(100)).map_err(failed)? {
+            continue;
+        }
+        let Event::Key(key) = event::read().map_err(failed)? else {
+            continue;
+        };
+        if key.kind == KeyEventKind::Release {
+            continue;
+        }
+        match keys::handle(&mut app, key) {
+            Step::Stay => {}
+            Step::StartSearch(query) => start_search(&mut app, backend, query),
+            Step::Write { then_quit } => {
+                let written = writing::write(terminal, &mut app, backend, interrupt)?;
+                if then_quit && written {
+                    return Ok(Outcome {
+                        written: app.written,
+                        discarded: 0,
+                    });
+                }
+            }
+            Step::Quit { discarded } => {
+                return Ok(Outcome {
+                    written: app.written,
+                    discarded,
+                });
+            }
+            Step::Interrupted => {
+                return Err(Error::Interrupted {
+                    summary: Some(app.written),
+                });
+            }
+        }
+    }
+}
+
+fn start_search(app: &mut App, backend: &mut dyn Backend, query: String) {
+    app.search = None;
+    app.matches.clear();
+    if query.is_empty() {
+        app.status = "search cleared".to_owned();
+        return;
+    }
+    let ends: BTreeMap<i32, i64> = if app.index_done {
+        app.ends.clone()
+    } else {
+        // What the index read so far: rows beyond it are not listed yet.
+        app.state
+            .rows()
+            .iter()
+            .fold(BTreeMap::new(), |mut ends, row| {
+                let end = ends.entry(row.partition).or_insert(row.offset + 1);
+                *end = (*end).max(row.offset + 1);
+                ends
+            })
+    };
+    let started = backend
+        .pass(&ends)
+        .and_then(|pass| Ok((pass, backend.renderer()?)));
+    match started {
+        Ok((pass, renderer)) => {
+            app.status = format!("searching “{query}”…");
+            app.search = Some(search::spawn(pass, renderer, query));
+        }
+        Err(error) => app.status = format!("cannot search: {error:#}"),
+    }
+}

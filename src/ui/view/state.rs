@@ -1,0 +1,566 @@
+//! The state of the full-screen triage view (issue 19), without a terminal: the records as one
+//! line each, their failure classes, the class filter, the selection, the pending decisions,
+//! and the search. What the view draws and which keys it maps are built on this; everything a
+//! key does is a method here, so it is tested without a screen.
+//!
+//! Rows arrive while the view is open (the index is read in the background) and are appended
+//! in the order read: offset order within each partition. Decisions stay pending until they
+//! are written: [`ViewState::pending`] gives them, [`ViewState::commit_points`] where each
+//! partition's committed offset goes once they are (before the first undecided record: it is
+//! left alone, DESIGN §8), and [`ViewState::mark_written`] locks what was written.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::triage::Decision;
+
+/// One record of the queue, as its line shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: Option<i64>,
+    /// The key as shown on one line, already cut.
+    pub key: Box<str>,
+    /// Index into [`ViewState::classes`].
+    pub class: usize,
+    pub replays: Option<u64>,
+}
+
+/// A failure class and how many records have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    pub name: Box<str>,
+    pub count: usize,
+}
+
+/// How many records are decided each way, and how many are not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub merge: usize,
+    pub purge: usize,
+    pub skip: usize,
+    pub undecided: usize,
+    /// Decided and written already (not in the other counts).
+    pub written: usize,
+}
+
+/// The view's state.
+#[derive(Debug, Default)]
+pub struct ViewState {
+    rows: Vec<Row>,
+    classes: Vec<Class>,
+    decisions: Vec<Option<Decision>>,
+    written: Vec<bool>,
+    /// Per partition, its rows in offset order.
+    by_partition: BTreeMap<i32, Vec<usize>>,
+    /// The class shown, `None` for all.
+    filter: Option<usize>,
+    /// The rows the filter lets through, in row order.
+    visible: Vec<usize>,
+    /// Index into `visible`.
+    selected: usize,
+}
+
+impl ViewState {
+    /// The view over `rows` (in the order they are listed), whose classes are indexes into
+    /// `class_names`. Classes are counted here.
+    #[must_use]
+    pub fn new(rows: Vec<Row>, class_names: Vec<String>) -> Self {
+        let mut view = Self::default();
+        view.add_classes(class_names);
+        view.extend(rows);
+        view
+    }
+
+    /// New failure classes, numbered after the known ones.
+    pub fn add_classes(&mut self, names: impl IntoIterator<Item = String>) {
+        self.classes.extend(names.into_iter().map(|name| Class {
+            name: name.into(),
+            count: 0,
+        }));
+    }
+
+    /// Rows read since, appended (each partition's in offset order).
+    pub fn extend(&mut self, rows: impl IntoIterator<Item = Row>) {
+        for row in rows {
+            let index = self.rows.len();
+            if let Some(class) = self.classes.get_mut(row.class) {
+                class.count += 1;
+            }
+            if self.filter.is_none_or(|class| class == row.class) {
+                self.visible.push(index);
+            }
+            self.by_partition
+                .entry(row.partition)
+                .or_default()
+                .push(index);
+            self.rows.push(row);
+            self.decisions.push(None);
+            self.written.push(false);
+        }
+    }
+
+    /// The row of the record at `offset` of `partition`.
+    #[must_use]
+    pub fn row_at(&self, partition: i32, offset: i64) -> Option<usize> {
+        let rows = self.by_partition.get(&partition)?;
+        let at = rows
+            .binary_search_by_key(&offset, |&row| self.rows[row].offset)
+            .ok()?;
+        rows.get(at).copied()
+    }
+
+    /// Whether `row`'s decision was written.
+    #[must_use]
+    pub fn is_written(&self, row: usize) -> bool {
+        self.written.get(row).copied().unwrap_or(false)
+    }
+
+    #[must_use]
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    #[must_use]
+    pub fn classes(&self) -> &[Class] {
+        &self.classes
+    }
+
+    /// The rows shown (their indexes), in order.
+    #[must_use]
+    pub fn visible(&self) -> &[usize] {
+        &self.visible
+    }
+
+    /// The class shown, `None` for all.
+    #[must_use]
+    pub fn filter(&self) -> Option<usize> {
+        self.filter
+    }
+
+    /// The highlighted row, `None` when nothing is shown.
+    #[must_use]
+    pub fn selected(&self) -> Option<usize> {
+        self.visible.get(self.selected).copied()
+    }
+
+    /// Where the highlight is among the lines shown.
+    #[must_use]
+    pub fn cursor(&self) -> usize {
+        self.selected
+    }
+
+    /// The pending decision of `row`.
+    #[must_use]
+    pub fn decision(&self, row: usize) -> Option<Decision> {
+        self.decisions.get(row).copied().flatten()
+    }
+
+    /// Moves the highlight by `delta` lines, staying within what is shown.
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.visible.len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+    }
+
+    /// To the first line shown.
+    pub fn home(&mut self) {
+        self.selected = 0;
+    }
+
+    /// To the last line shown.
+    pub fn end(&mut self) {
+        self.selected = self.visible.len().saturating_sub(1);
+    }
+
+    /// Sets the highlighted record's decision (`m`, `p`, `s`) and moves down; `false` when
+    /// its decision was written already (it stays).
+    pub fn decide(&mut self, decision: Decision) -> bool {
+        let Some(row) = self.selected() else {
+            return false;
+        };
+        if self.is_written(row) {
+            return false;
+        }
+        if let Some(slot) = self.decisions.get_mut(row) {
+            *slot = Some(decision);
+            self.move_by(1);
+        }
+        true
+    }
+
+    /// Sets `decision` for every undecided record of the highlighted record's class (`M`, `P`,
+    /// `S`), shown or not; returns how many.
+    pub fn decide_class(&mut self, decision: Decision) -> usize {
+        let Some(class) = self
+            .selected()
+            .and_then(|row| self.rows.get(row))
+            .map(|r| r.class)
+        else {
+            return 0;
+        };
+        let mut decided = 0;
+        for ((row, slot), written) in self.rows.iter().zip(&mut self.decisions).zip(&self.written) {
+            if row.class == class && slot.is_none() && !written {
+                *slot = Some(decision);
+                decided += 1;
+            }
+        }
+        decided
+    }
+
+    /// Clears the highlighted record's decision (`u`); `false` when it was written already.
+    pub fn undo(&mut self) -> bool {
+        let Some(row) = self.selected() else {
+            return false;
+        };
+        if self.is_written(row) {
+            return false;
+        }
+        if let Some(slot) = self.decisions.get_mut(row) {
+            *slot = None;
+        }
+        true
+    }
+
+    /// Shows the next class, after the last one all of them again (`Tab`). The highlight stays
+    /// on its record when the new filter shows it, else goes to the first line.
+    pub fn cycle_filter(&mut self) {
+        let next = match self.filter {
+            None if !self.classes.is_empty() => Some(0),
+            Some(class) if class + 1 < self.classes.len() => Some(class + 1),
+            _ => None,
+        };
+        let was = self.selected();
+        self.filter = next;
+        self.visible = (0..self.rows.len())
+            .filter(|&row| {
+                next.is_none_or(|class| self.rows.get(row).is_some_and(|r| r.class == class))
+            })
+            .collect();
+        self.selected = was
+            .and_then(|row| self.visible.iter().position(|&shown| shown == row))
+            .unwrap_or(0);
+    }
+
+    /// Moves the highlight to the next line shown, after it and wrapping round to itself,
+    /// that `is_match`; `false` when none does.
+    pub fn find_next(&mut self, mut is_match: impl FnMut(&Row) -> bool) -> bool {
+        let count = self.visible.len();
+        for step in 1..=count {
+            let at = (self.selected + step) % count;
+            if let Some(&row) = self.visible.get(at)
+                && self.rows.get(row).is_some_and(&mut is_match)
+            {
+                self.selected = at;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Highlights `row` when it is shown.
+    pub fn select(&mut self, row: usize) {
+        if let Some(at) = self.visible.iter().position(|&shown| shown == row) {
+            self.selected = at;
+        }
+    }
+
+    /// The decisions so far, over every record.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for (decision, &written) in self.decisions.iter().zip(&self.written) {
+            match decision {
+                _ if written => counts.written += 1,
+                Some(Decision::Merge) => counts.merge += 1,
+                Some(Decision::Purge) => counts.purge += 1,
+                Some(Decision::Skip) => counts.skip += 1,
+                Some(Decision::Quit) | None => counts.undecided += 1,
+            }
+        }
+        counts
+    }
+
+    /// Whether any decision is waiting to be written (quitting asks first).
+    #[must_use]
+    pub fn has_pending(&self) -> bool {
+        self.decisions
+            .iter()
+            .zip(&self.written)
+            .any(|(decision, &written)| decision.is_some() && !written)
+    }
+
+    /// The decisions waiting to be written, by coordinates.
+    #[must_use]
+    pub fn pending(&self) -> Vec<((i32, i64), Decision)> {
+        self.each_decided()
+            .filter(|&(row, _)| !self.is_written(row))
+            .map(|(row, decision)| (self.coordinates(row), decision))
+            .collect()
+    }
+
+    /// The records whose decisions were written.
+    #[must_use]
+    pub fn written(&self) -> Vec<(i32, i64)> {
+        self.each_decided()
+            .filter(|&(row, _)| self.is_written(row))
+            .map(|(row, _)| self.coordinates(row))
+            .collect()
+    }
+
+    /// Locks the decisions of these records: they were written.
+    pub fn mark_written(&mut self, done: &[(i32, i64)]) {
+        for &(partition, offset) in done {
+            if let Some(row) = self.row_at(partition, offset)
+                && let Some(flag) = self.written.get_mut(row)
+            {
+                *flag = true;
+            }
+        }
+    }
+
+    /// The partitions whose every row is decided (or written).
+    #[must_use]
+    pub fn fully_decided(&self) -> HashSet<i32> {
+        self.by_partition
+            .iter()
+            .filter(|(_, rows)| rows.iter().all(|&row| self.decision(row).is_some()))
+            .map(|(&partition, _)| partition)
+            .collect()
+    }
+
+    /// Per partition, the offset to commit once the pending decisions are written: the first
+    /// undecided record (it is left alone), else one past the last record.
+    #[must_use]
+    pub fn commit_points(&self) -> BTreeMap<i32, i64> {
+        self.by_partition
+            .iter()
+            .filter_map(|(&partition, rows)| {
+                let first = self.rows.get(*rows.first()?)?.offset;
+                let stop = rows
+                    .iter()
+                    .find(|&&row| self.decision(row).is_none())
+                    .and_then(|&row| self.rows.get(row))
+                    .map_or_else(
+                        || {
+                            rows.last()
+                                .and_then(|&row| self.rows.get(row))
+                                .map(|r| r.offset + 1)
+                        },
+                        |row| Some(row.offset),
+                    )?;
+                (stop > first).then_some((partition, stop))
+            })
+            .collect()
+    }
+
+    fn each_decided(&self) -> impl Iterator<Item = (usize, Decision)> + '_ {
+        self.decisions
+            .iter()
+            .enumerate()
+            .filter_map(|(row, decision)| decision.map(|d| (row, d)))
+    }
+
+    fn coordinates(&self, row: usize) -> (i32, i64) {
+        self.rows
+            .get(row)
+            .map_or((0, 0), |row| (row.partition, row.offset))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(partition: i32, offset: i64, class: usize) -> Row {
+        Row {
+            partition,
+            offset,
+            timestamp_ms: None,
+            key: format!("k{partition}-{offset}").into(),
+            class,
+            replays: None,
+        }
+    }
+
+    /// Six records in two partitions and two classes.
+    fn state() -> ViewState {
+        ViewState::new(
+            vec![
+                row(0, 0, 0),
+                row(0, 1, 1),
+                row(0, 2, 0),
+                row(1, 0, 1),
+                row(1, 1, 0),
+                row(1, 2, 1),
+            ],
+            vec![
+                "java.lang.IllegalStateException".into(),
+                "<no such header>".into(),
+            ],
+        )
+    }
+
+    #[test]
+    fn classes_are_counted_and_cycled() {
+        let mut view = state();
+        assert_eq!(
+            view.classes().iter().map(|c| c.count).collect::<Vec<_>>(),
+            [3, 3]
+        );
+        view.move_by(1);
+        assert_eq!(view.selected(), Some(1));
+        view.cycle_filter();
+        assert_eq!(view.filter(), Some(0));
+        assert_eq!(view.visible(), [0, 2, 4]);
+        assert_eq!(
+            view.selected(),
+            Some(0),
+            "row 1 is not shown: the first line"
+        );
+        view.move_by(1);
+        view.cycle_filter();
+        assert_eq!(view.visible(), [1, 3, 5]);
+        view.cycle_filter();
+        assert_eq!(view.filter(), None);
+        assert_eq!(view.visible().len(), 6);
+    }
+
+    #[test]
+    fn moving_stays_within_what_is_shown() {
+        let mut view = state();
+        view.move_by(-3);
+        assert_eq!(view.selected(), Some(0));
+        view.move_by(100);
+        assert_eq!(view.selected(), Some(5));
+        view.home();
+        assert_eq!(view.selected(), Some(0));
+        view.end();
+        assert_eq!(view.selected(), Some(5));
+        let mut empty = ViewState::new(Vec::new(), Vec::new());
+        empty.move_by(1);
+        empty.decide(Decision::Merge);
+        empty.cycle_filter();
+        assert_eq!(empty.selected(), None);
+        assert_eq!(empty.decide_class(Decision::Purge), 0);
+        assert!(!empty.find_next(|_| true));
+    }
+
+    #[test]
+    fn decide_one_a_class_and_undo() {
+        let mut view = state();
+        view.decide(Decision::Purge);
+        assert_eq!(view.decision(0), Some(Decision::Purge));
+        assert_eq!(view.selected(), Some(1), "moved down");
+        // Row 1's class: rows 1, 3 and 5, all undecided.
+        assert_eq!(view.decide_class(Decision::Merge), 3);
+        // Row 0 keeps its own decision when its class is decided.
+        view.home();
+        assert_eq!(view.decide_class(Decision::Skip), 2);
+        assert_eq!(view.decision(0), Some(Decision::Purge));
+        assert_eq!(
+            view.counts(),
+            Counts {
+                merge: 3,
+                purge: 1,
+                skip: 2,
+                undecided: 0,
+                written: 0
+            }
+        );
+        view.move_by(2);
+        view.undo();
+        assert_eq!(view.decision(2), None);
+        assert_eq!(view.counts().undecided, 1);
+        assert!(view.has_pending());
+    }
+
+    #[test]
+    fn the_plan_and_where_offsets_may_be_committed() {
+        let mut view = state();
+        assert!(!view.has_pending());
+        assert!(
+            view.commit_points().is_empty(),
+            "nothing decided, nothing to commit"
+        );
+        // Partition 0: merge, merge, (undecided). Partition 1: purge, skip, purge.
+        view.decide(Decision::Merge);
+        view.decide(Decision::Merge);
+        view.move_by(1);
+        view.decide(Decision::Purge);
+        view.decide(Decision::Skip);
+        view.decide(Decision::Purge);
+        let mut pending = view.pending();
+        pending.sort_by_key(|&(at, _)| at);
+        assert_eq!(
+            pending,
+            [
+                ((0, 0), Decision::Merge),
+                ((0, 1), Decision::Merge),
+                ((1, 0), Decision::Purge),
+                ((1, 1), Decision::Skip),
+                ((1, 2), Decision::Purge)
+            ]
+        );
+        // Partition 0 stops before its undecided record; a skip is a decision, as at the
+        // prompt: partition 1 is committed to its end.
+        assert_eq!(view.commit_points(), BTreeMap::from([(0, 2), (1, 3)]));
+        assert_eq!(view.fully_decided(), HashSet::from([1]));
+        view.home();
+        view.move_by(2);
+        view.decide(Decision::Purge);
+        assert_eq!(view.commit_points(), BTreeMap::from([(0, 3), (1, 3)]));
+    }
+
+    #[test]
+    fn written_decisions_are_locked_and_not_pending() {
+        let mut view = state();
+        view.decide(Decision::Merge);
+        view.decide(Decision::Purge);
+        assert_eq!(view.row_at(1, 2), Some(5));
+        assert_eq!(view.row_at(1, 7), None);
+        view.mark_written(&[(0, 0)]);
+        assert_eq!(view.pending(), [((0, 1), Decision::Purge)]);
+        assert_eq!(view.written(), [(0, 0)]);
+        assert_eq!(view.counts().written, 1);
+        view.home();
+        assert!(!view.decide(Decision::Skip), "written: locked");
+        assert!(!view.undo());
+        assert_eq!(view.decision(0), Some(Decision::Merge));
+        // A class decision passes written records over.
+        assert_eq!(view.decide_class(Decision::Skip), 2);
+        view.mark_written(&[(0, 1)]);
+        assert!(view.has_pending(), "rows 2 and 4 are skipped, not written");
+    }
+
+    #[test]
+    fn rows_arrive_while_filtered() {
+        let mut view = ViewState::new(vec![row(0, 0, 0)], vec!["A".into()]);
+        view.cycle_filter();
+        view.add_classes(["B".to_owned()]);
+        view.extend([row(0, 1, 1), row(0, 2, 0)]);
+        assert_eq!(view.visible(), [0, 2], "the filter holds for new rows");
+        assert_eq!(
+            view.classes().iter().map(|c| c.count).collect::<Vec<_>>(),
+            [2, 1]
+        );
+        assert_eq!(view.row_at(0, 1), Some(1));
+    }
+
+    #[test]
+    fn search_wraps_round() {
+        let mut view = state();
+        let needle = |row: &Row| (row.partition, row.offset) == (1, 1);
+        assert!(view.find_next(needle));
+        assert_eq!(view.selected(), Some(4));
+        assert!(view.find_next(needle), "wraps round to itself");
+        assert_eq!(view.selected(), Some(4));
+        assert!(!view.find_next(|_| false));
+        assert_eq!(view.selected(), Some(4));
+        view.cycle_filter();
+        assert!(view.find_next(|row| (row.partition, row.offset) == (0, 2)));
+        assert_eq!(view.selected(), Some(2));
+        view.select(4);
+        assert_eq!(view.selected(), Some(4));
+    }
+}

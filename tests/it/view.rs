@@ -1,0 +1,224 @@
+//! The full-screen triage view, driven in a pseudo-terminal against the real broker: what is on
+//! the screen is read back through a terminal emulator (vt100), keys decide records and classes,
+//! `w` writes, quitting with decisions pending asks first. What was written and committed is
+//! checked with the independent Java client.
+
+use std::io::{Read as _, Write as _};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use expectrl::Session;
+
+const FQCN: &str = "kafka_dlt-exception-fqcn";
+const ROWS: u16 = 30;
+const COLS: u16 = 200;
+
+/// A, B, C failure classes interleaved: A0 B1 C2 A3 B4 C5 A6 B7.
+fn classes_dlq(topic: &str) {
+    let class = ["com.acme.A", "com.acme.B", "com.acme.C"];
+    kafka().produce(
+        topic,
+        &(0..8)
+            .map(|i| {
+                TestRecord::new(
+                    0,
+                    Some(format!("key-{i}").as_bytes()),
+                    Some(format!("value-{i}").as_bytes()),
+                )
+                .header(FQCN, Some(class[i % 3].as_bytes()))
+            })
+            .collect::<Vec<_>>(),
+    );
+}
+
+/// The tool in a pseudo-terminal, and the screen it draws.
+struct Screen {
+    session: expectrl::session::OsSession,
+    parser: vt100::Parser,
+    /// Everything it wrote, for what is printed after the view closes.
+    written: Vec<u8>,
+}
+
+impl Screen {
+    fn open(args: &[&str]) -> Self {
+        let mut command = kmp();
+        command.args(args).env("TERM", "xterm-256color");
+        let mut session =
+            Session::spawn(command).unwrap_or_else(|e| panic!("cannot start in a terminal: {e}"));
+        session
+            .get_process_mut()
+            .set_window_size(COLS, ROWS)
+            .unwrap_or_else(|e| panic!("cannot size the terminal: {e}"));
+        Self {
+            session,
+            parser: vt100::Parser::new(ROWS, COLS, 0),
+            written: Vec::new(),
+        }
+    }
+
+    /// Reads what arrived; `false` once the tool has closed the terminal.
+    fn pump(&mut self) -> bool {
+        let mut buf = [0u8; 8192];
+        match self.session.try_read(&mut buf) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.parser.process(&buf[..n]);
+                self.written.extend_from_slice(&buf[..n]);
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(20));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    /// Waits until the screen shows every one of `parts`.
+    fn wait_for(&mut self, parts: &[&str]) -> String {
+        let started = Instant::now();
+        loop {
+            let alive = self.pump();
+            let text = self.text();
+            if parts.iter().all(|part| text.contains(part)) {
+                return text;
+            }
+            assert!(
+                alive && started.elapsed() < Duration::from_secs(60),
+                "the screen never showed {parts:?}; it shows:\n{text}"
+            );
+        }
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.session
+            .write_all(keys.as_bytes())
+            .unwrap_or_else(|e| panic!("cannot press {keys:?}: {e}"));
+        self.session
+            .flush()
+            .unwrap_or_else(|e| panic!("cannot press {keys:?}: {e}"));
+        // Each key is handled before the next is pressed (the view reads one event a turn).
+        std::thread::sleep(Duration::from_millis(150));
+        self.pump();
+    }
+
+    /// Waits for the tool to end; everything it wrote, as text.
+    fn finish(mut self) -> String {
+        let started = Instant::now();
+        while self.pump() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the tool did not end"
+            );
+        }
+        let mut rest = Vec::new();
+        let _ = self.session.read_to_end(&mut rest);
+        self.written.extend(rest);
+        // nix's WaitStatus, which expectrl does not re-export: `Exited(pid, code)`.
+        let status = format!(
+            "{:?}",
+            self.session
+                .get_process()
+                .wait()
+                .unwrap_or_else(|e| panic!("cannot wait for the tool: {e}"))
+        );
+        assert!(
+            status.starts_with("Exited(") && status.ends_with(", 0)"),
+            "exit status {status}"
+        );
+        String::from_utf8_lossy(&self.written).into_owned()
+    }
+}
+
+fn keys(topic: &str, tombstones: bool) -> Vec<String> {
+    kafka()
+        .read_all(topic, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.value.is_none() == tombstones)
+        .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
+        .collect()
+}
+
+#[test]
+fn the_view_decides_by_record_and_class_and_writes_on_w() {
+    let bootstrap = kafka().bootstrap().to_owned();
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    classes_dlq(&dlq);
+    let group = unique("group");
+    let mut screen = Screen::open(&["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry]);
+
+    // The whole queue is listed with its classes; the first record is shown beside it.
+    let text = screen.wait_for(&["8 record(s) · merge 0", "A 3", "B 3", "C 2", "value-0"]);
+    assert_lacks(&text, "reading…");
+    assert_contains(&text, "key-7");
+
+    // M merges every record of A (the highlighted record's class).
+    screen.press("M");
+    screen.wait_for(&["3 undecided record(s) of A: merge", "merge 3 · purge 0"]);
+    // B1 purged, C2 skipped (each key moves down), B4 decided then undone.
+    screen.press("j");
+    screen.press("p");
+    screen.press("s");
+    screen.press("j");
+    screen.press("p");
+    screen.press("k");
+    screen.press("u");
+    screen.wait_for(&["merge 3 · purge 1 · skip 1 · undecided 3"]);
+    // Tab shows class A alone.
+    screen.press("\t");
+    let filtered = screen.wait_for(&["key-6"]);
+    assert_lacks(&filtered, "key-1 ");
+    screen.press("\t\t\t");
+    screen.wait_for(&["key-1"]);
+
+    // w asks, y writes: A0 A3 A6 merged, B1 purged, C2 skipped; B4 is the first undecided
+    // record, so the committed offset stops there.
+    screen.press("w");
+    screen.wait_for(&["Write 5 decision(s): merge 3, purge 1, skip 1?"]);
+    screen.press("y");
+    screen.wait_for(&["written: 3 merged, 1 purged, 1 skipped", "written 5"]);
+    // What is written stays written.
+    screen.press("g");
+    screen.press("u");
+    screen.wait_for(&["cannot be undone"]);
+    screen.press("q");
+    let output = screen.finish();
+    assert_contains(
+        &output,
+        "Successfully processed records: 3 merged, 1 purged, 1 skipped",
+    );
+
+    assert_eq!(keys(&retry, false), ["key-0", "key-3", "key-6"]);
+    assert_eq!(
+        kafka().values(&retry, Isolation::ReadCommitted),
+        [
+            b"value-0".to_vec(),
+            b"value-3".to_vec(),
+            b"value-6".to_vec()
+        ]
+    );
+    assert_eq!(keys(&dlq, true), ["key-0", "key-1", "key-3", "key-6"]);
+    assert_eq!(
+        kafka().group_offsets(&group, &dlq).get(&0),
+        Some(&4),
+        "committed up to the first undecided record"
+    );
+
+    // Quitting with decisions pending asks; d discards them: nothing more is written.
+    let mut screen = Screen::open(&["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry]);
+    // From the committed offset: B4 C5 A6 B7 and the 4 tombstones, which are not listed.
+    screen.wait_for(&["4 record(s) · merge 0", "key-4"]);
+    screen.press("m");
+    screen.press("q");
+    screen.wait_for(&["1 decision(s) are not written", "d  discard them"]);
+    screen.press("d");
+    let output = screen.finish();
+    assert_contains(&output, "1 decision(s) were discarded");
+    assert_eq!(keys(&retry, false).len(), 3, "nothing more merged");
+    assert_eq!(keys(&dlq, true).len(), 4, "nothing more tombstoned");
+    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
+}
