@@ -130,9 +130,10 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
+    let (key_width, class_width) = text_columns(usize::from(inner.width));
     let mut lines = vec![Line::styled(
         format!(
-            "{:>3} {:>9} {:>5}  {:<22} {:<24} {:>2}  {}",
+            "{:>3} {:>9} {:>5}  {:<key_width$} {:<class_width$} {:>2}  {}",
             "P", "OFFSET", "AGE", "KEY", "CLASS", "R", "DECISION"
         ),
         Style::new().add_modifier(Modifier::BOLD),
@@ -153,13 +154,13 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
             app.state.is_written(row_index),
         );
         let text = format!(
-            "{:>3} {:>9} {:>5}  {:<22} {:<24} {:>2}  {decision}",
+            "{:>3} {:>9} {:>5}  {:<key_width$} {:<class_width$} {:>2}  {decision}",
             row.partition,
             row.offset,
             row.timestamp_ms
                 .map_or_else(String::new, |ms| age(app.now_ms - ms)),
-            cut(&row.key, 22),
-            cut(class, 24),
+            cut(&row.key, key_width),
+            cut(class, class_width),
             row.replays
                 .map_or_else(String::new, |count| count.to_string()),
         );
@@ -180,6 +181,16 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The widths of the key and class columns in a list `width` wide: what the fixed columns
+/// leave, shared, each between 8 and 40 characters.
+fn text_columns(width: usize) -> (usize, usize) {
+    // P, OFFSET, AGE, R and DECISION with their gaps.
+    let free = width.saturating_sub(38);
+    let key = (free * 9 / 20).clamp(8, 40);
+    let class = free.saturating_sub(key).clamp(8, 40);
+    (key, class)
 }
 
 fn decision_text(decision: Option<Decision>, written: bool) -> &'static str {
@@ -321,5 +332,8 @@ mod tests {
         assert_eq!(short_class("(no class header)"), "(no class header)");
         assert_eq!(cut("abcdef", 4), "abc…");
         assert_eq!(cut("abc", 4), "abc");
+        assert_eq!(text_columns(80), (18, 24));
+        assert_eq!(text_columns(20), (8, 8), "never narrower than 8");
+        assert_eq!(text_columns(300), (40, 40), "never wider than 40");
     }
 }

@@ -32,6 +32,15 @@ impl Fetch {
 }
 
 /// Starts the fetching thread.
+/// A fetcher nobody answers, for tests of the view without a broker.
+#[cfg(test)]
+#[must_use]
+pub fn detached() -> (Fetch, Receiver<(i32, i64)>, Sender<Detail>) {
+    let (ask, questions) = channel();
+    let (answer, answers) = channel();
+    (Fetch { ask, answers }, questions, answer)
+}
+
 pub fn spawn(fetcher: RecordFetcher, mut renderer: Renderer) -> Fetch {
     let (ask, questions) = channel::<(i32, i64)>();
     let (answer, answers) = channel();

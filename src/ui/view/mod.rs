@@ -415,3 +415,158 @@ fn start_search(app: &mut App, backend: &mut dyn Backend, query: String) {
         Err(error) => app.status = format!("cannot search: {error:#}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::state::Row;
+    use super::*;
+
+    fn row(offset: i64, class: usize) -> Row {
+        Row {
+            partition: 0,
+            offset,
+            timestamp_ms: Some(0),
+            key: format!("order-{offset}").into(),
+            class,
+            replays: (offset == 2).then_some(3),
+        }
+    }
+
+    /// A view over four records of two classes, as the index would send them.
+    fn app(can_merge: bool) -> (App, Setup, std::sync::mpsc::Receiver<(i32, i64)>) {
+        let (sender, batches) = std::sync::mpsc::channel();
+        let (fetch, questions, answer) = fetch::detached();
+        let setup = Setup {
+            title: "orders-dlq".into(),
+            total: 4,
+            ends: BTreeMap::from([(0, 4)]),
+            batches,
+            fetch,
+            can_merge,
+            dry_run: false,
+            merge_to: "to orders-retry".into(),
+        };
+        sender
+            .send(Batch {
+                rows: vec![row(0, 0), row(1, 1), row(2, 0), row(3, 1)],
+                classes: vec!["org.acme.Timeout".into(), "org.acme.BadJson".into()],
+                read: 4,
+                done: true,
+                error: None,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        answer
+            .send(Detail {
+                at: (0, 0),
+                text: Ok(vec!["    Key: order-0".into()]),
+                raw: Vec::new(),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut app = App::new(&setup);
+        app.now_ms = 90_000;
+        app.receive(&setup.batches, &setup.fetch);
+        (app, setup, questions)
+    }
+
+    fn press(app: &mut App, c: char) -> Step {
+        keys::handle(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    fn screen(app: &App) -> Vec<String> {
+        let mut terminal =
+            Terminal::new(TestBackend::new(100, 10)).unwrap_or_else(|e| panic!("{e}"));
+        terminal
+            .draw(|frame| draw::draw(frame, app, None))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let buffer = terminal.backend().buffer().clone();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_screen_lists_records_classes_and_the_highlighted_record() {
+        let (mut app, setup, questions) = app(true);
+        assert_eq!(
+            questions.try_recv().ok(),
+            Some((0, 0)),
+            "the first record is read"
+        );
+        assert!(matches!(press(&mut app, 'M'), Step::Stay));
+        assert_eq!(app.status, "2 undecided record(s) of Timeout: merge");
+        app.receive(&setup.batches, &setup.fetch);
+        let lines = screen(&app);
+        assert!(
+            lines[0].starts_with(
+                " orders-dlq · 4 record(s) · merge 2 · purge 0 · skip 0 · undecided 2"
+            )
+        );
+        assert!(lines[1].starts_with(" Classes: All 4 · Timeout 2 · BadJson 2"));
+        assert!(lines[2].contains("OFFSET"));
+        assert!(
+            lines[3].contains("order-0") && lines[3].contains("1m") && lines[3].contains("merge")
+        );
+        assert!(
+            lines[3].contains("Key: order-0"),
+            "the record beside it: {}",
+            lines[3]
+        );
+        assert!(
+            lines[5].contains("Timeout") && lines[5].contains(" 3 "),
+            "replays: {}",
+            lines[5]
+        );
+        assert!(
+            !lines[4].contains("merge"),
+            "BadJson is undecided: {}",
+            lines[4]
+        );
+    }
+
+    #[test]
+    fn keys_decide_and_quitting_with_pending_decisions_asks() {
+        let (mut app, _setup, _questions) = app(false);
+        press(&mut app, 'm');
+        assert!(app.status.starts_with("nowhere to merge to"));
+        assert!(
+            !app.state.has_pending(),
+            "m without a destination decides nothing"
+        );
+        press(&mut app, 'p');
+        press(&mut app, 's');
+        assert_eq!(app.state.counts().purge, 1);
+        assert_eq!(app.state.counts().skip, 1);
+        assert!(matches!(press(&mut app, 'q'), Step::Stay));
+        assert_eq!(app.mode, Mode::ConfirmQuit);
+        assert!(matches!(press(&mut app, 'c'), Step::Stay));
+        assert_eq!(app.mode, Mode::Normal);
+        press(&mut app, 'w');
+        assert_eq!(app.mode, Mode::ConfirmWrite);
+        assert!(
+            app.write_question()[0].starts_with("Write 2 decision(s): merge 0, purge 1, skip 1?")
+        );
+        assert!(matches!(
+            press(&mut app, 'y'),
+            Step::Write { then_quit: false }
+        ));
+        press(&mut app, 'q');
+        assert!(matches!(press(&mut app, 'd'), Step::Quit { discarded: 2 }));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert!(matches!(keys::handle(&mut app, ctrl_c), Step::Interrupted));
+        // Typing a search, then Enter starts it.
+        app.mode = Mode::Normal;
+        press(&mut app, '/');
+        press(&mut app, 'x');
+        assert_eq!(app.mode, Mode::Search("x".into()));
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        assert!(matches!(keys::handle(&mut app, enter), Step::StartSearch(q) if q == "x"));
+    }
+}
