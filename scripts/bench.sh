@@ -28,6 +28,8 @@
 #        framing (message-index array [0])
 #   ej   the same for JSON_DLQ: the same order as JSON text, schema bench-order.schema.json
 #   ask  time from start to the first prompt of `ask`, stdin a pipe (a new group each time)
+#   view `ask` in a pseudo-terminal (the full-screen view) on AVRO_DLQ: time until the first
+#        records are listed and until all N are, the peak RSS then (bench_helper.py view)
 # Every DLQ a case writes to is filled for it alone, so each run of c, ct and d reads exactly
 # N records and never tombstones of an earlier run. Timed: wall clock (date), peak RSS and CPU
 # time (/usr/bin/time). Every run's result is checked, outside the timing (summary line; what
@@ -39,7 +41,7 @@
 #   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
 #   BENCH_PARTITIONS   partitions of every topic (default 6)
 #   BENCH_RUNS         repetitions (default 3); medians are reported
-#   BENCH_CASES        cases to run (default "a b c ct co ci cd d p e ep ej ask")
+#   BENCH_CASES        cases to run (default "a b c ct co ci cd d p e ep ej ask view")
 #   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
 #                      part between the `bench:begin`/`bench:end` markers is replaced
 #   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
@@ -61,7 +63,7 @@ KEY_BYTES=${BENCH_KEY_BYTES:-16}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
 PARTITIONS=${BENCH_PARTITIONS:-6}
 RUNS=${BENCH_RUNS:-3}
-read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd d p e ep ej ask}"
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd d p e ep ej ask view}"
 OUT=${BENCH_OUT-BENCHMARKS.md}
 PROFILE=${BENCH_PROFILE:-release}
 DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
@@ -394,11 +396,18 @@ case_ask() { # RUN
     ask "$AVRO_DLQ" "$ASK_DEST"
 }
 
+case_view() { # RUN
+  # Debian's own python3, which python3-pyte installs into (python3 may be another one).
+  /usr/bin/python3 scripts/bench_helper.py view "$WORK/view.tsv" "$RECORDS" -- \
+    "$BIN" -b "$B" "${KMP_ARGS[@]}" -o schema.registry.url="$REGISTRY" -g "$PREFIX-r$1-view" \
+    ask "$AVRO_DLQ" "$ASK_DEST" || die "view: the probe failed"
+}
+
 needs() { local c; for c in "${CASES[@]}"; do [[ $c == "$1" ]] && return 0; done; return 1; }
 
 # --- the run -----------------------------------------------------------------------------
 
-if needs e || needs ep || needs ej || needs ask; then
+if needs e || needs ep || needs ej || needs ask || needs view; then
   AVRO=$(data_file avro 1)
   python3 scripts/bench_helper.py registry "$WORK/registry.port" 1=AVRO:scripts/bench-order.avsc \
     2=PROTOBUF:scripts/bench-order.proto 3=JSON:scripts/bench-order.schema.json \
@@ -486,10 +495,13 @@ for ((run = 1; run <= RUNS; run++)); do
       ep) case_e "$run" ep "$PROTO_DLQ" ;;
       ej) case_e "$run" ej "$JSON_DLQ" ;;
       ask) case_ask "$run" ;;
+      view) case_view "$run" ;;
       *) die "unknown case $c" ;;
     esac
     if [[ $c == ask ]]; then
       log "run $run: ask start-up $(tail -n 1 "$WORK/startup.tsv" | cut -f1) s"
+    elif [[ $c == view ]]; then
+      log "run $run: view first records, all records, peak RSS KiB: $(tail -n 1 "$WORK/view.tsv")"
     else
       log "run $run: $c $(last_seconds) s"
     fi
@@ -514,6 +526,7 @@ cat >"$WORK/meta" <<EOF
 records=$RECORDS
 value_bytes=$VALUE_BYTES
 startup_tsv=$WORK/startup.tsv
+view_tsv=$WORK/view.tsv
 EOF
 python3 scripts/bench_helper.py report "$RESULTS" "$WORK/meta" >"$WORK/table.md"
 
@@ -551,6 +564,8 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json PROTO_DLQ > /dev/null"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json JSON_DLQ > /dev/null"
   echo "# ask start-up: stdin an open pipe, until the first prompt line on stderr"
+  echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"
+  echo "# the full-screen view: in a 160x40 pseudo-terminal, until every record is listed, then q"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT -g NEW_GROUP ask AVRO_DLQ DEST"
   echo "# filling each DLQ"
   echo "kcat -P -b \$B -t DLQ -K '\\t' ${HEADERS[*]} -l RECORDS_FILE"

@@ -5,6 +5,7 @@ and the report. Standard library only (`check-avro` needs `fastavro`, `check-pro
     bench_helper.py data plain|avro|protobuf|json RECORDS KEY_BYTES VALUE_BYTES OUT_FILE [SCHEMA_ID]
     bench_helper.py registry PORT_FILE ID=TYPE:SCHEMA_FILE...
     bench_helper.py startup OUT_TSV -- COMMAND...
+    bench_helper.py view OUT_TSV RECORDS -- COMMAND...
     bench_helper.py report RESULTS_TSV META_FILE
     bench_helper.py check-avro DATA_FILE [RECORDS]
     bench_helper.py check-protobuf DATA_FILE [RECORDS]
@@ -29,6 +30,12 @@ startup: runs COMMAND (an `ask`) with stdin an open pipe nobody writes to, times
   stderr line, and stops at the first prompt; appends `seconds_to_prompt<TAB>cpu_seconds<TAB>
   requests` to OUT_TSV, where requests counts librdkafka `Sent ...Request` debug lines before
   the prompt (only with `-o debug=protocol`).
+
+view: runs COMMAND (an `ask` that opens the full-screen view) in a pseudo-terminal of 160x40,
+  reads the screen back with `pyte` (Debian's python3-pyte), and times until the first records
+  are listed and until all RECORDS are (the header line says `RECORDS record(s)` and no longer
+  `reading…`); then reads the tool's peak RSS (VmHWM) and quits with `q`. Appends
+  `seconds_to_first_records<TAB>seconds_to_all<TAB>peak_rss_kb` to OUT_TSV.
 
 check-avro: reads the first RECORDS (1000) values of an avro DATA_FILE with fastavro, an
   independent Avro implementation, and compares them with what was meant to be written.
@@ -460,6 +467,81 @@ def cmd_startup(args):
         f.write(f"{seconds:.4f}\t{cpu:.2f}\t{requests}\n")
 
 
+# --- the full-screen view ---------------------------------------------------------------------
+
+
+def peak_rss_kb(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cmd_view(args):
+    import fcntl
+    import pty
+    import re
+    import select
+    import termios
+
+    import pyte
+
+    out_tsv, records = args[0], int(args[1])
+    command = args[args.index("--") + 1 :]
+    columns, lines = 160, 40
+    screen = pyte.Screen(columns, lines)
+    stream = pyte.ByteStream(screen)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=dict(os.environ, TERM="xterm-256color"),
+        start_new_session=True,
+    )
+    os.close(slave)
+    listed = re.compile(r"· ([1-9][\d,]*) record\(s\)")
+    everything = f"· {records:,} record(s) ·"
+    first = full = None
+    rss = 0
+    deadline = started + 600
+    while full is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.05)
+        if ready:
+            try:
+                stream.feed(os.read(master, 65536))
+            except OSError:
+                break
+        head = screen.display[0]
+        if first is None and listed.search(head):
+            first = time.monotonic() - started
+        if everything in head and "reading…" not in head:
+            full = time.monotonic() - started
+            rss = peak_rss_kb(process.pid)
+    if full is None:
+        process.kill()
+        sys.exit(f"the view never listed {records} records; its screen:\n" + "\n".join(screen.display))
+    os.write(master, b"q")
+    # Drain until it exits (the pseudo-terminal fills otherwise).
+    while process.poll() is None:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                os.read(master, 65536)
+            except OSError:
+                break
+    code = process.wait()
+    os.close(master)
+    if code != 0:
+        sys.exit(f"{' '.join(command)} exited with {code}")
+    with open(out_tsv, "a", encoding="utf-8") as f:
+        f.write(f"{first:.4f}\t{full:.4f}\t{rss}\n")
+
+
 # --- report --------------------------------------------------------------------------------
 
 CASES = [
@@ -606,6 +688,18 @@ def cmd_report(args):
                 )
             )
             lines.append("")
+    if os.path.exists(meta.get("view_tsv", "")):
+        with open(meta["view_tsv"], encoding="utf-8") as f:
+            probes = [[float(x) for x in l.split("\t")] for l in f.read().splitlines() if l]
+        if probes:
+            full = median([p[1] for p in probes])
+            lines.append(
+                f"`ask` full-screen view (stdin and stdout a 160x40 terminal, {len(probes)} runs): "
+                f"first records listed after {median([p[0] for p in probes]) * 1000:.0f} ms, "
+                f"all {records:,} after {full:.2f} s ({records / full:,.0f} records/s), "
+                f"peak RSS {max(p[2] for p in probes) / 1024:,.0f} MiB (medians; RSS the largest)."
+            )
+            lines.append("")
     sys.stdout.write("\n".join(lines))
 
 
@@ -617,6 +711,7 @@ def main():
         "data": cmd_data,
         "registry": cmd_registry,
         "startup": cmd_startup,
+        "view": cmd_view,
         "report": cmd_report,
         "check-avro": cmd_check_avro,
         "check-protobuf": cmd_check_protobuf,

@@ -6,7 +6,8 @@
 #   Debian packages  the build (C toolchain, OpenSSL, zlib, SASL, cmake and curl headers for
 #                    librdkafka), the broker and its tools (Java 17, Maven), the tests (kcat,
 #                    openssl for the secured broker's certificates, zsh, fish, groff and man for
-#                    the completion and manual page tests, time and python3 for the benchmark)
+#                    the completion and manual page tests, time, python3 and python3-pyte (the
+#                    full-screen view's probe) for the benchmark)
 #   Kafka jars       Apache Kafka's jars from Maven Central (scripts/local-kafka.sh fetch)
 #   Java checker     the tests' independent client, compiled once (scripts/kafka-check.sh)
 #
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEBIAN_PACKAGES=(libssl-dev zlib1g-dev pkg-config libsasl2-dev libcurl4-openssl-dev kcat cmake
-  openssl zsh fish groff-base man-db time python3)
+  openssl zsh fish groff-base man-db time python3 python3-pyte)
 
 as_root() {
   if ((EUID == 0)); then
