@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use expectrl::Session;
+use expectrl::process::unix::{Signal, WaitStatus};
 
 const FQCN: &str = "kafka_dlt-exception-fqcn";
 const ROWS: u16 = 30;
@@ -106,8 +107,16 @@ impl Screen {
         self.pump();
     }
 
-    /// Waits for the tool to end; everything it wrote, as text.
-    fn finish(mut self) -> String {
+    /// Waits for the tool to end with exit code 0; everything it wrote, as text.
+    fn finish(self) -> String {
+        let (code, output) = self.end();
+        assert_eq!(code, Some(0), "exit status; it wrote:\n{output}");
+        output
+    }
+
+    /// Waits for the tool to end: its exit code (`None`: killed by a signal) and everything
+    /// it wrote, as text.
+    fn end(mut self) -> (Option<i32>, String) {
         let started = Instant::now();
         while self.pump() {
             assert!(
@@ -118,19 +127,16 @@ impl Screen {
         let mut rest = Vec::new();
         let _ = self.session.read_to_end(&mut rest);
         self.written.extend(rest);
-        // nix's WaitStatus, which expectrl does not re-export: `Exited(pid, code)`.
-        let status = format!(
-            "{:?}",
-            self.session
-                .get_process()
-                .wait()
-                .unwrap_or_else(|e| panic!("cannot wait for the tool: {e}"))
-        );
-        assert!(
-            status.starts_with("Exited(") && status.ends_with(", 0)"),
-            "exit status {status}"
-        );
-        String::from_utf8_lossy(&self.written).into_owned()
+        let status = self
+            .session
+            .get_process()
+            .wait()
+            .unwrap_or_else(|e| panic!("cannot wait for the tool: {e}"));
+        let code = match status {
+            WaitStatus::Exited(_, code) => Some(code),
+            _ => None,
+        };
+        (code, String::from_utf8_lossy(&self.written).into_owned())
     }
 }
 
@@ -229,5 +235,55 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
     assert_contains(&output, "1 decision(s) were discarded");
     assert_eq!(keys(&retry, false).len(), 3, "nothing more merged");
     assert_eq!(keys(&dlq, true).len(), 4, "nothing more tombstoned");
+    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
+
+    // --dry-run: w says what it would do, and writes and commits nothing.
+    let mut screen = Screen::open(&[
+        "-b",
+        &bootstrap,
+        "-g",
+        &group,
+        "--dry-run",
+        "ask",
+        &dlq,
+        &retry,
+    ]);
+    screen.wait_for(&["4 record(s) · merge 0", "DRY RUN"]);
+    screen.press("M");
+    screen.press("w");
+    screen.wait_for(&["Dry run: nothing is written"]);
+    screen.press("y");
+    // M on B4 merges class B: B4 and B7.
+    screen.wait_for(&["w would:", &format!("merge 2: 2 into {retry}")]);
+    screen.press(" ");
+    screen.press("q");
+    screen.wait_for(&["2 decision(s) are not written"]);
+    screen.press("d");
+    let output = screen.finish();
+    assert_contains(&output, "Dry run: nothing was written");
+    assert_eq!(keys(&retry, false).len(), 3, "a dry run merges nothing");
+    assert_eq!(keys(&dlq, true).len(), 4, "a dry run tombstones nothing");
+    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
+
+    // SIGTERM while the view is open: the terminal is given back (raw mode off, alternate
+    // screen left), exit 130, nothing written.
+    let mut screen = Screen::open(&["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry]);
+    screen.wait_for(&["4 record(s) · merge 0"]);
+    screen.press("M");
+    screen
+        .session
+        .get_process_mut()
+        .signal(Signal::SIGTERM)
+        .unwrap_or_else(|e| panic!("cannot signal the tool: {e}"));
+    let (code, output) = screen.end();
+    assert_eq!(code, Some(130), "interrupted; it wrote:\n{output}");
+    let left = output
+        .rfind("\u{1b}[?1049l")
+        .unwrap_or_else(|| panic!("the alternate screen was not left"));
+    assert!(
+        left > output.rfind("\u{1b}[?1049h").unwrap_or(0),
+        "left after it was entered"
+    );
+    assert_eq!(keys(&retry, false).len(), 3, "nothing merged");
     assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
 }

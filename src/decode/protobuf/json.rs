@@ -27,29 +27,12 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::plan::{Kind, MessagePlan, Plans, Shape, Special};
-use super::wire::{I64, LEN, Raw, Reader, VARINT, expected_wire, wire_name};
+use super::wire::{I64, LEN, MAX_DEPTH, ProtoError, Raw, Reader, VARINT, expected_wire, wire_name};
 use crate::decode::avro::{push_float, push_hex};
 use crate::decode::json_text::push_escaped;
 
-/// The deepest nesting of messages decoded for display (Protobuf's own parsers stop at 100).
-pub const MAX_DEPTH: usize = 100;
 /// The most values (fields, items, map entries) one message may hold.
 pub const MAX_VALUES: usize = 1_000_000;
-
-/// Why a message could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProtoError {
-    /// The bytes are not a message of the schema.
-    #[error("invalid Protobuf bytes: {0}")]
-    Invalid(String),
-    /// The bytes end inside a field.
-    #[error("invalid Protobuf bytes: the message ends inside a field (truncated?)")]
-    Truncated,
-    #[error("too deep to decode for display: more than {limit} levels of nesting")]
-    TooDeep { limit: usize },
-    #[error("too large to decode for display: more than {limit} values")]
-    TooManyValues { limit: usize },
-}
 
 /// The message of plan `message` that `bytes` hold, as compact JSON text.
 ///

@@ -21,7 +21,8 @@ mod plan;
 mod wire;
 
 pub use index::{IndexError, IndexPath};
-pub use json::{MAX_DEPTH, MAX_VALUES, ProtoError};
+pub use json::MAX_VALUES;
+pub use wire::{MAX_DEPTH, ProtoError};
 
 /// The name the schema itself is compiled under: a registry names only the schemas it imports
 /// (by their import paths), so it takes one no import uses.

@@ -2,8 +2,25 @@
 //! fixed-width values, length-delimited values and groups, each checked against what is left
 //! before it is taken. The renderer ([`super::json`]) reads messages with it.
 
-use super::json::{MAX_DEPTH, ProtoError};
 use super::plan::Kind;
+
+/// The deepest nesting of messages decoded for display (Protobuf's own parsers stop at 100).
+pub const MAX_DEPTH: usize = 100;
+
+/// Why a message could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtoError {
+    /// The bytes are not a message of the schema.
+    #[error("invalid Protobuf bytes: {0}")]
+    Invalid(String),
+    /// The bytes end inside a field.
+    #[error("invalid Protobuf bytes: the message ends inside a field (truncated?)")]
+    Truncated,
+    #[error("too deep to decode for display: more than {limit} levels of nesting")]
+    TooDeep { limit: usize },
+    #[error("too large to decode for display: more than {limit} values")]
+    TooManyValues { limit: usize },
+}
 
 pub(super) const VARINT: u8 = 0;
 pub(super) const I64: u8 = 1;

@@ -58,6 +58,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, progress: Option<&str>) {
         Mode::Help => dialog(frame, "Keys", help_lines()),
         Mode::ConfirmWrite => dialog(frame, "Write?", app.write_question()),
         Mode::ConfirmQuit => dialog(frame, "Quit?", quit_lines(app)),
+        Mode::Report(lines) => dialog(frame, "Dry run", lines.clone()),
         Mode::Normal | Mode::Search(_) => {}
     }
 }
@@ -147,7 +148,7 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let class = app
             .state
             .classes()
-            .get(row.class)
+            .get(row.class())
             .map_or("", |class| short_class(&class.name));
         let decision = decision_text(
             app.state.decision(row_index),
@@ -184,11 +185,11 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 /// The widths of the key and class columns in a list `width` wide: what the fixed columns
-/// leave, shared, each between 8 and 40 characters.
+/// leave, shared, each between 8 and 40 characters (the key at least 12 when there is room).
 fn text_columns(width: usize) -> (usize, usize) {
     // P, OFFSET, AGE, R and DECISION with their gaps.
     let free = width.saturating_sub(38);
-    let key = (free * 9 / 20).clamp(8, 40);
+    let key = (free * 9 / 20).max(free.min(24) / 2).clamp(8, 40);
     let class = free.saturating_sub(key).clamp(8, 40);
     (key, class)
 }

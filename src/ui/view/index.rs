@@ -122,8 +122,11 @@ impl Classes {
             offset: record.at.offset,
             timestamp_ms: record.timestamp.map(|t| t.millis),
             key: key_line(record.key.as_deref()).into(),
-            class,
-            replays: replay_count(record).ok().filter(|&count| count > 0),
+            class_index: u32::try_from(class).unwrap_or(u32::MAX),
+            replays: replay_count(record)
+                .ok()
+                .filter(|&count| count > 0)
+                .map(|count| u32::try_from(count).unwrap_or(u32::MAX)),
         }
     }
 }
@@ -194,7 +197,7 @@ mod tests {
         assert_eq!(classes, ["x.A", "x.B"]);
         assert_eq!(
             rows.iter()
-                .map(|r| (r.partition, r.offset, r.class, r.replays))
+                .map(|r| (r.partition, r.offset, r.class(), r.replays))
                 .collect::<Vec<_>>(),
             [(0, 0, 0, None), (1, 0, 0, Some(2)), (1, 1, 1, None)],
             "the tombstone is left out"

@@ -13,7 +13,7 @@ pub(super) fn handle(app: &mut App, key: KeyEvent) -> Step {
         return Step::Interrupted;
     }
     match app.mode.clone() {
-        Mode::Help => {
+        Mode::Help | Mode::Report(_) => {
             app.mode = Mode::Normal;
             Step::Stay
         }
@@ -139,7 +139,7 @@ fn decide_class(app: &mut App, decision: Decision) {
         .state
         .selected()
         .and_then(|row| app.state.rows().get(row))
-        .and_then(|row| app.state.classes().get(row.class))
+        .and_then(|row| app.state.classes().get(row.class()))
         .map(|class| short_class(&class.name).to_owned());
     let Some(class) = class else {
         return;

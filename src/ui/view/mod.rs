@@ -93,6 +93,8 @@ pub enum Mode {
     Search(String),
     ConfirmWrite,
     ConfirmQuit,
+    /// What a dry run's write would have done.
+    Report(Vec<String>),
 }
 
 /// The view: its state and what the threads told it.
@@ -135,8 +137,12 @@ enum Step {
 
 impl App {
     fn new(setup: &Setup) -> Self {
+        // The offsets in the ranges bound the records listed (markers and tombstones count
+        // too); past 20 million the vectors grow as they go.
+        let mut state = ViewState::default();
+        state.reserve(usize::try_from(setup.total).map_or(0, |total| total.min(20_000_000)));
         Self {
-            state: ViewState::default(),
+            state,
             title: setup.title.clone(),
             total: setup.total,
             read: 0,
@@ -425,13 +431,13 @@ mod tests {
     use super::state::Row;
     use super::*;
 
-    fn row(offset: i64, class: usize) -> Row {
+    fn row(offset: i64, class_index: u32) -> Row {
         Row {
             partition: 0,
             offset,
             timestamp_ms: Some(0),
             key: format!("order-{offset}").into(),
-            class,
+            class_index,
             replays: (offset == 2).then_some(3),
         }
     }

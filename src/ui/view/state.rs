@@ -21,9 +21,18 @@ pub struct Row {
     pub timestamp_ms: Option<i64>,
     /// The key as shown on one line, already cut.
     pub key: Box<str>,
+    /// Index into [`ViewState::classes`] (see [`Row::class`]); 32 bits, as a million rows
+    /// are held.
+    pub class_index: u32,
+    pub replays: Option<u32>,
+}
+
+impl Row {
     /// Index into [`ViewState::classes`].
-    pub class: usize,
-    pub replays: Option<u64>,
+    #[must_use]
+    pub fn class(&self) -> usize {
+        self.class_index as usize
+    }
 }
 
 /// A failure class and how many records have it.
@@ -72,6 +81,16 @@ impl ViewState {
         view
     }
 
+    /// Room for `rows` rows, taken at once: growing a vector of a million rows by doubling
+    /// would hold the old and the new one at the same time. (Untouched room costs address
+    /// space, not memory.)
+    pub fn reserve(&mut self, rows: usize) {
+        self.rows.reserve_exact(rows);
+        self.decisions.reserve_exact(rows);
+        self.written.reserve_exact(rows);
+        self.visible.reserve_exact(rows);
+    }
+
     /// New failure classes, numbered after the known ones.
     pub fn add_classes(&mut self, names: impl IntoIterator<Item = String>) {
         self.classes.extend(names.into_iter().map(|name| Class {
@@ -84,10 +103,10 @@ impl ViewState {
     pub fn extend(&mut self, rows: impl IntoIterator<Item = Row>) {
         for row in rows {
             let index = self.rows.len();
-            if let Some(class) = self.classes.get_mut(row.class) {
+            if let Some(class) = self.classes.get_mut(row.class()) {
                 class.count += 1;
             }
-            if self.filter.is_none_or(|class| class == row.class) {
+            if self.filter.is_none_or(|class| class == row.class()) {
                 self.visible.push(index);
             }
             self.by_partition
@@ -194,13 +213,13 @@ impl ViewState {
         let Some(class) = self
             .selected()
             .and_then(|row| self.rows.get(row))
-            .map(|r| r.class)
+            .map(Row::class)
         else {
             return 0;
         };
         let mut decided = 0;
         for ((row, slot), written) in self.rows.iter().zip(&mut self.decisions).zip(&self.written) {
-            if row.class == class && slot.is_none() && !written {
+            if row.class() == class && slot.is_none() && !written {
                 *slot = Some(decision);
                 decided += 1;
             }
@@ -234,7 +253,7 @@ impl ViewState {
         self.filter = next;
         self.visible = (0..self.rows.len())
             .filter(|&row| {
-                next.is_none_or(|class| self.rows.get(row).is_some_and(|r| r.class == class))
+                next.is_none_or(|class| self.rows.get(row).is_some_and(|r| r.class() == class))
             })
             .collect();
         self.selected = was
@@ -372,13 +391,13 @@ impl ViewState {
 mod tests {
     use super::*;
 
-    fn row(partition: i32, offset: i64, class: usize) -> Row {
+    fn row(partition: i32, offset: i64, class_index: u32) -> Row {
         Row {
             partition,
             offset,
             timestamp_ms: None,
             key: format!("k{partition}-{offset}").into(),
-            class,
+            class_index,
             replays: None,
         }
     }

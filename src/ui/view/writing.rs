@@ -2,7 +2,7 @@
 //! [`Backend::write`]), with the progress on the status line. Decisions whose records were
 //! committed are locked as written; the rest stay pending, with the reason on the status line.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::record::Record;
 use crate::triage::{Action, Interrupt, LeftAlone, Observer, Plan, Summary};
 
-use super::{App, Backend, draw};
+use super::{App, Backend, Mode, draw};
 
 /// Writes the pending decisions; `Ok(true)` when every one of them was written.
 ///
@@ -46,7 +46,8 @@ pub(super) fn write(
         interrupt,
         applied: Vec::new(),
         committed: Vec::new(),
-        left: Vec::new(),
+        left: BTreeMap::new(),
+        merged_into: BTreeMap::new(),
         warning: None,
         drawn: Instant::now(),
         failure: None,
@@ -56,6 +57,7 @@ pub(super) fn write(
     let Watch {
         committed,
         left,
+        merged_into,
         warning,
         failure,
         ..
@@ -86,6 +88,9 @@ pub(super) fn write(
         &left,
         warning.as_deref(),
     );
+    if app.dry_run && failed.is_none() {
+        app.mode = Mode::Report(report(&summary, &merged_into, &left));
+    }
     if let Some(error) = failed {
         app.status = format!("the write failed: {error:#} · {}", app.status);
         return Ok(false);
@@ -105,7 +110,7 @@ fn status(
     summary: &Summary,
     planned: usize,
     done: usize,
-    left: &[String],
+    left: &BTreeMap<String, usize>,
     warning: Option<&str>,
 ) -> String {
     let mut line = format!(
@@ -124,7 +129,7 @@ fn status(
             " · {} decision(s) not carried out",
             planned - done
         ));
-        if let Some(why) = left.first() {
+        if let Some(why) = left.keys().next() {
             line.push_str(&format!(" ({why})"));
         } else {
             line.push_str(" (their records were committed past by another run, or are gone)");
@@ -134,6 +139,33 @@ fn status(
         line.push_str(&format!(" · {warning}"));
     }
     line
+}
+
+/// What a dry run's `w` would have done, for its dialog.
+fn report(
+    summary: &Summary,
+    merged_into: &BTreeMap<String, usize>,
+    left: &BTreeMap<String, usize>,
+) -> Vec<String> {
+    let mut lines = vec![
+        "Nothing was written and no offset committed; w would:".to_owned(),
+        String::new(),
+    ];
+    if summary.merged > 0 {
+        let into: Vec<String> = merged_into
+            .iter()
+            .map(|(topic, count)| format!("{count} into {topic}"))
+            .collect();
+        lines.push(format!("merge {}: {}", summary.merged, into.join(", ")));
+    }
+    lines.push(format!("purge {}", summary.purged));
+    lines.push(format!("skip {}", summary.skipped));
+    for (why, count) in left {
+        lines.push(format!("leave {count} alone: {why}"));
+    }
+    lines.push(String::new());
+    lines.push("Any key closes this.".to_owned());
+    lines
 }
 
 /// Watches the write: counts, the status line every 100 ms, Ctrl-C.
@@ -146,8 +178,10 @@ struct Watch<'a> {
     /// Planned records applied since the last commit.
     applied: Vec<(i32, i64)>,
     committed: Vec<(i32, i64)>,
-    /// Why planned records were left alone.
-    left: Vec<String>,
+    /// Why planned records were left alone, with how many each.
+    left: BTreeMap<String, usize>,
+    /// Where planned merges went, with how many each.
+    merged_into: BTreeMap<String, usize>,
     warning: Option<String>,
     drawn: Instant,
     failure: Option<Error>,
@@ -199,9 +233,12 @@ impl Watch<'_> {
 }
 
 impl Observer for Watch<'_> {
-    fn on_action(&mut self, record: &Record, _action: &Action) -> anyhow::Result<()> {
+    fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         if self.planned(record) {
             self.applied.push((record.at.partition, record.at.offset));
+            if let Action::Merge { to, .. } = action {
+                *self.merged_into.entry(to.topic.to_string()).or_default() += 1;
+            }
         }
         self.tick();
         Ok(())
@@ -214,7 +251,7 @@ impl Observer for Watch<'_> {
 
     fn on_left_alone(&mut self, record: &Record, why: &LeftAlone) -> anyhow::Result<()> {
         if self.planned(record) {
-            self.left.push(why.to_string());
+            *self.left.entry(why.to_string()).or_default() += 1;
         }
         self.tick();
         Ok(())
@@ -227,5 +264,38 @@ impl Observer for Watch<'_> {
     fn on_warning(&mut self, warning: &str) {
         tracing::warn!("{warning}");
         self.warning = Some(warning.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_and_the_dry_run_report_say_what_was_done_and_what_was_not() {
+        let summary = Summary {
+            merged: 3,
+            purged: 1,
+            ..Summary::default()
+        };
+        let into = BTreeMap::from([("orders".to_owned(), 2), ("payments".to_owned(), 1)]);
+        let left = BTreeMap::from([("no origin header".to_owned(), 1)]);
+        assert_eq!(
+            report(&summary, &into, &left)[2..6],
+            [
+                "merge 3: 2 into orders, 1 into payments",
+                "purge 1",
+                "skip 0",
+                "leave 1 alone: no origin header"
+            ]
+        );
+        assert_eq!(
+            status(false, &summary, 5, 4, &left, None),
+            "written: 3 merged, 1 purged, 0 skipped · 1 decision(s) not carried out (no origin header)"
+        );
+        assert_eq!(
+            status(true, &summary, 4, 4, &BTreeMap::new(), Some("a null key")),
+            "dry run, nothing written: 3 merged, 1 purged, 0 skipped · a null key"
+        );
     }
 }
