@@ -185,11 +185,12 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 /// The widths of the key and class columns in a list `width` wide: what the fixed columns
-/// leave, shared, each between 8 and 40 characters (the key at least 12 when there is room).
+/// leave, shared: the key between 8 and 23 characters (what a row keeps of it, at least 12
+/// when there is room), the class between 8 and 40.
 fn text_columns(width: usize) -> (usize, usize) {
     // P, OFFSET, AGE, R and DECISION with their gaps.
     let free = width.saturating_sub(38);
-    let key = (free * 9 / 20).max(free.min(24) / 2).clamp(8, 40);
+    let key = (free * 9 / 20).max(free.min(24) / 2).clamp(8, 23);
     let class = free.saturating_sub(key).clamp(8, 40);
     (key, class)
 }
@@ -335,6 +336,6 @@ mod tests {
         assert_eq!(cut("abc", 4), "abc");
         assert_eq!(text_columns(80), (18, 24));
         assert_eq!(text_columns(20), (8, 8), "never narrower than 8");
-        assert_eq!(text_columns(300), (40, 40), "never wider than 40");
+        assert_eq!(text_columns(300), (23, 40), "never wider than a key or 40");
     }
 }

@@ -11,10 +11,9 @@ use crate::redrive::replay_count;
 use crate::triage::RecordSource;
 use crate::ui::said::printable_key;
 
+use super::short::ShortText;
 use super::state::Row;
 
-/// How many characters of a key the index keeps.
-pub const KEY_CHARS: usize = 40;
 /// The class of records without any of the class headers.
 pub const NO_CLASS: &str = "(no class header)";
 
@@ -121,7 +120,7 @@ impl Classes {
             partition: record.at.partition,
             offset: record.at.offset,
             timestamp_ms: record.timestamp.map(|t| t.millis),
-            key: key_line(record.key.as_deref()).into(),
+            key: key_line(record.key.as_deref()),
             class_index: u32::try_from(class).unwrap_or(u32::MAX),
             replays: replay_count(record)
                 .ok()
@@ -131,19 +130,15 @@ impl Classes {
     }
 }
 
-/// The key as one line of at most [`KEY_CHARS`] characters.
-fn key_line(key: Option<&[u8]>) -> String {
+/// The key as one line, cut to what a row holds ([`ShortText`]); only the bytes that can
+/// show are looked at.
+fn key_line(key: Option<&[u8]>) -> ShortText {
     let Some(key) = key else {
-        return "<null>".to_owned();
+        return ShortText::new("<null>");
     };
-    let text = printable_key(&key[..key.len().min(KEY_CHARS * 4)]);
-    if text.chars().count() > KEY_CHARS {
-        let mut cut: String = text.chars().take(KEY_CHARS - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        text
-    }
+    ShortText::new(&printable_key(
+        &key[..key.len().min(ShortText::CAPACITY + 1)],
+    ))
 }
 
 #[cfg(test)]
@@ -203,7 +198,7 @@ mod tests {
             "the tombstone is left out"
         );
         assert_eq!(&*rows[0].key, "a");
-        assert_eq!(rows[1].key.chars().count(), KEY_CHARS);
+        assert!(rows[1].key.len() <= ShortText::CAPACITY);
         assert!(rows[1].key.ends_with('…'));
     }
 }

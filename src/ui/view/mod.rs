@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod index;
 mod keys;
 pub mod search;
+mod short;
 pub mod state;
 mod writing;
 

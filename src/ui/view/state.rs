@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::triage::Decision;
 
+use super::short::ShortText;
+
 /// One record of the queue, as its line shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -20,7 +22,7 @@ pub struct Row {
     pub offset: i64,
     pub timestamp_ms: Option<i64>,
     /// The key as shown on one line, already cut.
-    pub key: Box<str>,
+    pub key: ShortText,
     /// Index into [`ViewState::classes`] (see [`Row::class`]); 32 bits, as a million rows
     /// are held.
     pub class_index: u32,
