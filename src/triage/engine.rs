@@ -289,6 +289,18 @@ impl Engine<'_> {
                     Admission::AlreadyDecided => Action::Skip {
                         reason: SkipReason::AlreadyDecided,
                     },
+                    Admission::Undecided => {
+                        frozen
+                            .entry(record.at.partition)
+                            .or_insert(record.at.offset);
+                        // It stays: a tombstone of its key would take it too.
+                        if options.watch_keys
+                            && let Some(warning) = keys.kept(&record)
+                        {
+                            observer.on_warning(&warning);
+                        }
+                        continue;
+                    }
                     Admission::LeaveAlone(why) => {
                         frozen
                             .entry(record.at.partition)

@@ -29,8 +29,6 @@ pub enum LeftAlone {
     UnreadableReplayCount { value: String },
     /// `ask`: its copy would be older than the destination's retention and soon deleted.
     TooOld { topic: String, retention_ms: i64 },
-    /// The triage view: no decision was set for it.
-    Undecided,
 }
 
 impl fmt::Display for LeftAlone {
@@ -64,7 +62,6 @@ impl fmt::Display for LeftAlone {
                 f,
                 "older than the retention of {topic} (retention.ms={retention_ms}): the broker would delete its copy within minutes; merge it with --timestamp now or --ignore-retention"
             ),
-            Self::Undecided => f.write_str("undecided in the triage view"),
         }
     }
 }
@@ -80,6 +77,10 @@ pub enum Admission {
     LeaveAlone(LeftAlone),
     /// `--dedupe`: it is identical to the record at `of`, tombstoned in this run: purge it.
     Duplicate { of: Coordinates },
+    /// Not this run's to decide (the triage view has no decision for it): left where it is
+    /// like [`Admission::LeaveAlone`], so its partition's offset stops before it, but neither
+    /// counted nor reported: nobody was asked about it.
+    Undecided,
 }
 
 /// Settles what it can about each record before the decision.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::record::Record;
 
-use super::{Action, Admission, Decision, DecisionSource, Gate, LeftAlone, Target};
+use super::{Action, Admission, Decision, DecisionSource, Gate, Target};
 
 /// What to do with which record, and what was done already.
 #[derive(Debug, Clone, Default)]
@@ -115,7 +115,7 @@ impl<G: Gate> Gate for PlanGate<G> {
         {
             Ok(Admission::AlreadyDecided)
         } else {
-            Ok(Admission::LeaveAlone(LeftAlone::Undecided))
+            Ok(Admission::Undecided)
         }
     }
 
@@ -177,7 +177,7 @@ mod tests {
         );
         assert_eq!(
             gate.admit(&Record::test(0, 2)).ok(),
-            Some(Admission::LeaveAlone(LeftAlone::Undecided))
+            Some(Admission::Undecided)
         );
         // --pending: a record the view did not list because it is decided already passes.
         let mut gate = PlanGate::new(Rc::clone(&plan), OpenGate(Some(target())))
@@ -188,7 +188,7 @@ mod tests {
         );
         assert_eq!(
             gate.admit(&Record::test(0, 8)).ok(),
-            Some(Admission::LeaveAlone(LeftAlone::Undecided))
+            Some(Admission::Undecided)
         );
         let mut decisions = PlanDecisions(plan);
         let decide =

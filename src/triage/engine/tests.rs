@@ -449,7 +449,7 @@ fn tombstoning_a_key_that_a_kept_record_shares_is_warned() {
 }
 
 /// Admits each record of partition 0 as its offset says: 1 left alone, 2 already decided,
-/// 3 a duplicate of 0, the rest to the decision.
+/// 3 a duplicate of 0, 5 undecided (outside a plan), the rest to the decision.
 struct ByOffset;
 
 impl Gate for ByOffset {
@@ -460,6 +460,7 @@ impl Gate for ByOffset {
             3 => Admission::Duplicate {
                 of: Record::test(0, 0).at,
             },
+            5 => Admission::Undecided,
             _ => Admission::Decide {
                 target: Some(Target::topic("retry")),
             },
@@ -558,6 +559,26 @@ fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
             "4 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None } }",
         ]
     );
+}
+
+#[test]
+fn an_undecided_record_holds_its_partition_back_and_is_not_reported() {
+    let mut source = Memory((4..7).map(|o| record(0, o, Some("k"), Some("v"))).collect());
+    let mut decisions = Listener::default();
+    let mut sink = Recorder::default();
+    let summary = run_gated(&mut source, &mut decisions, &mut sink);
+    let applied: Vec<i64> = sink.applied.iter().map(|(offset, _)| *offset).collect();
+    assert_eq!(applied, [4, 6], "the records around it are carried out");
+    let highest = sink
+        .commits
+        .iter()
+        .filter_map(|(_, offsets)| offsets.get(0))
+        .max();
+    assert_eq!(highest, Some(5), "the offset stops before it");
+    assert_eq!(summary.left_alone_total(), 0, "nobody was asked about it");
+    assert_eq!(summary.merged, 2);
+    let told: Vec<i64> = decisions.told.iter().map(|(offset, _)| *offset).collect();
+    assert_eq!(told, [4, 6]);
 }
 
 #[test]

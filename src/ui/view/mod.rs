@@ -346,7 +346,7 @@ fn event_loop(
         app.receive(&setup.batches, &setup.fetch);
         let size = terminal.size().map_err(failed)?;
         // Header, classes, status line and the list's own header line.
-        app.scroll(usize::from(size.height.saturating_sub(5)));
+        app.scroll(usize::from(size.height.saturating_sub(4)));
         terminal
             .draw(|frame| draw::draw(frame, &app, None))
             .map_err(failed)?;
