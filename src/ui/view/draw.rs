@@ -15,7 +15,7 @@ use super::{App, Mode};
 /// The keys, as `?` shows them.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  j k", "move"),
-    ("PgUp PgDn Home End", "jump"),
+    ("PgUp PgDn Home End", "jump (also Space, g, G)"),
     (
         "m  p  s",
         "merge, purge or skip this record, then move down",

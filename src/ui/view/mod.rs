@@ -539,6 +539,34 @@ mod tests {
     }
 
     #[test]
+    fn every_screen_draws_on_any_size_of_terminal() {
+        let (mut app, _setup, _questions) = app(true);
+        press(&mut app, 'p');
+        let modes = [
+            Mode::Normal,
+            Mode::Help,
+            Mode::Search("order".into()),
+            Mode::ConfirmWrite,
+            Mode::ConfirmQuit,
+            Mode::Report(vec![
+                "a line much wider than the smallest of these terminals".into(),
+            ]),
+        ];
+        for mode in modes {
+            app.mode = mode;
+            app.raw = !app.raw;
+            for (width, height) in [(1, 1), (10, 3), (24, 6), (80, 24), (300, 100)] {
+                let mut terminal = Terminal::new(TestBackend::new(width, height))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                app.scroll(usize::from(height.saturating_sub(4)));
+                terminal
+                    .draw(|frame| draw::draw(frame, &app, Some("writing…")))
+                    .unwrap_or_else(|e| panic!("{width}x{height}: {e}"));
+            }
+        }
+    }
+
+    #[test]
     fn keys_decide_and_quitting_with_pending_decisions_asks() {
         let (mut app, _setup, _questions) = app(false);
         press(&mut app, 'm');
