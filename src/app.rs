@@ -29,7 +29,7 @@ use crate::triage::{
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
 use crate::ui::terminal::Terminal;
-use crate::ui::{docs, prompt};
+use crate::ui::{docs, prompt, summary_file};
 
 use self::filter::DisplayedFilter;
 use self::survey::{RetentionCheck, Survey};
@@ -71,8 +71,64 @@ pub fn run(
     };
     let run = Run::new(config, terminal, interrupt)?;
     match &config.task {
-        Task::Write(task) => run.write(task),
+        Task::Write(task) => {
+            let result = run.write(task);
+            match &config.options.summary_json {
+                Some(path) => report_to_file(path, config, task, result),
+                None => result.map(drop),
+            }
+        }
         Task::Print(task) => run.print(task),
+    }
+}
+
+/// `--summary-json`: the run's outcome and counts into `path`; a file that cannot be written
+/// fails a run that did not fail otherwise.
+fn report_to_file(
+    path: &std::path::Path,
+    config: &RunConfig,
+    task: &WriteTask,
+    result: Result<Summary, Error>,
+) -> Result<(), Error> {
+    let none = Summary::default();
+    let (outcome, committed, error) = match &result {
+        Ok(summary) => ("completed", summary, None),
+        Err(Error::Failed { source, summary }) => (
+            "failed",
+            summary.as_ref().unwrap_or(&none),
+            Some(format!("{source:#}")),
+        ),
+        Err(Error::Interrupted { summary }) => {
+            ("interrupted", summary.as_ref().unwrap_or(&none), None)
+        }
+        Err(Error::Config(config)) => ("failed", &none, Some(config.to_string())),
+    };
+    let report = summary_file::RunReport {
+        outcome,
+        command: match (task.ask, task.merges()) {
+            (true, _) => "ask",
+            (false, true) => "merge-all",
+            (false, false) => "purge-all",
+        },
+        topic: &task.source,
+        destination: task.destination.as_deref(),
+        group: config.settings.group.as_deref(),
+        dry_run: config.options.dry_run,
+        committed,
+        error,
+    };
+    let written = summary_file::write(path, &report);
+    match (result, written) {
+        (Ok(summary), Err(error)) => Err(Error::Failed {
+            source: anyhow::Error::new(error)
+                .context(format!("cannot write the summary to {}", path.display())),
+            summary: Some(summary),
+        }),
+        (result, Err(error)) => {
+            tracing::error!("cannot write the summary to {}: {error}", path.display());
+            result.map(drop)
+        }
+        (result, Ok(())) => result.map(drop),
     }
 }
 
@@ -115,7 +171,7 @@ impl<'a> Run<'a> {
     }
 
     /// `ask`, `merge-all` and `purge-all`.
-    fn write(&self, task: &WriteTask) -> Result<(), Error> {
+    fn write(&self, task: &WriteTask) -> Result<Summary, Error> {
         // The producer comes first: with a transactional id, initializing it fences a crashed
         // run and aborts its open transaction at once, which would otherwise hold back the
         // group's committed offsets (and read_committed reads) until it timed out.
@@ -174,7 +230,7 @@ impl<'a> Run<'a> {
         if self.config.options.dry_run {
             message("Dry run: nothing was written and no offset was committed");
         }
-        Ok(())
+        Ok(summary)
     }
 
     /// Where the merges of `task` go, asking `catalog` about origin topics.
@@ -506,12 +562,12 @@ fn warn_unless_compacted(topic: &str, lookup: &ConfigLookup) {
     }
 }
 
-fn nothing_left(settings: &Settings, topic: &str) -> Result<(), Error> {
+fn nothing_left(settings: &Settings, topic: &str) -> Result<Summary, Error> {
     let whose = settings
         .group
         .as_deref()
         .map_or_else(String::new, |group| format!(" for group {group}"));
     message(&format!("No records left in {topic}{whose}: nothing to do"));
     message(&Summary::default().to_string());
-    Ok(())
+    Ok(Summary::default())
 }

@@ -33,7 +33,7 @@ pub(super) fn triage(
     source: SourceConsumer,
     pending: Option<TombstoneIndex>,
     configs: &ConfigLookup,
-) -> Result<(), Error> {
+) -> Result<Summary, Error> {
     let settings = run.settings();
     let pending = pending.map(Arc::new);
     let ends: BTreeMap<i32, i64> = source
@@ -84,7 +84,7 @@ pub(super) fn triage(
     if run.config.options.dry_run {
         message("Dry run: nothing was written and no offset was committed");
     }
-    Ok(())
+    Ok(outcome.written)
 }
 
 /// Which records the view lists: those the run would offer a person.

@@ -63,6 +63,8 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Append one JSON line per committed decision (never with `dry_run`).
     pub audit_log: Option<PathBuf>,
+    /// Where a writing run's counts go when it ends (`--summary-json`).
+    pub summary_json: Option<PathBuf>,
     /// Stop after this many matching records.
     pub limit: Option<u64>,
     /// Merge into the source partition number instead of the key's partition (with
@@ -175,6 +177,7 @@ fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
         max_rate: cli.safety.max_rate,
         dry_run: cli.safety.dry_run,
         audit_log: cli.safety.audit_log.clone().filter(|_| !cli.safety.dry_run),
+        summary_json: cli.safety.summary_json.clone(),
         limit: cli.filters.limit,
         keep_partition: cli.global.keep_partition,
         from_beginning: cli.revisit.from_beginning,

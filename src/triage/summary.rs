@@ -8,7 +8,7 @@ use crate::record::Record;
 use super::{Action, LeftAlone, SkipReason};
 
 /// What a run has committed (or, for a batch not yet committed, what it would commit).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     pub merged: u64,
     pub purged: u64,

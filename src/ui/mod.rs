@@ -11,6 +11,7 @@ pub mod progress;
 pub mod prompt;
 pub mod render;
 pub mod said;
+pub mod summary_file;
 pub mod terminal;
 pub mod tty_prompt;
 pub mod view;

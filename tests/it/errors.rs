@@ -26,7 +26,13 @@ fn unknown_destination_topic_writes_nothing() {
     kafka().create_topic(&dlq, 1, true);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
     let missing = unique("missing");
-    let run = Kmp::new().group("g").merge_all(&dlq, &missing).run();
+    let report = std::env::temp_dir().join(format!("{missing}-summary.json"));
+    let run = Kmp::new()
+        .group("g")
+        .merge_all(&dlq, &missing)
+        .arg("--summary-json")
+        .arg(&report)
+        .run();
     run.assert_exit(1);
     assert!(
         run.stderr_text()
@@ -34,6 +40,12 @@ fn unknown_destination_topic_writes_nothing() {
         "{}",
         run.stderr_text()
     );
+    // --summary-json tells a runbook that the run failed, why, and that nothing was committed.
+    let summary = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("no summary: {e}"));
+    let _ = std::fs::remove_file(&report);
+    assert_contains(&summary, "\"outcome\": \"failed\"");
+    assert_contains(&summary, &format!("topic {missing} does not exist"));
+    assert_contains(&summary, "\"merged\": 0");
     assert_eq!(
         kafka().read_all(&dlq, Isolation::ReadUncommitted).len(),
         1,

@@ -79,14 +79,27 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
         let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
         let ends = kafka().end_offsets(&dlq);
 
+        let report = std::env::temp_dir().join(format!("{group}-summary.json"));
         let merge = || {
             Kmp::new()
                 .group(&group)
                 .merge_all(&dlq, &retry)
                 .args(transactional.then_some("-t"))
+                .arg("--summary-json")
+                .arg(&report)
                 .ok()
         };
         merge().assert_said("Successfully processed records: 1200 merged, 0 purged, 0 skipped");
+        // --summary-json: the counts for a runbook, as committed.
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("no summary: {e}")),
+        )
+        .unwrap_or_else(|e| panic!("the summary is not JSON: {e}"));
+        assert_eq!(summary["outcome"], "completed");
+        assert_eq!(summary["command"], "merge-all");
+        assert_eq!(summary["merged"], 1200);
+        assert_eq!(summary["purged"], 0);
+        assert_eq!(summary["group"], group.as_str());
 
         // The destination holds exactly the source records: bytes, headers in order,
         // timestamps; and each key kept its order.
@@ -125,6 +138,10 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
             &said,
             "1200 tombstone(s) already in the source were passed over",
         );
+        let summary = std::fs::read_to_string(&report).unwrap_or_default();
+        assert_contains(&summary, "\"tombstones_passed\": 1200");
+        assert_contains(&summary, "\"merged\": 0");
+        let _ = std::fs::remove_file(&report);
         let merged = kafka().read_all(&retry, Isolation::ReadCommitted).len();
         assert_eq!(
             merged,
