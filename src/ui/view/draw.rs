@@ -6,7 +6,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr as _};
 
 use crate::triage::Decision;
 
@@ -214,22 +215,89 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, area: Rect) {
         " Record "
     };
     let block = Block::new().title(title);
-    let lines: Vec<Line<'_>> = match app.shown_detail() {
-        None if app.state.selected().is_some() => vec![Line::raw("reading the record…")],
-        None => Vec::new(),
-        Some(detail) if app.raw => detail.raw.iter().map(|l| Line::raw(l.as_str())).collect(),
+    let inner = block.inner(area);
+    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
+    let skip = usize::from(app.detail_scroll);
+    let message;
+    let text: &[String] = match app.shown_detail() {
+        None if app.state.selected().is_some() => {
+            message = ["reading the record…".to_owned()];
+            &message
+        }
+        None => &[],
+        Some(detail) if app.raw => &detail.raw,
         Some(detail) => match &detail.text {
-            Ok(text) => text.iter().map(|l| Line::raw(l.as_str())).collect(),
-            Err(reason) => vec![Line::raw(format!("cannot show this record: {reason}"))],
+            Ok(text) => text,
+            Err(reason) => {
+                message = [format!("cannot show this record: {reason}")];
+                &message
+            }
         },
     };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0)),
-        area,
-    );
+    let lines: Vec<Line<'_>> = wrapped(text, width, skip, height)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The lines of `text` as a pane `width` cells wide shows them, from wrapped line `skip` on and
+/// at most `height` of them (only those are wrapped: a big value stays cheap to draw).
+fn wrapped(text: &[String], width: usize, skip: usize, height: usize) -> Vec<String> {
+    let mut shown = Vec::with_capacity(height);
+    let mut seen = 0;
+    for line in text {
+        for piece in wrap_line(line, width) {
+            if seen >= skip {
+                if shown.len() == height {
+                    return shown;
+                }
+                shown.push(piece);
+            }
+            seen += 1;
+        }
+    }
+    shown
+}
+
+/// `line` in pieces of at most `width` cells; a piece after the first is indented two more
+/// than the line, and a piece ends after a space when there is one in its second half.
+fn wrap_line(line: &str, width: usize) -> Vec<String> {
+    if width == 0 || line.width() <= width {
+        return vec![line.to_owned()];
+    }
+    let indent = line.chars().take_while(|&c| c == ' ').count();
+    let hanging = (indent + 2).min(width / 2);
+    let mut pieces = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let prefix = if pieces.is_empty() { 0 } else { hanging };
+        let room = width - prefix;
+        let (mut used, mut end, mut after_space) = (0, 0, None);
+        for (at, c) in rest.char_indices() {
+            let cells = c.width().unwrap_or(0);
+            if used + cells > room {
+                break;
+            }
+            used += cells;
+            end = at + c.len_utf8();
+            if c == ' ' && used >= room / 2 {
+                after_space = Some(end);
+            }
+        }
+        if end == 0 {
+            // One character wider than the room: it goes on a line of its own.
+            end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        } else if end < rest.len()
+            && let Some(space) = after_space
+        {
+            end = space;
+        }
+        pieces.push(format!("{:prefix$}{}", "", &rest[..end]));
+        // Spaces where a line is broken do not start the next piece.
+        rest = rest[end..].trim_start_matches(' ');
+    }
+    pieces
 }
 
 fn help_lines() -> Vec<String> {
@@ -335,6 +403,21 @@ mod tests {
         assert_eq!(cut("abcdef", 4), "abc…");
         assert_eq!(cut("abc", 4), "abc");
         assert_eq!(text_columns(80), (18, 24));
+        // Long lines go on under their indentation, broken after a space near the end.
+        assert_eq!(
+            wrap_line("    message: failed to convert from JSON", 24),
+            ["    message: failed to ", "      convert from JSON"]
+        );
+        assert_eq!(wrap_line("short", 24), ["short"]);
+        assert_eq!(wrap_line("abcd efgh", 4), ["abcd", "  ef", "  gh"]);
+        assert_eq!(wrap_line("abcdefghij", 4), ["abcd", "  ef", "  gh", "  ij"]);
+        assert_eq!(
+            wrap_line("日本語のテキスト", 6),
+            ["日本語", "  のテ", "  キス", "  ト"]
+        );
+        let text = ["one".to_owned(), "abcdefghij".to_owned(), "last".to_owned()];
+        assert_eq!(wrapped(&text, 4, 2, 3), ["  ef", "  gh", "  ij"]);
+        assert_eq!(wrapped(&text, 4, 5, 3), ["last"]);
         assert_eq!(text_columns(20), (8, 8), "never narrower than 8");
         assert_eq!(text_columns(300), (23, 40), "never wider than a key or 40");
     }
