@@ -105,11 +105,7 @@ fn report_to_file(
     };
     let report = summary_file::RunReport {
         outcome,
-        command: match (task.ask, task.merges()) {
-            (true, _) => "ask",
-            (false, true) => "merge-all",
-            (false, false) => "purge-all",
-        },
+        command: task.command,
         topic: &task.source,
         destination: task.destination.as_deref(),
         group: config.settings.group.as_deref(),
@@ -202,16 +198,7 @@ impl<'a> Run<'a> {
             (limits, None)
         };
         self.survey(task, pending.as_ref(), survey_limits)?;
-        let mut gate = Redrive {
-            router: task.merges().then(|| self.router(task, source.catalog())),
-            max_replays: task.redrive.max_replays,
-            pending,
-            dedupe: task
-                .redrive
-                .dedupe
-                .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
-            retention: ask_limits.map(RetentionGuard::new),
-        };
+        let mut gate = self.redrive(task, &source, pending, ask_limits);
         let mut sink = self.sink(producer, &source, task);
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?;
         let mut decisions = self.decisions(task, total)?;
@@ -225,12 +212,39 @@ impl<'a> Run<'a> {
         );
         watchers.finish();
         let summary = result?;
+        self.finished(task, &summary);
+        Ok(summary)
+    }
+
+    /// What a writing run says when it is over.
+    fn finished(&self, task: &WriteTask, summary: &Summary) {
         tracing::info!("Finished processing topic '{}'", task.source);
         message(&summary.to_string());
         if self.config.options.dry_run {
             message("Dry run: nothing was written and no offset was committed");
         }
-        Ok(summary)
+    }
+
+    /// The redrive options of `task` as the gate of a run over `source`: where merges go, the
+    /// loop guard, `--pending`, `--dedupe`, and the retention of each record's destination
+    /// when `limits` are given.
+    fn redrive<'l>(
+        &self,
+        task: &WriteTask,
+        source: &SourceConsumer,
+        pending: Option<TombstoneIndex>,
+        limits: Option<RetentionLookup<'l>>,
+    ) -> Redrive<'l, ClusterTopics> {
+        Redrive {
+            router: task.merges().then(|| self.router(task, source.catalog())),
+            max_replays: task.redrive.max_replays,
+            pending,
+            dedupe: task
+                .redrive
+                .dedupe
+                .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
+            retention: limits.map(RetentionGuard::new),
+        }
     }
 
     /// Where the merges of `task` go, asking `catalog` about origin topics.

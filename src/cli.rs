@@ -422,6 +422,17 @@ pub enum OutputFormat {
 }
 
 impl Command {
+    /// The subcommand as it is typed.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ask(_) => "ask",
+            Self::MergeAll(_) => "merge-all",
+            Self::PurgeAll(_) => "purge-all",
+            Self::Print(_) => "print",
+        }
+    }
+
     /// The topic the records are read from.
     #[must_use]
     pub fn source_topic(&self) -> &str {

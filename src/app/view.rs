@@ -12,7 +12,7 @@ use crate::config::WriteTask;
 use crate::error::Error;
 use crate::kafka::{ConfigLookup, RecordFetcher, SourceConsumer};
 use crate::record::Record;
-use crate::redrive::{Dedupe, Redrive, RetentionGuard, TombstoneIndex, dedupe};
+use crate::redrive::TombstoneIndex;
 use crate::triage::{
     DEFAULT_CLASS_HEADERS, EngineOptions, Observer, Plan, PlanDecisions, PlanGate, RecordFilter,
     RecordSource, Summary,
@@ -73,17 +73,13 @@ pub(super) fn triage(
         configs,
     };
     let outcome = view::run(&setup, &mut backend, run.interrupt)?;
-    tracing::info!("Finished processing topic '{}'", task.source);
-    message(&outcome.written.to_string());
     if outcome.discarded > 0 {
         message(&format!(
             "{} decision(s) were discarded, not written: their records are still in {}",
             outcome.discarded, task.source
         ));
     }
-    if run.config.options.dry_run {
-        message("Dry run: nothing was written and no offset was committed");
-    }
+    run.finished(task, &outcome.written);
     Ok(outcome.written)
 }
 
@@ -143,15 +139,11 @@ impl ViewBackend<'_, '_> {
 
 impl Backend for ViewBackend<'_, '_> {
     fn pass(&mut self, ends: &BTreeMap<i32, i64>) -> anyhow::Result<Box<dyn RecordSource + Send>> {
-        Ok(Box::new(
-            self.bounded(ends).map_err(|error| anyhow::anyhow!(error))?,
-        ))
+        Ok(Box::new(self.bounded(ends)?))
     }
 
     fn renderer(&self) -> anyhow::Result<Renderer> {
-        self.run
-            .renderer(false)
-            .map_err(|error| anyhow::anyhow!(error))
+        Ok(self.run.renderer(false)?)
     }
 
     fn write(
@@ -165,17 +157,8 @@ impl Backend for ViewBackend<'_, '_> {
         let producer = run.producer()?;
         let mut source = self.bounded(ends)?;
         let limits = run.retention_limits(task, self.configs)?;
-        let redrive = Redrive {
-            router: task.merges().then(|| run.router(task, source.catalog())),
-            max_replays: task.redrive.max_replays,
-            // Records decided already were not listed; the plan's gate passes them.
-            pending: None,
-            dedupe: task
-                .redrive
-                .dedupe
-                .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
-            retention: limits.map(RetentionGuard::new),
-        };
+        // Records decided already (`--pending`) were not listed; the plan's gate passes them.
+        let redrive = run.redrive(task, &source, None, limits);
         let mut gate = PlanGate::new(Rc::clone(&plan), redrive);
         if let Some(index) = self.pending.clone() {
             gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));

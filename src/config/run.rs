@@ -104,6 +104,8 @@ pub enum Task {
 /// A run that writes tombstones into `source`, and copies into `destination` when merging.
 #[derive(Debug, Clone)]
 pub struct WriteTask {
+    /// `ask`, `merge-all` or `purge-all`.
+    pub command: &'static str,
     pub source: String,
     /// `None` for `purge-all`, and with `--to-origin` when not given (the fallback for records
     /// without an origin header).
@@ -233,6 +235,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
                 destination: args.destination.clone(),
                 merge_tombstones: args.merge_tombstones,
                 ask: matches!(command, Command::Ask(_)),
+                command: command.name(),
                 tui: matches!(command, Command::Ask(ask) if !ask.no_tui),
                 overview: match (&args.group_by, args.overview) {
                     (Some(header), _) => Some(vec![header.clone()]),
@@ -248,6 +251,7 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
             })
         }
         Command::PurgeAll(args) => Task::Write(WriteTask {
+            command: command.name(),
             source: args.topic.clone(),
             destination: None,
             merge_tombstones: false,

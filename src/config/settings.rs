@@ -131,15 +131,6 @@ pub fn resolve(
     })
 }
 
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Ask(_) => "ask",
-        Command::MergeAll(_) => "merge-all",
-        Command::PurgeAll(_) => "purge-all",
-        Command::Print(_) => "print",
-    }
-}
-
 fn values(properties: Properties) -> BTreeMap<String, String> {
     properties
         .into_iter()
@@ -227,7 +218,7 @@ fn group(
             Command::Print(_) => {}
             other => {
                 return Err(ConfigError::MissingGroup {
-                    command: command_name(other),
+                    command: other.name(),
                 });
             }
         }
@@ -299,7 +290,7 @@ fn transactional_id(
         (_, Some(property)) => Ok(Some(property.value)),
         (Some(None), None) => {
             let group = group.ok_or(ConfigError::MissingGroup {
-                command: command_name(command),
+                command: command.name(),
             })?;
             let id = format!(
                 "{TRANSACTIONAL_ID_PREFIX}-{group}-{}",

@@ -29,7 +29,8 @@ impl RecordFetcher {
     /// When the consumer cannot be created.
     pub fn new(settings: &Settings, topic: &str) -> anyhow::Result<Self> {
         let mut config = consumer_config(settings);
-        // Never a member, never a commit: only the group's name is shared.
+        // A group of its own (librdkafka wants one to assign partitions): never a member,
+        // never a commit, so the run's group is not touched.
         config.set(
             "group.id",
             format!("kafka-merge-purge-fetch-{}", uuid::Uuid::new_v4().simple()),
