@@ -1,10 +1,12 @@
 //! Engine tests with an in-memory source, a scripted decision source and a recording sink.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use super::*;
 use crate::triage::{
-    Admission, Always, Decision, LeftAlone, OpenGate, Outcome, RecordFilter, Scripted, Target,
+    Admission, Always, Decision, LeftAlone, OpenGate, Outcome, Plan, PlanDecisions, PlanGate,
+    RecordFilter, Scripted, Target,
 };
 
 struct Memory(VecDeque<Record>);
@@ -527,12 +529,7 @@ fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
     );
     assert_eq!(sink.applied[2].1, Action::Purge);
     // The committed offset never passes the record left alone at 1.
-    let highest = sink
-        .commits
-        .iter()
-        .filter_map(|(_, offsets)| offsets.get(0))
-        .max();
-    assert_eq!(highest, Some(1));
+    assert_eq!(highest_commits(&sink).get(&0), Some(&1));
     assert_eq!(
         (
             summary.merged,
@@ -569,12 +566,11 @@ fn an_undecided_record_holds_its_partition_back_and_is_not_reported() {
     let summary = run_gated(&mut source, &mut decisions, &mut sink);
     let applied: Vec<i64> = sink.applied.iter().map(|(offset, _)| *offset).collect();
     assert_eq!(applied, [4, 6], "the records around it are carried out");
-    let highest = sink
-        .commits
-        .iter()
-        .filter_map(|(_, offsets)| offsets.get(0))
-        .max();
-    assert_eq!(highest, Some(5), "the offset stops before it");
+    assert_eq!(
+        highest_commits(&sink).get(&0),
+        Some(&5),
+        "the offset stops before it"
+    );
     assert_eq!(summary.left_alone_total(), 0, "nobody was asked about it");
     assert_eq!(summary.merged, 2);
     let told: Vec<i64> = decisions.told.iter().map(|(offset, _)| *offset).collect();
@@ -588,4 +584,58 @@ fn records_left_alone_at_the_end_are_counted() {
     let summary = run_gated(&mut source, &mut Always(Decision::Merge), &mut sink);
     assert_eq!(summary.left_alone_total(), 1);
     assert!(sink.commits.is_empty(), "nothing to commit");
+}
+
+/// Per partition, the highest offset `sink` committed.
+fn highest_commits(sink: &Recorder) -> BTreeMap<i32, i64> {
+    let mut highest = BTreeMap::new();
+    for (partition, offset) in sink.commits.iter().flat_map(|(_, offsets)| offsets.iter()) {
+        let at = highest.entry(partition).or_insert(offset);
+        *at = (*at).max(offset);
+    }
+    highest
+}
+
+#[test]
+fn a_plan_commits_each_partition_up_to_its_first_undecided_record() {
+    use Decision::{Merge, Purge, Skip};
+    // Two partitions of three records, as the view lists them.
+    let commits = |decisions: &[((i32, i64), Decision)]| {
+        let mut source = Memory(
+            [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+                .map(|(p, o)| record(p, o, Some(&format!("k{p}-{o}")), Some("v")))
+                .into(),
+        );
+        let plan = Rc::new(Plan::new(decisions.iter().copied(), []));
+        let mut sink = Recorder::default();
+        Engine {
+            source: &mut source,
+            decisions: &mut PlanDecisions(Rc::clone(&plan)),
+            sink: &mut sink,
+            observer: &mut (),
+            filter: &mut (),
+            gate: &mut PlanGate::new(plan, retry()),
+            interrupt: Interrupt::new(),
+            options: EACH,
+        }
+        .run()
+        .unwrap_or_else(|error| panic!("{error}"));
+        highest_commits(&sink)
+    };
+    assert!(
+        commits(&[]).is_empty(),
+        "nothing decided, nothing to commit"
+    );
+    // Partition 0 stops before its undecided record; a skip is a decision, as at the
+    // prompt: partition 1 is committed to its end.
+    let decided = [
+        ((0, 0), Merge),
+        ((0, 1), Merge),
+        ((1, 0), Purge),
+        ((1, 1), Skip),
+        ((1, 2), Purge),
+    ];
+    assert_eq!(commits(&decided), BTreeMap::from([(0, 2), (1, 3)]));
+    let all = [decided.as_slice(), &[((0, 2), Purge)]].concat();
+    assert_eq!(commits(&all), BTreeMap::from([(0, 3), (1, 3)]));
 }

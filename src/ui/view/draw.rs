@@ -312,7 +312,7 @@ fn quit_lines(app: &App) -> Vec<String> {
     vec![
         format!(
             "{} decision(s) are not written: merge {}, purge {}, skip {}.",
-            counts.merge + counts.purge + counts.skip,
+            counts.pending(),
             counts.merge,
             counts.purge,
             counts.skip

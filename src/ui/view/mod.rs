@@ -182,7 +182,7 @@ impl App {
         let counts = self.state.counts();
         let mut lines = vec![format!(
             "Write {} decision(s): merge {}, purge {}, skip {}?",
-            counts.merge + counts.purge + counts.skip,
+            counts.pending(),
             counts.merge,
             counts.purge,
             counts.skip

@@ -5,11 +5,13 @@
 //!
 //! Rows arrive while the view is open (the index is read in the background) and are appended
 //! in the order read: offset order within each partition. Decisions stay pending until they
-//! are written: [`ViewState::pending`] gives them, [`ViewState::commit_points`] where each
-//! partition's committed offset goes once they are (before the first undecided record: it is
-//! left alone, DESIGN §8), and [`ViewState::mark_written`] locks what was written.
+//! are written: [`ViewState::pending`] gives them (the engine then commits each partition up
+//! to its first undecided record: it is left alone, DESIGN §8), and
+//! [`ViewState::mark_written`] locks what was written. The counts are kept as decisions
+//! change, so drawing the header costs nothing, whatever the size of the queue.
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::AddAssign;
 
 use crate::triage::Decision;
 
@@ -55,13 +57,56 @@ pub struct Counts {
     pub written: usize,
 }
 
+impl Counts {
+    /// The count `slot` is in.
+    fn of(&mut self, slot: Slot) -> &mut usize {
+        match slot {
+            Slot::Written(_) => &mut self.written,
+            Slot::Pending(Decision::Merge) => &mut self.merge,
+            Slot::Pending(Decision::Purge) => &mut self.purge,
+            Slot::Pending(Decision::Skip) => &mut self.skip,
+            Slot::Open | Slot::Pending(Decision::Quit) => &mut self.undecided,
+        }
+    }
+
+    /// Decisions waiting to be written.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.merge + self.purge + self.skip
+    }
+}
+
+impl AddAssign<Slot> for Counts {
+    fn add_assign(&mut self, slot: Slot) {
+        *self.of(slot) += 1;
+    }
+}
+
+/// Where a record's decision stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Open,
+    Pending(Decision),
+    Written(Decision),
+}
+
+impl Slot {
+    fn decision(self) -> Option<Decision> {
+        match self {
+            Self::Open => None,
+            Self::Pending(decision) | Self::Written(decision) => Some(decision),
+        }
+    }
+}
+
 /// The view's state.
 #[derive(Debug, Default)]
 pub struct ViewState {
     rows: Vec<Row>,
     classes: Vec<Class>,
-    decisions: Vec<Option<Decision>>,
-    written: Vec<bool>,
+    /// Per row, its decision.
+    slots: Vec<Slot>,
+    counts: Counts,
     /// Per partition, its rows in offset order.
     by_partition: BTreeMap<i32, Vec<usize>>,
     /// The class shown, `None` for all.
@@ -88,8 +133,7 @@ impl ViewState {
     /// space, not memory.)
     pub fn reserve(&mut self, rows: usize) {
         self.rows.reserve_exact(rows);
-        self.decisions.reserve_exact(rows);
-        self.written.reserve_exact(rows);
+        self.slots.reserve_exact(rows);
         self.visible.reserve_exact(rows);
     }
 
@@ -116,8 +160,8 @@ impl ViewState {
                 .or_default()
                 .push(index);
             self.rows.push(row);
-            self.decisions.push(None);
-            self.written.push(false);
+            self.slots.push(Slot::Open);
+            self.counts += Slot::Open;
         }
     }
 
@@ -134,7 +178,7 @@ impl ViewState {
     /// Whether `row`'s decision was written.
     #[must_use]
     pub fn is_written(&self, row: usize) -> bool {
-        self.written.get(row).copied().unwrap_or(false)
+        matches!(self.slots.get(row), Some(Slot::Written(_)))
     }
 
     #[must_use]
@@ -174,7 +218,16 @@ impl ViewState {
     /// The pending decision of `row`.
     #[must_use]
     pub fn decision(&self, row: usize) -> Option<Decision> {
-        self.decisions.get(row).copied().flatten()
+        self.slots.get(row).and_then(|slot| slot.decision())
+    }
+
+    /// Puts `row` in `slot`, keeping the counts.
+    fn set(&mut self, row: usize, slot: Slot) {
+        if let Some(was) = self.slots.get_mut(row) {
+            *self.counts.of(*was) -= 1;
+            *was = slot;
+            self.counts += slot;
+        }
     }
 
     /// Moves the highlight by `delta` lines, staying within what is shown.
@@ -202,10 +255,8 @@ impl ViewState {
         if self.is_written(row) {
             return false;
         }
-        if let Some(slot) = self.decisions.get_mut(row) {
-            *slot = Some(decision);
-            self.move_by(1);
-        }
+        self.set(row, Slot::Pending(decision));
+        self.move_by(1);
         true
     }
 
@@ -219,14 +270,15 @@ impl ViewState {
         else {
             return 0;
         };
-        let mut decided = 0;
-        for ((row, slot), written) in self.rows.iter().zip(&mut self.decisions).zip(&self.written) {
-            if row.class() == class && slot.is_none() && !written {
-                *slot = Some(decision);
-                decided += 1;
-            }
+        let open: Vec<usize> = (0..self.rows.len())
+            .filter(|&row| {
+                self.rows[row].class() == class && self.slots.get(row) == Some(&Slot::Open)
+            })
+            .collect();
+        for &row in &open {
+            self.set(row, Slot::Pending(decision));
         }
-        decided
+        open.len()
     }
 
     /// Clears the highlighted record's decision (`u`); `false` when it was written already.
@@ -237,9 +289,7 @@ impl ViewState {
         if self.is_written(row) {
             return false;
         }
-        if let Some(slot) = self.decisions.get_mut(row) {
-            *slot = None;
-        }
+        self.set(row, Slot::Open);
         true
     }
 
@@ -289,53 +339,46 @@ impl ViewState {
     /// The decisions so far, over every record.
     #[must_use]
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
-        for (decision, &written) in self.decisions.iter().zip(&self.written) {
-            match decision {
-                _ if written => counts.written += 1,
-                Some(Decision::Merge) => counts.merge += 1,
-                Some(Decision::Purge) => counts.purge += 1,
-                Some(Decision::Skip) => counts.skip += 1,
-                Some(Decision::Quit) | None => counts.undecided += 1,
-            }
-        }
-        counts
+        self.counts
     }
 
     /// Whether any decision is waiting to be written (quitting asks first).
     #[must_use]
     pub fn has_pending(&self) -> bool {
-        self.decisions
-            .iter()
-            .zip(&self.written)
-            .any(|(decision, &written)| decision.is_some() && !written)
+        self.counts.pending() > 0
     }
 
     /// The decisions waiting to be written, by coordinates.
     #[must_use]
     pub fn pending(&self) -> Vec<((i32, i64), Decision)> {
-        self.each_decided()
-            .filter(|&(row, _)| !self.is_written(row))
-            .map(|(row, decision)| (self.coordinates(row), decision))
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(row, slot)| match slot {
+                Slot::Pending(decision) => Some((self.coordinates(row), *decision)),
+                Slot::Open | Slot::Written(_) => None,
+            })
             .collect()
     }
 
     /// The records whose decisions were written.
     #[must_use]
     pub fn written(&self) -> Vec<(i32, i64)> {
-        self.each_decided()
-            .filter(|&(row, _)| self.is_written(row))
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| matches!(slot, Slot::Written(_)))
             .map(|(row, _)| self.coordinates(row))
             .collect()
     }
 
-    /// Locks the decisions of these records: they were written.
+    /// Locks the pending decisions of these records: they were written.
     pub fn mark_written(&mut self, done: &[(i32, i64)]) {
         for &(partition, offset) in done {
             if let Some(row) = self.row_at(partition, offset)
-                && let Some(flag) = self.written.get_mut(row)
+                && let Some(&Slot::Pending(decision)) = self.slots.get(row)
             {
-                *flag = true;
+                self.set(row, Slot::Written(decision));
             }
         }
     }
@@ -348,38 +391,6 @@ impl ViewState {
             .filter(|(_, rows)| rows.iter().all(|&row| self.decision(row).is_some()))
             .map(|(&partition, _)| partition)
             .collect()
-    }
-
-    /// Per partition, the offset to commit once the pending decisions are written: the first
-    /// undecided record (it is left alone), else one past the last record.
-    #[must_use]
-    pub fn commit_points(&self) -> BTreeMap<i32, i64> {
-        self.by_partition
-            .iter()
-            .filter_map(|(&partition, rows)| {
-                let first = self.rows.get(*rows.first()?)?.offset;
-                let stop = rows
-                    .iter()
-                    .find(|&&row| self.decision(row).is_none())
-                    .and_then(|&row| self.rows.get(row))
-                    .map_or_else(
-                        || {
-                            rows.last()
-                                .and_then(|&row| self.rows.get(row))
-                                .map(|r| r.offset + 1)
-                        },
-                        |row| Some(row.offset),
-                    )?;
-                (stop > first).then_some((partition, stop))
-            })
-            .collect()
-    }
-
-    fn each_decided(&self) -> impl Iterator<Item = (usize, Decision)> + '_ {
-        self.decisions
-            .iter()
-            .enumerate()
-            .filter_map(|(row, decision)| decision.map(|d| (row, d)))
     }
 
     fn coordinates(&self, row: usize) -> (i32, i64) {
@@ -497,12 +508,12 @@ mod tests {
     }
 
     #[test]
-    fn the_plan_and_where_offsets_may_be_committed() {
+    fn the_pending_decisions_and_the_partitions_fully_decided() {
         let mut view = state();
         assert!(!view.has_pending());
         assert!(
-            view.commit_points().is_empty(),
-            "nothing decided, nothing to commit"
+            view.pending().is_empty(),
+            "nothing decided, nothing to write"
         );
         // Partition 0: merge, merge, (undecided). Partition 1: purge, skip, purge.
         view.decide(Decision::Merge);
@@ -523,14 +534,15 @@ mod tests {
                 ((1, 2), Decision::Purge)
             ]
         );
-        // Partition 0 stops before its undecided record; a skip is a decision, as at the
-        // prompt: partition 1 is committed to its end.
-        assert_eq!(view.commit_points(), BTreeMap::from([(0, 2), (1, 3)]));
+        // Where the engine commits these (partition 0 before its undecided record, partition
+        // 1 to its end: a skip is a decision) is tested on a run of the plan, in
+        // triage::engine's a_plan_commits_each_partition_up_to_its_first_undecided_record.
         assert_eq!(view.fully_decided(), HashSet::from([1]));
         view.home();
         view.move_by(2);
         view.decide(Decision::Purge);
-        assert_eq!(view.commit_points(), BTreeMap::from([(0, 3), (1, 3)]));
+        assert_eq!(view.fully_decided(), HashSet::from([0, 1]));
+        assert_eq!(view.counts().pending(), 6);
     }
 
     #[test]
