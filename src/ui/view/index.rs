@@ -3,14 +3,15 @@
 //! first screen is already drawn. Values are not kept: the view fetches what it shows.
 
 use std::collections::HashMap;
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
 
 use crate::record::Record;
 use crate::redrive::replay_count;
 use crate::triage::RecordSource;
 use crate::ui::said::printable_key;
 
+use super::pass::{self, Report};
 use super::short::ShortText;
 use super::state::Row;
 
@@ -33,55 +34,36 @@ pub struct Batch {
 /// Which records the view lists: the run's filters, `-T`, `--pending`.
 pub type Admit = Box<dyn FnMut(&Record) -> bool + Send>;
 
+impl Report for Batch {
+    fn set_read(&mut self, read: u64) {
+        self.read = read;
+    }
+
+    fn finish(&mut self, error: Option<String>) {
+        self.done = true;
+        self.error = error;
+    }
+}
+
 /// Reads `source` to its end on a thread of its own; a dropped receiver stops it.
 pub fn spawn(
-    mut source: impl RecordSource + Send + 'static,
+    source: impl RecordSource + Send + 'static,
     mut admit: Admit,
     class_headers: Vec<String>,
 ) -> Receiver<Batch> {
-    let (sender, batches) = channel();
-    let spawned = std::thread::Builder::new()
-        .name("view-index".into())
-        .spawn(move || {
-            let mut classes = Classes::new(class_headers);
-            let mut batch = Batch::default();
-            let mut sent = Instant::now();
-            let mut read = 0;
-            loop {
-                match source.next_record() {
-                    Ok(Some(record)) => {
-                        read += 1;
-                        if admit(&record) {
-                            let row = classes.row(&record, &mut batch.classes);
-                            batch.rows.push(row);
-                        }
-                        if batch.rows.len() >= 4096 || sent.elapsed() >= Duration::from_millis(50) {
-                            batch.read = read;
-                            if !send(&sender, &mut batch) {
-                                return;
-                            }
-                            sent = Instant::now();
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(error) => {
-                        batch.error = Some(format!("{error:#}"));
-                        break;
-                    }
-                }
+    let mut classes = Classes::new(class_headers);
+    pass::spawn(
+        "view-index",
+        source,
+        Duration::from_millis(50),
+        move |record, batch: &mut Batch| {
+            if admit(record) {
+                let row = classes.row(record, &mut batch.classes);
+                batch.rows.push(row);
             }
-            batch.read = read;
-            batch.done = true;
-            send(&sender, &mut batch);
-        });
-    if let Err(error) = spawned {
-        tracing::warn!("cannot start the index thread: {error}");
-    }
-    batches
-}
-
-fn send(sender: &Sender<Batch>, batch: &mut Batch) -> bool {
-    sender.send(std::mem::take(batch)).is_ok()
+            batch.rows.len() >= 4096
+        },
+    )
 }
 
 /// Failure classes by header value, numbered as they are met.

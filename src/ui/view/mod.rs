@@ -9,6 +9,7 @@ pub mod draw;
 pub mod fetch;
 pub mod index;
 mod keys;
+mod pass;
 pub mod search;
 mod short;
 pub mod state;

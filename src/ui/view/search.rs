@@ -2,14 +2,14 @@
 //! pane shows it, on a thread of its own; the coordinates of every record whose text contains
 //! the query (ignoring case) are sent back as they are found.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
 
 use crate::record::Record;
 use crate::triage::RecordSource;
 use crate::ui::render::Renderer;
+
+use super::pass::{self, Report};
 
 /// Matches found since the last message.
 #[derive(Debug, Default)]
@@ -24,12 +24,16 @@ pub struct Found {
 pub struct Search {
     pub query: String,
     pub found: Receiver<Found>,
-    stop: Arc<AtomicBool>,
 }
 
-impl Drop for Search {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+impl Report for Found {
+    fn set_read(&mut self, read: u64) {
+        self.read = read;
+    }
+
+    fn finish(&mut self, error: Option<String>) {
+        self.done = true;
+        self.error = error;
     }
 }
 
@@ -44,48 +48,22 @@ pub fn searchable(renderer: &mut Renderer, record: &Record, out: &mut Vec<u8>) -
 
 /// Searches `source` for `query`.
 pub fn spawn(
-    mut source: impl RecordSource + Send + 'static,
+    source: impl RecordSource + Send + 'static,
     mut renderer: Renderer,
     query: String,
 ) -> Search {
-    let (sender, found) = channel();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = Arc::clone(&stop);
     let needle = query.to_lowercase();
-    let spawned = std::thread::Builder::new()
-        .name("view-search".into())
-        .spawn(move || {
-            let mut message = Found::default();
-            let mut sent = Instant::now();
-            let mut text = Vec::new();
-            while !stopped.load(Ordering::Relaxed) {
-                match source.next_record() {
-                    Ok(Some(record)) => {
-                        message.read += 1;
-                        if searchable(&mut renderer, &record, &mut text).contains(&needle) {
-                            message.at.push((record.at.partition, record.at.offset));
-                        }
-                        if sent.elapsed() >= Duration::from_millis(100) {
-                            let read = message.read;
-                            if sender.send(std::mem::take(&mut message)).is_err() {
-                                return;
-                            }
-                            message.read = read;
-                            sent = Instant::now();
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(error) => {
-                        message.error = Some(format!("{error:#}"));
-                        break;
-                    }
-                }
+    let mut text = Vec::new();
+    let found = pass::spawn(
+        "view-search",
+        source,
+        Duration::from_millis(100),
+        move |record, found: &mut Found| {
+            if searchable(&mut renderer, record, &mut text).contains(&needle) {
+                found.at.push((record.at.partition, record.at.offset));
             }
-            message.done = true;
-            let _ = sender.send(message);
-        });
-    if let Err(error) = spawned {
-        tracing::warn!("cannot start the search thread: {error}");
-    }
-    Search { query, found, stop }
+            false
+        },
+    );
+    Search { query, found }
 }

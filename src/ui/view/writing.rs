@@ -46,7 +46,6 @@ pub(super) fn write(
         interrupt,
         applied: Vec::new(),
         committed: Vec::new(),
-        left: BTreeMap::new(),
         merged_into: BTreeMap::new(),
         warning: None,
         drawn: Instant::now(),
@@ -56,7 +55,6 @@ pub(super) fn write(
     let result = backend.write(Rc::clone(&plan), &until, &mut watch);
     let Watch {
         committed,
-        left,
         merged_into,
         warning,
         failure,
@@ -80,16 +78,9 @@ pub(super) fn write(
     lock(app, &committed);
     app.written.add(&summary);
     let done = committed.len();
-    app.status = status(
-        app.dry_run,
-        &summary,
-        planned,
-        done,
-        &left,
-        warning.as_deref(),
-    );
+    app.status = status(app.dry_run, &summary, planned, done, warning.as_deref());
     if app.dry_run && failed.is_none() {
-        app.mode = Mode::Report(report(&summary, &merged_into, &left));
+        app.mode = Mode::Report(report(&summary, &merged_into));
     }
     if let Some(error) = failed {
         app.status = format!("the write failed: {error:#} · {}", app.status);
@@ -110,7 +101,6 @@ fn status(
     summary: &Summary,
     planned: usize,
     done: usize,
-    left: &BTreeMap<String, usize>,
     warning: Option<&str>,
 ) -> String {
     let mut line = format!(
@@ -129,7 +119,8 @@ fn status(
             " · {} decision(s) not carried out",
             planned - done
         ));
-        if let Some(why) = left.keys().next() {
+        // Records outside the plan are not counted: these are planned ones.
+        if let Some(why) = summary.left_alone.keys().next() {
             line.push_str(&format!(" ({why})"));
         } else {
             line.push_str(" (their records were committed past by another run, or are gone)");
@@ -142,11 +133,7 @@ fn status(
 }
 
 /// What a dry run's `w` would have done, for its dialog.
-fn report(
-    summary: &Summary,
-    merged_into: &BTreeMap<String, usize>,
-    left: &BTreeMap<String, usize>,
-) -> Vec<String> {
+fn report(summary: &Summary, merged_into: &BTreeMap<String, usize>) -> Vec<String> {
     let mut lines = vec![
         "Nothing was written and no offset committed; w would:".to_owned(),
         String::new(),
@@ -160,7 +147,7 @@ fn report(
     }
     lines.push(format!("purge {}", summary.purged));
     lines.push(format!("skip {}", summary.skipped));
-    for (why, count) in left {
+    for (why, count) in &summary.left_alone {
         lines.push(format!("leave {count} alone: {why}"));
     }
     lines.push(String::new());
@@ -178,8 +165,6 @@ struct Watch<'a> {
     /// Planned records applied since the last commit.
     applied: Vec<(i32, i64)>,
     committed: Vec<(i32, i64)>,
-    /// Why planned records were left alone, with how many each.
-    left: BTreeMap<String, usize>,
     /// Where planned merges went, with how many each.
     merged_into: BTreeMap<String, usize>,
     warning: Option<String>,
@@ -249,10 +234,7 @@ impl Observer for Watch<'_> {
         self.tick();
     }
 
-    fn on_left_alone(&mut self, record: &Record, why: &LeftAlone) -> anyhow::Result<()> {
-        if self.planned(record) {
-            *self.left.entry(why.to_string()).or_default() += 1;
-        }
+    fn on_left_alone(&mut self, _record: &Record, _why: &LeftAlone) -> anyhow::Result<()> {
         self.tick();
         Ok(())
     }
@@ -276,12 +258,12 @@ mod tests {
         let summary = Summary {
             merged: 3,
             purged: 1,
+            left_alone: BTreeMap::from([("no origin header".to_owned(), 1)]),
             ..Summary::default()
         };
         let into = BTreeMap::from([("orders".to_owned(), 2), ("payments".to_owned(), 1)]);
-        let left = BTreeMap::from([("no origin header".to_owned(), 1)]);
         assert_eq!(
-            report(&summary, &into, &left)[2..6],
+            report(&summary, &into)[2..6],
             [
                 "merge 3: 2 into orders, 1 into payments",
                 "purge 1",
@@ -290,11 +272,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            status(false, &summary, 5, 4, &left, None),
+            status(false, &summary, 5, 4, None),
             "written: 3 merged, 1 purged, 0 skipped · 1 decision(s) not carried out (no origin header)"
         );
         assert_eq!(
-            status(true, &summary, 4, 4, &BTreeMap::new(), Some("a null key")),
+            status(true, &summary, 4, 4, Some("a null key")),
             "dry run, nothing written: 3 merged, 1 purged, 0 skipped · a null key"
         );
     }
