@@ -7,26 +7,6 @@ use std::time::Duration;
 use crate::common::*;
 use expectrl::{Expect, Session};
 
-const FQCN: &str = "kafka_dlt-exception-fqcn";
-
-/// A, B, C failure classes interleaved: A0 B1 C2 A3 B4 C5 A6 B7.
-fn classes_dlq(topic: &str) {
-    let class = ["com.acme.A", "com.acme.B", "com.acme.C"];
-    kafka().produce(
-        topic,
-        &(0..8)
-            .map(|i| {
-                TestRecord::new(
-                    0,
-                    Some(format!("key-{i}").as_bytes()),
-                    Some(format!("value-{i}").as_bytes()),
-                )
-                .header(FQCN, Some(class[i % 3].as_bytes()))
-            })
-            .collect::<Vec<_>>(),
-    );
-}
-
 fn session(args: &[&str]) -> expectrl::session::OsSession {
     let mut command = kmp();
     command.args(args).env("TERM", "xterm");
@@ -44,22 +24,13 @@ fn answer(p: &mut expectrl::session::OsSession, key: &str) {
         .unwrap_or_else(|e| panic!("cannot press {key:?}: {e}"));
 }
 
-fn keys(topic: &str, tombstones: bool) -> Vec<String> {
-    kafka()
-        .read_all(topic, Isolation::ReadCommitted)
-        .into_iter()
-        .filter(|r| r.value.is_none() == tombstones)
-        .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
-        .collect()
-}
-
 const PROMPT: &str = "? help [Enter = merge]: ";
 
 #[test]
 fn keys_rules_and_classes() {
     let bootstrap = kafka().bootstrap().to_owned();
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    classes_dlq(&dlq);
+    kafka().produce(&dlq, &TestRecord::three_classes());
     let group = unique("group");
     let mut p = session(&[
         "-b",
@@ -109,9 +80,12 @@ fn keys_rules_and_classes() {
         "{status:?}"
     );
 
-    assert_eq!(keys(&retry, false), ["key-0", "key-3", "key-5", "key-6"]);
     assert_eq!(
-        keys(&dlq, true),
+        kafka().keys(&retry, false),
+        ["key-0", "key-3", "key-5", "key-6"]
+    );
+    assert_eq!(
+        kafka().keys(&dlq, true),
         [
             "key-0", "key-1", "key-3", "key-4", "key-5", "key-6", "key-7"
         ]
@@ -123,7 +97,7 @@ fn keys_rules_and_classes() {
 fn quit_commits_what_was_decided() {
     let bootstrap = kafka().bootstrap().to_owned();
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    classes_dlq(&dlq);
+    kafka().produce(&dlq, &TestRecord::three_classes());
     let group = unique("group");
     let mut p = session(&[
         "-b", &bootstrap, "-g", &group, "-t", "ask", "--no-tui", &dlq, &retry,
@@ -142,7 +116,7 @@ fn quit_commits_what_was_decided() {
         matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}"
     );
-    assert_eq!(keys(&retry, false), ["key-0"]);
-    assert_eq!(keys(&dlq, true), ["key-0", "key-1"]);
+    assert_eq!(kafka().keys(&retry, false), ["key-0"]);
+    assert_eq!(kafka().keys(&dlq, true), ["key-0", "key-1"]);
     assert_eq!(kafka().group_offsets(&group, &dlq), [(0, 2)].into());
 }

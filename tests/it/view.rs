@@ -10,27 +10,8 @@ use crate::common::*;
 use expectrl::Session;
 use expectrl::process::unix::{Signal, WaitStatus};
 
-const FQCN: &str = "kafka_dlt-exception-fqcn";
 const ROWS: u16 = 30;
 const COLS: u16 = 200;
-
-/// A, B, C failure classes interleaved: A0 B1 C2 A3 B4 C5 A6 B7.
-fn classes_dlq(topic: &str) {
-    let class = ["com.acme.A", "com.acme.B", "com.acme.C"];
-    kafka().produce(
-        topic,
-        &(0..8)
-            .map(|i| {
-                TestRecord::new(
-                    0,
-                    Some(format!("key-{i}").as_bytes()),
-                    Some(format!("value-{i}").as_bytes()),
-                )
-                .header(FQCN, Some(class[i % 3].as_bytes()))
-            })
-            .collect::<Vec<_>>(),
-    );
-}
 
 /// The tool in a pseudo-terminal, and the screen it draws.
 struct Screen {
@@ -140,20 +121,32 @@ impl Screen {
     }
 }
 
-fn keys(topic: &str, tombstones: bool) -> Vec<String> {
-    kafka()
-        .read_all(topic, Isolation::ReadCommitted)
-        .into_iter()
-        .filter(|r| r.value.is_none() == tombstones)
-        .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
-        .collect()
+/// Fails unless the topics and the group hold what the first write left, and nothing more:
+/// three copies, four tombstones, the group's offset at B4; `after` says what came since.
+#[track_caller]
+fn unchanged(dlq: &str, retry: &str, group: &str, after: &str) {
+    assert_eq!(
+        kafka().keys(retry, false).len(),
+        3,
+        "{after}: nothing more merged"
+    );
+    assert_eq!(
+        kafka().keys(dlq, true).len(),
+        4,
+        "{after}: nothing more tombstoned"
+    );
+    assert_eq!(
+        kafka().group_offsets(group, dlq).get(&0),
+        Some(&4),
+        "{after}: nothing more committed"
+    );
 }
 
 #[test]
 fn the_view_decides_by_record_and_class_and_writes_on_w() {
     let bootstrap = kafka().bootstrap().to_owned();
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    classes_dlq(&dlq);
+    kafka().produce(&dlq, &TestRecord::three_classes());
     let group = unique("group");
     let mut screen = Screen::open(&["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry]);
 
@@ -198,7 +191,23 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
         "Successfully processed records: 3 merged, 1 purged, 1 skipped",
     );
 
-    assert_eq!(keys(&retry, false), ["key-0", "key-3", "key-6"]);
+    assert_eq!(kafka().keys(&retry, false), ["key-0", "key-3", "key-6"]);
+    // Each copy is its original whole: headers in order (then the replay counter), the
+    // original timestamp.
+    let originals = kafka().read_all(&dlq, Isolation::ReadCommitted);
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    for (copy, offset) in copies.iter().zip([0, 3, 6]) {
+        let original = originals
+            .iter()
+            .find(|r| r.offset == offset)
+            .unwrap_or_else(|| panic!("no record at offset {offset}"));
+        assert_eq!(
+            copy.headers,
+            as_merged(&original.headers),
+            "offset {offset}"
+        );
+        assert_eq!(copy.timestamp, original.timestamp, "offset {offset}");
+    }
     assert_eq!(
         kafka().values(&retry, Isolation::ReadCommitted),
         [
@@ -208,7 +217,7 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
         ]
     );
     // A purge's tombstone is sent at once, a merge's once its copy is acknowledged.
-    let mut tombstoned = keys(&dlq, true);
+    let mut tombstoned = kafka().keys(&dlq, true);
     tombstoned.sort();
     assert_eq!(tombstoned, ["key-0", "key-1", "key-3", "key-6"]);
     assert_eq!(
@@ -233,9 +242,7 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
     screen.press("d");
     let output = screen.finish();
     assert_contains(&output, "1 decision(s) were discarded");
-    assert_eq!(keys(&retry, false).len(), 3, "nothing more merged");
-    assert_eq!(keys(&dlq, true).len(), 4, "nothing more tombstoned");
-    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
+    unchanged(&dlq, &retry, &group, "discarded");
 
     // --dry-run: w says what it would do, and writes and commits nothing.
     let mut screen = Screen::open(&[
@@ -261,9 +268,7 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
     screen.press("d");
     let output = screen.finish();
     assert_contains(&output, "Dry run: nothing was written");
-    assert_eq!(keys(&retry, false).len(), 3, "a dry run merges nothing");
-    assert_eq!(keys(&dlq, true).len(), 4, "a dry run tombstones nothing");
-    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
+    unchanged(&dlq, &retry, &group, "a dry run");
 
     // SIGTERM while the view is open: the terminal is given back (raw mode off, alternate
     // screen left), exit 130, nothing written.
@@ -284,6 +289,5 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
         left > output.rfind("\u{1b}[?1049h").unwrap_or(0),
         "left after it was entered"
     );
-    assert_eq!(keys(&retry, false).len(), 3, "nothing merged");
-    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&4));
+    unchanged(&dlq, &retry, &group, "interrupted");
 }

@@ -141,6 +141,16 @@ impl Broker {
             .collect()
     }
 
+    /// The keys (as text) of the records of [`Broker::read_all`] under `read_committed`: of
+    /// the tombstones when `tombstones`, else of the other records.
+    pub fn keys(&self, topic: &str, tombstones: bool) -> Vec<String> {
+        self.read_all(topic, Isolation::ReadCommitted)
+            .into_iter()
+            .filter(|r| r.value.is_none() == tombstones)
+            .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
+            .collect()
+    }
+
     /// Fails the test unless `topic` holds no record at all (aborted ones included).
     #[track_caller]
     pub fn assert_empty(&self, topic: &str) {

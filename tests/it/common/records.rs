@@ -54,6 +54,23 @@ impl TestRecord {
             .collect()
     }
 
+    /// Eight records of partition 0 in three failure classes (Spring Kafka's
+    /// `kafka_dlt-exception-fqcn` `com.acme.A`, `B`, `C`), interleaved: A0 B1 C2 A3 B4 C5 A6
+    /// B7; record `i` has key `key-i` and value `value-i`.
+    pub fn three_classes() -> Vec<Self> {
+        let class = ["com.acme.A", "com.acme.B", "com.acme.C"];
+        (0..8)
+            .map(|i| {
+                Self::new(
+                    0,
+                    Some(format!("key-{i}").as_bytes()),
+                    Some(format!("value-{i}").as_bytes()),
+                )
+                .header("kafka_dlt-exception-fqcn", Some(class[i % 3].as_bytes()))
+            })
+            .collect()
+    }
+
     #[must_use]
     pub fn header(mut self, name: &str, value: Option<&[u8]>) -> Self {
         self.headers
