@@ -69,7 +69,10 @@ pub fn spawn(
 /// Failure classes by header value, numbered as they are met.
 struct Classes {
     headers: Vec<String>,
-    known: HashMap<Option<Vec<u8>>, usize>,
+    /// By the header's value (a null value as empty).
+    known: HashMap<Vec<u8>, usize>,
+    /// Records without any of the headers.
+    unclassed: Option<usize>,
 }
 
 impl Classes {
@@ -77,27 +80,45 @@ impl Classes {
         Self {
             headers,
             known: HashMap::new(),
+            unclassed: None,
         }
     }
 
-    /// The row of `record`; a class met for the first time is added to `new`.
-    fn row(&mut self, record: &Record, new: &mut Vec<String>) -> Row {
+    /// The class of `record`; one met for the first time is numbered and added to `new`
+    /// (only then is its value copied).
+    fn class(&mut self, record: &Record, new: &mut Vec<String>) -> usize {
         let value = self.headers.iter().find_map(|name| {
             record
                 .headers
                 .iter()
                 .rev()
                 .find(|header| &header.name == name)
-                .map(|header| header.value.clone().unwrap_or_default())
+                .map(|header| header.value.as_deref().unwrap_or_default())
         });
-        let next = self.known.len();
-        let class = *self.known.entry(value).or_insert_with_key(|value| {
-            new.push(value.as_deref().map_or_else(
-                || NO_CLASS.to_owned(),
-                |bytes| String::from_utf8_lossy(bytes).into_owned(),
-            ));
-            next
-        });
+        let next = self.known.len() + usize::from(self.unclassed.is_some());
+        let known = match value {
+            Some(value) => self.known.get(value).copied(),
+            None => self.unclassed,
+        };
+        if let Some(class) = known {
+            return class;
+        }
+        match value {
+            Some(value) => {
+                self.known.insert(value.to_vec(), next);
+                new.push(String::from_utf8_lossy(value).into_owned());
+            }
+            None => {
+                self.unclassed = Some(next);
+                new.push(NO_CLASS.to_owned());
+            }
+        }
+        next
+    }
+
+    /// The row of `record`; a class met for the first time is added to `new`.
+    fn row(&mut self, record: &Record, new: &mut Vec<String>) -> Row {
+        let class = self.class(record, new);
         Row {
             partition: record.at.partition,
             offset: record.at.offset,
@@ -182,5 +203,19 @@ mod tests {
         assert_eq!(&*rows[0].key, "a");
         assert!(rows[1].key.len() <= ShortText::CAPACITY);
         assert!(rows[1].key.ends_with('…'));
+    }
+
+    #[test]
+    fn classes_are_numbered_as_met_and_records_without_a_header_share_one() {
+        let mut classes = Classes::new(vec!["kafka_dlt-exception-fqcn".to_owned()]);
+        let mut new = Vec::new();
+        let a = || Record::test(0, 0).with_header("kafka_dlt-exception-fqcn", "x.A");
+        let none = || Record::test(0, 1);
+        let met: Vec<usize> = [a(), none(), a(), none()]
+            .iter()
+            .map(|record| classes.class(record, &mut new))
+            .collect();
+        assert_eq!(met, [0, 1, 0, 1]);
+        assert_eq!(new, ["x.A", NO_CLASS]);
     }
 }
