@@ -15,8 +15,8 @@ use anyhow::Context as _;
 use crate::config::{ConfigError, Invocation, PrintTask, RunConfig, Settings, Task, WriteTask};
 use crate::error::Error;
 use crate::kafka::{
-    self, ClusterTopics, ConfigLookup, CopyRules, KafkaSink, OffsetsOnly, RecordProducer,
-    SourceConsumer,
+    self, ClusterTopics, ConfigLookup, CopyRules, KafkaSink, MemberTag, OffsetCommitter,
+    OffsetsOnly, Presence, RecordProducer, Role, SourceConsumer,
 };
 use crate::redrive::{
     CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
@@ -146,6 +146,9 @@ struct Run<'a> {
     /// the overview pass and the run itself share it.
     filter: RefCell<DisplayedFilter>,
     interrupt: &'a Interrupt,
+    /// The member that holds the group for a run reading assigned partitions (`ask`, or a
+    /// bulk run that reads every partition itself), and commits its offsets.
+    presence: std::cell::OnceCell<Presence>,
 }
 
 impl<'a> Run<'a> {
@@ -159,6 +162,7 @@ impl<'a> Run<'a> {
             terminal,
             filter: RefCell::new(DisplayedFilter::new(config)?),
             interrupt,
+            presence: std::cell::OnceCell::new(),
         })
     }
 
@@ -168,16 +172,33 @@ impl<'a> Run<'a> {
 
     /// `ask`, `merge-all` and `purge-all`.
     fn write(&self, task: &WriteTask) -> Result<Summary, Error> {
-        // The producer comes first: with a transactional id, initializing it fences a crashed
+        // Who else uses the group decides first: a refused run writes nothing (and must not
+        // fence, with its transactional id, the instance it is refused for).
+        let member = self.member_tag(task);
+        if let Some(me) = &member {
+            kafka::before_joining(self.settings(), me)?;
+        }
+        // The producer comes next: with a transactional id, initializing it fences a crashed
         // run and aborts its open transaction at once, which would otherwise hold back the
         // group's committed offsets (and read_committed reads) until it timed out.
-        let producer = self.producer()?;
+        let producer = match &member {
+            Some(me) if me.role == Role::Bulk => self.shared_producer(me)?,
+            _ => self.producer()?,
+        };
         // Asked for while the source is opened; the warning comes before the first record.
         // With the destination's retention, for the retention check.
         let mut topics = vec![task.source.as_str()];
         topics.extend(task.destination.as_deref());
         let configs = ConfigLookup::start(self.settings(), &topics);
-        let mut source = self.open_write_source(task)?;
+        let mut source = match member {
+            Some(me) if me.role == Role::Bulk => self.join_write_source(task, me)?,
+            Some(me) => {
+                let presence = Presence::join(self.settings(), &task.source, &me)?;
+                let _first = self.presence.set(presence);
+                self.open_write_source(task)?
+            }
+            None => self.open_write_source(task)?,
+        };
         let total = source.total();
         if total == 0 {
             return nothing_left(self.settings(), &task.source);
@@ -397,6 +418,82 @@ impl<'a> Run<'a> {
         )?)
     }
 
+    /// How this run shows itself in its group, when it writes and commits there: `ask` and
+    /// a bulk run that reads every partition itself keep the group to themselves; other bulk
+    /// runs share its partitions with the instances of their job.
+    fn member_tag(&self, task: &WriteTask) -> Option<MemberTag> {
+        let settings = self.settings();
+        let options = &self.config.options;
+        if settings.group.is_none() || !settings.commit || options.dry_run {
+            return None;
+        }
+        let explicit_id = settings.transactional_id.as_deref().filter(|id| {
+            settings.group.as_deref().is_none_or(|group| {
+                *id != crate::config::derived_transactional_id(group, &task.source)
+            })
+        });
+        let role = if task.ask {
+            Role::Ask
+        } else if options.limit.is_some()
+            || options.from_beginning
+            || task.redrive.dedupe
+            || self.filter.borrow().partitions().is_some()
+        {
+            tracing::info!(
+                "this run reads every partition itself (--limit, --dedupe, --from-beginning or --partition): it does not share its group with other instances"
+            );
+            Role::Alone
+        } else {
+            Role::Bulk
+        };
+        Some(MemberTag::new(role, explicit_id))
+    }
+
+    /// The producer of a bulk instance sharing its group: a transactional id of its own
+    /// (plain `-t` is made unique per instance: the group's generation fences zombies, not
+    /// the id), and a transaction timeout short enough that a killed instance's open
+    /// transaction stops holding back its partitions within seconds.
+    fn shared_producer(&self, me: &MemberTag) -> Result<Option<RecordProducer>, Error> {
+        let mut settings = self.settings().clone();
+        if let (Some(group), Some(id)) = (&settings.group, &settings.transactional_id)
+            && *id == crate::config::derived_transactional_id(group, self.write_topic())
+        {
+            settings.transactional_id = Some(format!("{id}-{}", me.instance));
+        }
+        settings
+            .producer
+            .entry("transaction.timeout.ms".to_owned())
+            .or_insert_with(|| SHARED_TRANSACTION_TIMEOUT_MS.to_owned());
+        Ok(Some(RecordProducer::create(&settings)?))
+    }
+
+    fn write_topic(&self) -> &str {
+        match &self.config.task {
+            Task::Write(task) => &task.source,
+            Task::Print(task) => &task.topic,
+        }
+    }
+
+    /// The source of a bulk instance sharing its group, once its destination is known to exist.
+    fn join_write_source(&self, task: &WriteTask, me: MemberTag) -> Result<SourceConsumer, Error> {
+        tracing::info!("Reading topic '{}'...", task.source);
+        let source =
+            SourceConsumer::join(self.settings(), &task.source, me, self.interrupt.clone())?;
+        if let Some(destination) = &task.destination {
+            source.require_topic(destination).context("cannot merge")?;
+        }
+        Ok(source)
+    }
+
+    /// Commits the offsets of `source`: through the member holding the group when there is
+    /// one.
+    fn committer(&self, source: &SourceConsumer) -> OffsetCommitter {
+        match self.presence.get() {
+            Some(presence) => source.committer_via(presence),
+            None => source.committer(),
+        }
+    }
+
     /// The source of a writing run, once its destination is known to exist.
     fn open_write_source(&self, task: &WriteTask) -> Result<SourceConsumer, Error> {
         tracing::info!("Reading topic '{}'...", task.source);
@@ -418,7 +515,7 @@ impl<'a> Run<'a> {
         let sink: Box<dyn ActionSink> = match producer {
             Some(producer) => Box::new(KafkaSink::new(
                 producer,
-                settings.commit.then(|| source.committer()),
+                settings.commit.then(|| self.committer(source)),
                 &task.source,
                 CopyRules {
                     headers: task.redrive.headers.clone(),
@@ -564,6 +661,13 @@ impl<'a> Run<'a> {
         })
     }
 }
+
+/// The transaction timeout of bulk instances sharing a group (unless the producer's
+/// properties set one): 10 s, well above a batch's life (at most 2 s, plus the wait for its
+/// deliveries), and short enough that an instance killed with a transaction open (offsets
+/// sent, not committed) holds back the committed offsets of its partitions for seconds, not
+/// librdkafka's default minute.
+const SHARED_TRANSACTION_TIMEOUT_MS: &str = "10000";
 
 /// Warns once when tombstones will not remove anything from `topic`.
 fn warn_unless_compacted(topic: &str, lookup: &ConfigLookup) {

@@ -22,7 +22,7 @@ pub use run::{
     BATCH_MAX_AGE, DisplayOptions, Invocation, PrintTask, RedriveOptions, RunConfig, RunOptions,
     Task, WriteTask, resolve,
 };
-pub use settings::{Settings, TRANSACTIONAL_ID_PREFIX};
+pub use settings::{Settings, TRANSACTIONAL_ID_PREFIX, derived_transactional_id};
 pub use types::{DecoderHint, IdWidth, RegistrySettings};
 
 /// Parses the bytes of a Java `.properties` file into `(key, value, line)` triples, in file

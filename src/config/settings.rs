@@ -292,15 +292,18 @@ fn transactional_id(
             let group = group.ok_or(ConfigError::MissingGroup {
                 command: command.name(),
             })?;
-            let id = format!(
-                "{TRANSACTIONAL_ID_PREFIX}-{group}-{}",
-                command.source_topic()
-            );
+            let id = derived_transactional_id(group, command.source_topic());
             tracing::info!(transactional_id = %id, "derived the transactional id from group and source topic");
             Ok(Some(id))
         }
         (None, None) => Ok(None),
     }
+}
+
+/// The transactional id plain `-t` gives a run on `topic` with `group`.
+#[must_use]
+pub fn derived_transactional_id(group: &str, topic: &str) -> String {
+    format!("{TRANSACTIONAL_ID_PREFIX}-{group}-{topic}")
 }
 
 /// Asks librdkafka about every property left.

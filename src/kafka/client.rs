@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rdkafka::ClientConfig;
 use rdkafka::client::{Client, ClientContext};
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::ConsumerContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
 
@@ -48,6 +48,23 @@ pub struct Context {
     security_failure: Mutex<Option<SecurityFailure>>,
     /// How the client connects (`SASL_SSL, PLAIN, user alice`), for error messages.
     security: String,
+    /// A group member that reads: rebalances are queued here for the reader to carry out
+    /// (after its open batch is committed). A member that does not (`None`) takes what it is
+    /// given and pauses it.
+    deferred: Option<Mutex<Vec<GroupEvent>>>,
+    /// Set when the member leaves: closing the consumer revokes its partitions, which must
+    /// then be carried out at once.
+    leaving: std::sync::atomic::AtomicBool,
+}
+
+/// A rebalance of the consumer group, as the reading member is told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupEvent {
+    /// Partitions given to this member.
+    Assigned(Vec<i32>),
+    /// Partitions taken away; `lost` when the member was already out of the group (its
+    /// session expired), so that nothing it commits for them is accepted.
+    Revoked { partitions: Vec<i32>, lost: bool },
 }
 
 impl Context {
@@ -58,6 +75,35 @@ impl Context {
             security: describe_security(properties),
             ..Self::default()
         }
+    }
+
+    /// A context for a group member that carries out rebalances itself
+    /// ([`Context::take_group_events`]).
+    #[must_use]
+    pub fn deferring(properties: &BTreeMap<String, String>) -> Self {
+        Self {
+            deferred: Some(Mutex::default()),
+            ..Self::for_client(properties)
+        }
+    }
+
+    /// From now on rebalances are carried out at once (the member is leaving the group).
+    pub fn leave(&self) {
+        self.leaving
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The rebalances not yet carried out, oldest first.
+    pub fn take_group_events(&self) -> Vec<GroupEvent> {
+        self.deferred
+            .as_ref()
+            .and_then(|events| {
+                events
+                    .lock()
+                    .ok()
+                    .map(|mut events| std::mem::take(&mut *events))
+            })
+            .unwrap_or_default()
     }
 
     /// The first authentication or TLS failure, as a whole message: librdkafka retries them,
@@ -134,7 +180,65 @@ impl ClientContext for Context {
     }
 }
 
-impl ConsumerContext for Context {}
+impl ConsumerContext for Context {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        error: rdkafka::types::RDKafkaRespErr,
+        partitions: &mut rdkafka::TopicPartitionList,
+    ) {
+        use rdkafka::types::RDKafkaRespErr;
+        let assigned = match error {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => true,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => false,
+            other => {
+                tracing::warn!("consumer group rebalance failed: {other:?}");
+                return;
+            }
+        };
+        let numbers: Vec<i32> = partitions
+            .elements()
+            .iter()
+            .map(|e| e.partition())
+            .collect();
+        let leaving = self.leaving.load(std::sync::atomic::Ordering::Relaxed);
+        if let (Some(events), false) = (&self.deferred, leaving) {
+            let event = if assigned {
+                GroupEvent::Assigned(numbers)
+            } else {
+                GroupEvent::Revoked {
+                    partitions: numbers,
+                    lost: consumer.assignment_lost(),
+                }
+            };
+            tracing::debug!(?event, "consumer group rebalance");
+            if let Ok(mut events) = events.lock() {
+                events.push(event);
+            }
+            return;
+        }
+        // A member that only holds its place in the group: takes the partitions, never reads.
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let result = match (assigned, cooperative) {
+            (true, true) => consumer.incremental_assign(partitions),
+            (true, false) => consumer.assign(partitions),
+            (false, true) => consumer.incremental_unassign(partitions),
+            (false, false) => consumer.unassign(),
+        };
+        if let Err(error) = result {
+            tracing::warn!("cannot carry out a consumer group rebalance: {error}");
+        }
+        if assigned
+            && self.deferred.is_none()
+            && let Err(error) = consumer.pause(partitions)
+        {
+            tracing::debug!("cannot pause the partitions of a member that does not read: {error}");
+        }
+    }
+}
 
 /// Why [`fetch_metadata`] gave up.
 #[derive(Debug)]

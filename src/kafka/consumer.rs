@@ -5,8 +5,10 @@
 //! `max.poll.interval.ms` eviction while a person thinks about a record (§3.6). The group id
 //! is still used for committed offsets.
 
+mod shared;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -18,7 +20,9 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use crate::config::Settings;
 use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
 use crate::redrive::{TopicCatalog, TopicState};
-use crate::triage::{Interrupt, Offsets, RecordSource};
+use crate::triage::{Interrupt, Offsets, Rebalanced, RecordSource};
+
+use self::shared::{Membership, Share};
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
 
@@ -62,6 +66,8 @@ pub struct SourceConsumer {
     /// The group's committed offsets when the run started: commits never go below them
     /// (`--from-beginning` re-reads records the group has passed).
     floor: Arc<BTreeMap<i32, i64>>,
+    /// Shared with other instances in a consumer group ([`SourceConsumer::join`]).
+    membership: Option<Membership>,
 }
 
 impl SourceConsumer {
@@ -80,17 +86,7 @@ impl SourceConsumer {
         let consumer: BaseConsumer<Context> = consumer_config(settings)
             .create_with_context(Context::for_client(&settings.consumer))
             .context("cannot create the Kafka consumer")?;
-        let mut source = Self {
-            consumer: Arc::new(consumer),
-            topic: topic.to_owned(),
-            ranges: BTreeMap::new(),
-            open: BTreeSet::new(),
-            finished: Vec::new(),
-            interrupt,
-            timeout: settings.timeout,
-            bootstrap: settings.bootstrap_servers.clone(),
-            floor: Arc::default(),
-        };
+        let mut source = Self::with_consumer(consumer, settings, topic, interrupt);
         let mut partitions = source.partitions()?;
         if let Some(only) = only {
             if let Some(missing) = only.iter().find(|p| !partitions.contains(p)) {
@@ -103,10 +99,34 @@ impl SourceConsumer {
         Ok(source)
     }
 
-    /// How many offsets this run reads at most (transaction markers count too).
+    fn with_consumer(
+        consumer: BaseConsumer<Context>,
+        settings: &Settings,
+        topic: &str,
+        interrupt: Interrupt,
+    ) -> Self {
+        Self {
+            consumer: Arc::new(consumer),
+            topic: topic.to_owned(),
+            ranges: BTreeMap::new(),
+            open: BTreeSet::new(),
+            finished: Vec::new(),
+            interrupt,
+            timeout: settings.timeout,
+            bootstrap: settings.bootstrap_servers.clone(),
+            floor: Arc::default(),
+            membership: None,
+        }
+    }
+
+    /// How many offsets this run reads at most (transaction markers count too); shared with
+    /// other instances, how many the group has left.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.ranges.values().map(Range::len).sum()
+        match &self.membership {
+            Some(member) => member.estimate,
+            None => self.ranges.values().map(Range::len).sum(),
+        }
     }
 
     /// The ranges this run reads, per partition.
@@ -143,6 +163,20 @@ impl SourceConsumer {
             topic: self.topic.clone(),
             timeout: self.timeout,
             floor: Arc::clone(&self.floor),
+            share: self
+                .membership
+                .as_ref()
+                .map(|member| Arc::clone(&member.share)),
+        }
+    }
+
+    /// [`SourceConsumer::committer`], committing through `presence`: the group member that
+    /// holds the group for this source's assigned partitions (`ask`).
+    #[must_use]
+    pub fn committer_via(&self, presence: &super::Presence) -> OffsetCommitter {
+        OffsetCommitter {
+            consumer: Arc::clone(presence.consumer()),
+            ..self.committer()
         }
     }
 
@@ -371,8 +405,74 @@ impl SourceConsumer {
     }
 }
 
+impl SourceConsumer {
+    /// What one poll brought: a record to return, or nothing (a partition finished, a
+    /// connection lost and waited for).
+    fn take_polled(
+        &mut self,
+        polled: Result<BorrowedMessage<'_>, KafkaError>,
+        waiting_since: &mut Option<Instant>,
+    ) -> anyhow::Result<Option<Record>> {
+        match polled {
+            Ok(message) => {
+                let partition = message.partition();
+                if !self.open.contains(&partition) {
+                    // Fetched before its partition was finished or handed over.
+                    return Ok(None);
+                }
+                let end = self.ranges.get(&partition).map_or(0, |r| r.end);
+                *waiting_since = None;
+                if message.offset() >= end {
+                    // Written after the snapshot (our own tombstones among them).
+                    self.finish(partition, true);
+                    return Ok(None);
+                }
+                if message.offset() + 1 >= end {
+                    // The record itself is not decided yet: its own offset covers it.
+                    self.finish(partition, false);
+                }
+                Ok(Some(to_record(&message)))
+            }
+            Err(KafkaError::PartitionEOF(partition)) => {
+                // Every record below the current last stable offset, which is at least
+                // our snapshot, has been delivered.
+                self.finish(partition, true);
+                *waiting_since = None;
+                Ok(None)
+            }
+            Err(KafkaError::MessageConsumption(code)) if is_transient(code) => {
+                // librdkafka reconnects by itself; the run fails only if no record comes
+                // for the whole timeout.
+                tracing::warn!(
+                    "lost the connection to the Kafka cluster at {} ({code}); reconnecting",
+                    self.bootstrap
+                );
+                self.fail_after_timeout(*waiting_since.get_or_insert_with(Instant::now))?;
+                Ok(None)
+            }
+            Err(error) => Err(anyhow::Error::new(error)).with_context(|| {
+                format!(
+                    "cannot read topic {}{}",
+                    self.topic,
+                    self.consumer.context().reason()
+                )
+            }),
+        }
+    }
+}
+
+impl Drop for SourceConsumer {
+    fn drop(&mut self) {
+        // Closing a group member revokes its partitions: nothing is left to commit then.
+        self.consumer.context().leave();
+    }
+}
+
 impl RecordSource for SourceConsumer {
     fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        if self.membership.is_some() {
+            return self.next_shared();
+        }
         let consumer = Arc::clone(&self.consumer);
         // When the wait for a record began; the clock is read only when a poll comes back
         // empty (it waited the whole slice then), not once per record.
@@ -389,46 +489,8 @@ impl RecordSource for SourceConsumer {
                 self.fail_after_timeout(since)?;
                 continue;
             };
-            match polled {
-                Ok(message) => {
-                    let partition = message.partition();
-                    let end = self.ranges.get(&partition).map_or(0, |r| r.end);
-                    if message.offset() >= end {
-                        // Written after the snapshot (our own tombstones among them).
-                        self.finish(partition, true);
-                        waiting_since = None;
-                        continue;
-                    }
-                    if message.offset() + 1 >= end {
-                        // The record itself is not decided yet: its own offset covers it.
-                        self.finish(partition, false);
-                    }
-                    return Ok(Some(to_record(&message)));
-                }
-                Err(KafkaError::PartitionEOF(partition)) => {
-                    // Every record below the current last stable offset, which is at least
-                    // our snapshot, has been delivered.
-                    self.finish(partition, true);
-                    waiting_since = None;
-                }
-                Err(KafkaError::MessageConsumption(code)) if is_transient(code) => {
-                    // librdkafka reconnects by itself; the run fails only if no record comes
-                    // for the whole timeout.
-                    tracing::warn!(
-                        "lost the connection to the Kafka cluster at {} ({code}); reconnecting",
-                        self.bootstrap
-                    );
-                    self.fail_after_timeout(*waiting_since.get_or_insert_with(Instant::now))?;
-                }
-                Err(error) => {
-                    return Err(anyhow::Error::new(error)).with_context(|| {
-                        format!(
-                            "cannot read topic {}{}",
-                            self.topic,
-                            self.consumer.context().reason()
-                        )
-                    });
-                }
+            if let Some(record) = self.take_polled(polled, &mut waiting_since)? {
+                return Ok(Some(record));
             }
         }
         Ok(None)
@@ -436,6 +498,17 @@ impl RecordSource for SourceConsumer {
 
     fn take_finished(&mut self) -> Vec<(i32, i64)> {
         std::mem::take(&mut self.finished)
+    }
+
+    fn wants_commit(&self) -> bool {
+        self.pausing()
+    }
+
+    fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
+        if self.membership.is_none() && !committed {
+            bail!("the consumer group refused the offsets");
+        }
+        self.settle_shared(committed)
     }
 }
 
@@ -519,6 +592,8 @@ pub struct OffsetCommitter {
     timeout: Duration,
     /// Committed offsets at start: never committed below (see [`SourceConsumer`]).
     floor: Arc<BTreeMap<i32, i64>>,
+    /// A source shared in a group: what this member holds, and the job's marks.
+    share: Option<Arc<Mutex<Share>>>,
 }
 
 /// Topics of the cluster as the source's consumer sees them in its metadata (never created
@@ -566,6 +641,21 @@ impl TopicCatalog for ClusterTopics {
     }
 }
 
+/// Whether the consumer group refused a commit because this member's view of it is out of
+/// date: the group rebalanced, or the member is no longer in it (a zombie).
+pub(super) fn refused_by_group(error: &KafkaError) -> bool {
+    error.rdkafka_error_code().is_some_and(|code| {
+        matches!(
+            code,
+            RDKafkaErrorCode::IllegalGeneration
+                | RDKafkaErrorCode::UnknownMemberId
+                | RDKafkaErrorCode::RebalanceInProgress
+                | RDKafkaErrorCode::FencedInstanceId
+                | RDKafkaErrorCode::AssignmentLost
+        )
+    })
+}
+
 /// Retries `call` while the group coordinator is moving or loading (a new broker, a broker
 /// restart, a coordinator that moved), up to `timeout`.
 fn coordinator_retry<T>(
@@ -583,6 +673,7 @@ fn coordinator_retry<T>(
                             | RDKafkaErrorCode::CoordinatorLoadInProgress
                             | RDKafkaErrorCode::CoordinatorNotAvailable
                             | RDKafkaErrorCode::UnstableOffsetCommit
+                            | RDKafkaErrorCode::RebalanceInProgress
                     )
                 }) && started.elapsed() < timeout =>
             {
@@ -599,6 +690,12 @@ impl OffsetCommitter {
     /// Offsets below the group's committed offset at start are left out: the committed
     /// offset never moves back.
     pub(super) fn list(&self, offsets: &Offsets) -> anyhow::Result<TopicPartitionList> {
+        if let Some(share) = &self.share {
+            return share
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .list(&self.topic, offsets);
+        }
         let mut list = TopicPartitionList::new();
         for (partition, next) in offsets.iter() {
             if self
@@ -627,6 +724,10 @@ impl OffsetCommitter {
         }
         coordinator_retry(self.timeout, || {
             self.consumer.commit(&list, CommitMode::Sync)
+        })
+        .map_err(|error| match refused_by_group(&error) {
+            true => anyhow::Error::new(Rebalanced(error.to_string())),
+            false => anyhow::Error::new(error),
         })
         .with_context(|| {
             format!(

@@ -8,6 +8,9 @@ use rdkafka::consumer::ConsumerGroupMetadata;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::Producer;
 
+use crate::triage::Rebalanced;
+
+use super::consumer::refused_by_group;
 use super::producer::RecordProducer;
 
 /// What to do after a transaction call failed.
@@ -138,7 +141,17 @@ impl Transaction {
                     self.open = false;
                     return Err(failure.context("the producer cannot continue"));
                 }
-                Err(self.abort_after(producer, failure))
+                if !refused_by_group(&error) {
+                    return Err(self.abort_after(producer, failure));
+                }
+                // The partitions moved: once aborted, the engine reads again what is still
+                // its own.
+                match self.abort(producer) {
+                    Ok(()) => Err(anyhow::Error::new(Rebalanced(format!(
+                        "{failure:#}; the transaction was aborted"
+                    )))),
+                    Err(abort) => Err(failure.context(format!("aborting failed too: {abort:#}"))),
+                }
             }
         }
     }

@@ -29,7 +29,38 @@ pub trait RecordSource {
     fn take_finished(&mut self) -> Vec<(i32, i64)> {
         Vec::new()
     }
+
+    /// After [`RecordSource::next_record`] returned `None`: whether that was a pause, not the
+    /// end. A source sharing its partitions with other instances pauses to hand some over, or
+    /// to wait until the others are done; the engine commits what it applied first, then calls
+    /// [`RecordSource::settle`].
+    fn wants_commit(&self) -> bool {
+        false
+    }
+
+    /// Told that the applied records were committed (`committed`), or that their batch was
+    /// aborted because the group refused it ([`Rebalanced`]): hands revoked partitions over,
+    /// and after an abort reads again, from the committed offsets, what is still its own.
+    ///
+    /// # Errors
+    /// A source that cannot read records again fails after an abort.
+    fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
+        if committed {
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "the consumer group refused the offsets, and this source cannot read its records again"
+            )
+        }
+    }
 }
+
+/// What a sink's commit fails with when the consumer group refused the offsets because its
+/// partitions moved (a rebalance, or this instance was fenced as a zombie). The sink has
+/// aborted what it could; nothing of the batch counts as done.
+#[derive(Debug, thiserror::Error)]
+#[error("the consumer group moved partitions before the batch was committed ({0})")]
+pub struct Rebalanced(pub String);
 
 /// A boxed source (the view's passes) is a source.
 impl<S: RecordSource + ?Sized> RecordSource for Box<S> {
@@ -39,6 +70,14 @@ impl<S: RecordSource + ?Sized> RecordSource for Box<S> {
 
     fn take_finished(&mut self) -> Vec<(i32, i64)> {
         (**self).take_finished()
+    }
+
+    fn wants_commit(&self) -> bool {
+        (**self).wants_commit()
+    }
+
+    fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
+        (**self).settle(committed)
     }
 }
 
@@ -249,6 +288,16 @@ impl Engine<'_> {
                 }
             };
         }
+        // Commits the batch; when the group refused it, the source reads its records again.
+        macro_rules! commit {
+            () => {{
+                let committed = commit(sink, &mut batch, &mut committed, observer)?;
+                if !committed {
+                    attempt!(source.settle(false));
+                }
+                committed
+            }};
+        }
 
         loop {
             if interrupt.is_raised() {
@@ -259,12 +308,25 @@ impl Engine<'_> {
             }
             let next = source.next_record();
             for (partition, end) in source.take_finished() {
-                if !frozen.contains_key(&partition) {
-                    batch.offsets.reached(partition, end);
+                match frozen.get(&partition) {
+                    Some(&at) => batch.offsets.held(partition, at, end),
+                    None => batch.offsets.reached(partition, end),
                 }
             }
             let Some(record) = attempt!(next) else {
-                break;
+                if source.wants_commit() {
+                    if commit!() {
+                        attempt!(source.settle(true));
+                    }
+                    continue;
+                }
+                if interrupt.is_raised() {
+                    return Err(abandon(sink, committed, None));
+                }
+                if commit!() {
+                    break;
+                }
+                continue;
             };
             if !filter.matches(&record) {
                 frozen
@@ -368,17 +430,18 @@ impl Engine<'_> {
             if tell {
                 attempt!(observer.on_action(&record, &action));
                 if batch.is_due(options.policy) {
-                    commit(sink, &mut batch, &mut committed, observer)?;
+                    commit!();
                 }
                 attempt!(decisions.told(&record, Outcome::Done(&action)));
             } else {
                 attempt!(observer.take_action(record, action));
                 if batch.is_due(options.policy) {
-                    commit(sink, &mut batch, &mut committed, observer)?;
+                    commit!();
                 }
             }
         }
 
+        // Ended by `--limit` or a quit.
         if interrupt.is_raised() {
             return Err(abandon(sink, committed, None));
         }
@@ -432,28 +495,44 @@ impl KeyWatch {
     }
 }
 
+/// Commits the batch: `Ok(true)` when it is committed, `Ok(false)` when the consumer group
+/// refused it ([`Rebalanced`]) and it was aborted (its records must be read again).
 fn commit(
     sink: &mut dyn ActionSink,
     batch: &mut Batch,
     committed: &mut Summary,
     observer: &mut dyn Observer,
-) -> Result<(), RunError> {
+) -> Result<bool, RunError> {
     if batch.records == 0 && batch.offsets.is_empty() {
         // Nothing to write or commit; records left alone are still counted.
         committed.add(&batch.counts);
         batch.counts = Summary::default();
-        return Ok(());
+        return Ok(true);
     }
     if let Err(error) = observer.before_commit() {
         return Err(abandon(sink, committed.clone(), Some(error)));
     }
     if let Err(error) = sink.commit(&batch.offsets) {
-        return Err(abandon(sink, committed.clone(), Some(error)));
+        let Some(why) = error.chain().find_map(|e| e.downcast_ref::<Rebalanced>()) else {
+            return Err(abandon(sink, committed.clone(), Some(error)));
+        };
+        tracing::warn!(
+            "{why}: {} record(s) of this batch are read again or left to the instance that took their partition",
+            batch.records
+        );
+        if let Err(abort) = sink.abort() {
+            return Err(RunError::Failed {
+                source: error.context(format!("and aborting failed too: {abort:#}")),
+                committed: committed.clone(),
+            });
+        }
+        *batch = Batch::default();
+        return Ok(false);
     }
     committed.add(&batch.counts);
     *batch = Batch::default();
     observer.on_commit(committed);
-    Ok(())
+    Ok(true)
 }
 
 /// Abandons the uncommitted batch and says how the run ended.

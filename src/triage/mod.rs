@@ -17,12 +17,12 @@ mod summary;
 pub use action::{Action, ActionSink, PlannedAction, SkipReason, Target};
 pub use decision::{Always, Decision, DecisionSource, Outcome, Scripted};
 pub use engine::{
-    CommitPolicy, Engine, EngineOptions, Observer, Observers, RecordSource, RunError,
+    CommitPolicy, Engine, EngineOptions, Observer, Observers, Rebalanced, RecordSource, RunError,
 };
 pub use filter::{Filter, HeaderCondition, RecordFilter};
 pub use gate::{Admission, Gate, LeftAlone, OpenGate};
 pub use interrupt::Interrupt;
-pub use offsets::Offsets;
+pub use offsets::{Held, Offsets};
 pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview};
 pub use pace::{NoWrites, Paced};
 pub use plan::{Plan, PlanDecisions, PlanGate};

@@ -2,38 +2,62 @@
 
 use std::collections::BTreeMap;
 
-/// Next offset to read, per partition of the source topic.
+/// Next offset to read, per partition of the source topic; and the partitions read to their
+/// end whose offset is held back at a record left alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Offsets(BTreeMap<i32, i64>);
+pub struct Offsets {
+    next: BTreeMap<i32, i64>,
+    held: BTreeMap<i32, Held>,
+}
+
+/// A partition read to `end` whose committed offset stays at `at`: the first record left
+/// alone in it. Only a consumer group shared by several instances records it (so that they
+/// know the partition is done); alone, the offset is simply not moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub at: i64,
+    pub end: i64,
+}
 
 impl Offsets {
     /// Notes that `offset` of `partition` was processed.
     pub fn processed(&mut self, partition: i32, offset: i64) {
         let next = offset + 1;
-        let entry = self.0.entry(partition).or_insert(next);
+        let entry = self.next.entry(partition).or_insert(next);
         *entry = (*entry).max(next);
     }
 
     /// Notes that `partition` was read up to `next` (exclusive), records or not.
     pub fn reached(&mut self, partition: i32, next: i64) {
-        let entry = self.0.entry(partition).or_insert(next);
+        let entry = self.next.entry(partition).or_insert(next);
         *entry = (*entry).max(next);
+    }
+
+    /// Notes that `partition` was read to `end` (exclusive) while its offset is held at `at`.
+    pub fn held(&mut self, partition: i32, at: i64, end: i64) {
+        let entry = self.held.entry(partition).or_insert(Held { at, end });
+        entry.end = entry.end.max(end);
     }
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.next.is_empty() && self.held.is_empty()
     }
 
     /// `(partition, next offset)` pairs in partition order.
     pub fn iter(&self) -> impl Iterator<Item = (i32, i64)> + '_ {
-        self.0.iter().map(|(&p, &o)| (p, o))
+        self.next.iter().map(|(&p, &o)| (p, o))
+    }
+
+    /// The partitions read to their end with their offset held, in partition order.
+    pub fn held_back(&self) -> impl Iterator<Item = (i32, Held)> + '_ {
+        self.held.iter().map(|(&p, &h)| (p, h))
     }
 
     /// The next offset to read in `partition`, if any record of it was processed.
     #[must_use]
     pub fn get(&self, partition: i32) -> Option<i64> {
-        self.0.get(&partition).copied()
+        self.next.get(&partition).copied()
     }
 
     /// Takes the offsets out, leaving this empty.
@@ -46,12 +70,18 @@ impl Offsets {
         for (p, o) in other.iter() {
             self.processed(p, o - 1);
         }
+        for (p, held) in other.held_back() {
+            self.held(p, held.at, held.end);
+        }
     }
 }
 
 impl FromIterator<(i32, i64)> for Offsets {
     fn from_iter<I: IntoIterator<Item = (i32, i64)>>(iter: I) -> Self {
-        Self(iter.into_iter().collect())
+        Self {
+            next: iter.into_iter().collect(),
+            held: BTreeMap::new(),
+        }
     }
 }
 

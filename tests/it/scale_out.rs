@@ -1,0 +1,249 @@
+//! Scale-out (issue 20): several `merge-all` instances in one consumer group split its
+//! partitions, exactly once with `-t` through kills, joins and a paused zombie; and two
+//! operators on one group are refused. Every result is read back with the Java client in
+//! `read_committed`.
+
+#![expect(
+    clippy::print_stdout,
+    reason = "the scale-out tests print their figures"
+)]
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+const PARTITIONS: i32 = 12;
+const RUN: Duration = Duration::from_secs(300);
+
+/// A DLQ of [`PARTITIONS`] partitions holding `count` records with unique keys and values
+/// (the value starts with the record's id), a retry topic and a group: `(dlq, retry, group,
+/// ids)`.
+pub fn shared_dlq(prefix: &str, count: usize) -> (String, String, String, Vec<String>) {
+    let dlq = unique(&format!("{prefix}-dlq"));
+    let retry = unique(&format!("{prefix}-retry"));
+    kafka().create_topic(&dlq, PARTITIONS, true);
+    kafka().create_topic(&retry, 4, false);
+    let ids: Vec<String> = (0..count).map(|i| format!("id-{i:07}")).collect();
+    let records: Vec<TestRecord> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let partition = i32::try_from(i).unwrap_or(0) % PARTITIONS;
+            TestRecord::new(
+                partition,
+                Some(id.as_bytes()),
+                Some(&[id.as_bytes(), &[b'.'; 40]].concat()),
+            )
+        })
+        .collect();
+    for chunk in records.chunks(50_000) {
+        kafka().produce(&dlq, chunk);
+    }
+    (dlq, retry, unique(&format!("{prefix}-group")), ids)
+}
+
+/// A running instance whose stderr is read as it comes (a full pipe would stop it).
+pub struct Instance {
+    child: Child,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+pub fn spawn(args: &[String]) -> Instance {
+    let mut child = kmp()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the tool: {e}"));
+    let mut pipe = child.stderr.take();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(pipe) = pipe.as_mut() {
+            let _read = pipe.read_to_string(&mut text);
+        }
+        text
+    });
+    Instance {
+        child,
+        stderr: Some(stderr),
+    }
+}
+
+impl Instance {
+    fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).unwrap_or_default()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.pid().to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill: {e}"));
+        assert!(status.success(), "kill {signal}");
+    }
+
+    fn exited(&mut self) -> bool {
+        self.child
+            .try_wait()
+            .unwrap_or_else(|e| panic!("wait: {e}"))
+            .is_some()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _killed = self.child.kill();
+        let _reaped = self.child.wait();
+    }
+}
+
+/// Waits for `instance` (at most [`RUN`]) and returns its exit code and stderr.
+fn finish(mut instance: Instance) -> (Option<i32>, String) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = instance
+            .child
+            .try_wait()
+            .unwrap_or_else(|e| panic!("wait: {e}"))
+        {
+            break status;
+        }
+        assert!(
+            started.elapsed() <= RUN,
+            "an instance took longer than {RUN:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = instance
+        .stderr
+        .take()
+        .map(|reader| reader.join().unwrap_or_default())
+        .unwrap_or_default();
+    (status.code(), stderr)
+}
+
+fn watcher(group: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", kafka().bootstrap().to_owned())
+        .set("group.id", group)
+        .create()
+        .unwrap_or_else(|e| panic!("watcher: {e}"))
+}
+
+/// The committed offsets of `group` on `topic` (progress watching only; results are checked
+/// with the Java client).
+fn committed(watcher: &BaseConsumer, topic: &str) -> BTreeMap<i32, i64> {
+    let mut list = TopicPartitionList::new();
+    for partition in 0..PARTITIONS {
+        list.add_partition(topic, partition);
+    }
+    watcher
+        .committed_offsets(list, Duration::from_secs(10))
+        .map(|list| {
+            list.elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(o) => Some((e.partition(), o)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every id merged exactly once, every record tombstoned exactly once, and the committed
+/// offsets at the ends (past them only by transaction markers and aborted writes).
+fn assert_exactly_once(
+    dlq: &str,
+    retry: &str,
+    group: &str,
+    ids: &[String],
+    ends: &BTreeMap<i32, i64>,
+) {
+    let mut copies: BTreeMap<String, usize> = BTreeMap::new();
+    for record in kafka().read_all(retry, Isolation::ReadCommitted) {
+        let value = record.value.unwrap_or_default();
+        let id = String::from_utf8_lossy(&value[..10.min(value.len())]).into_owned();
+        *copies.entry(id).or_default() += 1;
+    }
+    let lost = ids.iter().filter(|id| !copies.contains_key(*id)).count();
+    let duplicated = copies.values().filter(|&&n| n > 1).count();
+    assert_eq!((lost, duplicated), (0, 0), "lost, duplicated copies");
+    assert_eq!(copies.len(), ids.len());
+    let mut tombstones: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+    for record in kafka().read_all(dlq, Isolation::ReadCommitted) {
+        if record.value.is_none() {
+            *tombstones
+                .entry(record.key.unwrap_or_default())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(tombstones.len(), ids.len(), "every record tombstoned");
+    assert!(
+        tombstones.values().all(|&n| n == 1),
+        "one tombstone per record"
+    );
+    let offsets = kafka().group_offsets(group, dlq);
+    for (partition, end) in ends {
+        let at = offsets.get(partition).copied().unwrap_or(-1);
+        assert!(
+            at >= *end,
+            "partition {partition}: committed {at} before the end {end}"
+        );
+    }
+}
+
+#[test]
+fn three_instances_split_a_dlq_exactly_once() {
+    let (dlq, retry, group, ids) = shared_dlq("three", 300_000);
+    let ends = kafka().end_offsets(&dlq);
+    let args = merge_args(&group, &["-t"], &dlq, &retry);
+    let started = Instant::now();
+    let children: Vec<Instance> = (0..3).map(|_| spawn(&args)).collect();
+    let results: Vec<(Option<i32>, String)> = children.into_iter().map(finish).collect();
+    let wall = started.elapsed();
+    let mut merged = 0_u64;
+    for (code, stderr) in &results {
+        assert_eq!(*code, Some(0), "{stderr}");
+        merged += merged_count(stderr);
+    }
+    println!(
+        "3 instances, {} records over {PARTITIONS} partitions: {:.1} s, merged per instance {:?}",
+        ids.len(),
+        wall.as_secs_f64(),
+        results
+            .iter()
+            .map(|(_, e)| merged_count(e))
+            .collect::<Vec<_>>()
+    );
+    // Each instance counts its own work; together, every record once.
+    assert_eq!(merged, ids.len() as u64);
+    assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
+    assert_eq!(
+        kafka().group_offsets(&group, &dlq),
+        ends,
+        "committed == end offsets"
+    );
+}
+
+/// The "N merged" of an instance's summary.
+fn merged_count(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .rev()
+        .find_map(|line| {
+            let (count, _) = line.split_once(" merged")?;
+            count
+                .rsplit(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no summary in {stderr}"))
+}
