@@ -20,7 +20,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use crate::config::Settings;
 use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
 use crate::redrive::{TopicCatalog, TopicState};
-use crate::triage::{Interrupt, Offsets, Rebalanced, RecordSource};
+use crate::triage::{BatchAborted, Interrupt, Offsets, RecordSource};
 
 use self::shared::{Membership, Share};
 
@@ -726,7 +726,7 @@ impl OffsetCommitter {
             self.consumer.commit(&list, CommitMode::Sync)
         })
         .map_err(|error| match refused_by_group(&error) {
-            true => anyhow::Error::new(Rebalanced(error.to_string())),
+            true => anyhow::Error::new(BatchAborted(error.to_string())),
             false => anyhow::Error::new(error),
         })
         .with_context(|| {

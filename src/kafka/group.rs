@@ -350,9 +350,10 @@ pub(super) fn member_config(settings: &Settings, me: &MemberTag) -> rdkafka::Cli
 }
 
 /// A member that stops heartbeating (killed, paused) is out of the group after this long, and
-/// its partitions move to the others.
-pub const SESSION_TIMEOUT_MS: &str = "8000";
-const HEARTBEAT_INTERVAL_MS: &str = "2000";
+/// its partitions move to the others: the smallest a broker accepts by default
+/// (`group.min.session.timeout.ms`).
+pub const SESSION_TIMEOUT_MS: &str = "6000";
+const HEARTBEAT_INTERVAL_MS: &str = "1500";
 
 #[cfg(test)]
 mod tests {

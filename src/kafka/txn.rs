@@ -8,7 +8,7 @@ use rdkafka::consumer::ConsumerGroupMetadata;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::Producer;
 
-use crate::triage::Rebalanced;
+use crate::triage::BatchAborted;
 
 use super::consumer::refused_by_group;
 use super::producer::RecordProducer;
@@ -22,6 +22,12 @@ pub enum TxnErrorClass {
     RequiresAbort,
     /// The producer is unusable (for example fenced by a newer run with the same id).
     Fatal,
+}
+
+/// Whether records of the transaction were not acknowledged within `message.timeout.ms`
+/// (librdkafka then bumps the producer's epoch: abortable, the producer goes on).
+fn timed_out(error: &KafkaError) -> bool {
+    error.rdkafka_error_code() == Some(rdkafka::error::RDKafkaErrorCode::MessageTimedOut)
 }
 
 /// Sorts a transaction error.
@@ -141,13 +147,13 @@ impl Transaction {
                     self.open = false;
                     return Err(failure.context("the producer cannot continue"));
                 }
-                if !refused_by_group(&error) {
+                if !refused_by_group(&error) && !timed_out(&error) {
                     return Err(self.abort_after(producer, failure));
                 }
-                // The partitions moved: once aborted, the engine reads again what is still
-                // its own.
+                // The partitions moved, or the records were not acknowledged in time: once
+                // aborted, an engine that can read them again does it over.
                 match self.abort(producer) {
-                    Ok(()) => Err(anyhow::Error::new(Rebalanced(format!(
+                    Ok(()) => Err(anyhow::Error::new(BatchAborted(format!(
                         "{failure:#}; the transaction was aborted"
                     )))),
                     Err(abort) => Err(failure.context(format!("aborting failed too: {abort:#}"))),

@@ -39,7 +39,7 @@ pub trait RecordSource {
     }
 
     /// Told that the applied records were committed (`committed`), or that their batch was
-    /// aborted because the group refused it ([`Rebalanced`]): hands revoked partitions over,
+    /// aborted because the group refused it ([`BatchAborted`]): hands revoked partitions over,
     /// and after an abort reads again, from the committed offsets, what is still its own.
     ///
     /// # Errors
@@ -55,12 +55,14 @@ pub trait RecordSource {
     }
 }
 
-/// What a sink's commit fails with when the consumer group refused the offsets because its
-/// partitions moved (a rebalance, or this instance was fenced as a zombie). The sink has
-/// aborted what it could; nothing of the batch counts as done.
+/// What a sink's commit fails with when the batch was aborted but may be done again: the
+/// consumer group refused the offsets because its partitions moved (a rebalance, or this
+/// instance was fenced as a zombie), or the cluster did not acknowledge the batch's records
+/// in time. Nothing of the batch counts as done; a source that can read its records again
+/// ([`RecordSource::settle`]) does, and the run goes on.
 #[derive(Debug, thiserror::Error)]
-#[error("the consumer group moved partitions before the batch was committed ({0})")]
-pub struct Rebalanced(pub String);
+#[error("the batch was aborted before it was committed ({0})")]
+pub struct BatchAborted(pub String);
 
 /// A boxed source (the view's passes) is a source.
 impl<S: RecordSource + ?Sized> RecordSource for Box<S> {
@@ -496,7 +498,7 @@ impl KeyWatch {
 }
 
 /// Commits the batch: `Ok(true)` when it is committed, `Ok(false)` when the consumer group
-/// refused it ([`Rebalanced`]) and it was aborted (its records must be read again).
+/// refused it ([`BatchAborted`]) and it was aborted (its records must be read again).
 fn commit(
     sink: &mut dyn ActionSink,
     batch: &mut Batch,
@@ -513,7 +515,7 @@ fn commit(
         return Err(abandon(sink, committed.clone(), Some(error)));
     }
     if let Err(error) = sink.commit(&batch.offsets) {
-        let Some(why) = error.chain().find_map(|e| e.downcast_ref::<Rebalanced>()) else {
+        let Some(why) = error.chain().find_map(|e| e.downcast_ref::<BatchAborted>()) else {
             return Err(abandon(sink, committed.clone(), Some(error)));
         };
         tracing::warn!(

@@ -17,7 +17,7 @@ mod summary;
 pub use action::{Action, ActionSink, PlannedAction, SkipReason, Target};
 pub use decision::{Always, Decision, DecisionSource, Outcome, Scripted};
 pub use engine::{
-    CommitPolicy, Engine, EngineOptions, Observer, Observers, Rebalanced, RecordSource, RunError,
+    BatchAborted, CommitPolicy, Engine, EngineOptions, Observer, Observers, RecordSource, RunError,
 };
 pub use filter::{Filter, HeaderCondition, RecordFilter};
 pub use gate::{Admission, Gate, LeftAlone, OpenGate};

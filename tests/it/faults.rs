@@ -490,3 +490,55 @@ fn a_concurrent_writer_with_aborted_transactions_is_handled() {
     );
     assert_eq!(merged.len() - late, 3000);
 }
+
+/// Issue 20: three `merge-all -t` instances in one group over a 12-partition DLQ while, at
+/// seeded random moments, one of them is killed with SIGKILL or a new one joins; at the end
+/// every record is merged and tombstoned exactly once. `FAULT_KILLS` kills (and as many
+/// joins), `FAULT_RECORDS` × 6 records.
+#[test]
+#[ignore = "kills the tool repeatedly: run by scripts/faults.sh"]
+fn scale_out_loop_is_exactly_once() {
+    use crate::scale_out::{Instance, assert_exactly_once, shared_dlq, spawn};
+    let seed = knob("FAULT_SEED", 20_261_125);
+    let kills = knob("FAULT_KILLS", 20);
+    let count = usize::try_from(knob("FAULT_RECORDS", 10_000) * 6).unwrap_or(60_000);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (dlq, retry, group, ids) = shared_dlq("loop", count);
+    let ends = kafka().end_offsets(&dlq);
+    // Paced so that the run lasts through the kills.
+    let rate = (count / 40).max(200).to_string();
+    let args = merge_args(
+        &group,
+        &["-t", "--max-rate", &rate, "--batch-size", "200"],
+        &dlq,
+        &retry,
+    );
+    let started = Instant::now();
+    let mut running: Vec<Instance> = (0..3).map(|_| spawn(&args)).collect();
+    let (mut killed, mut joined) = (0, 0);
+    while killed < kills {
+        std::thread::sleep(Duration::from_millis(rng.random_range(500..3000)));
+        running.retain_mut(|instance| !instance.exited());
+        // Three or four at work: a kill (and its replacement), or a fourth joining.
+        if (running.len() >= 4 || rng.random_bool(0.5)) && !running.is_empty() {
+            let victim = running.swap_remove(rng.random_range(0..running.len()));
+            victim.signal("-KILL");
+            killed += 1;
+        } else {
+            joined += 1;
+        }
+        running.push(spawn(&args));
+        assert!(started.elapsed() < RUN * 4, "the loop took too long");
+    }
+    let mut codes = Vec::new();
+    for instance in running {
+        codes.push(crate::scale_out::finish(instance).0);
+    }
+    println!(
+        "scale-out loop: seed {seed}, {killed} kills, {joined} joins, {} records, {:.1} s, last instances exited with {codes:?}",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(codes.iter().all(|code| *code == Some(0)), "{codes:?}");
+    assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
+}

@@ -80,7 +80,7 @@ impl Instance {
         i32::try_from(self.child.id()).unwrap_or_default()
     }
 
-    fn signal(&self, signal: &str) {
+    pub fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill")
             .args([signal, &self.pid().to_string()])
             .status()
@@ -88,7 +88,7 @@ impl Instance {
         assert!(status.success(), "kill {signal}");
     }
 
-    fn exited(&mut self) -> bool {
+    pub fn exited(&mut self) -> bool {
         self.child
             .try_wait()
             .unwrap_or_else(|e| panic!("wait: {e}"))
@@ -104,7 +104,7 @@ impl Drop for Instance {
 }
 
 /// Waits for `instance` (at most [`RUN`]) and returns its exit code and stderr.
-fn finish(mut instance: Instance) -> (Option<i32>, String) {
+pub fn finish(mut instance: Instance) -> (Option<i32>, String) {
     let started = Instant::now();
     let status = loop {
         if let Some(status) = instance
@@ -159,7 +159,7 @@ fn committed(watcher: &BaseConsumer, topic: &str) -> BTreeMap<i32, i64> {
 
 /// Every id merged exactly once, every record tombstoned exactly once, and the committed
 /// offsets at the ends (past them only by transaction markers and aborted writes).
-fn assert_exactly_once(
+pub fn assert_exactly_once(
     dlq: &str,
     retry: &str,
     group: &str,
@@ -246,4 +246,198 @@ fn merged_count(stderr: &str) -> u64 {
                 .ok()
         })
         .unwrap_or_else(|| panic!("no summary in {stderr}"))
+}
+
+/// Until `until` holds of the committed offsets (or [`RUN`] passes), watching them every
+/// 100 ms; for each partition not at its end when the watch began, when its committed offset
+/// first moved (seconds after the start).
+fn watch_progress(
+    group: &str,
+    dlq: &str,
+    ends: &BTreeMap<i32, i64>,
+    mut until: impl FnMut(Duration) -> bool,
+) -> BTreeMap<i32, f64> {
+    let watcher = watcher(group);
+    let started = Instant::now();
+    let before = committed(&watcher, dlq);
+    let mut moved = BTreeMap::new();
+    while !until(started.elapsed()) {
+        assert!(
+            started.elapsed() < RUN,
+            "the instances took longer than {RUN:?}"
+        );
+        let now = committed(&watcher, dlq);
+        for (partition, end) in ends {
+            let was = before.get(partition).copied().unwrap_or(-1);
+            if was < *end && now.get(partition).copied().unwrap_or(-1) != was {
+                moved
+                    .entry(*partition)
+                    .or_insert_with(|| started.elapsed().as_secs_f64());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    moved
+}
+
+#[test]
+fn a_killed_instance_is_replaced_and_a_joining_one_takes_a_share() {
+    let (dlq, retry, group, ids) = shared_dlq("kill", 60_000);
+    let ends = kafka().end_offsets(&dlq);
+    // Paced so that the run lasts through the kill and the join.
+    let args = merge_args(
+        &group,
+        &["-t", "--max-rate", "1500", "--batch-size", "500"],
+        &dlq,
+        &retry,
+    );
+    let mut instances: Vec<Instance> = (0..3).map(|_| spawn(&args)).collect();
+    std::thread::sleep(Duration::from_secs(4));
+    let killed = instances.remove(0);
+    killed.signal("-KILL");
+    drop(killed);
+    instances.push(spawn(&args));
+    // Progress after the kill: every partition that was not done moves again.
+    let mut joined = false;
+    let moved = watch_progress(&group, &dlq, &ends, |elapsed| {
+        if !joined && elapsed >= Duration::from_secs(2) {
+            instances.push(spawn(&args));
+            joined = true;
+        }
+        instances.iter_mut().all(Instance::exited)
+    });
+    let resumed = moved.values().copied().fold(0.0, f64::max);
+    let results: Vec<(Option<i32>, String)> = instances.into_iter().map(finish).collect();
+    for (code, stderr) in &results {
+        assert_eq!(*code, Some(0), "{stderr}");
+    }
+    println!(
+        "kill, replacement and a fourth instance joining: every unfinished partition moved again within {resumed:.1} s of the kill ({} partitions watched)",
+        moved.len()
+    );
+    assert!(
+        resumed <= 15.0,
+        "progress resumed after {resumed:.1} s: {moved:?}"
+    );
+    assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
+}
+
+#[test]
+fn a_paused_instance_is_fenced_and_cannot_commit() {
+    let (dlq, retry, group, ids) = shared_dlq("zombie", 40_000);
+    let ends = kafka().end_offsets(&dlq);
+    let args = merge_args(
+        &group,
+        &["-t", "--max-rate", "1500", "--batch-size", "500"],
+        &dlq,
+        &retry,
+    );
+    let zombie = spawn(&args);
+    let other = spawn(&args);
+    std::thread::sleep(Duration::from_secs(3));
+    zombie.signal("-STOP");
+    // Past the session timeout (8 s): its partitions move to the other instance.
+    std::thread::sleep(Duration::from_secs(14));
+    zombie.signal("-CONT");
+    let (zombie_code, zombie_said) = finish(zombie);
+    let (code, said) = finish(other);
+    assert_eq!(code, Some(0), "{said}");
+    println!("the paused instance exited with {zombie_code:?}");
+    // It learnt it was out of the group, and nothing it did after that counts.
+    assert!(
+        zombie_said.contains("lost partitions") || zombie_said.contains("fenced"),
+        "{zombie_said}"
+    );
+    assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
+}
+
+/// An instance holding `group` until dropped: `ask` waiting for an answer, or a slow bulk run.
+fn holder(args: &[String]) -> Child {
+    let child = kmp()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the tool: {e}"));
+    // In the group once the group's description shows it.
+    let group = &args[args.iter().position(|a| a == "-g").unwrap_or_default() + 1];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while kafka().group_members(group) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first instance never joined {group}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child
+}
+
+/// Runs `args` against a group in use: refused within 10 s, naming the group, the member's
+/// host and when it joined, after writing nothing.
+fn assert_refused(args: &[String], group: &str, who: &str) {
+    let started = Instant::now();
+    let output = run(kmp().args(args), b"", RUN);
+    let took = started.elapsed();
+    let said = output.stderr_text();
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(took < Duration::from_secs(10), "refused after {took:?}");
+    assert_contains(&said, &format!("group {group} is in use by {who} on host "));
+    assert_contains(&said, "joined at ");
+}
+
+#[test]
+fn two_operators_on_one_group_are_refused_each_way() {
+    let (dlq, retry) = kafka().dlq_holding(
+        3,
+        &TestRecord::keyed(&[(0, "a", "1"), (1, "b", "2"), (2, "c", "3")]),
+    );
+    let bootstrap = kafka().bootstrap().to_owned();
+    let group = unique("operators");
+    let ask = |topic: &str| -> Vec<String> {
+        [
+            "-b", &bootstrap, "-g", &group, "ask", "--no-tui", topic, &retry,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    // An ask holds the group: a second ask and a bulk run are refused.
+    let mut first = holder(&ask(&dlq));
+    assert_refused(&ask(&dlq), &group, "kafka-merge-purge ask");
+    assert_refused(
+        &merge_args(&group, &["-t"], &dlq, &retry),
+        &group,
+        "kafka-merge-purge ask",
+    );
+    if let Some(stdin) = first.stdin.as_mut() {
+        use std::io::Write as _;
+        stdin.write_all(b"q\n").unwrap_or_default();
+    }
+    let _ended = first.wait();
+    kafka().assert_empty(&retry);
+    assert!(kafka().keys(&dlq, true).is_empty(), "no tombstone written");
+
+    // Bulk instances hold it: an ask is refused, and so is a second -t=ID with the same id.
+    let slow = merge_args(&group, &["-t=one-id", "--max-rate", "0.2"], &dlq, &retry);
+    let mut bulk = holder(&slow);
+    assert_refused(&ask(&dlq), &group, "kafka-merge-purge merge-all/purge-all");
+    let started = Instant::now();
+    let same_id = run(kmp().args(&slow), b"", RUN);
+    assert_eq!(same_id.status.code(), Some(1), "{}", same_id.stderr_text());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_contains(
+        &same_id.stderr_text(),
+        "uses the same transactional id (-t=ID)",
+    );
+    // The first bulk instance was not fenced by the refused one: it finishes its work.
+    let _terminated = std::process::Command::new("kill")
+        .args(["-TERM", &bulk.id().to_string()])
+        .status();
+    let _ended = bulk.wait();
+    let rest = Kmp::new()
+        .group(&group)
+        .args(["-t", "merge-all", &dlq, &retry])
+        .run();
+    assert!(rest.status.success(), "{}", rest.stderr_text());
+    assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 3);
 }

@@ -9,6 +9,7 @@
 //                 every record up to the end offsets taken at start, one JSON object per line:
 //                 {"partition","offset","timestamp","timestamp_type","key","value","headers"}
 //   group-offsets --group G --topic T     committed offsets per partition {"0":12,...}
+//   group-members --group G               how many members the group has now {"members":N}
 //   end-offsets   --topic T [--isolation ...]   {"0":12,...}
 //   produce       --topic T [--transactional-id ID [--abort | --leave-open]]
 //                 [--transaction-timeout-ms N]; JSON lines as printed by dump on stdin
@@ -155,6 +156,8 @@ public final class KafkaCheck {
                 return dump(bootstrap, options, out);
             case "group-offsets":
                 return groupOffsets(bootstrap, options, out);
+            case "group-members":
+                return groupMembers(bootstrap, options, out);
             case "end-offsets":
                 return endOffsets(bootstrap, options, out);
             case "produce":
@@ -274,6 +277,16 @@ public final class KafkaCheck {
         ObjectNode node = JSON.createObjectNode();
         new TreeMap<>(offsets).forEach((partition, offset) -> node.put(partition.toString(), offset));
         out.println(JSON.writeValueAsString(node));
+    }
+
+    private static int groupMembers(String bootstrap, Options options, PrintStream out) throws Exception {
+        String group = options.required("group");
+        try (Admin admin = admin(bootstrap)) {
+            int members = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get().members().size();
+            out.println("{\"members\":" + members + "}");
+        }
+        return 0;
     }
 
     private static int groupOffsets(String bootstrap, Options options, PrintStream out) throws Exception {

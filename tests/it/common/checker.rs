@@ -168,6 +168,15 @@ impl Broker {
         ))
     }
 
+    /// How many members `group` has now, from its description.
+    pub fn group_members(&self, group: &str) -> usize {
+        let text = checker(self.bootstrap(), &["group-members", "--group", group], b"");
+        parse_json::<BTreeMap<String, usize>>(text.trim())
+            .get("members")
+            .copied()
+            .unwrap_or_else(|| panic!("checker printed {text:?}"))
+    }
+
     /// The end offsets (high watermarks) of `topic`, per partition. They count transaction
     /// markers and aborted records too.
     pub fn end_offsets(&self, topic: &str) -> BTreeMap<i32, i64> {
