@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the fault tests (tests/it/faults.rs) against a broker of their own, which they restart and
-# stop, one test at a time, with their figures printed.
+# Runs the fault tests (tests/it/faults.rs) and the scale-out tests (tests/it/scale_out.rs)
+# against a broker of their own, which they restart and stop, one test at a time, with their
+# figures printed.
 #
 #   FAULT_SEED=20261125 FAULT_KILLS=20 FAULT_RECORDS=10000 scripts/faults.sh [test name filter]
 set -euo pipefail
@@ -17,5 +18,9 @@ scripts/local-kafka.sh start
 trap 'scripts/local-kafka.sh stop' EXIT
 
 echo "fault tests: seed ${FAULT_SEED:-20261125}, kills ${FAULT_KILLS:-20}, records ${FAULT_RECORDS:-10000}"
-# The fault tests are the integration binary's only ignored ones; without a filter, all of them.
-cargo test --locked --test it -- --ignored --nocapture --test-threads=1 "${@:-faults::}"
+# The fault and scale-out tests are the integration binary's only ignored ones; without a
+# filter, all of them.
+if (($# == 0)); then
+  set -- faults:: scale_out::
+fi
+cargo test --locked --test it -- --ignored --nocapture --test-threads=1 "$@"

@@ -175,9 +175,10 @@ impl<'a> Run<'a> {
         // Who else uses the group decides first: a refused run writes nothing (and must not
         // fence, with its transactional id, the instance it is refused for).
         let member = self.member_tag(task);
-        if let Some(me) = &member {
-            kafka::before_joining(self.settings(), me)?;
-        }
+        let running = match &member {
+            Some(me) => kafka::before_joining(self.settings(), me)?,
+            None => false,
+        };
         // The producer comes next: with a transactional id, initializing it fences a crashed
         // run and aborts its open transaction at once, which would otherwise hold back the
         // group's committed offsets (and read_committed reads) until it timed out.
@@ -191,7 +192,7 @@ impl<'a> Run<'a> {
         topics.extend(task.destination.as_deref());
         let configs = ConfigLookup::start(self.settings(), &topics);
         let mut source = match member {
-            Some(me) if me.role == Role::Bulk => self.join_write_source(task, me)?,
+            Some(me) if me.role == Role::Bulk => self.join_write_source(task, me, running)?,
             Some(me) => {
                 let presence = Presence::join(self.settings(), &task.source, &me)?;
                 let _first = self.presence.set(presence);
@@ -458,6 +459,11 @@ impl<'a> Run<'a> {
         if let (Some(group), Some(id)) = (&settings.group, &settings.transactional_id)
             && *id == crate::config::derived_transactional_id(group, self.write_topic())
         {
+            // A run alone before this one, killed, used the derived id itself: initializing
+            // a producer with it fences that run and aborts its transaction at once (which
+            // would hold back the group's offsets until it timed out). Instances starting
+            // together fence only each other's first producers, which write nothing.
+            drop(RecordProducer::create(&settings)?);
             settings.transactional_id = Some(format!("{id}-{}", me.instance));
         }
         settings
@@ -475,10 +481,20 @@ impl<'a> Run<'a> {
     }
 
     /// The source of a bulk instance sharing its group, once its destination is known to exist.
-    fn join_write_source(&self, task: &WriteTask, me: MemberTag) -> Result<SourceConsumer, Error> {
+    fn join_write_source(
+        &self,
+        task: &WriteTask,
+        me: MemberTag,
+        running: bool,
+    ) -> Result<SourceConsumer, Error> {
         tracing::info!("Reading topic '{}'...", task.source);
-        let source =
-            SourceConsumer::join(self.settings(), &task.source, me, self.interrupt.clone())?;
+        let source = SourceConsumer::join(
+            self.settings(),
+            &task.source,
+            me,
+            running,
+            self.interrupt.clone(),
+        )?;
         if let Some(destination) = &task.destination {
             source.require_topic(destination).context("cannot merge")?;
         }

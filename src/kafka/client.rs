@@ -199,7 +199,7 @@ impl ConsumerContext for Context {
         let numbers: Vec<i32> = partitions
             .elements()
             .iter()
-            .map(|e| e.partition())
+            .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
             .collect();
         let leaving = self.leaving.load(std::sync::atomic::Ordering::Relaxed);
         if let (Some(events), false) = (&self.deferred, leaving) {

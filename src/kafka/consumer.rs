@@ -392,6 +392,9 @@ impl SourceConsumer {
     /// Marks `partition` as read to its end and stops fetching it; `reached_end` when every
     /// record below the end snapshot was returned (so the end itself may be committed).
     fn finish(&mut self, partition: i32, reached_end: bool) {
+        if let Some(member) = self.membership.as_mut() {
+            member.finished_here.insert(partition);
+        }
         if self.open.remove(&partition) {
             if let (true, Some(range)) = (reached_end, self.ranges.get(&partition)) {
                 self.finished.push((partition, range.end));

@@ -14,7 +14,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::config::Settings;
 
-use super::client::Context;
+use super::client::{Context, MetadataError, fetch_metadata};
 use super::consumer::consumer_config;
 
 /// What marks our members' client ids.
@@ -221,7 +221,7 @@ pub(super) fn members(
         .groups()
         .iter()
         .filter(|info| info.name() == group)
-        .flat_map(|info| info.members())
+        .flat_map(rdkafka::groups::GroupInfo::members)
         .map(|member| Member {
             client_id: member.client_id().to_owned(),
             host: member.client_host().to_owned(),
@@ -231,21 +231,49 @@ pub(super) fn members(
 }
 
 /// Describes the group of `settings` before this instance joins it: refuses when `me` may
-/// not use it.
+/// not use it; else says whether bulk instances are at work in it already (a job to join).
 ///
 /// # Errors
 /// The refusal, or the group cannot be described.
-pub fn before_joining(settings: &Settings, me: &MemberTag) -> anyhow::Result<()> {
+pub fn before_joining(settings: &Settings, me: &MemberTag) -> anyhow::Result<bool> {
     let Some(group) = settings.group.as_deref() else {
-        return Ok(());
+        return Ok(false);
     };
     let consumer: BaseConsumer<Context> = consumer_config(settings)
         .create_with_context(Context::for_client(&settings.consumer))
         .context("cannot create the Kafka consumer")?;
+    // The cluster answers first (an authentication or TLS failure ends this at once, as it
+    // does for the source).
+    let serve = || {
+        if let Some(Err(error)) = consumer.poll(Duration::ZERO) {
+            tracing::debug!(%error, "while waiting for metadata");
+        }
+    };
+    fetch_metadata(
+        consumer.client(),
+        consumer.context(),
+        None,
+        settings.timeout,
+        &serve,
+    )
+    .map_err(|error| match error {
+        MetadataError::Security(message) => anyhow::anyhow!(message),
+        MetadataError::Kafka(error) => anyhow::anyhow!(
+            "cannot reach the Kafka cluster at {} within {} s: {error}{}",
+            settings.bootstrap_servers,
+            settings.timeout.as_secs(),
+            consumer.context().reason()
+        ),
+    })?;
     let members = members(&consumer, group, settings.timeout)?;
     match refusal(group, me, &members) {
         Some(refusal) => anyhow::bail!(refusal),
-        None => Ok(()),
+        None => Ok(members.iter().any(|member| {
+            member
+                .tag
+                .as_ref()
+                .is_some_and(|tag| tag.role == Role::Bulk)
+        })),
     }
 }
 

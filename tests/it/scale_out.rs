@@ -2,11 +2,10 @@
 //! partitions, exactly once with `-t` through kills, joins and a paused zombie; and two
 //! operators on one group are refused. Every result is read back with the Java client in
 //! `read_committed`.
-
-#![expect(
-    clippy::print_stdout,
-    reason = "the scale-out tests print their figures"
-)]
+//!
+//! They run many instances at once and time how fast a killed one is replaced, so they are
+//! `#[ignore]`d in the normal test run (where other tests share the two cores) and run one at
+//! a time by `scripts/faults.sh`.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -200,6 +199,7 @@ pub fn assert_exactly_once(
 }
 
 #[test]
+#[ignore = "many instances at once, with kills and pauses: run one at a time by scripts/faults.sh"]
 fn three_instances_split_a_dlq_exactly_once() {
     let (dlq, retry, group, ids) = shared_dlq("three", 300_000);
     let ends = kafka().end_offsets(&dlq);
@@ -281,6 +281,7 @@ fn watch_progress(
 }
 
 #[test]
+#[ignore = "many instances at once, with kills and pauses: run one at a time by scripts/faults.sh"]
 fn a_killed_instance_is_replaced_and_a_joining_one_takes_a_share() {
     let (dlq, retry, group, ids) = shared_dlq("kill", 60_000);
     let ends = kafka().end_offsets(&dlq);
@@ -323,6 +324,7 @@ fn a_killed_instance_is_replaced_and_a_joining_one_takes_a_share() {
 }
 
 #[test]
+#[ignore = "many instances at once, with kills and pauses: run one at a time by scripts/faults.sh"]
 fn a_paused_instance_is_fenced_and_cannot_commit() {
     let (dlq, retry, group, ids) = shared_dlq("zombie", 40_000);
     let ends = kafka().end_offsets(&dlq);
@@ -344,9 +346,10 @@ fn a_paused_instance_is_fenced_and_cannot_commit() {
     assert_eq!(code, Some(0), "{said}");
     println!("the paused instance exited with {zombie_code:?}");
     // It learnt it was out of the group, and nothing it did after that counts.
+    let refused = ["lost partitions", "the batch was aborted", "fenced"];
     assert!(
-        zombie_said.contains("lost partitions") || zombie_said.contains("fenced"),
-        "{zombie_said}"
+        refused.iter().any(|what| zombie_said.contains(what)),
+        "the paused instance was not told it was out of the group: {zombie_said}"
     );
     assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
 }
@@ -387,6 +390,7 @@ fn assert_refused(args: &[String], group: &str, who: &str) {
 }
 
 #[test]
+#[ignore = "many instances at once, with kills and pauses: run one at a time by scripts/faults.sh"]
 fn two_operators_on_one_group_are_refused_each_way() {
     let (dlq, retry) = kafka().dlq_holding(
         3,

@@ -36,6 +36,8 @@ const DONE_CHECK: Duration = Duration::from_secs(1);
 pub(in crate::kafka) struct Share {
     ends: BTreeMap<i32, i64>,
     floors: BTreeMap<i32, i64>,
+    /// Where reading began, for partitions the group had no committed offset for.
+    starts: BTreeMap<i32, i64>,
     owned: BTreeSet<i32>,
 }
 
@@ -100,12 +102,18 @@ impl Share {
             else {
                 return Ok(());
             };
-            if self
-                .floors
-                .get(&partition)
-                .is_some_and(|&floor| offset < floor)
-            {
-                return Ok(());
+            match self.floors.get(&partition) {
+                Some(&floor) if offset < floor => return Ok(()),
+                // Nothing was done in a partition the group had no offset for: it keeps
+                // none (as a run alone leaves it).
+                None if self
+                    .starts
+                    .get(&partition)
+                    .is_some_and(|&start| offset <= start) =>
+                {
+                    return Ok(());
+                }
+                _ => {}
             }
             let mark = Mark { end, read };
             list.add_partition_offset(topic, partition, Offset::Offset(offset))?;
@@ -155,11 +163,19 @@ pub(super) struct Membership {
     pub(super) estimate: u64,
     /// When it joined.
     since: Instant,
+    /// Partitions this member read to their end (or found nothing to read in) in this run:
+    /// done, whatever the group's offsets say.
+    pub(super) finished_here: BTreeSet<i32>,
+    /// Ends set by other instances are kept: this member joined a running job, or has
+    /// received partitions before (from this job).
+    adopt_ends: bool,
 }
 
 impl SourceConsumer {
     /// Joins the group of `settings` on `topic` as `me`, to share the partitions with the
-    /// other instances.
+    /// other instances; `running` when bulk instances were at work in it already (their job
+    /// is joined: the ends they set are kept), else a new job begins (each partition's end is
+    /// where it is now, whatever an earlier run that did not finish set).
     ///
     /// # Errors
     /// Cluster unreachable, unknown topic, offsets not readable.
@@ -167,6 +183,7 @@ impl SourceConsumer {
         settings: &Settings,
         topic: &str,
         me: MemberTag,
+        running: bool,
         interrupt: Interrupt,
     ) -> anyhow::Result<Self> {
         let group = settings
@@ -199,6 +216,8 @@ impl SourceConsumer {
             joined: false,
             estimate: estimate.values().map(Range::len).sum(),
             since: Instant::now(),
+            finished_here: BTreeSet::new(),
+            adopt_ends: running,
         });
         Ok(source)
     }
@@ -364,12 +383,14 @@ impl SourceConsumer {
             return Ok(());
         }
         let share = Arc::clone(&member.share);
+        let adopt = member.adopt_ends;
         let committed = self.committed_marks(partitions)?;
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let in_progress = |partition: &i32| {
             committed
                 .get(partition)
                 .and_then(|(offset, metadata)| Mark::parse(metadata).filter(|m| !m.done(*offset)))
+                .filter(|_| adopt)
         };
         let unmarked: Vec<i32> = partitions
             .iter()
@@ -401,22 +422,28 @@ impl SourceConsumer {
                 share.ends.insert(partition, end);
                 share.owned.insert(partition);
                 match offset {
-                    Some(offset) => share.floors.insert(partition, offset),
-                    None => share.floors.remove(&partition),
-                };
+                    Some(offset) => {
+                        share.floors.insert(partition, offset);
+                        share.starts.remove(&partition);
+                    }
+                    None => {
+                        share.floors.remove(&partition);
+                        share.starts.insert(partition, start);
+                    }
+                }
                 self.ranges.insert(partition, Range { start, end });
                 assignment.add_partition_offset(&self.topic, partition, Offset::Offset(start))?;
                 let marked = Mark::parse(metadata);
-                let done_already = marked.is_some_and(|mark| mark.done(offset)) && start >= end;
-                tracing::debug!(partition, start, end, done_already, "received a partition");
+                tracing::debug!(partition, start, end, "received a partition");
                 if start < end {
                     reading.push(partition);
-                } else if in_progress(&partition).is_some() {
-                    // Its records are gone (retention, deleted): done where it starts.
+                } else {
+                    // Nothing to read (or its records are gone): done where it starts.
                     self.finished.push((partition, start));
                 }
-                if !done_already && in_progress(&partition).is_none() {
-                    // Work begins here (or there is none): the others learn the end now.
+                if offset.is_some() && marked.is_some_and(|mark| mark.done(offset)) && start < end {
+                    // Done by an earlier run, with records since: the others learn now that
+                    // it is not done (the same offset, a new mark).
                     let mark = Mark {
                         end: end.max(start),
                         read: None,
@@ -443,7 +470,13 @@ impl SourceConsumer {
         for &partition in partitions {
             if reading.contains(&partition) {
                 self.open.insert(partition);
+                if let Some(member) = self.membership.as_mut() {
+                    member.finished_here.remove(&partition);
+                }
             } else {
+                if let Some(member) = self.membership.as_mut() {
+                    member.finished_here.insert(partition);
+                }
                 paused.add_partition(&self.topic, partition);
             }
         }
@@ -459,6 +492,7 @@ impl SourceConsumer {
         );
         if let Some(member) = self.membership.as_mut() {
             member.joined = true;
+            member.adopt_ends = true;
             if !reading.is_empty() {
                 member.idle = false;
             }
@@ -511,6 +545,9 @@ impl SourceConsumer {
             }
             resumed.add_partition(&self.topic, partition);
             self.open.insert(partition);
+            if let Some(member) = self.membership.as_mut() {
+                member.finished_here.remove(&partition);
+            }
             self.consumer
                 .seek(&self.topic, partition, Offset::Offset(start), self.timeout)
                 .with_context(|| format!("cannot read {}/{partition} again", self.topic))?;
@@ -541,9 +578,10 @@ impl SourceConsumer {
             .iter()
             .copied()
             .filter(|partition| {
-                committed
-                    .get(partition)
-                    .is_none_or(|(offset, metadata)| !done(*offset, metadata))
+                !member.finished_here.contains(partition)
+                    && committed
+                        .get(partition)
+                        .is_none_or(|(offset, metadata)| !done(*offset, metadata))
             })
             .collect();
         tracing::debug!(?left, "partitions not done yet");
@@ -621,6 +659,7 @@ mod tests {
         let share = Share {
             ends: BTreeMap::from([(0, 10), (1, 20), (2, 30)]),
             floors: BTreeMap::from([(0, 4), (1, 0)]),
+            starts: BTreeMap::from([(2, 0)]),
             owned: BTreeSet::from([0, 1]),
         };
         let mut offsets = Offsets::default();
