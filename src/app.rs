@@ -461,9 +461,18 @@ impl<'a> Run<'a> {
         {
             // A run alone before this one, killed, used the derived id itself: initializing
             // a producer with it fences that run and aborts its transaction at once (which
-            // would hold back the group's offsets until it timed out). Instances starting
-            // together fence only each other's first producers, which write nothing.
-            drop(RecordProducer::create(&settings)?);
+            // would hold back the group's offsets until it timed out). In the background:
+            // instances starting together fence only each other's producers of this kind,
+            // which write nothing, and none waits for that.
+            let fencing = settings.clone();
+            let _detached = std::thread::Builder::new()
+                .name("fence-derived-id".to_owned())
+                .spawn(move || match RecordProducer::create(&fencing) {
+                    Ok(producer) => drop(producer),
+                    Err(error) => {
+                        tracing::debug!("fencing the derived transactional id: {error:#}")
+                    }
+                });
             settings.transactional_id = Some(format!("{id}-{}", me.instance));
         }
         settings

@@ -27,7 +27,13 @@ pub enum TxnErrorClass {
 /// Whether records of the transaction were not acknowledged within `message.timeout.ms`
 /// (librdkafka then bumps the producer's epoch: abortable, the producer goes on).
 fn timed_out(error: &KafkaError) -> bool {
-    error.rdkafka_error_code() == Some(rdkafka::error::RDKafkaErrorCode::MessageTimedOut)
+    use rdkafka::error::RDKafkaErrorCode;
+    error.rdkafka_error_code().is_some_and(|code| {
+        matches!(
+            code,
+            RDKafkaErrorCode::MessageTimedOut | RDKafkaErrorCode::OperationTimedOut
+        )
+    })
 }
 
 /// Sorts a transaction error.

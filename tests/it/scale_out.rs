@@ -326,7 +326,7 @@ fn a_killed_instance_is_replaced_and_a_joining_one_takes_a_share() {
 #[test]
 #[ignore = "many instances at once, with kills and pauses: run one at a time by scripts/faults.sh"]
 fn a_paused_instance_is_fenced_and_cannot_commit() {
-    let (dlq, retry, group, ids) = shared_dlq("zombie", 40_000);
+    let (dlq, retry, group, ids) = shared_dlq("zombie", 60_000);
     let ends = kafka().end_offsets(&dlq);
     let args = merge_args(
         &group,
@@ -336,6 +336,15 @@ fn a_paused_instance_is_fenced_and_cannot_commit() {
     );
     let zombie = spawn(&args);
     let other = spawn(&args);
+    // Both in the group and at work on their partitions.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while kafka().group_members(&group) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the instances never joined {group}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     std::thread::sleep(Duration::from_secs(3));
     zombie.signal("-STOP");
     // Past the session timeout (8 s): its partitions move to the other instance.

@@ -368,9 +368,16 @@ impl SourceConsumer {
         let first = !member.joined;
         if first {
             // Before anything is read: an instance that may not share the group and joined at
-            // the same moment was not seen before joining.
-            self.check_members()?;
+            // the same moment was not seen before joining. Other bulk instances in the group
+            // now are this job's: the ends they set are kept.
+            let others = self.check_members()?;
+            if let Some(member) = self.membership.as_mut() {
+                member.adopt_ends |= others;
+            }
         }
+        let Some(member) = self.membership.as_ref() else {
+            return Ok(());
+        };
         if partitions.is_empty() {
             // A rebalance that gives this member nothing new (cooperative assignment): it is
             // still answered, or the group's rebalance would wait for it.
@@ -501,16 +508,21 @@ impl SourceConsumer {
     }
 
     /// Once in the group: refuses when an instance that may not share it joined first (one
-    /// that started at the same moment was not seen before joining).
-    fn check_members(&self) -> anyhow::Result<()> {
+    /// that started at the same moment was not seen before joining); else whether other bulk
+    /// instances are in it.
+    fn check_members(&self) -> anyhow::Result<bool> {
         let Some(member) = self.membership.as_ref() else {
-            return Ok(());
+            return Ok(false);
         };
         let members = group::members(&self.consumer, &member.group, self.timeout)?;
-        match group::refusal(&member.group, &member.me, &members) {
-            Some(refusal) => bail!(refusal),
-            None => Ok(()),
+        if let Some(refusal) = group::refusal(&member.group, &member.me, &members) {
+            bail!(refusal);
         }
+        Ok(members.iter().any(|other| {
+            other.tag.as_ref().is_some_and(|tag| {
+                tag.role == group::Role::Bulk && tag.instance != member.me.instance
+            })
+        }))
     }
 
     /// After an aborted batch: every partition this member holds is read again from the
