@@ -470,7 +470,7 @@ impl<'a> Run<'a> {
                 .spawn(move || match RecordProducer::create(&fencing) {
                     Ok(producer) => drop(producer),
                     Err(error) => {
-                        tracing::debug!("fencing the derived transactional id: {error:#}")
+                        tracing::debug!("fencing the derived transactional id: {error:#}");
                     }
                 });
             settings.transactional_id = Some(format!("{id}-{}", me.instance));
