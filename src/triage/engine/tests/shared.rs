@@ -1,0 +1,172 @@
+//! The engine with a source shared by several instances (issue 20): hand-overs after the
+//! commit, and batches the group refused read again.
+
+use std::rc::Rc;
+
+use super::*;
+
+/// Commits only when told to, or at the end.
+const ONE_BATCH: EngineOptions = EngineOptions {
+    policy: CommitPolicy::Batch {
+        max_records: 100,
+        max_age: Duration::from_secs(3600),
+    },
+    ..EACH
+};
+
+/// A source shared with other instances (issue 20): it pauses once after `pause_after`
+/// records (a hand-over), may be told its batch was aborted, and then delivers again every
+/// record after the last committed one. `events` notes what the engine did, in order.
+struct Shared {
+    records: Vec<Record>,
+    next: usize,
+    /// Index of the first record not committed yet.
+    committed: usize,
+    pause_after: Option<usize>,
+    pausing: bool,
+    events: Rc<std::cell::RefCell<Vec<String>>>,
+}
+
+impl RecordSource for Shared {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        if self.pause_after == Some(self.next) {
+            self.pause_after = None;
+            self.pausing = true;
+            return Ok(None);
+        }
+        let record = self.records.get(self.next).cloned();
+        self.next += 1;
+        Ok(record)
+    }
+    fn wants_commit(&self) -> bool {
+        self.pausing
+    }
+    fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
+        self.pausing = false;
+        self.events.borrow_mut().push(format!("settle {committed}"));
+        if committed {
+            self.committed = self.next;
+        } else {
+            self.next = self.committed;
+        }
+        Ok(())
+    }
+}
+
+/// [`Recorder`] that refuses its `refuse`-th commit (1-based) as a rebalance would, and notes
+/// its commits in `events`.
+struct Refusing {
+    inner: Recorder,
+    commits: usize,
+    refuse: Option<usize>,
+    events: Rc<std::cell::RefCell<Vec<String>>>,
+}
+
+impl ActionSink for Refusing {
+    fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
+        self.inner.apply(record, action)
+    }
+    fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
+        self.commits += 1;
+        if self.refuse == Some(self.commits) {
+            self.events.borrow_mut().push("refused".to_owned());
+            return Err(
+                anyhow::Error::new(BatchAborted("generation moved".to_owned()))
+                    .context("cannot add the consumer offsets to the transaction"),
+            );
+        }
+        self.events
+            .borrow_mut()
+            .push(format!("commit {}", self.inner.uncommitted.len()));
+        self.inner.commit(offsets)
+    }
+    fn abort(&mut self) -> anyhow::Result<()> {
+        self.events.borrow_mut().push("abort".to_owned());
+        self.inner.abort()
+    }
+}
+
+impl Refusing {
+    fn new(refuse: Option<usize>, events: &Rc<std::cell::RefCell<Vec<String>>>) -> Self {
+        Self {
+            inner: Recorder::default(),
+            commits: 0,
+            refuse,
+            events: Rc::clone(events),
+        }
+    }
+}
+
+/// Every record of `source` merged into `sink`, committed only when the source pauses or ends.
+fn merge_in_one_batch(
+    source: &mut dyn RecordSource,
+    sink: &mut dyn ActionSink,
+) -> Result<Summary, RunError> {
+    Engine {
+        source,
+        decisions: &mut Always(Decision::Merge),
+        sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut retry(),
+        interrupt: Interrupt::new(),
+        options: ONE_BATCH,
+    }
+    .run()
+}
+
+fn shared_run(
+    pause_after: Option<usize>,
+    refuse: Option<usize>,
+) -> (Summary, Refusing, Vec<String>) {
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut source = Shared {
+        records: five_records().0.into(),
+        next: 0,
+        committed: 0,
+        pause_after,
+        pausing: false,
+        events: Rc::clone(&events),
+    };
+    let mut sink = Refusing::new(refuse, &events);
+    let summary = merge_in_one_batch(&mut source, &mut sink).unwrap();
+    let events = events.borrow().clone();
+    (summary, sink, events)
+}
+
+#[test]
+fn a_hand_over_comes_after_the_commit_of_what_was_applied() {
+    let (summary, sink, events) = shared_run(Some(3), None);
+    // The pause commits the three records applied, then the source hands over; the rest is
+    // committed at the end.
+    assert_eq!(events, ["commit 3", "settle true", "commit 2"]);
+    assert_eq!(summary.merged, 5);
+    assert_eq!(sink.inner.applied.len(), 5);
+}
+
+#[test]
+fn a_batch_the_group_refused_is_aborted_and_read_again() {
+    let (summary, sink, events) = shared_run(Some(3), Some(1));
+    // The first commit is refused: aborted, the source reads from the last commit again, and
+    // every record ends up committed once (applied twice, counted once).
+    assert_eq!(events, ["refused", "abort", "settle false", "commit 5"]);
+    assert_eq!(summary.merged, 5);
+    assert_eq!(sink.inner.applied.len(), 8);
+    assert_eq!(sink.inner.commits.len(), 1);
+    assert_eq!(sink.inner.commits[0].0, [0, 0, 1, 1, 2]);
+}
+
+#[test]
+fn a_refused_commit_fails_a_source_that_cannot_read_again() {
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut sink = Refusing::new(Some(1), &events);
+    let error = merge_in_one_batch(&mut five_records(), &mut sink).unwrap_err();
+    let RunError::Failed { source, committed } = error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        format!("{source:#}").contains("cannot read its records again"),
+        "{source:#}"
+    );
+    assert_eq!(committed.merged, 0);
+}
