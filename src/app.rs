@@ -2,8 +2,11 @@
 //! sink and the observers, then the engine, then the summary. Each step is one call; the
 //! pieces live in `app/`.
 
+mod apply;
 mod filter;
+mod plan;
 mod survey;
+mod undo;
 mod view;
 mod watchers;
 
@@ -22,6 +25,7 @@ use crate::redrive::{
     CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
     TombstoneIndex, dedupe,
 };
+use crate::review::{Journal, Journaled};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
     Interrupt, NoWrites, Observer, Overview, Paced, RunError, Summary,
@@ -67,6 +71,7 @@ pub fn run(
             return to_stdout(|out| docs::write_completions(*shell, out));
         }
         Invocation::Man => return to_stdout(docs::write_man),
+        Invocation::ShowPlan(path) => return plan::show_plan(path),
         Invocation::Run(config) => config,
     };
     let run = Run::new(config, terminal, interrupt)?;
@@ -79,6 +84,8 @@ pub fn run(
             }
         }
         Task::Print(task) => run.print(task),
+        Task::Apply(task) => run.apply(task).map(drop),
+        Task::Undo(task) => run.undo(task),
     }
 }
 
@@ -206,7 +213,9 @@ impl<'a> Run<'a> {
         }
         warn_unless_compacted(&task.source, &configs);
         let pending = self.pending_index(&task.source)?;
-        if task.ask && task.tui && self.terminal.full_screen() {
+        // A plan is made at the prompt: the view's writes are its own runs.
+        if task.ask && task.tui && self.terminal.full_screen() && self.config.options.plan.is_none()
+        {
             // Each write of the view makes its own producer; this one has fenced a crashed run.
             drop(producer);
             return view::triage(self, task, source, pending, &configs);
@@ -221,8 +230,9 @@ impl<'a> Run<'a> {
         };
         self.survey(task, pending.as_ref(), survey_limits)?;
         let mut gate = self.redrive(task, &source, pending, ask_limits);
-        let mut sink = self.sink(producer, &source, task);
-        let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?;
+        let mut sink = self.sink(producer, &source, task)?;
+        let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?
+            .with_plan(self.plan_writer(task, &source)?);
         let mut decisions = self.decisions(task, total)?;
         let result = self.drive(
             &mut source,
@@ -233,7 +243,19 @@ impl<'a> Run<'a> {
             self.write_options(task),
         );
         watchers.finish();
-        let summary = result?;
+        let plan = watchers.take_plan();
+        let summary = match (result, plan) {
+            (Ok(summary), Some(plan)) => {
+                plan::finish_plan(plan, self.config)?;
+                summary
+            }
+            (result, plan) => {
+                if let Some(plan) = plan {
+                    plan.discard();
+                }
+                result?
+            }
+        };
         self.finished(task, &summary);
         Ok(summary)
     }
@@ -242,7 +264,9 @@ impl<'a> Run<'a> {
     fn finished(&self, task: &WriteTask, summary: &Summary) {
         tracing::info!("Finished processing topic '{}'", task.source);
         message(&summary.to_string());
-        if self.config.options.dry_run {
+        if self.config.options.plan.is_some() {
+            message("Plan only: nothing was written to Kafka and no offset was committed");
+        } else if self.config.options.dry_run {
             message("Dry run: nothing was written and no offset was committed");
         }
     }
@@ -486,6 +510,8 @@ impl<'a> Run<'a> {
         match &self.config.task {
             Task::Write(task) => &task.source,
             Task::Print(task) => &task.topic,
+            Task::Apply(task) => &task.source,
+            Task::Undo(task) => &task.source,
         }
     }
 
@@ -529,30 +555,55 @@ impl<'a> Run<'a> {
         Ok(source)
     }
 
-    /// Where actions go: Kafka, paced by `--max-rate`; nowhere on a dry run.
+    /// Where the actions of `task` go: Kafka, paced by `--max-rate`; nowhere on a dry run.
     fn sink(
         &self,
         producer: Option<RecordProducer>,
         source: &SourceConsumer,
         task: &WriteTask,
-    ) -> Box<dyn ActionSink> {
+    ) -> Result<Box<dyn ActionSink>, Error> {
+        let rules = CopyRules {
+            headers: task.redrive.headers.clone(),
+            timestamp: task.redrive.timestamp,
+            tombstone_headers: Vec::new(),
+        };
+        self.sink_with(producer, source, &task.source, rules, None)
+    }
+
+    /// Where actions on `topic` go: Kafka with `rules`, journaled first with `--journal`,
+    /// paced by `--max-rate`; nowhere on a dry run.
+    fn sink_with(
+        &self,
+        producer: Option<RecordProducer>,
+        source: &SourceConsumer,
+        topic: &str,
+        rules: CopyRules,
+        plan: Option<&str>,
+    ) -> Result<Box<dyn ActionSink>, Error> {
         let settings = self.settings();
         let sink: Box<dyn ActionSink> = match producer {
-            Some(producer) => Box::new(KafkaSink::new(
-                producer,
-                settings.commit.then(|| self.committer(source)),
-                &task.source,
-                CopyRules {
-                    headers: task.redrive.headers.clone(),
-                    timestamp: task.redrive.timestamp,
-                },
-            )),
+            Some(producer) => {
+                let kafka = KafkaSink::new(
+                    producer,
+                    settings.commit.then(|| self.committer(source)),
+                    topic,
+                    rules,
+                );
+                match &self.config.options.journal {
+                    Some(path) => {
+                        let header = plan::journal_header(self.config, topic, plan);
+                        let journal = Journal::open(path, &header).map_err(Error::from)?;
+                        Box::new(Journaled::new(kafka, journal))
+                    }
+                    None => Box::new(kafka),
+                }
+            }
             None => Box::new(NoWrites),
         };
-        match self.config.options.max_rate {
+        Ok(match self.config.options.max_rate {
             Some(rate) => Box::new(Paced::new(sink, rate, self.interrupt.clone())),
             None => sink,
-        }
+        })
     }
 
     /// Who decides: a person at the prompt (`ask`), else the bulk rule.

@@ -68,7 +68,7 @@ impl Cli {
     pub fn kafka_command(&self) -> Option<&Command> {
         match &self.command {
             CliCommand::Kafka(command) => Some(command),
-            CliCommand::Completions(_) | CliCommand::Man => None,
+            CliCommand::Completions(_) | CliCommand::Man | CliCommand::Plan(_) => None,
         }
     }
 }
@@ -273,6 +273,15 @@ pub struct SafetyArgs {
     /// committed to FILE as one JSON object, for runbooks that add up several runs.
     #[arg(long, global = true, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// ask, merge-all, purge-all: decide as usual, but write nothing to Kafka and commit
+    /// nothing; write the decisions to FILE as a plan instead, to review (`plan show`) and
+    /// carry out later (`apply`).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "dry_run")]
+    pub plan: Option<PathBuf>,
+    /// Before a decision is written, append the record's original bytes and the decision to
+    /// FILE, synced to disk (JSON Lines): what `undo` works from.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }
 
 /// Where reading starts, and which records count as still waiting (every command).
@@ -310,6 +319,20 @@ pub enum CliCommand {
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout, e.g. `man | man -l -`.
     Man,
+    /// Work with plan files written by `--plan`.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+/// `plan ...`: plan files, no cluster needed.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Summarize a plan for review: decisions, destinations, failure classes, offsets per
+    /// partition, what is left undecided.
+    Show {
+        /// The plan file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -332,6 +355,33 @@ pub enum Command {
     PurgeAll(TopicArgs),
     /// Print every record of the topic. Does not commit offsets unless `--no-commit=false`.
     Print(PrintArgs),
+    /// Carry out exactly the decisions of a plan (from `--plan`): each record is read again
+    /// and checked against the plan; a record that changed, vanished or was decided by
+    /// someone else is refused and reported (exit 1).
+    Apply(ApplyArgs),
+    /// Put the records of a journal (from `--journal`) back into their DLQ, pending again.
+    Undo(UndoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file.
+    #[arg(value_name = "PLAN")]
+    pub file: PathBuf,
+    /// Check every planned record first, and write nothing if one is refused.
+    #[arg(long)]
+    pub all_or_nothing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The journal file.
+    #[arg(value_name = "JOURNAL")]
+    pub file: PathBuf,
+    /// Also write a tombstone for each merged copy in its destination (the copy may already
+    /// have been consumed there: undo cannot take that back).
+    #[arg(long)]
+    pub tombstone_copies: bool,
 }
 
 #[derive(Debug, Args)]
@@ -430,16 +480,20 @@ impl Command {
             Self::MergeAll(_) => "merge-all",
             Self::PurgeAll(_) => "purge-all",
             Self::Print(_) => "print",
+            Self::Apply(_) => "apply",
+            Self::Undo(_) => "undo",
         }
     }
 
-    /// The topic the records are read from.
+    /// The topic the records are read from, when the command line names it (`apply` and
+    /// `undo` read it from their file).
     #[must_use]
-    pub fn source_topic(&self) -> &str {
+    pub fn source_topic(&self) -> Option<&str> {
         match self {
-            Self::Ask(AskArgs { merge: args, .. }) | Self::MergeAll(args) => &args.source,
-            Self::PurgeAll(args) => &args.topic,
-            Self::Print(args) => &args.topic,
+            Self::Ask(AskArgs { merge: args, .. }) | Self::MergeAll(args) => Some(&args.source),
+            Self::PurgeAll(args) => Some(&args.topic),
+            Self::Print(args) => Some(&args.topic),
+            Self::Apply(_) | Self::Undo(_) => None,
         }
     }
 }
@@ -465,7 +519,7 @@ mod tests {
         for cli in [before, after] {
             assert_eq!(cli.global.bootstrap_servers.as_deref(), Some("h:1"));
             assert_eq!(cli.global.group.as_deref(), Some("grp"));
-            assert_eq!(cli.kafka_command().unwrap().source_topic(), "dlq");
+            assert_eq!(cli.kafka_command().unwrap().source_topic(), Some("dlq"));
         }
     }
 
@@ -490,7 +544,7 @@ mod tests {
         // Without `=`, the next word is not taken as the id.
         let cli = parse(&["-t", "purge-all", "dlq"]).unwrap();
         assert_eq!(cli.global.transaction, Some(None));
-        assert_eq!(cli.kafka_command().unwrap().source_topic(), "dlq");
+        assert_eq!(cli.kafka_command().unwrap().source_topic(), Some("dlq"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod kafka;
 pub mod record;
 pub mod redrive;
+pub mod review;
 #[cfg(test)]
 mod testing;
 pub mod triage;

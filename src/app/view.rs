@@ -163,7 +163,7 @@ impl Backend for ViewBackend<'_, '_> {
         if let Some(index) = self.pending.clone() {
             gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));
         }
-        let mut sink = run.sink(producer, &source, task);
+        let mut sink = run.sink(producer, &source, task)?;
         let mut watchers = Watchers::audit_only(run.config, task)?;
         let result = run.drive(
             &mut source,

@@ -1,10 +1,11 @@
-//! What watches a writing run: the progress bar of bulk runs, the audit log and the dry-run
-//! report, each present only when the run asks for it.
+//! What watches a writing run: the progress bar of bulk runs, the audit log, the dry-run
+//! report and the plan writer, each present only when the run asks for it.
 
 use std::io::Stdout;
 
 use crate::config::{RunConfig, WriteTask};
 use crate::error::Error;
+use crate::review::PlanWriter;
 use crate::triage::{Observer, Observers};
 use crate::ui::audit::{AuditContext, AuditLog};
 use crate::ui::dry_run::DryRunReport;
@@ -15,6 +16,7 @@ pub(super) struct Watchers {
     progress: Option<Progress>,
     audit: Option<AuditLog>,
     report: Option<DryRunReport<Stdout>>,
+    plan: Option<PlanWriter>,
 }
 
 impl Watchers {
@@ -30,9 +32,41 @@ impl Watchers {
     ) -> Result<Self, Error> {
         Ok(Self {
             progress: (!task.ask).then(|| Progress::new(total, terminal.stderr)),
-            audit: audit_log(config, task)?,
-            report: config.options.dry_run.then(DryRunReport::stdout),
+            audit: audit_log(config, task.destination.as_deref())?,
+            // A plan says it all in its file.
+            report: (config.options.dry_run && config.options.plan.is_none())
+                .then(DryRunReport::stdout),
+            plan: None,
         })
+    }
+
+    /// `apply`: the progress bar over `total` records and the audit log.
+    ///
+    /// # Errors
+    /// When the audit log cannot be opened.
+    pub(super) fn for_apply(
+        config: &RunConfig,
+        terminal: &Terminal,
+        total: u64,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            progress: Some(Progress::new(total, terminal.stderr)),
+            audit: audit_log(config, None)?,
+            report: None,
+            plan: None,
+        })
+    }
+
+    /// Also writes the plan (`--plan`).
+    #[must_use]
+    pub(super) fn with_plan(mut self, plan: Option<PlanWriter>) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// The plan writer, to finish or discard once the run is over.
+    pub(super) fn take_plan(&mut self) -> Option<PlanWriter> {
+        self.plan.take()
     }
 
     /// The audit log alone, when asked for: the full-screen view shows the rest itself.
@@ -42,8 +76,9 @@ impl Watchers {
     pub(super) fn audit_only(config: &RunConfig, task: &WriteTask) -> Result<Self, Error> {
         Ok(Self {
             progress: None,
-            audit: audit_log(config, task)?,
+            audit: audit_log(config, task.destination.as_deref())?,
             report: None,
+            plan: None,
         })
     }
 
@@ -67,6 +102,9 @@ impl Watchers {
         if let Some(report) = &mut self.report {
             all.push(report);
         }
+        if let Some(plan) = &mut self.plan {
+            all.push(plan);
+        }
         Observers(all)
     }
 
@@ -78,7 +116,7 @@ impl Watchers {
     }
 }
 
-fn audit_log(config: &RunConfig, task: &WriteTask) -> Result<Option<AuditLog>, Error> {
+fn audit_log(config: &RunConfig, destination: Option<&str>) -> Result<Option<AuditLog>, Error> {
     let settings = &config.settings;
     let Some(path) = &config.options.audit_log else {
         return Ok(None);
@@ -89,7 +127,7 @@ fn audit_log(config: &RunConfig, task: &WriteTask) -> Result<Option<AuditLog>, E
             &settings.bootstrap_servers,
             settings.group.as_deref(),
             settings.transactional_id.as_deref(),
-            task.destination.as_deref(),
+            destination,
         ),
     )?))
 }

@@ -19,8 +19,8 @@ mod types;
 
 pub use error::{ConfigError, PropertyCheck, PropertyProblem};
 pub use run::{
-    BATCH_MAX_AGE, DisplayOptions, Invocation, PrintTask, RedriveOptions, RunConfig, RunOptions,
-    Task, WriteTask, resolve,
+    ApplyTask, BATCH_MAX_AGE, DisplayOptions, Invocation, PrintTask, RedriveOptions, RunConfig,
+    RunOptions, Task, UndoTask, WriteTask, resolve,
 };
 pub use settings::{Settings, TRANSACTIONAL_ID_PREFIX, derived_transactional_id};
 pub use types::{DecoderHint, IdWidth, RegistrySettings};

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use regex::Regex;
 
 use crate::cli::{
-    AskArgs, Cli, CliCommand, ColorChoice, Command, MergeArgs, OutputFormat, Shell, TimestampChoice,
+    AskArgs, Cli, CliCommand, ColorChoice, Command, MergeArgs, OutputFormat, PlanCommand, Shell,
+    TimestampChoice,
 };
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
 use crate::triage::{CommitPolicy, DEFAULT_CLASS_HEADERS, Filter};
@@ -27,6 +28,8 @@ pub enum Invocation {
     Completions(Shell),
     /// Print the manual page; needs no cluster.
     Man,
+    /// `plan show FILE`: needs no cluster.
+    ShowPlan(PathBuf),
     /// Work on a topic.
     Run(Box<RunConfig>),
 }
@@ -74,6 +77,11 @@ pub struct RunOptions {
     pub from_beginning: bool,
     /// Only records without a later tombstone of their key.
     pub pending: bool,
+    /// `--plan`: decisions go to this file, nothing to Kafka (`dry_run` is set too).
+    pub plan: Option<PathBuf>,
+    /// `--journal`: every writing decision, synced here before it is written (never with
+    /// `dry_run`).
+    pub journal: Option<PathBuf>,
 }
 
 /// Where merged copies go and what they carry (the redrive options of `ask` and `merge-all`).
@@ -99,6 +107,28 @@ pub enum Task {
     /// `ask`, `merge-all` and `purge-all`.
     Write(WriteTask),
     Print(PrintTask),
+    /// `apply FILE`.
+    Apply(ApplyTask),
+    /// `undo FILE`.
+    Undo(UndoTask),
+}
+
+/// `apply`: the decisions of a plan file, on the plan's topic.
+#[derive(Debug, Clone)]
+pub struct ApplyTask {
+    pub plan: PathBuf,
+    /// The plan's topic (from its first line).
+    pub source: String,
+    pub all_or_nothing: bool,
+}
+
+/// `undo`: the records of a journal, back into their topic.
+#[derive(Debug, Clone)]
+pub struct UndoTask {
+    pub journal: PathBuf,
+    /// The journal's topic (from its first line).
+    pub source: String,
+    pub tombstone_copies: bool,
 }
 
 /// A run that writes tombstones into `source`, and copies into `destination` when merging.
@@ -148,8 +178,12 @@ pub fn resolve(cli: &Cli, check_property: PropertyCheck) -> Result<Invocation, C
         CliCommand::Kafka(command) => command,
         CliCommand::Completions(args) => return Ok(Invocation::Completions(args.shell)),
         CliCommand::Man => return Ok(Invocation::Man),
+        CliCommand::Plan(PlanCommand::Show { file }) => {
+            return Ok(Invocation::ShowPlan(file.clone()));
+        }
     };
-    let settings = settings::resolve(&cli.global, command, check_property)?;
+    let topic = source_topic(command)?;
+    let settings = settings::resolve(&cli.global, command, &topic, check_property)?;
     let filter = filter::build(&cli.filters, SystemTime::now())?;
     Ok(Invocation::Run(Box::new(RunConfig {
         settings,
@@ -159,8 +193,27 @@ pub fn resolve(cli: &Cli, check_property: PropertyCheck) -> Result<Invocation, C
         },
         options: run_options(cli)?,
         filter,
-        task: task(command)?,
+        task: task(command, topic)?,
     })))
+}
+
+/// The topic `command` reads: named on the command line, or in the first line of the file of
+/// `apply` and `undo`.
+fn source_topic(command: &Command) -> Result<String, ConfigError> {
+    let header = |error: crate::review::FileError| ConfigError::Other(error.to_string());
+    Ok(match command {
+        Command::Apply(args) => {
+            crate::review::read_first_line::<crate::review::PlanHeader>(&args.file, "plan")
+                .map_err(header)?
+                .topic
+        }
+        Command::Undo(args) => {
+            crate::review::read_first_line::<crate::review::JournalHeader>(&args.file, "journal")
+                .map_err(header)?
+                .topic
+        }
+        other => other.source_topic().unwrap_or_default().to_owned(),
+    })
 }
 
 fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
@@ -171,19 +224,42 @@ fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
             "--max-rate {rate}: expected a positive number of records per second"
         )));
     }
+    let writes = matches!(
+        cli.command,
+        CliCommand::Kafka(
+            Command::Ask(_) | Command::MergeAll(_) | Command::PurgeAll(_) | Command::Apply(_)
+        )
+    );
+    let plans = matches!(
+        cli.command,
+        CliCommand::Kafka(Command::Ask(_) | Command::MergeAll(_) | Command::PurgeAll(_))
+    );
+    if cli.safety.plan.is_some() && !plans {
+        return Err(ConfigError::Other(
+            "--plan is for ask, merge-all and purge-all".to_owned(),
+        ));
+    }
+    if cli.safety.journal.is_some() && !writes {
+        return Err(ConfigError::Other(
+            "--journal is for ask, merge-all, purge-all and apply (undo writes into the journal it undoes)".to_owned(),
+        ));
+    }
+    let dry_run = cli.safety.dry_run || cli.safety.plan.is_some();
     Ok(RunOptions {
         bulk_policy: CommitPolicy::Batch {
             max_records: usize::try_from(cli.global.batch_size).unwrap_or(usize::MAX),
             max_age: BATCH_MAX_AGE,
         },
         max_rate: cli.safety.max_rate,
-        dry_run: cli.safety.dry_run,
-        audit_log: cli.safety.audit_log.clone().filter(|_| !cli.safety.dry_run),
+        dry_run,
+        audit_log: cli.safety.audit_log.clone().filter(|_| !dry_run),
         summary_json: cli.safety.summary_json.clone(),
         limit: cli.filters.limit,
         keep_partition: cli.global.keep_partition,
         from_beginning: cli.revisit.from_beginning,
         pending: cli.revisit.pending,
+        plan: cli.safety.plan.clone(),
+        journal: cli.safety.journal.clone().filter(|_| !dry_run),
     })
 }
 
@@ -221,7 +297,7 @@ fn redrive(args: &MergeArgs) -> Result<RedriveOptions, ConfigError> {
     })
 }
 
-fn task(command: &Command) -> Result<Task, ConfigError> {
+fn task(command: &Command, topic: String) -> Result<Task, ConfigError> {
     Ok(match command {
         Command::Ask(AskArgs { merge: args, .. }) | Command::MergeAll(args) => {
             if args.destination.as_ref() == Some(&args.source) {
@@ -263,6 +339,16 @@ fn task(command: &Command) -> Result<Task, ConfigError> {
         Command::Print(args) => Task::Print(PrintTask {
             topic: args.topic.clone(),
             output: args.output,
+        }),
+        Command::Apply(args) => Task::Apply(ApplyTask {
+            plan: args.file.clone(),
+            source: topic,
+            all_or_nothing: args.all_or_nothing,
+        }),
+        Command::Undo(args) => Task::Undo(UndoTask {
+            journal: args.file.clone(),
+            source: topic,
+            tombstone_copies: args.tombstone_copies,
         }),
     })
 }

@@ -67,6 +67,7 @@ impl fmt::Debug for Settings {
 pub fn resolve(
     args: &GlobalArgs,
     command: &Command,
+    topic: &str,
     check_property: PropertyCheck,
 ) -> Result<Settings, ConfigError> {
     let layered = layers::layer(args)?;
@@ -85,6 +86,7 @@ pub fn resolve(
     let transactional_id = transactional_id(
         args,
         command,
+        topic,
         group.as_deref(),
         &mut consumer,
         &mut producer,
@@ -178,6 +180,8 @@ fn bootstrap(consumer: &mut Properties, producer: &mut Properties) -> Result<Str
 fn commit(args: &GlobalArgs, command: &Command) -> bool {
     match command {
         Command::Print(_) => args.no_commit == Some(Some(false)),
+        // Undo writes records back; it reads no records of its own to commit.
+        Command::Undo(_) => false,
         _ => !matches!(args.no_commit, Some(None | Some(true))),
     }
 }
@@ -215,7 +219,7 @@ fn group(
                     command: "print --no-commit=false",
                 });
             }
-            Command::Print(_) => {}
+            Command::Print(_) | Command::Undo(_) => {}
             other => {
                 return Err(ConfigError::MissingGroup {
                     command: other.name(),
@@ -255,6 +259,7 @@ fn no_auto_commit(consumer: &mut Properties) {
 fn transactional_id(
     args: &GlobalArgs,
     command: &Command,
+    topic: &str,
     group: Option<&str>,
     consumer: &mut Properties,
     producer: &mut Properties,
@@ -292,7 +297,7 @@ fn transactional_id(
             let group = group.ok_or(ConfigError::MissingGroup {
                 command: command.name(),
             })?;
-            let id = derived_transactional_id(group, command.source_topic());
+            let id = derived_transactional_id(group, topic);
             tracing::info!(transactional_id = %id, "derived the transactional id from group and source topic");
             Ok(Some(id))
         }

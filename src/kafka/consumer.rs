@@ -52,6 +52,16 @@ impl Range {
     }
 }
 
+/// Where reading starts in each partition (at the log start at the earliest).
+enum Start<'a> {
+    /// The group's committed offset, the log start without one.
+    Committed,
+    /// The log start (`--from-beginning`).
+    Beginning,
+    /// The lower of the offset given and the group's committed one.
+    AtMost(&'a BTreeMap<i32, i64>),
+}
+
 /// The consumer of the source topic.
 pub struct SourceConsumer {
     consumer: Arc<BaseConsumer<Context>>,
@@ -94,9 +104,51 @@ impl SourceConsumer {
             }
             partitions.retain(|p| only.contains(p));
         }
-        source.ranges = source.snapshot(&partitions, settings.group.is_some(), from_beginning)?;
+        let start = if from_beginning {
+            Start::Beginning
+        } else {
+            Start::Committed
+        };
+        source.ranges = source.snapshot(&partitions, settings.group.is_some(), &start)?;
         source.assign()?;
         Ok(source)
+    }
+
+    /// [`SourceConsumer::open`] for the partitions of `starts` only, each read from its
+    /// offset there or the group's committed one, whichever is lower (`apply`, `undo`: the
+    /// records a file names, and what the group has left after them). Commits never go below
+    /// the group's offsets at start.
+    ///
+    /// # Errors
+    /// As [`SourceConsumer::open`]; a partition the topic does not have.
+    pub fn open_at(
+        settings: &Settings,
+        topic: &str,
+        starts: &BTreeMap<i32, i64>,
+        interrupt: Interrupt,
+    ) -> anyhow::Result<Self> {
+        let consumer: BaseConsumer<Context> = consumer_config(settings)
+            .create_with_context(Context::for_client(&settings.consumer))
+            .context("cannot create the Kafka consumer")?;
+        let mut source = Self::with_consumer(consumer, settings, topic, interrupt);
+        let all = source.partitions()?;
+        if let Some(missing) = starts.keys().find(|p| !all.contains(p)) {
+            bail!("topic {topic} has no partition {missing}");
+        }
+        let partitions: Vec<i32> = starts.keys().copied().collect();
+        source.ranges = source.snapshot(
+            &partitions,
+            settings.group.is_some(),
+            &Start::AtMost(starts),
+        )?;
+        source.assign()?;
+        Ok(source)
+    }
+
+    /// The group's committed offsets when the run started, per partition.
+    #[must_use]
+    pub fn committed_at_start(&self) -> &BTreeMap<i32, i64> {
+        &self.floor
     }
 
     fn with_consumer(
@@ -309,7 +361,7 @@ impl SourceConsumer {
         &mut self,
         partitions: &[i32],
         with_group: bool,
-        from_beginning: bool,
+        from: &Start<'_>,
     ) -> anyhow::Result<BTreeMap<i32, Range>> {
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let ends = self.list_offsets(partitions, Offset::End)?;
@@ -324,9 +376,15 @@ impl SourceConsumer {
             let end = ends.get(&partition).copied().unwrap_or(beginning);
             // A committed offset below the log start was removed by retention or
             // compaction: continue from the start (auto.offset.reset=earliest).
-            let start = match committed.get(&partition) {
-                Some(&committed) if !from_beginning => committed.max(beginning),
-                _ => beginning,
+            let start = match (from, committed.get(&partition)) {
+                (Start::Beginning, _) | (Start::Committed, None) => beginning,
+                (Start::Committed, Some(&committed)) => committed.max(beginning),
+                (Start::AtMost(starts), committed) => {
+                    let at = starts.get(&partition).copied().unwrap_or(beginning);
+                    committed
+                        .map_or(at, |&committed| committed.min(at))
+                        .max(beginning)
+                }
             };
             tracing::debug!(topic = %self.topic, partition, start, end, "end snapshot");
             ranges.insert(partition, Range { start, end });

@@ -17,7 +17,7 @@ pub use admin::{ConfigLookup, Retention, compacts, describe_retention};
 pub use consumer::{ClusterTopics, OffsetCommitter, Range, SourceConsumer};
 pub use fetch::RecordFetcher;
 pub use group::{MemberTag, Presence, Role, before_joining};
-pub use producer::{OutgoingCopy, RecordProducer};
+pub use producer::{OutgoingCopy, RecordProducer, Tombstone};
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use txn::{TxnErrorClass, classify};
 pub use writer::{KafkaWriter, Writer};

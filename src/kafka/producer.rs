@@ -29,6 +29,29 @@ pub struct OutgoingCopy<'a> {
     pub timestamp: Option<i64>,
 }
 
+/// One tombstone to write: `key` with a null value, to `topic`, in `partition` (`None`: the
+/// key's), with `headers` (none, except the `kmp-plan` header of `apply`).
+#[derive(Debug, Clone, Copy)]
+pub struct Tombstone<'a> {
+    pub topic: &'a str,
+    pub partition: Option<i32>,
+    pub key: &'a [u8],
+    pub headers: &'a [Header],
+}
+
+/// `headers` as librdkafka's, in order, null values kept.
+fn owned_headers(headers: &[Header]) -> OwnedHeaders {
+    headers.iter().fold(
+        OwnedHeaders::new_with_capacity(headers.len()),
+        |owned, header| {
+            owned.insert(KafkaHeader {
+                key: &header.name,
+                value: header.value.as_deref(),
+            })
+        },
+    )
+}
+
 /// Producer context: the shared client context plus a record of failed deliveries.
 #[derive(Debug, Default)]
 pub struct DeliveryContext {
@@ -263,17 +286,7 @@ impl RecordProducer {
     /// When the record cannot be queued (too large, unknown topic, fenced producer).
     pub fn send_copy(&self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()> {
         let record = copy.record;
-        let headers = (!copy.headers.is_empty()).then(|| {
-            copy.headers.iter().fold(
-                OwnedHeaders::new_with_capacity(copy.headers.len()),
-                |headers, header| {
-                    headers.insert(KafkaHeader {
-                        key: &header.name,
-                        value: header.value.as_deref(),
-                    })
-                },
-            )
-        });
+        let headers = (!copy.headers.is_empty()).then(|| owned_headers(copy.headers));
         let destination: &str = &copy.to.topic;
         let mut outgoing = BaseRecord::<[u8], [u8]>::to(destination);
         if let Some(key) = &record.key {
@@ -299,12 +312,24 @@ impl RecordProducer {
         })
     }
 
-    pub fn send_tombstone(&self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()> {
-        let tombstone = BaseRecord::<[u8], [u8]>::to(topic)
-            .key(key)
-            .partition(partition);
-        self.enqueue(tombstone)
-            .with_context(|| format!("cannot write a tombstone to {topic}/{partition}"))
+    /// Queues `tombstone`.
+    ///
+    /// # Errors
+    /// When it cannot be queued.
+    pub fn send_tombstone(&self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
+        let topic = tombstone.topic;
+        let mut outgoing = BaseRecord::<[u8], [u8]>::to(topic).key(tombstone.key);
+        if let Some(partition) = tombstone.partition {
+            outgoing = outgoing.partition(partition);
+        }
+        if !tombstone.headers.is_empty() {
+            outgoing = outgoing.headers(owned_headers(tombstone.headers));
+        }
+        self.enqueue(outgoing)
+            .with_context(|| match tombstone.partition {
+                Some(partition) => format!("cannot write a tombstone to {topic}/{partition}"),
+                None => format!("cannot write a tombstone to {topic}"),
+            })
     }
 
     fn enqueue(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> anyhow::Result<()> {

@@ -8,8 +8,7 @@ use crate::redrive::{CopyTimestamp, HeaderPolicy};
 use crate::triage::{Action, ActionSink, Offsets};
 
 use super::consumer::OffsetCommitter;
-use super::producer::OutgoingCopy;
-use super::producer::RecordProducer;
+use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
 use super::writer::{KafkaWriter, Writer};
 
 /// Copies whose tombstones wait for the copies' acknowledgement (without transactions).
@@ -21,6 +20,9 @@ type PendingTombstones = Vec<(i32, Vec<u8>)>;
 pub struct CopyRules {
     pub headers: HeaderPolicy,
     pub timestamp: CopyTimestamp,
+    /// The headers of the tombstones written in the source: none, except `apply`'s
+    /// `kmp-plan` (the plan's id, how a second apply knows what the first one did).
+    pub tombstone_headers: Vec<Header>,
 }
 
 /// Writes merges and purges to Kafka through a [`Writer`]; each merge goes where its action
@@ -63,6 +65,18 @@ impl<W: Writer> KafkaSink<W> {
     }
 }
 
+impl<W: Writer> KafkaSink<W> {
+    /// Queues the tombstone of the record with `key` in the source's `partition`.
+    fn tombstone(&mut self, partition: i32, key: &[u8]) -> anyhow::Result<()> {
+        self.writer.send_tombstone(&Tombstone {
+            topic: &self.source,
+            partition: Some(partition),
+            key,
+            headers: &self.rules.tombstone_headers,
+        })
+    }
+}
+
 /// The time a copy stamped `now` gets.
 fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -100,7 +114,7 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                 })?;
                 if let (true, Some(key)) = (*tombstone, &record.key) {
                     if transactional {
-                        self.writer.send_tombstone(&self.source, partition, key)?;
+                        self.tombstone(partition, key)?;
                     } else {
                         self.pending.push((partition, key.clone()));
                     }
@@ -108,7 +122,7 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
             }
             Action::Purge => {
                 if let Some(key) = &record.key {
-                    self.writer.send_tombstone(&self.source, partition, key)?;
+                    self.tombstone(partition, key)?;
                 }
             }
             Action::Skip { .. } => {}
@@ -122,7 +136,7 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
         }
         self.writer.flush()?;
         for (partition, key) in std::mem::take(&mut self.pending) {
-            self.writer.send_tombstone(&self.source, partition, &key)?;
+            self.tombstone(partition, &key)?;
         }
         self.writer.flush()?;
         self.writer.commit_offsets(offsets)
@@ -212,14 +226,10 @@ mod tests {
             }
             self.note(Call::Copy(copy.record.at.offset, copy.to.topic.to_string()))
         }
-        fn send_tombstone(
-            &mut self,
-            topic: &str,
-            partition: i32,
-            key: &[u8],
-        ) -> anyhow::Result<()> {
-            assert_eq!(topic, "dlq", "tombstones go to the source");
-            self.note(Call::Tombstone(partition, key.to_vec()))
+        fn send_tombstone(&mut self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
+            assert_eq!(tombstone.topic, "dlq", "tombstones go to the source");
+            let partition = tombstone.partition.unwrap_or(-1);
+            self.note(Call::Tombstone(partition, tombstone.key.to_vec()))
         }
         fn flush(&mut self) -> anyhow::Result<()> {
             self.flushes += 1;
@@ -370,6 +380,7 @@ mod tests {
                 drop: vec![NamePattern::parse("x-*")],
             },
             timestamp: CopyTimestamp::Kept,
+            tombstone_headers: Vec::new(),
         };
         let writer = Recording {
             details: true,

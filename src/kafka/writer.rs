@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use crate::triage::Offsets;
 
 use super::consumer::OffsetCommitter;
-use super::producer::{OutgoingCopy, RecordProducer};
+use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
 use super::txn::Transaction;
 
 /// The writes and commits of one run.
@@ -20,11 +20,11 @@ pub trait Writer {
     /// # Errors
     /// When it cannot be queued.
     fn send_copy(&mut self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()>;
-    /// Queues a tombstone for `key` in `topic` partition `partition`.
+    /// Queues `tombstone`.
     ///
     /// # Errors
     /// When it cannot be queued.
-    fn send_tombstone(&mut self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()>;
+    fn send_tombstone(&mut self, tombstone: &Tombstone<'_>) -> anyhow::Result<()>;
     /// Waits until everything queued is acknowledged.
     ///
     /// # Errors
@@ -84,8 +84,8 @@ impl Writer for KafkaWriter {
         self.producer.send_copy(copy)
     }
 
-    fn send_tombstone(&mut self, topic: &str, partition: i32, key: &[u8]) -> anyhow::Result<()> {
-        self.producer.send_tombstone(topic, partition, key)
+    fn send_tombstone(&mut self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
+        self.producer.send_tombstone(tombstone)
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {

@@ -29,6 +29,8 @@ pub enum LeftAlone {
     UnreadableReplayCount { value: String },
     /// `ask`: its copy would be older than the destination's retention and soon deleted.
     TooOld { topic: String, retention_ms: i64 },
+    /// `apply`: the record is not what the plan was made on, or was decided by someone else.
+    PlanRefused { reason: String },
 }
 
 impl fmt::Display for LeftAlone {
@@ -55,6 +57,7 @@ impl fmt::Display for LeftAlone {
                     "its kmp-replay-count header holds {value:?}, not a count"
                 )
             }
+            Self::PlanRefused { reason } => write!(f, "refused by apply: {reason}"),
             Self::TooOld {
                 topic,
                 retention_ms,

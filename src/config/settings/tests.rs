@@ -9,6 +9,10 @@ fn resolve_args(argv: &[&str]) -> Result<Settings, ConfigError> {
     resolve(
         &cli.global,
         cli.kafka_command().unwrap(),
+        cli.kafka_command()
+            .unwrap()
+            .source_topic()
+            .unwrap_or_default(),
         crate::kafka::check::classify_property,
     )
 }

@@ -18,6 +18,10 @@ fn resolve_file(text: &str, extra: &[&str]) -> Result<Settings, ConfigError> {
     crate::config::settings::resolve(
         &cli.global,
         cli.kafka_command().unwrap(),
+        cli.kafka_command()
+            .unwrap()
+            .source_topic()
+            .unwrap_or_default(),
         crate::kafka::check::classify_property,
     )
 }
@@ -325,6 +329,10 @@ fn deserializers_in_producer_properties_are_ignored() {
     let settings = crate::config::settings::resolve(
         &cli.global,
         cli.kafka_command().unwrap(),
+        cli.kafka_command()
+            .unwrap()
+            .source_topic()
+            .unwrap_or_default(),
         crate::kafka::check::classify_property,
     )
     .unwrap();

@@ -196,7 +196,7 @@ impl SourceConsumer {
         let mut source = Self::with_consumer(consumer, settings, topic, interrupt);
         let partitions = source.partitions()?;
         // What is left for the group now, for the progress display only.
-        let estimate = source.snapshot(&partitions, true, false)?;
+        let estimate = source.snapshot(&partitions, true, &super::Start::Committed)?;
         source.floor = Arc::default();
         source
             .consumer

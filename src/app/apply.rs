@@ -1,0 +1,269 @@
+//! `apply FILE`: carries out exactly the decisions of a plan. One pass checks every planned
+//! record against the DLQ (`review::ApplyCheck`); what was refused is reported (and, with
+//! `--all-or-nothing`, nothing is written); then the engine runs over the planned offsets with
+//! the plan as its decisions, the refused records left alone, the ones an earlier apply did
+//! passed over, and the group's offsets held before every record the plan does not decide.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::config::ApplyTask;
+use crate::error::Error;
+use crate::kafka::{self, CopyRules, MemberTag, Presence, Role, SourceConsumer};
+use crate::record::{Header, Record};
+use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
+use crate::review::{
+    ApplyCheck, ApplyGate, PLAN_HEADER, PlanDecision, PlanFile, Verdict, decision,
+};
+use crate::triage::{EngineOptions, Plan, PlanDecisions, PlanGate, RecordSource, Summary};
+use crate::ui::output::message;
+
+use super::Run;
+use super::watchers::Watchers;
+
+/// How many refused records are listed one by one.
+const LISTED: usize = 20;
+
+impl Run<'_> {
+    pub(super) fn apply(&self, task: &ApplyTask) -> Result<Summary, Error> {
+        let plan = Arc::new(super::plan::read_plan(&task.plan)?);
+        let settings = self.settings();
+        if let (Some(made), Some(group)) = (&plan.header.group, &settings.group)
+            && made != group
+        {
+            tracing::warn!(
+                "the plan was made with group {made}; applying it with group {group}, whose offsets are committed"
+            );
+        }
+        message(&format!(
+            "Applying plan {} ({} record line(s), made by {} at {}) to {}",
+            plan.header.id,
+            plan.lines.len(),
+            plan.header.user,
+            plan.header.created_at,
+            task.source
+        ));
+        let verdicts = self.check_plan(task, &plan)?;
+        let refused = report(&plan, &verdicts);
+        if refused > 0 && task.all_or_nothing {
+            return Err(Error::Failed {
+                source: anyhow::anyhow!(
+                    "{refused} planned decision(s) refused (listed above): with --all-or-nothing nothing was written"
+                ),
+                summary: None,
+            });
+        }
+        // Decisions applied before still move the group's offsets (a run without `-t` may
+        // have written them and stopped before its commit).
+        if verdicts
+            .iter()
+            .all(|(_, v)| matches!(v, Verdict::Refused(_)))
+        {
+            message("Nothing left to apply");
+            return finish(refused, Summary::default());
+        }
+        let summary = self.apply_checked(task, &plan, &verdicts)?;
+        finish(refused, summary)
+    }
+
+    /// The verdict on every planned decision, from one pass over the DLQ.
+    fn check_plan(
+        &self,
+        task: &ApplyTask,
+        plan: &PlanFile,
+    ) -> Result<Vec<(usize, Verdict)>, Error> {
+        let started = std::time::Instant::now();
+        let mut check = ApplyCheck::new(plan);
+        let starts = check.starts();
+        if !starts.is_empty() {
+            // Read as nobody: the group's offsets play no part in what is at an offset.
+            let mut reader = self.settings().clone();
+            reader.group = None;
+            let mut pass =
+                SourceConsumer::open_at(&reader, &task.source, &starts, self.interrupt.clone())?;
+            while let Some(record) = pass.next_record()? {
+                if self.interrupt.is_raised() {
+                    return Err(Error::Interrupted { summary: None });
+                }
+                check.see(&record);
+            }
+        }
+        let verdicts = check.verdicts();
+        tracing::info!(
+            "checked {} planned decision(s) against {} in {:.1} s",
+            verdicts.len(),
+            task.source,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(verdicts)
+    }
+
+    fn apply_checked(
+        &self,
+        task: &ApplyTask,
+        plan: &Arc<PlanFile>,
+        verdicts: &[(usize, Verdict)],
+    ) -> Result<Summary, Error> {
+        let settings = self.settings();
+        // Like a run that reads every partition itself: the group is held while it runs.
+        let member = (settings.group.is_some() && settings.commit && !self.config.options.dry_run)
+            .then(|| MemberTag::new(Role::Alone, settings.transactional_id.as_deref()));
+        if let Some(me) = &member {
+            kafka::before_joining(settings, me)?;
+        }
+        let producer = self.producer()?;
+        let mut starts: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut until: BTreeMap<i32, i64> = BTreeMap::new();
+        for (index, _) in verdicts {
+            let line = &plan.lines[*index];
+            let start = starts.entry(line.partition).or_insert(line.offset);
+            *start = (*start).min(line.offset);
+            let end = until.entry(line.partition).or_insert(line.offset + 1);
+            *end = (*end).max(line.offset + 1);
+        }
+        if let Some(me) = &member {
+            let presence = Presence::join(settings, &task.source, me)?;
+            let _first = self.presence.set(presence);
+        }
+        let mut source =
+            SourceConsumer::open_at(settings, &task.source, &starts, self.interrupt.clone())?;
+        let destinations: BTreeSet<&str> = verdicts
+            .iter()
+            .filter_map(|(index, _)| plan.lines[*index].destination.as_deref())
+            .collect();
+        for destination in destinations {
+            source.require_topic(destination).context("cannot merge")?;
+        }
+        // Reads no further than the last planned record: nothing after it is decided.
+        source.bound(&until);
+        let floor = source.committed_at_start().clone();
+
+        let mut decided = Vec::new();
+        let mut written = Vec::new();
+        for (index, verdict) in verdicts {
+            let line = &plan.lines[*index];
+            let place = (line.partition, line.offset);
+            match (verdict, decision(line.decision)) {
+                (Verdict::AlreadyApplied { .. }, _) => written.push(place),
+                (_, Some(decision)) => decided.push((place, decision)),
+                (_, None) => {}
+            }
+        }
+        let shared = Rc::new(Plan::new(decided, written));
+        // Below the group's offset, a record the plan does not name was decided before.
+        let mut gate = PlanGate::new(
+            Rc::clone(&shared),
+            ApplyGate::new(Arc::clone(plan), verdicts),
+        )
+        .settled_by(Box::new(move |record: &Record| {
+            floor
+                .get(&record.at.partition)
+                .is_some_and(|&committed| record.at.offset < committed)
+        }));
+        let options = &plan.header.options;
+        let rules = CopyRules {
+            headers: HeaderPolicy {
+                strip_dlq: options.strip_dlq_headers,
+                drop: options
+                    .drop_headers
+                    .iter()
+                    .map(|name| NamePattern::parse(name))
+                    .collect(),
+            },
+            timestamp: if options.timestamp == "now" {
+                CopyTimestamp::Now
+            } else {
+                CopyTimestamp::Kept
+            },
+            tombstone_headers: vec![Header {
+                name: PLAN_HEADER.to_owned(),
+                value: Some(plan.header.id.as_bytes().to_vec()),
+            }],
+        };
+        let mut sink = self.sink_with(
+            producer,
+            &source,
+            &task.source,
+            rules,
+            Some(&plan.header.id),
+        )?;
+        let planned = verdicts
+            .iter()
+            .filter(|(index, _)| plan.lines[*index].decision != PlanDecision::LeftAlone)
+            .count() as u64;
+        let mut watchers = Watchers::for_apply(self.config, &self.terminal, planned)?;
+        let result = self.drive(
+            &mut source,
+            &mut PlanDecisions(shared),
+            &mut *sink,
+            &mut watchers.observers(),
+            &mut gate,
+            EngineOptions {
+                // Tombstones are decided by the plan like every other record.
+                merge_tombstones: true,
+                policy: self.config.options.bulk_policy,
+                limit: None,
+                watch_keys: false,
+            },
+        );
+        watchers.finish();
+        drop(sink);
+        let summary = result?;
+        tracing::info!("Finished applying plan {}", plan.header.id);
+        message(&summary.to_string());
+        if self.config.options.dry_run {
+            message("Dry run: nothing was written and no offset was committed");
+        }
+        Ok(summary)
+    }
+}
+
+/// Says what the check found; returns how many decisions were refused.
+fn report(plan: &PlanFile, verdicts: &[(usize, Verdict)]) -> usize {
+    let mut applied = 0;
+    let mut refused = Vec::new();
+    for (index, verdict) in verdicts {
+        match verdict {
+            Verdict::Apply => {}
+            Verdict::AlreadyApplied { .. } => applied += 1,
+            Verdict::Refused(refusal) => refused.push((&plan.lines[*index], refusal)),
+        }
+    }
+    if applied > 0 {
+        message(&format!(
+            "{applied} planned decision(s) already applied by an earlier apply of this plan (their tombstones carry its id): passed over"
+        ));
+    }
+    if !refused.is_empty() {
+        message(&format!("{} planned decision(s) refused:", refused.len()));
+        for (line, refusal) in refused.iter().take(LISTED) {
+            message(&format!(
+                "  {} partition {} offset {} ({}): {refusal}",
+                line.topic,
+                line.partition,
+                line.offset,
+                line.decision.as_str()
+            ));
+        }
+        if refused.len() > LISTED {
+            message(&format!("  ... and {} more", refused.len() - LISTED));
+        }
+    }
+    refused.len()
+}
+
+/// A run with refused decisions fails (exit 1), with what it committed.
+fn finish(refused: usize, summary: Summary) -> Result<Summary, Error> {
+    if refused == 0 {
+        return Ok(summary);
+    }
+    Err(Error::Failed {
+        source: anyhow::anyhow!(
+            "{refused} planned decision(s) were refused (listed above) and left alone; the others were applied"
+        ),
+        summary: Some(summary),
+    })
+}

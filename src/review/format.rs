@@ -1,0 +1,305 @@
+//! The plan file (`--plan FILE`, read by `plan show` and `apply`), format version 1:
+//!
+//! - line 1, [`PlanHeader`]: `{"kmp-plan":1,"id":…,"topic":…,"group":…,"command":…,
+//!   "created_at":…,"user":…,"host":…,"bootstrap_servers":…,"options":{…},"ranges":{…}}`;
+//! - one [`PlanLine`] per record the run decided (or left alone), in the order decided;
+//! - last, [`PlanEnd`]: `{"kmp-plan-end":{"records":N,"left_out":{…}}}`, so that a file cut
+//!   short is known as such.
+//!
+//! Fields are only ever added within a version; a reader refuses a version it does not know.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::TimestampKind;
+
+use super::file::{FileError, lines, parse};
+
+/// The plan format this build writes and reads.
+pub const PLAN_VERSION: u32 = 1;
+
+/// The first line: what the plan is about, who made it, when, with which options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanHeader {
+    #[serde(rename = "kmp-plan")]
+    pub version: u32,
+    /// Unique per plan; `apply` puts it in the `kmp-plan` header of the tombstones it writes,
+    /// which is how a second `apply` of the same plan knows what the first one did.
+    pub id: String,
+    pub topic: String,
+    pub group: Option<String>,
+    /// `ask`, `merge-all` or `purge-all`.
+    pub command: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub user: String,
+    pub host: String,
+    pub bootstrap_servers: String,
+    pub options: PlanOptions,
+    /// What the run read of each partition, `[start, end)`.
+    pub ranges: BTreeMap<i32, [i64; 2]>,
+}
+
+/// The options the decisions were made with (what `apply` repeats: the copy's headers and
+/// timestamp; the rest is for the reviewer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOptions {
+    pub destination: Option<String>,
+    #[serde(default)]
+    pub to_origin: bool,
+    #[serde(default)]
+    pub allow_origin: Option<String>,
+    #[serde(default)]
+    pub keep_partition: bool,
+    #[serde(default)]
+    pub strip_dlq_headers: bool,
+    #[serde(default)]
+    pub drop_headers: Vec<String>,
+    /// `kept` or `now`.
+    pub timestamp: String,
+    #[serde(default)]
+    pub max_replays: Option<u64>,
+    #[serde(default)]
+    pub merge_tombstones: bool,
+    #[serde(default)]
+    pub pending: bool,
+    #[serde(default)]
+    pub dedupe: bool,
+    #[serde(default)]
+    pub from_beginning: bool,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// What a plan line says of its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanDecision {
+    Merge,
+    Purge,
+    Skip,
+    /// Not decided: refused by the redrive options, say (`reason`). `apply` leaves it alone.
+    LeftAlone,
+}
+
+impl PlanDecision {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Merge => "merge",
+            Self::Purge => "purge",
+            Self::Skip => "skip",
+            Self::LeftAlone => "left-alone",
+        }
+    }
+}
+
+/// How a merged copy's headers differ from the record's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderChanges {
+    /// Names of the record's headers left out of the copy, in order.
+    #[serde(default)]
+    pub removed: Vec<String>,
+    /// Headers the copy gets (ours), `[name, value]` in order.
+    #[serde(default)]
+    pub added: Vec<(String, String)>,
+}
+
+/// One record and what was decided for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanLine {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    #[serde(default)]
+    pub timestamp: Option<i64>,
+    #[serde(default)]
+    pub timestamp_type: Option<TimestampKind>,
+    /// Base64; `null` for a null key.
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub key_sha256: Option<String>,
+    /// `null` for a tombstone.
+    #[serde(default)]
+    pub value_sha256: Option<String>,
+    pub headers_sha256: String,
+    pub decision: PlanDecision,
+    /// Why a record is skipped without being asked, or left alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_partition: Option<i32>,
+    /// Whether carrying it out writes a tombstone for the record in the DLQ.
+    #[serde(default)]
+    pub tombstone: bool,
+    /// The failure class (exception header), for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_changes: Option<HeaderChanges>,
+}
+
+/// The last line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanEnd {
+    /// How many [`PlanLine`]s come before it.
+    pub records: u64,
+    /// Per partition, records that did not match the filters (they have no line).
+    #[serde(default)]
+    pub left_out: BTreeMap<i32, u64>,
+}
+
+/// The end line as written: `{"kmp-plan-end":{…}}`.
+#[derive(Serialize, Deserialize)]
+pub(super) struct EndLine {
+    #[serde(rename = "kmp-plan-end")]
+    pub(super) end: PlanEnd,
+}
+
+const END_PREFIX: &str = "{\"kmp-plan-end\"";
+
+/// A plan read back whole and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanFile {
+    pub header: PlanHeader,
+    pub lines: Vec<PlanLine>,
+    pub end: PlanEnd,
+}
+
+impl PlanFile {
+    /// Reads and checks `path`: the header and its version, every line (JSON, topic, digests,
+    /// a destination for every merge, no record twice), the end line and its count.
+    ///
+    /// # Errors
+    /// The first problem found, with its line number.
+    pub fn read(path: &Path) -> Result<Self, FileError> {
+        let mut all = lines(path)?;
+        let header: PlanHeader = match all.next() {
+            None => return Err(FileError::whole(path, "empty file: not a plan")),
+            Some(line) => {
+                let (number, text) = line?;
+                let value: serde_json::Value = parse(path, number, &text, "plan header")?;
+                match value.get("kmp-plan").and_then(serde_json::Value::as_u64) {
+                    None => {
+                        return Err(FileError::line(
+                            path,
+                            number,
+                            "not a plan: the first line has no \"kmp-plan\" version",
+                        ));
+                    }
+                    Some(version) if version != u64::from(PLAN_VERSION) => {
+                        return Err(FileError::line(
+                            path,
+                            number,
+                            format!(
+                                "plan format version {version} is unknown to this kafka-merge-purge (it reads version {PLAN_VERSION})"
+                            ),
+                        ));
+                    }
+                    Some(_) => parse(path, number, &text, "plan header")?,
+                }
+            }
+        };
+        let mut plan_lines = Vec::new();
+        let mut seen = HashSet::new();
+        let mut end = None;
+        let mut last = 1;
+        for line in all {
+            let (number, text) = line?;
+            last = number;
+            if end.is_some() {
+                return Err(FileError::line(
+                    path,
+                    number,
+                    "a line after the end line of the plan",
+                ));
+            }
+            if text.starts_with(END_PREFIX) {
+                let line: EndLine = parse(path, number, &text, "plan end line")?;
+                if line.end.records != plan_lines.len() as u64 {
+                    return Err(FileError::line(
+                        path,
+                        number,
+                        format!(
+                            "the end line counts {} record line(s), the file has {}: lines are missing or were added",
+                            line.end.records,
+                            plan_lines.len()
+                        ),
+                    ));
+                }
+                end = Some(line.end);
+                continue;
+            }
+            let line: PlanLine = parse(path, number, &text, "plan line")?;
+            check_line(&header, &line).map_err(|reason| FileError::line(path, number, reason))?;
+            if !seen.insert((line.partition, line.offset)) {
+                return Err(FileError::line(
+                    path,
+                    number,
+                    format!(
+                        "partition {} offset {} is planned twice",
+                        line.partition, line.offset
+                    ),
+                ));
+            }
+            plan_lines.push(line);
+        }
+        let end = end.ok_or_else(|| {
+            FileError::line(
+                path,
+                last + 1,
+                format!("the plan has no end line after line {last}: the file is truncated"),
+            )
+        })?;
+        Ok(Self {
+            header,
+            lines: plan_lines,
+            end,
+        })
+    }
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn check_line(header: &PlanHeader, line: &PlanLine) -> Result<(), String> {
+    if line.topic != header.topic {
+        return Err(format!(
+            "a line for topic {}, but the plan is for topic {}",
+            line.topic, header.topic
+        ));
+    }
+    if line.partition < 0 || line.offset < 0 {
+        return Err(format!(
+            "partition {} offset {} is not a record's place",
+            line.partition, line.offset
+        ));
+    }
+    for (name, digest) in [
+        ("key_sha256", line.key_sha256.as_deref()),
+        ("value_sha256", line.value_sha256.as_deref()),
+        ("headers_sha256", Some(line.headers_sha256.as_str())),
+    ] {
+        if let Some(digest) = digest
+            && !is_sha256(digest)
+        {
+            return Err(format!("{name} {digest:?} is not a SHA-256 in hex"));
+        }
+    }
+    if line.key.is_some() != line.key_sha256.is_some() {
+        return Err("key and key_sha256 must both be given, or both be null".to_owned());
+    }
+    if line.decision == PlanDecision::Merge && line.destination.is_none() {
+        return Err("a merge without a destination".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::record::Header;
+use crate::review::format::{PlanEnd, PlanHeader, PlanOptions};
+
+fn line(partition: i32, offset: i64, record: &Record, decision: PlanDecision) -> PlanLine {
+    let digests = RecordDigests::of(record);
+    PlanLine {
+        topic: "dlq".into(),
+        partition,
+        offset,
+        timestamp: record.timestamp.map(|t| t.millis),
+        timestamp_type: None,
+        key: record.key.as_deref().map(|k| BASE64.encode(k)),
+        key_sha256: digests.key,
+        value_sha256: digests.value,
+        headers_sha256: digests.headers,
+        decision,
+        reason: None,
+        destination: (decision == PlanDecision::Merge).then(|| "retry".to_owned()),
+        destination_partition: None,
+        tombstone: decision != PlanDecision::Skip,
+        class: None,
+        header_changes: None,
+    }
+}
+
+fn record(partition: i32, offset: i64, key: &str, value: Option<&str>) -> Record {
+    Record::test(partition, offset)
+        .with_key(Some(key.as_bytes()))
+        .with_value(value.map(str::as_bytes))
+}
+
+fn plan(lines: Vec<PlanLine>) -> PlanFile {
+    PlanFile {
+        header: PlanHeader {
+            version: 1,
+            id: "P1".into(),
+            topic: "dlq".into(),
+            group: None,
+            command: "merge-all".into(),
+            created_at: String::new(),
+            user: String::new(),
+            host: String::new(),
+            bootstrap_servers: String::new(),
+            options: PlanOptions::default(),
+            ranges: BTreeMap::new(),
+        },
+        end: PlanEnd {
+            records: lines.len() as u64,
+            left_out: BTreeMap::new(),
+        },
+        lines,
+    }
+}
+
+fn tombstone(partition: i32, offset: i64, key: &str, plan: Option<&str>) -> Record {
+    let mut record = record(partition, offset, key, None);
+    if let Some(id) = plan {
+        record.headers.push(Header {
+            name: PLAN_HEADER.into(),
+            value: Some(id.as_bytes().to_vec()),
+        });
+    }
+    record
+}
+
+#[test]
+fn each_planned_decision_gets_its_verdict_from_the_dlq() {
+    let planned = [
+        record(0, 0, "a", Some("1")),
+        record(0, 1, "b", Some("2")),
+        record(0, 2, "c", Some("3")),
+        record(0, 3, "d", Some("4")),
+        record(0, 4, "e", Some("5")),
+        record(1, 7, "f", Some("6")),
+    ];
+    let mut lines: Vec<PlanLine> = planned
+        .iter()
+        .map(|r| line(r.at.partition, r.at.offset, r, PlanDecision::Merge))
+        .collect();
+    lines[4].decision = PlanDecision::Skip;
+    lines.push(line(
+        0,
+        9,
+        &record(0, 9, "z", Some("0")),
+        PlanDecision::LeftAlone,
+    ));
+    let plan = plan(lines);
+    let mut check = ApplyCheck::new(&plan);
+    assert_eq!(check.starts(), BTreeMap::from([(0, 0), (1, 7)]));
+    let dlq = [
+        planned[0].clone(),
+        // b's value changed (or its plan line was edited).
+        record(0, 1, "b", Some("changed")),
+        planned[2].clone(),
+        planned[3].clone(),
+        planned[4].clone(),
+        // An earlier apply of this plan tombstoned c; someone else tombstoned d and e.
+        tombstone(0, 5, "c", Some("P1")),
+        tombstone(0, 6, "d", Some("another plan")),
+        tombstone(0, 7, "e", None),
+        // (f at partition 1 offset 7 vanished: compacted away.)
+    ];
+    check.see(&tombstone(0, 0, "a", Some("P1")).with_value(None));
+    for record in &dlq[1..] {
+        check.see(record);
+    }
+    let verdicts: Vec<Verdict> = check.verdicts().into_iter().map(|(_, v)| v).collect();
+    assert_eq!(
+        verdicts,
+        [
+            // Offset 0 was seen as a tombstone of a: a different record.
+            Verdict::Refused(Refusal::Changed(vec!["value", "headers"])),
+            Verdict::Refused(Refusal::Changed(vec!["value"])),
+            Verdict::AlreadyApplied { at: 5 },
+            Verdict::Refused(Refusal::Tombstoned { at: 6 }),
+            Verdict::Apply,
+            Verdict::Refused(Refusal::Vanished),
+        ]
+    );
+    let mut check = ApplyCheck::new(&plan);
+    check.see(&dlq[0]);
+    assert_eq!(check.verdicts()[0].1, Verdict::Apply);
+}
+
+#[test]
+fn the_gate_decides_only_what_the_check_let_through_and_checks_again() {
+    let a = record(0, 0, "a", Some("1")).created_at(5);
+    let b = record(0, 1, "b", Some("2"));
+    let plan = Arc::new(plan(vec![
+        line(0, 0, &a, PlanDecision::Merge),
+        line(0, 1, &b, PlanDecision::Purge),
+    ]));
+    let mut gate = ApplyGate::new(
+        Arc::clone(&plan),
+        &[
+            (0, Verdict::Apply),
+            (1, Verdict::Refused(Refusal::Vanished)),
+        ],
+    );
+    assert_eq!(
+        gate.admit(&a).unwrap(),
+        Admission::Decide {
+            target: Some(Target::topic("retry"))
+        }
+    );
+    let Admission::LeaveAlone(LeftAlone::PlanRefused { reason }) = gate.admit(&b).unwrap() else {
+        panic!("refused records are left alone");
+    };
+    assert!(reason.contains("gone"), "{reason}");
+    let Admission::LeaveAlone(LeftAlone::PlanRefused { reason }) =
+        gate.admit(&a.clone().created_at(6)).unwrap()
+    else {
+        panic!("a different record at a planned offset is left alone");
+    };
+    assert_eq!(
+        reason,
+        "the record differs from the plan (timestamp changed)"
+    );
+    assert_eq!(
+        gate.admit(&record(0, 2, "x", Some("y"))).unwrap(),
+        Admission::Undecided
+    );
+}
