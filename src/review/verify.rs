@@ -31,6 +31,9 @@ pub enum Refusal {
     Vanished,
     /// A tombstone of its key follows it, not written by this plan.
     Tombstoned { at: i64 },
+    /// A record of the same key that the plan does not decide follows it: the planned
+    /// tombstone would let compaction remove that record too.
+    NewerRecord { at: i64 },
 }
 
 impl fmt::Display for Refusal {
@@ -45,6 +48,10 @@ impl fmt::Display for Refusal {
             Self::Tombstoned { at } => write!(
                 f,
                 "already tombstoned at offset {at}, not by this plan: someone else decided it"
+            ),
+            Self::NewerRecord { at } => write!(
+                f,
+                "a newer record with the same key, which the plan does not decide, is at offset {at}: the tombstone would let compaction remove it too"
             ),
         }
     }
@@ -93,6 +100,15 @@ fn key_digest(key: &[u8]) -> [u8; 32] {
 /// A key in a partition: its partition and the SHA-256 of the key.
 type KeyAt = (i32, [u8; 32]);
 
+/// A record seen with the key of a planned record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// A tombstone; `ours` when this plan's apply wrote it.
+    Tombstone { ours: bool },
+    /// Another record; `planned` when the plan decides it.
+    Record { planned: bool },
+}
+
 /// The decisions of a plan, checked against the DLQ in one pass ([`ApplyCheck::see`] every
 /// record from the first planned offset of each partition to its end).
 pub struct ApplyCheck<'p> {
@@ -101,9 +117,9 @@ pub struct ApplyCheck<'p> {
     at: HashMap<(i32, i64), usize>,
     /// What was found at each planned place.
     found: HashMap<(i32, i64), Vec<&'static str>>,
-    /// Keys of planned records that get a tombstone, per partition: the tombstones seen after
-    /// the record, with whether the plan wrote them.
-    tombstones: HashMap<KeyAt, Vec<(i64, bool)>>,
+    /// Keys of planned records that get a tombstone, per partition: the records of that key
+    /// seen, by offset.
+    tombstones: HashMap<KeyAt, Vec<(i64, Seen)>>,
 }
 
 impl<'p> ApplyCheck<'p> {
@@ -148,15 +164,24 @@ impl<'p> ApplyCheck<'p> {
             self.found
                 .insert(place, differences(&self.plan.lines[index], record));
         }
-        if let (true, Some(key)) = (record.is_tombstone(), &record.key)
+        if let Some(key) = &record.key
             && let Some(seen) = self
                 .tombstones
                 .get_mut(&(record.at.partition, key_digest(key)))
         {
-            let ours = record.headers.iter().rev().any(|h| {
-                h.name == PLAN_HEADER && h.value.as_deref() == Some(self.plan.header.id.as_bytes())
-            });
-            seen.push((record.at.offset, ours));
+            let what = if record.is_tombstone() {
+                Seen::Tombstone {
+                    ours: record.headers.iter().rev().any(|h| {
+                        h.name == PLAN_HEADER
+                            && h.value.as_deref() == Some(self.plan.header.id.as_bytes())
+                    }),
+                }
+            } else {
+                Seen::Record {
+                    planned: self.at.contains_key(&place),
+                }
+            };
+            seen.push((record.at.offset, what));
         }
     }
 
@@ -194,17 +219,20 @@ impl<'p> ApplyCheck<'p> {
             .into_iter()
             .flatten()
             .filter(|(offset, _)| *offset > line.offset);
-        let mut other = None;
-        for &(offset, ours) in later {
-            if ours {
-                return Verdict::AlreadyApplied { at: offset };
+        let mut refusal = None;
+        for &(offset, seen) in later {
+            match seen {
+                Seen::Tombstone { ours: true } => return Verdict::AlreadyApplied { at: offset },
+                Seen::Tombstone { ours: false } => {
+                    refusal.get_or_insert(Refusal::Tombstoned { at: offset });
+                }
+                Seen::Record { planned: false } => {
+                    refusal.get_or_insert(Refusal::NewerRecord { at: offset });
+                }
+                Seen::Record { planned: true } => {}
             }
-            other.get_or_insert(offset);
         }
-        match other {
-            Some(at) => Verdict::Refused(Refusal::Tombstoned { at }),
-            None => Verdict::Apply,
-        }
+        refusal.map_or(Verdict::Apply, Verdict::Refused)
     }
 }
 

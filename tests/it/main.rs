@@ -18,6 +18,7 @@ mod prompt_tty;
 mod purge_all;
 mod rails;
 mod redrive;
+mod review;
 mod scale_out;
 mod security;
 mod transactions;

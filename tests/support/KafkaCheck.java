@@ -16,6 +16,8 @@
 //                 (partition, timestamp, key, value, headers optional); prints one
 //                 {"partition","offset"} line per record written
 //   topic-config  --topic T                    every config of the topic {"name":"value",...}
+//   delete-records --topic T --partition P --before N   deletes the records of partition P
+//                 below offset N (Admin.deleteRecords); prints {"low_watermark":N}
 //   warm-up       [--timeout-ms N]  waits until the group and transaction coordinators answer,
 //                 creating __consumer_offsets and __transaction_state on a new broker
 // Exit status: 0 ok, 1 failure (message on stderr), 2 usage error.
@@ -47,6 +49,7 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -164,6 +167,8 @@ public final class KafkaCheck {
                 return produce(bootstrap, options, out);
             case "topic-config":
                 return topicConfig(bootstrap, options, out);
+            case "delete-records":
+                return deleteRecords(bootstrap, options, out);
             case "warm-up":
                 return warmUp(bootstrap, options);
             default:
@@ -456,6 +461,20 @@ public final class KafkaCheck {
                     .forEach(entry -> node.put(entry.name(), entry.value()));
         }
         out.println(JSON.writeValueAsString(node));
+        return 0;
+    }
+
+    private static int deleteRecords(String bootstrap, Options options, PrintStream out) throws Exception {
+        TopicPartition partition = new TopicPartition(
+                options.required("topic"), Integer.parseInt(options.required("partition")));
+        long before = Long.parseLong(options.required("before"));
+        try (Admin admin = admin(bootstrap)) {
+            long low = admin.deleteRecords(Map.of(partition, RecordsToDelete.beforeOffset(before)))
+                    .lowWatermarks().get(partition).get().lowWatermark();
+            ObjectNode node = JSON.createObjectNode();
+            node.put("low_watermark", low);
+            out.println(JSON.writeValueAsString(node));
+        }
         return 0;
     }
 }

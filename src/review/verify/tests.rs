@@ -75,6 +75,8 @@ fn each_planned_decision_gets_its_verdict_from_the_dlq() {
         record(0, 3, "d", Some("4")),
         record(0, 4, "e", Some("5")),
         record(1, 7, "f", Some("6")),
+        record(1, 8, "g", Some("7")),
+        record(1, 9, "g", Some("8")),
     ];
     let mut lines: Vec<PlanLine> = planned
         .iter()
@@ -102,6 +104,10 @@ fn each_planned_decision_gets_its_verdict_from_the_dlq() {
         tombstone(0, 6, "d", Some("another plan")),
         tombstone(0, 7, "e", None),
         // (f at partition 1 offset 7 vanished: compacted away.)
+        planned[6].clone(),
+        planned[7].clone(),
+        // A record of g that the plan does not know arrived after it.
+        record(1, 10, "g", Some("9")),
     ];
     check.see(&tombstone(0, 0, "a", Some("P1")).with_value(None));
     for record in &dlq[1..] {
@@ -118,6 +124,9 @@ fn each_planned_decision_gets_its_verdict_from_the_dlq() {
             Verdict::Refused(Refusal::Tombstoned { at: 6 }),
             Verdict::Apply,
             Verdict::Refused(Refusal::Vanished),
+            // The next record of g is planned too: only the newcomer refuses it.
+            Verdict::Refused(Refusal::NewerRecord { at: 10 }),
+            Verdict::Refused(Refusal::NewerRecord { at: 10 }),
         ]
     );
     let mut check = ApplyCheck::new(&plan);

@@ -208,6 +208,25 @@ impl Broker {
         ))
     }
 
+    /// Deletes the records of `topic` partition `partition` below offset `before` with the
+    /// Java admin client (DeleteRecords), as retention or compaction would remove them.
+    pub fn delete_records(&self, topic: &str, partition: i32, before: i64) {
+        let (partition, before) = (partition.to_string(), before.to_string());
+        checker(
+            self.bootstrap(),
+            &[
+                "delete-records",
+                "--topic",
+                topic,
+                "--partition",
+                &partition,
+                "--before",
+                &before,
+            ],
+            b"",
+        );
+    }
+
     /// Writes `records` with Apache Kafka's Java producer (idempotent, `acks=all`): a producer
     /// that is not the tool's. With `txn = Some((transactional_id, abort))` they go into one
     /// transaction, committed, or aborted when `abort`. Returns (partition, offset) per record.
