@@ -248,7 +248,7 @@ fn a_plan_from_the_prompt_keeps_each_answer() {
     );
 }
 
-/// A DLQ of one partition with `k0`..`k5` (compacted, and open to DeleteRecords) and a plan to
+/// A DLQ of one partition with `k0`..`k5` (compacted, and open to `DeleteRecords`) and a plan to
 /// merge them all: `(dlq, retry, group, plan)`, the plan in `dir`.
 fn planned_six(dir: &Path) -> (String, String, String, PathBuf) {
     let (dlq, retry) = (unique("dlq"), unique("retry"));

@@ -209,7 +209,7 @@ impl Broker {
     }
 
     /// Deletes the records of `topic` partition `partition` below offset `before` with the
-    /// Java admin client (DeleteRecords), as retention or compaction would remove them.
+    /// Java admin client (`DeleteRecords`), as retention or compaction would remove them.
     pub fn delete_records(&self, topic: &str, partition: i32, before: i64) {
         let (partition, before) = (partition.to_string(), before.to_string());
         checker(
