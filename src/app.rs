@@ -213,9 +213,7 @@ impl<'a> Run<'a> {
         }
         warn_unless_compacted(&task.source, &configs);
         let pending = self.pending_index(&task.source)?;
-        // A plan is made at the prompt: the view's writes are its own runs.
-        if task.ask && task.tui && self.terminal.full_screen() && self.config.options.plan.is_none()
-        {
+        if task.ask && task.tui && self.terminal.full_screen() {
             // Each write of the view makes its own producer; this one has fenced a crashed run.
             drop(producer);
             return view::triage(self, task, source, pending, &configs);

@@ -58,6 +58,12 @@ pub(super) fn triage(
         fetch: fetch::spawn(fetcher, run.renderer(false)?),
         can_merge: task.merges(),
         dry_run: run.config.options.dry_run,
+        plan: run
+            .config
+            .options
+            .plan
+            .as_ref()
+            .map(|path| path.display().to_string()),
         merge_to: match (&task.destination, task.redrive.to_origin) {
             (Some(destination), false) => format!("to {destination}"),
             (Some(destination), true) => {
@@ -164,7 +170,10 @@ impl Backend for ViewBackend<'_, '_> {
             gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));
         }
         let mut sink = run.sink(producer, &source, task)?;
-        let mut watchers = Watchers::audit_only(run.config, task)?;
+        // `--plan`: each `w` writes the plan of what is pending then (a plan writes nothing,
+        // so nothing is locked: the next `w` plans it all again).
+        let mut watchers =
+            Watchers::audit_only(run.config, task)?.with_plan(run.plan_writer(task, &source)?);
         let result = run.drive(
             &mut source,
             &mut PlanDecisions(plan),
@@ -179,6 +188,20 @@ impl Backend for ViewBackend<'_, '_> {
             },
         );
         watchers.finish();
-        result
+        match (result, watchers.take_plan()) {
+            (Ok(summary), Some(plan)) => {
+                let lines = plan.finish()?;
+                if let Some(path) = &run.config.options.plan {
+                    tracing::info!("plan written to {}: {lines} record(s)", path.display());
+                }
+                Ok(summary)
+            }
+            (result, plan) => {
+                if let Some(plan) = plan {
+                    plan.discard();
+                }
+                result
+            }
+        }
     }
 }

@@ -270,6 +270,38 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
     assert_contains(&output, "Dry run: nothing was written");
     unchanged(&dlq, &retry, &group, "a dry run");
 
+    // --plan: w writes the pending decisions to the plan file, and nothing to Kafka.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let plan = dir.path().join("plan.jsonl");
+    let plan_arg = plan.display().to_string();
+    let mut screen = Screen::open(&[
+        "-b", &bootstrap, "-g", &group, "--plan", &plan_arg, "ask", &dlq, &retry,
+    ]);
+    screen.wait_for(&["4 record(s) · merge 0", "PLAN ONLY"]);
+    screen.press("M");
+    screen.press("w");
+    screen.wait_for(&["Plan only: the decisions go to"]);
+    screen.press("y");
+    screen.wait_for(&["Plan written to", &format!("merge 2: 2 into {retry}")]);
+    screen.press(" ");
+    screen.press("q");
+    screen.wait_for(&["2 decision(s) are not written"]);
+    screen.press("d");
+    screen.finish();
+    let planned: Vec<(i64, String)> = std::fs::read_to_string(&plan)
+        .unwrap_or_else(|e| panic!("no plan: {e}"))
+        .lines()
+        .filter_map(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).ok()?;
+            Some((
+                line["offset"].as_i64()?,
+                line["decision"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    assert_eq!(planned, [(4, "merge".to_owned()), (7, "merge".to_owned())]);
+    unchanged(&dlq, &retry, &group, "a plan");
+
     // SIGTERM while the view is open: the terminal is given back (raw mode off, alternate
     // screen left), exit 130, nothing written.
     let mut screen = Screen::open(&["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry]);

@@ -92,7 +92,9 @@ fn head_line(app: &App) -> String {
     if counts.written > 0 {
         line.push_str(&format!(" · written {}", counts.written));
     }
-    if app.dry_run {
+    if app.plan.is_some() {
+        line.push_str(" · PLAN ONLY");
+    } else if app.dry_run {
         line.push_str(" · DRY RUN");
     }
     line

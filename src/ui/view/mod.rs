@@ -73,6 +73,8 @@ pub struct Setup {
     /// Whether `m` has somewhere to go (a destination or `--to-origin`).
     pub can_merge: bool,
     pub dry_run: bool,
+    /// `--plan FILE`: `w` writes the pending decisions to FILE (a dry run otherwise).
+    pub plan: Option<String>,
     /// What a merge does, for the write question (`copies to retry`).
     pub merge_to: String,
 }
@@ -117,6 +119,8 @@ pub struct App {
     /// Rows found by the search.
     pub matches: HashSet<(i32, i64)>,
     pub dry_run: bool,
+    /// `--plan FILE`: the file `w` writes.
+    pub plan: Option<String>,
     can_merge: bool,
     merge_to: String,
     ends: BTreeMap<i32, i64>,
@@ -157,6 +161,7 @@ impl App {
             status: "? keys · m merge · p purge · s skip · w write · q quit".to_owned(),
             matches: HashSet::new(),
             dry_run: setup.dry_run,
+            plan: setup.plan.clone(),
             can_merge: setup.can_merge,
             merge_to: setup.merge_to.clone(),
             ends: setup.ends.clone(),
@@ -200,8 +205,14 @@ impl App {
         lines.push(
             "Each partition's offset is committed up to its first undecided record.".to_owned(),
         );
-        if self.dry_run {
-            lines.push("Dry run: nothing is written, no offset committed.".to_owned());
+        match &self.plan {
+            Some(plan) => lines.push(format!(
+                "Plan only: the decisions go to {plan}; nothing is written to Kafka."
+            )),
+            None if self.dry_run => {
+                lines.push("Dry run: nothing is written, no offset committed.".to_owned());
+            }
+            None => {}
         }
         lines.push(String::new());
         lines.push("y  write      n  (or Esc) not now".to_owned());
@@ -456,6 +467,7 @@ mod tests {
             fetch,
             can_merge,
             dry_run: false,
+            plan: None,
             merge_to: "to orders-retry".into(),
         };
         sender

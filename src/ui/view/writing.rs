@@ -80,7 +80,7 @@ pub(super) fn write(
     let done = committed.len();
     app.status = status(app.dry_run, &summary, planned, done, warning.as_deref());
     if app.dry_run && failed.is_none() {
-        app.mode = Mode::Report(report(&summary, &merged_into));
+        app.mode = Mode::Report(report(&summary, &merged_into, app.plan.as_deref()));
     }
     if let Some(error) = failed {
         app.status = format!("the write failed: {error:#} · {}", app.status);
@@ -132,10 +132,17 @@ fn status(
     line
 }
 
-/// What a dry run's `w` would have done, for its dialog.
-fn report(summary: &Summary, merged_into: &BTreeMap<String, usize>) -> Vec<String> {
+/// What a dry run's `w` would have done (or, with `--plan`, planned), for its dialog.
+fn report(
+    summary: &Summary,
+    merged_into: &BTreeMap<String, usize>,
+    plan: Option<&str>,
+) -> Vec<String> {
     let mut lines = vec![
-        "Nothing was written and no offset committed; w would:".to_owned(),
+        match plan {
+            Some(plan) => format!("Plan written to {plan}, nothing to Kafka; it holds:"),
+            None => "Nothing was written and no offset committed; w would:".to_owned(),
+        },
         String::new(),
     ];
     if summary.merged > 0 {
@@ -263,13 +270,17 @@ mod tests {
         };
         let into = BTreeMap::from([("orders".to_owned(), 2), ("payments".to_owned(), 1)]);
         assert_eq!(
-            report(&summary, &into)[2..6],
+            report(&summary, &into, None)[2..6],
             [
                 "merge 3: 2 into orders, 1 into payments",
                 "purge 1",
                 "skip 0",
                 "leave 1 alone: no origin header"
             ]
+        );
+        assert_eq!(
+            report(&summary, &into, Some("plan.jsonl"))[0],
+            "Plan written to plan.jsonl, nothing to Kafka; it holds:"
         );
         assert_eq!(
             status(false, &summary, 5, 4, None),
