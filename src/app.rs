@@ -624,6 +624,11 @@ impl<'a> Run<'a> {
             total,
             group_by,
             task.redrive.to_origin,
+            match (&self.config.options.plan, self.config.options.dry_run) {
+                (Some(_), _) => Some("Planned, not written: "),
+                (None, true) => Some("Dry run, not written: "),
+                (None, false) => None,
+            },
         ))
     }
 

@@ -17,7 +17,8 @@ use super::tty_prompt::TtyPrompt;
 /// The prompt of `ask` for the terminal it runs on: the full prompt (arrow keys, rules) when
 /// a person is at a terminal, else the line prompt over stdin, which scripts and pipes feed.
 /// `renderer` shows each record; `group_by` is the header `g` offers first; with
-/// `show_target` each record says where a merge would send it (`--to-origin`).
+/// `show_target` each record says where a merge would send it (`--to-origin`); `not_written`
+/// starts each line that says what was done when nothing is written (`--dry-run`, `--plan`).
 #[must_use]
 pub fn for_terminal(
     terminal: &Terminal,
@@ -26,9 +27,13 @@ pub fn for_terminal(
     total: u64,
     group_by: Option<String>,
     show_target: bool,
+    not_written: Option<&'static str>,
 ) -> Box<dyn DecisionSource> {
     if terminal.interactive() {
-        Box::new(TtyPrompt::new(renderer, interrupt, total, group_by).showing_target(show_target))
+        let mut prompt =
+            TtyPrompt::new(renderer, interrupt, total, group_by).showing_target(show_target);
+        prompt.not_written = not_written;
+        Box::new(prompt)
     } else {
         let mut prompt = LinePrompt::new(
             std::io::BufReader::new(std::io::stdin()),
@@ -38,6 +43,7 @@ pub fn for_terminal(
             renderer,
         );
         prompt.show_target = show_target;
+        prompt.not_written = not_written;
         Box::new(prompt)
     }
 }
@@ -55,6 +61,8 @@ pub struct LinePrompt<W: Write> {
     total: u64,
     /// Say where a merge goes before asking.
     pub show_target: bool,
+    /// Starts each outcome line when nothing is written (`--dry-run`, `--plan`).
+    pub not_written: Option<&'static str>,
 }
 
 impl<W: Write> LinePrompt<W> {
@@ -89,6 +97,7 @@ impl<W: Write> LinePrompt<W> {
             asked: 0,
             total,
             show_target: false,
+            not_written: None,
         }
     }
 
@@ -158,7 +167,7 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
             self.renderer.write_text(&mut self.out, record)?;
         }
         if let Some(line) = outcome_line(record, outcome) {
-            writeln!(self.out, "{line}")?;
+            writeln!(self.out, "{}{line}", self.not_written.unwrap_or_default())?;
         }
         Ok(())
     }

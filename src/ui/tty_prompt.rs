@@ -67,6 +67,8 @@ pub struct TtyPrompt {
     total: u64,
     /// Say where a merge goes before asking (`--to-origin`).
     show_target: bool,
+    /// Starts each outcome line when nothing is written (`--dry-run`, `--plan`).
+    pub not_written: Option<&'static str>,
 }
 
 impl TtyPrompt {
@@ -86,6 +88,7 @@ impl TtyPrompt {
             asked: 0,
             total,
             show_target: false,
+            not_written: None,
         }
     }
 
@@ -172,7 +175,8 @@ impl DecisionSource for TtyPrompt {
             self.term.write_str(&String::from_utf8_lossy(&shown))?;
         }
         if let Some(line) = outcome_line(record, outcome) {
-            self.term.write_line(&line)?;
+            self.term
+                .write_line(&format!("{}{line}", self.not_written.unwrap_or_default()))?;
         }
         Ok(())
     }
