@@ -11,77 +11,18 @@
 # nothing). Every run is checked: all instances exit 0, their merged counts add up to N and the
 # destination holds N records.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-ROOT=$PWD
-
-RECORDS=${BENCH_RECORDS:-1000000}
-VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
+NAME=bench-scale
 PARTITIONS=12
 read -r -a COUNTS <<<"${BENCH_INSTANCES:-1 2 4}"
-PROFILE=${BENCH_PROFILE:-release}
 export KAFKA_PORT=${KAFKA_PORT:-19592}
-export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
-unset KAFKA_DATA_DIR
-B=127.0.0.1:$KAFKA_PORT
-
-log() { printf 'bench-scale: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmp-bench-scale.XXXXXX")
-cleanup() {
-  local status=$?
-  pkill -f "kafka-merge-purge -b $B" 2>/dev/null || true
-  scripts/local-kafka.sh stop >/dev/null 2>&1 || true
-  ((status == 0)) && rm -rf "$WORK" || log "failed; logs kept in $WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-
-if [[ $PROFILE == release ]]; then
-  log "building the release binary"
-  cargo build --release --locked --quiet
-  BIN=$ROOT/target/release/kafka-merge-purge
-else
-  cargo build --locked --quiet
-  BIN=$ROOT/target/debug/kafka-merge-purge
-fi
-
-scripts/local-kafka.sh stop >/dev/null 2>&1 || true
-KAFKA_EXTRA_CONFIG="log.segment.delete.delay.ms=1000" scripts/local-kafka.sh start >&2
-BROKER_PID=$(scripts/local-kafka.sh status | sed -n 's/.*(pid \([0-9]*\),.*/\1/p')
-[[ -n $BROKER_PID ]] || die "no broker pid"
-
-# CPU seconds (user + system) a process has used so far.
-cpu_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-
-kafka_tool() { scripts/local-kafka.sh tool "$@"; }
-create() { # TOPIC PARTITIONS [configs]
-  kafka_tool kafka-topics --bootstrap-server "$B" --create --topic "$1" --partitions "$2" \
-    "${@:3}" >/dev/null
-}
-records_in() { # TOPIC: the sum of its end offsets
-  kafka_tool kafka-get-offsets --bootstrap-server "$B" --topic "$1" |
-    awk -F: '{ sum += $3 } END { print sum + 0 }'
-}
-
-DATA=$WORK/records.tsv
-python3 - "$RECORDS" "$VALUE_BYTES" >"$DATA" <<'EOF'
-import sys
-count, size = int(sys.argv[1]), int(sys.argv[2])
-pad = "x" * max(0, size - 12)
-out = sys.stdout
-for i in range(count):
-    out.write(f"key-{i:012d}\t{i:012d}{pad}\n")
-EOF
+# shellcheck source=scripts/bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 PREFIX=scale-$(date +%Y%m%d%H%M%S)
 # A warm-up of one instance, not timed: a fresh broker is slow until its JIT has compiled.
 warm=$PREFIX-warm
-create "$warm-dlq" "$PARTITIONS" --config cleanup.policy=compact
+filled_dlq "$warm-dlq" "$PARTITIONS"
 create "$warm-dest" 6
-kcat -P -b "$B" -t "$warm-dlq" -K '\t' -l "$DATA"
 "$BIN" -b "$B" -g "$warm" -t merge-all "$warm-dlq" "$warm-dest" 2>"$WORK/warm.err" ||
   die "warm-up failed: $(tail -n 5 "$WORK/warm.err")"
 
@@ -89,10 +30,8 @@ ROWS=$WORK/rows.md
 : >"$ROWS"
 for n in "${COUNTS[@]}"; do
   dlq=$PREFIX-$n-dlq dest=$PREFIX-$n-dest group=$PREFIX-$n
-  create "$dlq" "$PARTITIONS" --config cleanup.policy=compact
+  filled_dlq "$dlq" "$PARTITIONS"
   create "$dest" 6
-  kcat -P -b "$B" -t "$dlq" -K '\t' -l "$DATA"
-  (($(records_in "$dlq") == RECORDS)) || die "$dlq does not hold $RECORDS records"
   sync
   broker_before=$(cpu_seconds "$BROKER_PID")
   start=$(date +%s%N)
@@ -126,8 +65,7 @@ for n in "${COUNTS[@]}"; do
         100 * (tool + broker) / (wall * cores), rss / 1024
     }' >>"$ROWS"
   log "$n instance(s): $(tail -n 1 "$ROWS")"
-  kafka_tool kafka-topics --bootstrap-server "$B" --delete --topic "$dlq" >/dev/null || true
-  kafka_tool kafka-topics --bootstrap-server "$B" --delete --topic "$dest" >/dev/null || true
+  delete "$dlq" "$dest"
 done
 
 echo

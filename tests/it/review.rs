@@ -225,7 +225,9 @@ fn a_plan_from_the_prompt_keeps_each_answer() {
         .arg(&plan)
         .ask(&dlq, &retry)
         .stdin(b"m\np\ns\nm\n")
-        .ok();
+        .ok()
+        .assert_said("Planned, not written: Merged record with key k0")
+        .assert_said("Planned, not written: Purged record with key k1");
     assert_untouched(&dlq, &retry, &group, 5);
     let decisions: Vec<String> = read_plan(&plan)[1..5]
         .iter()
