@@ -1,19 +1,21 @@
 //! `undo FILE`: writes the records of a journal back into their DLQ, so they are pending
-//! again. One pass over the DLQ tells, for each journaled decision, whether it was carried out
-//! and whether it was undone already (`review::UndoWatch`); the records to write back are
-//! journaled (as `undo` entries, in the same file) and synced before they are written, in
-//! transactions with `-t`. With `--tombstone-copies`, each merged copy gets a tombstone in its
-//! destination.
+//! again. A first reading of the journal keeps digests of each decision (never the bytes); one
+//! pass over the DLQ tells, for each, whether it was carried out and whether it was undone
+//! already (`review::UndoWatch`); a second reading picks the records to write back, which are
+//! journaled (as `undo` entries, appended to the same file) and synced before they are
+//! written, in transactions with `-t`, in their original order within each partition. With
+//! `--tombstone-copies`, each merged copy gets a tombstone in its destination.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{ConfigError, UndoTask};
 use crate::error::Error;
 use crate::kafka::{KafkaWriter, OutgoingCopy, RecordProducer, SourceConsumer, Tombstone, Writer};
+use crate::record::Record;
 use crate::review::{
-    Journal, JournalEntry, JournalFile, JournalOp, UndoStep, UndoVerdict, UndoWatch,
+    FileError, Journal, JournalEntry, JournalOp, JournalReader, UndoStep, UndoVerdict, UndoWatch,
 };
-use crate::triage::{Action, Offsets, RecordSource, Target};
+use crate::triage::{Offsets, RecordSource, Target};
 use crate::ui::output::message;
 
 use super::Run;
@@ -23,24 +25,53 @@ const BATCH: usize = 10_000;
 /// How many refused records are listed one by one.
 const LISTED: usize = 20;
 
+fn invalid(error: &FileError) -> Error {
+    ConfigError::Other(format!("invalid journal: {error}")).into()
+}
+
 impl Run<'_> {
     pub(super) fn undo(&self, task: &UndoTask) -> Result<(), Error> {
-        let journal = JournalFile::read(&task.journal)
-            .map_err(|error| ConfigError::Other(format!("invalid journal: {error}")))?;
-        if let Some(line) = journal.cut_line {
+        let mut watches: BTreeMap<String, UndoWatch> = BTreeMap::new();
+        let mut reader = JournalReader::open(&task.journal, None).map_err(|e| invalid(&e))?;
+        for entry in reader.by_ref() {
+            let (line, entry) = entry.map_err(|e| invalid(&e))?;
+            watches
+                .entry(entry.topic.clone())
+                .or_default()
+                .add(line, &entry)
+                .map_err(|reason| {
+                    ConfigError::Other(format!(
+                        "invalid journal: {}, line {line}: {reason}",
+                        task.journal.display()
+                    ))
+                })?;
+        }
+        let reader = reader.finish().map_err(|e| invalid(&e))?;
+        if let Some(line) = reader.cut_line {
             tracing::warn!(
                 "line {line} of {} was cut short by a crash: its write never happened, it is not undone",
                 task.journal.display()
             );
         }
-        let topics: BTreeSet<&str> = journal
-            .entries
-            .iter()
-            .map(|(_, entry)| entry.topic.as_str())
-            .collect();
         let mut refused = 0;
-        for topic in topics {
-            refused += self.undo_topic(task, topic, &journal)?;
+        let mut todo: HashMap<usize, UndoStep> = HashMap::new();
+        for (topic, watch) in watches {
+            let steps = self.judge(&topic, watch)?;
+            refused += report(&topic, &steps);
+            todo.extend(
+                steps
+                    .into_iter()
+                    .filter(|step| step.verdict == UndoVerdict::Undo)
+                    .map(|step| (step.line, step)),
+            );
+        }
+        if self.config.options.dry_run {
+            message(&format!(
+                "Dry run: {} record(s) would be written back",
+                todo.len()
+            ));
+        } else if !todo.is_empty() {
+            self.write_back(task, &todo, reader.last_line)?;
         }
         if refused > 0 {
             return Err(Error::Failed {
@@ -53,18 +84,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Undoes the decisions on `topic`; returns how many were refused.
-    fn undo_topic(
-        &self,
-        task: &UndoTask,
-        topic: &str,
-        journal: &JournalFile,
-    ) -> Result<usize, Error> {
-        let mut watch = UndoWatch::new(topic, journal.entries.iter().map(|(_, entry)| entry))
-            .map_err(|reason| ConfigError::Other(format!("invalid journal: {reason}")))?;
+    /// What becomes of the decisions on `topic`, from one pass over it.
+    fn judge(&self, topic: &str, mut watch: UndoWatch) -> Result<Vec<UndoStep>, Error> {
         let starts = watch.starts();
         if starts.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut reader = self.settings().clone();
         reader.group = None;
@@ -75,122 +99,121 @@ impl Run<'_> {
             }
             watch.see(&record);
         }
-        drop(pass);
-        let steps = watch.steps();
-        let refused = report(topic, &steps);
-        let todo: Vec<&UndoStep> = steps
-            .iter()
-            .filter(|step| step.verdict == UndoVerdict::Undo)
-            .collect();
-        if todo.is_empty() || self.config.options.dry_run {
-            if self.config.options.dry_run {
-                message(&format!(
-                    "Dry run: {} record(s) would be written back into {topic}",
-                    todo.len()
-                ));
-            }
-            return Ok(refused);
-        }
-        self.write_back(task, topic, &todo)?;
-        let copies = todo
-            .iter()
-            .filter(|step| matches!(step.entry.action, Action::Merge { .. }))
-            .count();
-        message(&format!(
-            "Undo: {} record(s) written back into {topic}, pending again",
-            todo.len()
-        ));
-        if copies > 0 {
-            if task.tombstone_copies {
-                message(&format!(
-                    "{copies} merged cop(ies) tombstoned in their destination; a consumer may have read them already: undo cannot take that back"
-                ));
-            } else {
-                message(&format!(
-                    "{copies} merged cop(ies) stay in their destination (they may have been consumed already); --tombstone-copies writes tombstones for them"
-                ));
-            }
-        }
-        Ok(refused)
+        Ok(watch.steps())
     }
 
-    fn write_back(&self, task: &UndoTask, topic: &str, todo: &[&UndoStep]) -> Result<(), Error> {
-        let settings = self.settings();
-        let header = super::plan::journal_header(self.config, topic, None);
+    /// Writes back the records of the journal's lines in `todo` (read again, up to
+    /// `last_line`: what this run appends is not read).
+    fn write_back(
+        &self,
+        task: &UndoTask,
+        todo: &HashMap<usize, UndoStep>,
+        last_line: usize,
+    ) -> Result<(), Error> {
+        let header = super::plan::journal_header(self.config, &task.source, None);
         let mut journal = Journal::open(&task.journal, &header)?;
-        let mut writer = KafkaWriter::new(RecordProducer::create(settings)?, None);
-        let transactional = writer.is_transactional();
-        for batch in todo.chunks(BATCH) {
-            if self.interrupt.is_raised() {
-                if transactional {
-                    writer.abort_transaction()?;
-                }
-                return Err(Error::Interrupted { summary: None });
+        let mut writer = KafkaWriter::new(RecordProducer::create(self.settings())?, None);
+        let mut batch: Vec<(Record, Option<Target>, JournalEntry)> = Vec::with_capacity(BATCH);
+        let mut written: BTreeMap<String, u64> = BTreeMap::new();
+        let mut copies = 0;
+        let mut reader =
+            JournalReader::open(&task.journal, Some(last_line)).map_err(|e| invalid(&e))?;
+        loop {
+            let next = reader.next().transpose().map_err(|e| invalid(&e))?;
+            let done = next.is_none();
+            if let Some((line, entry)) = next
+                && let Some(step) = todo.get(&line)
+            {
+                let record = entry.record().map_err(|reason| {
+                    ConfigError::Other(format!("invalid journal: line {line}: {reason}"))
+                })?;
+                copies += usize::from(step.merged_into.is_some());
+                *written.entry(record.at.topic.clone()).or_default() += 1;
+                batch.push((record, step.merged_into.clone(), entry));
             }
-            for step in batch {
-                journal.add(&JournalEntry::new(
-                    JournalOp::Undo,
-                    &step.record,
-                    &step.entry.action,
-                ))?;
-            }
-            journal.sync()?;
-            if transactional {
-                writer.begin()?;
-            }
-            let written = send_batch(&mut writer, task, topic, batch).and_then(|()| {
-                if transactional {
-                    writer.commit_transaction(&Offsets::default())
-                } else {
-                    writer.flush()
+            if batch.len() >= BATCH || (done && !batch.is_empty()) {
+                if self.interrupt.is_raised() {
+                    return Err(Error::Interrupted { summary: None });
                 }
-            });
-            if let Err(error) = written {
-                if transactional && let Err(abort) = writer.abort_transaction() {
-                    tracing::warn!("aborting the transaction failed too: {abort:#}");
+                for (record, _, entry) in &batch {
+                    journal.add(&JournalEntry::new(JournalOp::Undo, record, &entry.action))?;
                 }
-                return Err(error.into());
+                journal.sync()?;
+                put_back(&mut writer, &batch, task.tombstone_copies)?;
+                batch.clear();
+            }
+            if done {
+                break;
             }
         }
         message(&journal.report());
+        for (topic, count) in written {
+            message(&format!(
+                "Undo: {count} record(s) written back into {topic}, pending again"
+            ));
+        }
+        if copies > 0 {
+            message(&if task.tombstone_copies {
+                format!(
+                    "{copies} merged cop(ies) tombstoned in their destination; a consumer may have read them already: undo cannot take that back"
+                )
+            } else {
+                format!(
+                    "{copies} merged cop(ies) stay in their destination (they may have been consumed already); --tombstone-copies writes tombstones for them"
+                )
+            });
+        }
         Ok(())
     }
 }
 
-fn send_batch(
+/// Writes one batch back, in one transaction with `-t`: each original whole (key, value,
+/// headers in order, timestamp, partition), and a tombstone for its copy when asked.
+fn put_back(
     writer: &mut KafkaWriter,
-    task: &UndoTask,
-    topic: &str,
-    batch: &[&UndoStep],
-) -> anyhow::Result<()> {
-    for step in batch {
-        let record = &step.record;
-        let home = Target {
-            topic: topic.into(),
-            partition: Some(record.at.partition),
-        };
-        // The original whole: key, value, headers in order, timestamp, partition.
-        writer.send_copy(&OutgoingCopy {
-            record,
-            to: &home,
-            headers: &record.headers,
-            timestamp: record.timestamp.map(|t| t.millis),
-        })?;
-        if let (true, Action::Merge { to, .. }, Some(key)) =
-            (task.tombstone_copies, &step.entry.action, &record.key)
-        {
-            writer.send_tombstone(&Tombstone {
-                topic: &to.topic,
-                partition: to.partition,
-                key,
-                headers: &[],
-            })?;
+    batch: &[(Record, Option<Target>, JournalEntry)],
+    tombstone_copies: bool,
+) -> Result<(), Error> {
+    let transactional = writer.is_transactional();
+    let sent = (|| {
+        if transactional {
+            writer.begin()?;
         }
+        for (record, merged_into, _) in batch {
+            writer.send_copy(&OutgoingCopy {
+                record,
+                to: &Target {
+                    topic: record.at.topic.as_str().into(),
+                    partition: Some(record.at.partition),
+                },
+                headers: &record.headers,
+                timestamp: record.timestamp.map(|t| t.millis),
+            })?;
+            if let (true, Some(to), Some(key)) = (tombstone_copies, merged_into, &record.key) {
+                writer.send_tombstone(&Tombstone {
+                    topic: &to.topic,
+                    partition: to.partition,
+                    key,
+                    headers: &[],
+                })?;
+            }
+        }
+        if transactional {
+            writer.commit_transaction(&Offsets::default())
+        } else {
+            writer.flush()
+        }
+    })();
+    if let Err(error) = sent {
+        if transactional && let Err(abort) = writer.abort_transaction() {
+            tracing::warn!("aborting the transaction failed too: {abort:#}");
+        }
+        return Err(error.into());
     }
     Ok(())
 }
 
-/// Says what the pass found; returns how many decisions were refused.
+/// Says what the pass found on `topic`; returns how many decisions were refused.
 fn report(topic: &str, steps: &[UndoStep]) -> usize {
     let count = |f: fn(&UndoVerdict) -> bool| steps.iter().filter(|s| f(&s.verdict)).count();
     let done = count(|v| matches!(v, UndoVerdict::AlreadyUndone { .. }));
@@ -208,7 +231,7 @@ fn report(topic: &str, steps: &[UndoStep]) -> usize {
     for step in refused.iter().take(LISTED) {
         message(&format!(
             "  {topic} partition {} offset {}: {}",
-            step.record.at.partition, step.record.at.offset, step.verdict
+            step.partition, step.offset, step.verdict
         ));
     }
     if refused.len() > LISTED {

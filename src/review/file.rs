@@ -44,7 +44,7 @@ impl FileError {
 /// reported as cut short (a file whose writer was stopped mid-line).
 pub(super) fn lines(
     path: &Path,
-) -> Result<impl Iterator<Item = Result<(usize, String), FileError>>, FileError> {
+) -> Result<impl Iterator<Item = Result<(usize, String), FileError>> + use<>, FileError> {
     let file = File::open(path).map_err(|source| FileError::Io {
         path: path.to_owned(),
         source,

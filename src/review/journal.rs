@@ -316,68 +316,123 @@ impl<S> Drop for Journaled<S> {
     }
 }
 
-/// A journal read back: every run's header and every entry, with its line number.
-#[derive(Debug, Clone, Default)]
-pub struct JournalFile {
+/// A journal read back, entry by entry with its line number (an iterator: a journal holds every
+/// record's bytes, and is never held in memory whole). Every run's header is checked and kept;
+/// a last line cut short by a crash ends the reading and is noted in `cut_line` (its write
+/// never happened).
+pub struct JournalReader {
+    path: PathBuf,
+    lines: Box<dyn Iterator<Item = Result<(usize, String), FileError>>>,
     pub headers: Vec<JournalHeader>,
-    pub entries: Vec<(usize, JournalEntry)>,
-    /// A last line cut short by a crash (its write never happened): its number.
     pub cut_line: Option<usize>,
+    /// Stop after this line (what an earlier reading saw: the run appends to the file).
+    until: Option<usize>,
+    /// The number of the last line read.
+    pub last_line: usize,
 }
 
-impl JournalFile {
-    /// Reads and checks `path`: a header first, known versions, every entry whole.
+impl JournalReader {
+    /// Starts reading `path`, up to line `until` when given.
+    ///
+    /// # Errors
+    /// When the file cannot be opened.
+    pub fn open(path: &Path, until: Option<usize>) -> Result<Self, FileError> {
+        Ok(Self {
+            path: path.to_owned(),
+            lines: Box::new(lines(path)?),
+            headers: Vec::new(),
+            cut_line: None,
+            until,
+            last_line: 0,
+        })
+    }
+
+    fn header(&mut self, number: usize, text: &str) -> Result<(), FileError> {
+        let path = &self.path;
+        let value: serde_json::Value = parse(path, number, text, "journal header")?;
+        let version = value.get("kmp-journal").and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(JOURNAL_VERSION)) {
+            return Err(FileError::line(
+                path,
+                number,
+                format!(
+                    "journal format version {} is unknown to this kafka-merge-purge (it reads version {JOURNAL_VERSION})",
+                    version.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
+                ),
+            ));
+        }
+        self.headers
+            .push(parse(path, number, text, "journal header")?);
+        Ok(())
+    }
+
+    fn entry(&self, number: usize, text: &str) -> Result<JournalEntry, FileError> {
+        if self.headers.is_empty() {
+            return Err(FileError::line(
+                &self.path,
+                number,
+                "not a journal: it does not start with a \"kmp-journal\" header line",
+            ));
+        }
+        let entry: JournalEntry = parse(&self.path, number, text, "journal entry")?;
+        entry
+            .record()
+            .map_err(|reason| FileError::line(&self.path, number, reason))?;
+        Ok(entry)
+    }
+
+    /// Reads the whole file, checking it; the entries are dropped as they are read.
     ///
     /// # Errors
     /// The first problem found, with its line number.
-    pub fn read(path: &Path) -> Result<Self, FileError> {
-        let mut journal = Self::default();
-        for line in lines(path)? {
-            let (number, text) = match line {
+    pub fn check(path: &Path) -> Result<Self, FileError> {
+        let mut reader = Self::open(path, None)?;
+        for entry in reader.by_ref() {
+            entry?;
+        }
+        reader.finish()
+    }
+
+    /// After the last entry: fails when the file held no header at all.
+    ///
+    /// # Errors
+    /// An empty file, or one without a journal header.
+    pub fn finish(self) -> Result<Self, FileError> {
+        if self.headers.is_empty() {
+            return Err(FileError::whole(&self.path, "empty file: not a journal"));
+        }
+        Ok(self)
+    }
+}
+
+impl Iterator for JournalReader {
+    type Item = Result<(usize, JournalEntry), FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.until.is_some_and(|until| self.last_line >= until) {
+                return None;
+            }
+            let (number, text) = match self.lines.next()? {
                 Ok(line) => line,
                 Err(FileError::Line { line, reason, .. }) if reason.contains("cut short") => {
-                    journal.cut_line = Some(line);
-                    break;
+                    self.cut_line = Some(line);
+                    return None;
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Some(Err(error)),
             };
+            self.last_line = number;
             if text.trim().is_empty() {
                 continue;
             }
             if text.starts_with("{\"kmp-journal\"") {
-                let value: serde_json::Value = parse(path, number, &text, "journal header")?;
-                let version = value.get("kmp-journal").and_then(serde_json::Value::as_u64);
-                if version != Some(u64::from(JOURNAL_VERSION)) {
-                    return Err(FileError::line(
-                        path,
-                        number,
-                        format!(
-                            "journal format version {} is unknown to this kafka-merge-purge (it reads version {JOURNAL_VERSION})",
-                            version.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
-                        ),
-                    ));
+                if let Err(error) = self.header(number, &text) {
+                    return Some(Err(error));
                 }
-                let header: JournalHeader = parse(path, number, &text, "journal header")?;
-                journal.headers.push(header);
                 continue;
             }
-            if journal.headers.is_empty() {
-                return Err(FileError::line(
-                    path,
-                    number,
-                    "not a journal: it does not start with a \"kmp-journal\" header line",
-                ));
-            }
-            let entry: JournalEntry = parse(path, number, &text, "journal entry")?;
-            entry
-                .record()
-                .map_err(|reason| FileError::line(path, number, reason))?;
-            journal.entries.push((number, entry));
+            return Some(self.entry(number, &text).map(|entry| (number, entry)));
         }
-        if journal.headers.is_empty() {
-            return Err(FileError::whole(path, "empty file: not a journal"));
-        }
-        Ok(journal)
     }
 }
 

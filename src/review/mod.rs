@@ -19,7 +19,7 @@ pub use format::{
     HeaderChanges, PLAN_VERSION, PlanDecision, PlanEnd, PlanFile, PlanHeader, PlanLine, PlanOptions,
 };
 pub use journal::{
-    JOURNAL_VERSION, Journal, JournalEntry, JournalFile, JournalHeader, JournalOp, Journaled,
+    JOURNAL_VERSION, Journal, JournalEntry, JournalHeader, JournalOp, JournalReader, Journaled,
 };
 pub use show::show;
 pub use undo::{UndoStep, UndoVerdict, UndoWatch};

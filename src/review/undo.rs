@@ -12,7 +12,7 @@ use std::fmt;
 use sha2::{Digest as _, Sha256};
 
 use crate::record::Record;
-use crate::triage::Action;
+use crate::triage::{Action, Target};
 
 use super::digest::headers_digest;
 use super::journal::{JournalEntry, JournalOp};
@@ -51,11 +51,15 @@ impl fmt::Display for UndoVerdict {
     }
 }
 
-/// One journaled decision and what undo does with it.
-#[derive(Debug, Clone)]
+/// One journaled decision and what undo does with it. The record itself stays in the journal
+/// (at `line`): undo reads it again to write it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndoStep {
-    pub entry: JournalEntry,
-    pub record: Record,
+    pub line: usize,
+    pub partition: i32,
+    pub offset: i64,
+    /// Where it was merged to (a purge: `None`).
+    pub merged_into: Option<Target>,
     pub verdict: UndoVerdict,
 }
 
@@ -84,60 +88,66 @@ type KeyAt = (i32, [u8; 32]);
 /// tombstone).
 type Seen = HashMap<KeyAt, Vec<(i64, Option<[u8; 32]>)>>;
 
+/// What undo keeps of a journaled decision while it reads the DLQ: digests, not bytes.
+#[derive(Debug, Clone)]
+struct Decided {
+    line: usize,
+    /// `None`: nothing was tombstoned (a null key, a merged tombstone).
+    key: Option<[u8; 32]>,
+    content: [u8; 32],
+    merged_into: Option<Target>,
+}
+
 /// The journaled decisions of one topic, and what the DLQ says of them.
+#[derive(Default)]
 pub struct UndoWatch {
-    decisions: Vec<(JournalEntry, Record)>,
-    /// Per partition and key of a journaled decision: the records seen after the first
-    /// journaled offset, `None` for a tombstone, else their content.
+    decisions: BTreeMap<(i32, i64), Decided>,
     seen: Seen,
     /// Per partition and key: the contents of the journal's records.
     journaled: HashMap<KeyAt, HashSet<[u8; 32]>>,
 }
 
 impl UndoWatch {
-    /// The decisions of `entries` on `topic` (the last entry of a record wins; `undo` entries
-    /// are history and not undone), in partition and offset order.
+    /// Notes the decision journaled at `line` (the last entry of a record wins; `undo`
+    /// entries are history, not undone).
     ///
     /// # Errors
     /// An entry whose bytes are not base64.
-    pub fn new<'e>(
-        topic: &str,
-        entries: impl IntoIterator<Item = &'e JournalEntry>,
-    ) -> Result<Self, String> {
-        let mut last: BTreeMap<(i32, i64), &JournalEntry> = BTreeMap::new();
-        for entry in entries {
-            if entry.op == JournalOp::Decision && entry.topic == topic {
-                last.insert((entry.partition, entry.offset), entry);
-            }
+    pub fn add(&mut self, line: usize, entry: &JournalEntry) -> Result<(), String> {
+        if entry.op != JournalOp::Decision {
+            return Ok(());
         }
-        let mut watch = Self {
-            decisions: Vec::with_capacity(last.len()),
-            seen: HashMap::new(),
-            journaled: HashMap::new(),
+        let record = entry.record()?;
+        let (tombstoned, merged_into) = match &entry.action {
+            Action::Merge { tombstone, to } => (*tombstone, Some(to.clone())),
+            Action::Purge => (true, None),
+            Action::Skip { .. } => return Ok(()),
         };
-        for entry in last.into_values() {
-            let record = entry.record()?;
-            if let Some(key) = &record.key {
-                let place = (record.at.partition, key_digest(key));
-                watch.seen.entry(place).or_default();
-                watch
-                    .journaled
-                    .entry(place)
-                    .or_default()
-                    .insert(content(&record));
-            }
-            watch.decisions.push((entry.clone(), record));
+        let key = record.key.as_deref().filter(|_| tombstoned).map(key_digest);
+        let content = content(&record);
+        if let Some(key) = key {
+            let place = (record.at.partition, key);
+            self.seen.entry(place).or_default();
+            self.journaled.entry(place).or_default().insert(content);
         }
-        Ok(watch)
+        self.decisions.insert(
+            (record.at.partition, record.at.offset),
+            Decided {
+                line,
+                key,
+                content,
+                merged_into,
+            },
+        );
+        Ok(())
     }
 
     /// Where reading must start in each partition: its first journaled offset.
     #[must_use]
     pub fn starts(&self) -> BTreeMap<i32, i64> {
         let mut starts = BTreeMap::new();
-        for (entry, _) in &self.decisions {
-            let start = starts.entry(entry.partition).or_insert(entry.offset);
-            *start = (*start).min(entry.offset);
+        for &(partition, offset) in self.decisions.keys() {
+            starts.entry(partition).or_insert(offset);
         }
         starts
     }
@@ -161,55 +171,51 @@ impl UndoWatch {
         } = self;
         decisions
             .into_iter()
-            .map(|(entry, record)| {
-                let verdict = verdict(&entry, &record, &seen, &journaled);
-                UndoStep {
-                    entry,
-                    record,
-                    verdict,
-                }
+            .map(|((partition, offset), decided)| UndoStep {
+                line: decided.line,
+                partition,
+                offset,
+                verdict: verdict(partition, offset, &decided, &seen, &journaled),
+                merged_into: decided.merged_into,
             })
             .collect()
     }
 }
 
 fn verdict(
-    entry: &JournalEntry,
-    record: &Record,
+    partition: i32,
+    offset: i64,
+    decided: &Decided,
     seen: &Seen,
     journaled: &HashMap<KeyAt, HashSet<[u8; 32]>>,
 ) -> UndoVerdict {
-    let tombstoned = match &entry.action {
-        Action::Merge { tombstone, .. } => *tombstone,
-        Action::Purge => true,
-        Action::Skip { .. } => false,
-    };
-    let (true, Some(key)) = (tombstoned, &record.key) else {
+    let Some(key) = decided.key else {
         return UndoVerdict::NothingRemoved;
     };
-    let place = (record.at.partition, key_digest(key));
+    let place = (partition, key);
     let after: Vec<&(i64, Option<[u8; 32]>)> = seen
         .get(&place)
         .into_iter()
         .flatten()
-        .filter(|(offset, _)| *offset > record.at.offset)
+        .filter(|(at, _)| *at > offset)
         .collect();
     let Some(tombstone) = after
         .iter()
         .filter(|(_, what)| what.is_none())
-        .map(|(offset, _)| *offset)
+        .map(|(at, _)| *at)
         .max()
     else {
         return UndoVerdict::NotApplied;
     };
-    let mine = content(record);
     let ours = journaled.get(&place);
     let mut newer = None;
-    for (offset, what) in after.iter().filter(|(offset, _)| *offset > tombstone) {
+    for (at, what) in after.iter().filter(|(at, _)| *at > tombstone) {
         match what {
-            Some(what) if *what == mine => return UndoVerdict::AlreadyUndone { at: *offset },
+            Some(what) if *what == decided.content => {
+                return UndoVerdict::AlreadyUndone { at: *at };
+            }
             Some(what) if !ours.is_some_and(|ours| ours.contains(what)) => {
-                newer.get_or_insert(*offset);
+                newer.get_or_insert(*at);
             }
             _ => {}
         }

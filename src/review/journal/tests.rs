@@ -1,8 +1,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::review::file::FileError;
+
 use super::*;
 use crate::triage::{SkipReason, Target};
+
+/// Every entry of `path`, with the reader (headers, cut line) after the last.
+fn read(path: &Path) -> Result<(Vec<JournalEntry>, JournalReader), FileError> {
+    let mut reader = JournalReader::open(path, None)?;
+    let mut entries = Vec::new();
+    for entry in reader.by_ref() {
+        entries.push(entry?.1);
+    }
+    Ok((entries, reader.finish()?))
+}
 
 fn header() -> JournalHeader {
     JournalHeader {
@@ -27,9 +39,7 @@ struct Probe {
 
 impl ActionSink for Probe {
     fn apply(&mut self, record: &Record, _action: &Action) -> anyhow::Result<()> {
-        let on_disk = JournalFile::read(&self.path)
-            .map(|file| file.entries.len())
-            .unwrap_or(0);
+        let on_disk = read(&self.path).map_or(0, |(entries, _)| entries.len());
         self.seen.borrow_mut().push((record.at.offset, on_disk));
         Ok(())
     }
@@ -79,9 +89,8 @@ fn every_write_is_journaled_on_disk_before_the_sink_sees_it() {
     assert_eq!(sink.journal.entries, 2);
     drop(sink);
 
-    let file = JournalFile::read(&path).unwrap();
-    assert_eq!(file.headers, [header()]);
-    let entries: Vec<&JournalEntry> = file.entries.iter().map(|(_, e)| e).collect();
+    let (entries, reader) = read(&path).unwrap();
+    assert_eq!(reader.headers, [header()]);
     assert_eq!(entries.len(), 2);
     assert_eq!(
         entries[0].record().unwrap(),
@@ -98,7 +107,7 @@ fn every_write_is_journaled_on_disk_before_the_sink_sees_it() {
         .unwrap()
         .write_all(b"{\"op\":\"deci")
         .unwrap();
-    assert_eq!(JournalFile::read(&path).unwrap().cut_line, Some(4));
+    assert_eq!(read(&path).unwrap().1.cut_line, Some(4));
     let mut again = Journal::open(&path, &header()).unwrap();
     again
         .add(&JournalEntry::new(
@@ -108,11 +117,15 @@ fn every_write_is_journaled_on_disk_before_the_sink_sees_it() {
         ))
         .unwrap();
     again.sync().unwrap();
-    let error = JournalFile::read(&path).unwrap_err().to_string();
+    let error = read(&path).err().unwrap().to_string();
     assert!(
         error.contains("line 4: not a valid journal entry"),
         "{error}"
     );
+    // Read up to a line: what is appended after is not read.
+    let mut upto = JournalReader::open(&path, Some(3)).unwrap();
+    assert_eq!(upto.by_ref().filter_map(Result::ok).count(), 2);
+    assert_eq!(upto.last_line, 3);
 }
 
 #[test]
@@ -132,7 +145,7 @@ fn a_file_that_is_not_a_journal_is_refused_with_its_line() {
         ),
     ] {
         std::fs::write(&path, text).unwrap();
-        let error = JournalFile::read(&path).unwrap_err().to_string();
+        let error = JournalReader::check(&path).err().unwrap().to_string();
         assert!(error.contains(expected), "{expected:?} not in {error:?}");
     }
 }

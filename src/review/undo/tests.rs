@@ -40,7 +40,12 @@ fn the_dlq_says_what_is_undone_already_and_what_must_not_be() {
             ..merged(&e)
         },
     ];
-    let mut watch = UndoWatch::new("dlq", &entries).unwrap();
+    let mut watch = UndoWatch::default();
+    for (line, entry) in entries.iter().enumerate() {
+        if entry.topic == "dlq" {
+            watch.add(line, entry).unwrap();
+        }
+    }
     assert_eq!(watch.starts(), BTreeMap::from([(0, 0), (1, 0)]));
     let dlq = [
         a.clone(),
@@ -64,7 +69,7 @@ fn the_dlq_says_what_is_undone_already_and_what_must_not_be() {
     let verdicts: Vec<(i64, UndoVerdict)> = watch
         .steps()
         .into_iter()
-        .map(|step| (step.record.at.offset, step.verdict))
+        .map(|step| (step.offset, step.verdict))
         .collect();
     assert_eq!(
         verdicts,
