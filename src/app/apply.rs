@@ -15,9 +15,7 @@ use crate::error::Error;
 use crate::kafka::{self, CopyRules, MemberTag, Presence, Role, SourceConsumer};
 use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
-use crate::review::{
-    ApplyCheck, ApplyGate, PLAN_HEADER, PlanDecision, PlanFile, Verdict, decision,
-};
+use crate::review::{ApplyCheck, ApplyGate, PLAN_HEADER, PlanTable, Verdict, decision};
 use crate::triage::{EngineOptions, Plan, PlanDecisions, PlanGate, RecordSource, Summary};
 use crate::ui::output::message;
 
@@ -29,7 +27,8 @@ const LISTED: usize = 20;
 
 impl Run<'_> {
     pub(super) fn apply(&self, task: &ApplyTask) -> Result<Summary, Error> {
-        let plan = Arc::new(super::plan::read_plan(&task.plan)?);
+        let plan =
+            Arc::new(PlanTable::read(&task.plan).map_err(|e| super::plan::invalid_plan(&e))?);
         let settings = self.settings();
         if let (Some(made), Some(group)) = (&plan.header.group, &settings.group)
             && made != group
@@ -39,9 +38,9 @@ impl Run<'_> {
             );
         }
         message(&format!(
-            "Applying plan {} ({} record line(s), made by {} at {}) to {}",
+            "Applying plan {} ({} decision(s), made by {} at {}) to {}",
             plan.header.id,
-            plan.lines.len(),
+            plan.records.len(),
             plan.header.user,
             plan.header.created_at,
             task.source
@@ -58,10 +57,7 @@ impl Run<'_> {
         }
         // Decisions applied before still move the group's offsets (a run without `-t` may
         // have written them and stopped before its commit).
-        if verdicts
-            .iter()
-            .all(|(_, v)| matches!(v, Verdict::Refused(_)))
-        {
+        if verdicts.iter().all(|v| matches!(v, Verdict::Refused(_))) {
             message("Nothing left to apply");
             return finish(refused, Summary::default());
         }
@@ -70,11 +66,7 @@ impl Run<'_> {
     }
 
     /// The verdict on every planned decision, from one pass over the DLQ.
-    fn check_plan(
-        &self,
-        task: &ApplyTask,
-        plan: &PlanFile,
-    ) -> Result<Vec<(usize, Verdict)>, Error> {
+    fn check_plan(&self, task: &ApplyTask, plan: &PlanTable) -> Result<Vec<Verdict>, Error> {
         let started = std::time::Instant::now();
         let mut check = ApplyCheck::new(plan);
         let starts = check.starts();
@@ -104,8 +96,8 @@ impl Run<'_> {
     fn apply_checked(
         &self,
         task: &ApplyTask,
-        plan: &Arc<PlanFile>,
-        verdicts: &[(usize, Verdict)],
+        plan: &Arc<PlanTable>,
+        verdicts: &[Verdict],
     ) -> Result<Summary, Error> {
         let settings = self.settings();
         // Like a run that reads every partition itself: the group is held while it runs.
@@ -117,12 +109,11 @@ impl Run<'_> {
         let producer = self.producer()?;
         let mut starts: BTreeMap<i32, i64> = BTreeMap::new();
         let mut until: BTreeMap<i32, i64> = BTreeMap::new();
-        for (index, _) in verdicts {
-            let line = &plan.lines[*index];
-            let start = starts.entry(line.partition).or_insert(line.offset);
-            *start = (*start).min(line.offset);
-            let end = until.entry(line.partition).or_insert(line.offset + 1);
-            *end = (*end).max(line.offset + 1);
+        for planned in &plan.records {
+            let start = starts.entry(planned.partition).or_insert(planned.offset);
+            *start = (*start).min(planned.offset);
+            let end = until.entry(planned.partition).or_insert(planned.offset + 1);
+            *end = (*end).max(planned.offset + 1);
         }
         if let Some(me) = &member {
             let presence = Presence::join(settings, &task.source, me)?;
@@ -130,9 +121,10 @@ impl Run<'_> {
         }
         let mut source =
             SourceConsumer::open_at(settings, &task.source, &starts, self.interrupt.clone())?;
-        let destinations: BTreeSet<&str> = verdicts
+        let destinations: BTreeSet<&str> = plan
+            .records
             .iter()
-            .filter_map(|(index, _)| plan.lines[*index].destination.as_deref())
+            .filter_map(|planned| planned.target.as_ref().map(|target| &*target.topic))
             .collect();
         for destination in destinations {
             source.require_topic(destination).context("cannot merge")?;
@@ -143,10 +135,9 @@ impl Run<'_> {
 
         let mut decided = Vec::new();
         let mut written = Vec::new();
-        for (index, verdict) in verdicts {
-            let line = &plan.lines[*index];
-            let place = (line.partition, line.offset);
-            match (verdict, decision(line.decision)) {
+        for (planned, verdict) in plan.records.iter().zip(verdicts) {
+            let place = (planned.partition, planned.offset);
+            match (verdict, decision(planned.decision)) {
                 (Verdict::AlreadyApplied { .. }, _) => written.push(place),
                 (_, Some(decision)) => decided.push((place, decision)),
                 (_, None) => {}
@@ -190,11 +181,7 @@ impl Run<'_> {
             rules,
             Some(&plan.header.id),
         )?;
-        let planned = verdicts
-            .iter()
-            .filter(|(index, _)| plan.lines[*index].decision != PlanDecision::LeftAlone)
-            .count() as u64;
-        let mut watchers = Watchers::for_apply(self.config, &self.terminal, planned)?;
+        let mut watchers = Watchers::for_apply(self.config, &self.terminal, verdicts.len() as u64)?;
         let result = self.drive(
             &mut source,
             &mut PlanDecisions(shared),
@@ -210,6 +197,7 @@ impl Run<'_> {
             },
         );
         watchers.finish();
+        // The journal says what it took before the summary.
         drop(sink);
         let summary = result?;
         tracing::info!("Finished applying plan {}", plan.header.id);
@@ -222,14 +210,14 @@ impl Run<'_> {
 }
 
 /// Says what the check found; returns how many decisions were refused.
-fn report(plan: &PlanFile, verdicts: &[(usize, Verdict)]) -> usize {
+fn report(plan: &PlanTable, verdicts: &[Verdict]) -> usize {
     let mut applied = 0;
     let mut refused = Vec::new();
-    for (index, verdict) in verdicts {
+    for (planned, verdict) in plan.records.iter().zip(verdicts) {
         match verdict {
             Verdict::Apply => {}
             Verdict::AlreadyApplied { .. } => applied += 1,
-            Verdict::Refused(refusal) => refused.push((&plan.lines[*index], refusal)),
+            Verdict::Refused(refusal) => refused.push((planned, refusal)),
         }
     }
     if applied > 0 {
@@ -239,13 +227,13 @@ fn report(plan: &PlanFile, verdicts: &[(usize, Verdict)]) -> usize {
     }
     if !refused.is_empty() {
         message(&format!("{} planned decision(s) refused:", refused.len()));
-        for (line, refusal) in refused.iter().take(LISTED) {
+        for (planned, refusal) in refused.iter().take(LISTED) {
             message(&format!(
                 "  {} partition {} offset {} ({}): {refusal}",
-                line.topic,
-                line.partition,
-                line.offset,
-                line.decision.as_str()
+                plan.header.topic,
+                planned.partition,
+                planned.offset,
+                planned.decision.as_str()
             ));
         }
         if refused.len() > LISTED {

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::kafka::SourceConsumer;
 use crate::redrive::NamePattern;
 use crate::review::{
-    JOURNAL_VERSION, JournalHeader, PLAN_VERSION, PlanFile, PlanHeader, PlanOptions, PlanWriter,
+    JOURNAL_VERSION, JournalHeader, PLAN_VERSION, PlanHeader, PlanOptions, PlanWriter,
 };
 use crate::ui::audit::AuditContext;
 use crate::ui::output::message;
@@ -17,15 +17,13 @@ use super::{Run, to_stdout};
 
 /// `plan show FILE`: the summary on stdout.
 pub(super) fn show_plan(path: &Path) -> Result<(), Error> {
-    let plan = read_plan(path)?;
-    let text = crate::review::show(&plan);
+    let text = crate::review::show(path).map_err(|error| invalid_plan(&error))?;
     to_stdout(|out| out.write_all(text.as_bytes()))
 }
 
-/// The plan at `path`, checked whole; a plan that is not valid is a usage error naming the line.
-pub(super) fn read_plan(path: &Path) -> Result<PlanFile, Error> {
-    PlanFile::read(path)
-        .map_err(|error| ConfigError::Other(format!("invalid plan: {error}")).into())
+/// A plan that is not valid is a usage error naming the line.
+pub(super) fn invalid_plan(error: &crate::review::FileError) -> Error {
+    ConfigError::Other(format!("invalid plan: {error}")).into()
 }
 
 /// Ends the plan and says where it is.

@@ -54,7 +54,8 @@ impl Run<'_> {
             );
         }
         let mut refused = 0;
-        let mut todo: HashMap<usize, UndoStep> = HashMap::new();
+        // The journal's line of each record to write back, and where it was merged to.
+        let mut todo: HashMap<usize, Option<Target>> = HashMap::new();
         for (topic, watch) in watches {
             let steps = self.judge(&topic, watch)?;
             refused += report(&topic, &steps);
@@ -62,7 +63,7 @@ impl Run<'_> {
                 steps
                     .into_iter()
                     .filter(|step| step.verdict == UndoVerdict::Undo)
-                    .map(|step| (step.line, step)),
+                    .map(|step| (step.line, step.merged_into)),
             );
         }
         if self.config.options.dry_run {
@@ -107,7 +108,7 @@ impl Run<'_> {
     fn write_back(
         &self,
         task: &UndoTask,
-        todo: &HashMap<usize, UndoStep>,
+        todo: &HashMap<usize, Option<Target>>,
         last_line: usize,
     ) -> Result<(), Error> {
         let header = super::plan::journal_header(self.config, &task.source, None);
@@ -122,14 +123,14 @@ impl Run<'_> {
             let next = reader.next().transpose().map_err(|e| invalid(&e))?;
             let done = next.is_none();
             if let Some((line, entry)) = next
-                && let Some(step) = todo.get(&line)
+                && let Some(merged_into) = todo.get(&line)
             {
                 let record = entry.record().map_err(|reason| {
                     ConfigError::Other(format!("invalid journal: line {line}: {reason}"))
                 })?;
-                copies += usize::from(step.merged_into.is_some());
+                copies += usize::from(merged_into.is_some());
                 *written.entry(record.at.topic.clone()).or_default() += 1;
-                batch.push((record, step.merged_into.clone(), entry));
+                batch.push((record, merged_into.clone(), entry));
             }
             if batch.len() >= BATCH || (done && !batch.is_empty()) {
                 if self.interrupt.is_raised() {

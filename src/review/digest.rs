@@ -5,20 +5,40 @@ use sha2::{Digest as _, Sha256};
 
 use crate::record::{Header, Record};
 
-/// Lowercase hex of the SHA-256 of `bytes`.
+/// A SHA-256.
+pub type Sha = [u8; 32];
+
+/// The SHA-256 of `bytes`.
 #[must_use]
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+pub fn sha256(bytes: &[u8]) -> Sha {
+    Sha256::digest(bytes).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    crate::decode::text::hex(bytes)
+/// Lowercase hex of `sha`, as the files carry it.
+#[must_use]
+pub fn to_hex(sha: &Sha) -> String {
+    crate::decode::text::hex(sha)
 }
 
-/// The SHA-256 of the headers in order: for each, the name's length (8 bytes, big-endian) and
-/// bytes, then `0` for a null value or `1`, the value's length and bytes. Lowercase hex.
+/// `text` as a SHA-256 in hex (64 hex digits, either case).
 #[must_use]
-pub fn headers_digest(headers: &[Header]) -> String {
+pub fn from_hex(text: &str) -> Option<Sha> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut sha = [0; 32];
+    for (byte, pair) in sha.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(sha)
+}
+
+/// The SHA-256 of the headers in order: the number of headers (8 bytes, big-endian), then for
+/// each the name's length (8 bytes) and bytes, then `0` for a null value or `1`, the value's
+/// length (8 bytes) and bytes.
+#[must_use]
+pub fn headers_digest(headers: &[Header]) -> Sha {
     let mut hasher = Sha256::new();
     hasher.update((headers.len() as u64).to_be_bytes());
     for header in headers {
@@ -33,25 +53,25 @@ pub fn headers_digest(headers: &[Header]) -> String {
             }
         }
     }
-    hex(&hasher.finalize())
+    hasher.finalize().into()
 }
 
-/// The digests of one record, as a plan line carries them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The digests of one record that a plan line carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordDigests {
     /// `None` for a null key.
-    pub key: Option<String>,
+    pub key: Option<Sha>,
     /// `None` for a tombstone.
-    pub value: Option<String>,
-    pub headers: String,
+    pub value: Option<Sha>,
+    pub headers: Sha,
 }
 
 impl RecordDigests {
     #[must_use]
     pub fn of(record: &Record) -> Self {
         Self {
-            key: record.key.as_deref().map(sha256_hex),
-            value: record.value.as_deref().map(sha256_hex),
+            key: record.key.as_deref().map(sha256),
+            value: record.value.as_deref().map(sha256),
             headers: headers_digest(&record.headers),
         }
     }
@@ -64,10 +84,12 @@ mod tests {
     #[test]
     fn digests_are_sha256_and_see_header_order_and_nulls() {
         // SHA-256 of "abc" (FIPS 180-2 example).
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(to_hex(&sha256(b"abc")), abc);
+        assert_eq!(from_hex(abc), Some(sha256(b"abc")));
+        assert_eq!(from_hex(&abc.to_uppercase()), Some(sha256(b"abc")));
+        assert_eq!(from_hex(&abc[1..]), None);
+        assert_eq!(from_hex(&abc.replace('b', "g")), None);
         let a = Header {
             name: "a".into(),
             value: Some(b"1".to_vec()),

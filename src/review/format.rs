@@ -9,12 +9,15 @@
 //! Fields are only ever added within a version; a reader refuses a version it does not know.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::record::TimestampKind;
 
+use super::digest::from_hex;
 use super::file::{FileError, lines, parse};
 
 /// The plan format this build writes and reads.
@@ -163,109 +166,135 @@ pub(super) struct EndLine {
 
 const END_PREFIX: &str = "{\"kmp-plan-end\"";
 
-/// A plan read back whole and checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanFile {
+/// A plan read back line by line, each line checked as it comes (a plan of millions of
+/// records is never held as text): the header at [`PlanReader::open`], every record line by
+/// the iterator, the end line and its count at [`PlanReader::finish`].
+pub struct PlanReader {
+    path: PathBuf,
+    lines: Box<dyn Iterator<Item = Result<(usize, String), FileError>>>,
     pub header: PlanHeader,
-    pub lines: Vec<PlanLine>,
-    pub end: PlanEnd,
+    seen: HashSet<(i32, i64)>,
+    records: u64,
+    end: Option<PlanEnd>,
+    last: usize,
 }
 
-impl PlanFile {
-    /// Reads and checks `path`: the header and its version, every line (JSON, topic, digests,
-    /// a destination for every merge, no record twice), the end line and its count.
+impl PlanReader {
+    /// Opens `path` and reads its header.
     ///
     /// # Errors
-    /// The first problem found, with its line number.
-    pub fn read(path: &Path) -> Result<Self, FileError> {
+    /// An unreadable or empty file, a first line that is not a plan header of a known version.
+    pub fn open(path: &Path) -> Result<Self, FileError> {
         let mut all = lines(path)?;
-        let header: PlanHeader = match all.next() {
+        let header = match all.next() {
             None => return Err(FileError::whole(path, "empty file: not a plan")),
             Some(line) => {
                 let (number, text) = line?;
-                let value: serde_json::Value = parse(path, number, &text, "plan header")?;
-                match value.get("kmp-plan").and_then(serde_json::Value::as_u64) {
-                    None => {
-                        return Err(FileError::line(
-                            path,
-                            number,
-                            "not a plan: the first line has no \"kmp-plan\" version",
-                        ));
-                    }
-                    Some(version) if version != u64::from(PLAN_VERSION) => {
-                        return Err(FileError::line(
-                            path,
-                            number,
-                            format!(
-                                "plan format version {version} is unknown to this kafka-merge-purge (it reads version {PLAN_VERSION})"
-                            ),
-                        ));
-                    }
-                    Some(_) => parse(path, number, &text, "plan header")?,
-                }
+                header(path, number, &text)?
             }
         };
-        let mut plan_lines = Vec::new();
-        let mut seen = HashSet::new();
-        let mut end = None;
-        let mut last = 1;
-        for line in all {
-            let (number, text) = line?;
-            last = number;
-            if end.is_some() {
-                return Err(FileError::line(
-                    path,
-                    number,
-                    "a line after the end line of the plan",
-                ));
-            }
-            if text.starts_with(END_PREFIX) {
-                let line: EndLine = parse(path, number, &text, "plan end line")?;
-                if line.end.records != plan_lines.len() as u64 {
-                    return Err(FileError::line(
-                        path,
-                        number,
-                        format!(
-                            "the end line counts {} record line(s), the file has {}: lines are missing or were added",
-                            line.end.records,
-                            plan_lines.len()
-                        ),
-                    ));
-                }
-                end = Some(line.end);
-                continue;
-            }
-            let line: PlanLine = parse(path, number, &text, "plan line")?;
-            check_line(&header, &line).map_err(|reason| FileError::line(path, number, reason))?;
-            if !seen.insert((line.partition, line.offset)) {
-                return Err(FileError::line(
-                    path,
-                    number,
-                    format!(
-                        "partition {} offset {} is planned twice",
-                        line.partition, line.offset
-                    ),
-                ));
-            }
-            plan_lines.push(line);
-        }
-        let end = end.ok_or_else(|| {
+        Ok(Self {
+            path: path.to_owned(),
+            lines: Box::new(all),
+            header,
+            seen: HashSet::new(),
+            records: 0,
+            end: None,
+            last: 1,
+        })
+    }
+
+    /// After the last line: the plan's header and end.
+    ///
+    /// # Errors
+    /// A plan without its end line (cut short).
+    pub fn finish(self) -> Result<(PlanHeader, PlanEnd), FileError> {
+        let last = self.last;
+        let end = self.end.ok_or_else(|| {
             FileError::line(
-                path,
+                &self.path,
                 last + 1,
                 format!("the plan has no end line after line {last}: the file is truncated"),
             )
         })?;
-        Ok(Self {
-            header,
-            lines: plan_lines,
-            end,
-        })
+        Ok((self.header, end))
+    }
+
+    fn record(&mut self, number: usize, text: &str) -> Result<PlanLine, FileError> {
+        let path = &self.path;
+        let line: PlanLine = parse(path, number, text, "plan line")?;
+        check_line(&self.header, &line).map_err(|reason| FileError::line(path, number, reason))?;
+        if !self.seen.insert((line.partition, line.offset)) {
+            return Err(FileError::line(
+                path,
+                number,
+                format!(
+                    "partition {} offset {} is planned twice",
+                    line.partition, line.offset
+                ),
+            ));
+        }
+        self.records += 1;
+        Ok(line)
     }
 }
 
-fn is_sha256(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+impl Iterator for PlanReader {
+    type Item = Result<PlanLine, FileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (number, text) = match self.lines.next()? {
+            Ok(line) => line,
+            Err(error) => return Some(Err(error)),
+        };
+        self.last = number;
+        if self.end.is_some() {
+            return Some(Err(FileError::line(
+                &self.path,
+                number,
+                "a line after the end line of the plan",
+            )));
+        }
+        if !text.starts_with(END_PREFIX) {
+            return Some(self.record(number, &text));
+        }
+        let line: EndLine = match parse(&self.path, number, &text, "plan end line") {
+            Ok(line) => line,
+            Err(error) => return Some(Err(error)),
+        };
+        if line.end.records != self.records {
+            return Some(Err(FileError::line(
+                &self.path,
+                number,
+                format!(
+                    "the end line counts {} record line(s), the file has {}: lines are missing or were added",
+                    line.end.records, self.records
+                ),
+            )));
+        }
+        self.end = Some(line.end);
+        // The end line is the last: one more read says whether anything follows it.
+        self.next()
+    }
+}
+
+fn header(path: &Path, number: usize, text: &str) -> Result<PlanHeader, FileError> {
+    let value: serde_json::Value = parse(path, number, text, "plan header")?;
+    match value.get("kmp-plan").and_then(serde_json::Value::as_u64) {
+        None => Err(FileError::line(
+            path,
+            number,
+            "not a plan: the first line has no \"kmp-plan\" version",
+        )),
+        Some(version) if version != u64::from(PLAN_VERSION) => Err(FileError::line(
+            path,
+            number,
+            format!(
+                "plan format version {version} is unknown to this kafka-merge-purge (it reads version {PLAN_VERSION})"
+            ),
+        )),
+        Some(_) => parse(path, number, text, "plan header"),
+    }
 }
 
 fn check_line(header: &PlanHeader, line: &PlanLine) -> Result<(), String> {
@@ -287,13 +316,18 @@ fn check_line(header: &PlanHeader, line: &PlanLine) -> Result<(), String> {
         ("headers_sha256", Some(line.headers_sha256.as_str())),
     ] {
         if let Some(digest) = digest
-            && !is_sha256(digest)
+            && from_hex(digest).is_none()
         {
             return Err(format!("{name} {digest:?} is not a SHA-256 in hex"));
         }
     }
     if line.key.is_some() != line.key_sha256.is_some() {
         return Err("key and key_sha256 must both be given, or both be null".to_owned());
+    }
+    if let Some(key) = &line.key
+        && BASE64.decode(key).is_err()
+    {
+        return Err(format!("key {key:?} is not base64"));
     }
     if line.decision == PlanDecision::Merge && line.destination.is_none() {
         return Err("a merge without a destination".to_owned());

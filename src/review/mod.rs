@@ -13,15 +13,18 @@ mod undo;
 mod verify;
 mod writer;
 
-pub use digest::{RecordDigests, headers_digest, sha256_hex};
+pub use digest::{RecordDigests, Sha, headers_digest, sha256, to_hex};
 pub use file::{FileError, read_first_line};
 pub use format::{
-    HeaderChanges, PLAN_VERSION, PlanDecision, PlanEnd, PlanFile, PlanHeader, PlanLine, PlanOptions,
+    HeaderChanges, PLAN_VERSION, PlanDecision, PlanEnd, PlanHeader, PlanLine, PlanOptions,
+    PlanReader,
 };
 pub use journal::{
     JOURNAL_VERSION, Journal, JournalEntry, JournalHeader, JournalOp, JournalReader, Journaled,
 };
 pub use show::show;
 pub use undo::{UndoStep, UndoVerdict, UndoWatch};
-pub use verify::{ApplyCheck, ApplyGate, PLAN_HEADER, Refusal, Verdict, decision};
+pub use verify::{
+    ApplyCheck, ApplyGate, PLAN_HEADER, PlanTable, Planned, Refusal, Verdict, decision,
+};
 pub use writer::PlanWriter;

@@ -4,13 +4,63 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
-use super::format::{PlanDecision, PlanFile};
+use super::file::FileError;
+use super::format::{PlanDecision, PlanEnd, PlanHeader, PlanReader};
 
-/// The summary of `plan`, as text (several lines, each ending in a newline).
-#[must_use]
-pub fn show(plan: &PlanFile) -> String {
-    let header = &plan.header;
+/// What the record lines of a plan add up to.
+#[derive(Default)]
+struct Tally {
+    lines: u64,
+    decisions: BTreeMap<PlanDecision, u64>,
+    destinations: BTreeMap<String, u64>,
+    classes: BTreeMap<String, BTreeMap<PlanDecision, u64>>,
+    /// Per partition: first and last planned offset, and how many.
+    partitions: BTreeMap<i32, (i64, i64, u64)>,
+    left_alone: BTreeMap<String, u64>,
+    tombstones: u64,
+}
+
+/// The summary of the plan at `path`, checked whole, as text (lines ending in a newline).
+///
+/// # Errors
+/// The plan's first problem, with its line number.
+pub fn show(path: &Path) -> Result<String, FileError> {
+    let mut reader = PlanReader::open(path)?;
+    let mut tally = Tally::default();
+    for line in reader.by_ref() {
+        let line = line?;
+        tally.lines += 1;
+        *tally.decisions.entry(line.decision).or_default() += 1;
+        if let Some(destination) = line.destination {
+            *tally.destinations.entry(destination).or_default() += 1;
+        }
+        let class = line.class.unwrap_or_else(|| "(no class header)".to_owned());
+        *tally
+            .classes
+            .entry(class)
+            .or_default()
+            .entry(line.decision)
+            .or_default() += 1;
+        let entry = tally
+            .partitions
+            .entry(line.partition)
+            .or_insert((line.offset, line.offset, 0));
+        entry.0 = entry.0.min(line.offset);
+        entry.1 = entry.1.max(line.offset);
+        entry.2 += 1;
+        if line.decision == PlanDecision::LeftAlone {
+            let reason = line.reason.unwrap_or_else(|| "no reason given".to_owned());
+            *tally.left_alone.entry(reason).or_default() += 1;
+        }
+        tally.tombstones += u64::from(line.tombstone);
+    }
+    let (header, end) = reader.finish()?;
+    Ok(render(&header, &end, &tally))
+}
+
+fn render(header: &PlanHeader, plan_end: &PlanEnd, tally: &Tally) -> String {
     let options = &header.options;
     let mut out = String::new();
     let group = header.group.as_deref().unwrap_or("none");
@@ -59,40 +109,18 @@ pub fn show(plan: &PlanFile) -> String {
     said.push(format!("--timestamp {}", options.timestamp));
     let _ = writeln!(out, "Options: {}", said.join(", "));
 
-    let mut decisions: BTreeMap<PlanDecision, u64> = BTreeMap::new();
-    let mut destinations: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut classes: BTreeMap<&str, BTreeMap<PlanDecision, u64>> = BTreeMap::new();
-    let mut partitions: BTreeMap<i32, (i64, i64, u64)> = BTreeMap::new();
-    let mut left_alone: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut tombstones = 0;
-    for line in &plan.lines {
-        *decisions.entry(line.decision).or_default() += 1;
-        if let Some(destination) = &line.destination {
-            *destinations.entry(destination).or_default() += 1;
-        }
-        let class = line.class.as_deref().unwrap_or("(no class header)");
-        *classes
-            .entry(class)
-            .or_default()
-            .entry(line.decision)
-            .or_default() += 1;
-        let entry = partitions
-            .entry(line.partition)
-            .or_insert((line.offset, line.offset, 0));
-        entry.0 = entry.0.min(line.offset);
-        entry.1 = entry.1.max(line.offset);
-        entry.2 += 1;
-        if line.decision == PlanDecision::LeftAlone {
-            *left_alone
-                .entry(line.reason.as_deref().unwrap_or("no reason given"))
-                .or_default() += 1;
-        }
-        tombstones += u64::from(line.tombstone);
-    }
+    let Tally {
+        lines,
+        decisions,
+        destinations,
+        classes,
+        partitions,
+        left_alone,
+        tombstones,
+    } = tally;
     let _ = writeln!(
         out,
-        "\n{} record(s) planned, {tombstones} tombstone(s) to write in {}:",
-        plan.lines.len(),
+        "\n{lines} record(s) planned, {tombstones} tombstone(s) to write in {}:",
         header.topic
     );
     for decision in [
@@ -110,13 +138,13 @@ pub fn show(plan: &PlanFile) -> String {
     }
     if !destinations.is_empty() {
         let _ = writeln!(out, "\nMerges by destination:");
-        for (destination, count) in &destinations {
+        for (destination, count) in destinations {
             let _ = writeln!(out, "  {destination:<30} {count:>9}");
         }
     }
     if !classes.is_empty() {
         let _ = writeln!(out, "\nBy failure class:");
-        for (class, counts) in &classes {
+        for (class, counts) in classes {
             let total: u64 = counts.values().sum();
             let split: Vec<String> = counts
                 .iter()
@@ -133,7 +161,7 @@ pub fn show(plan: &PlanFile) -> String {
             }
             None => "nothing planned".to_owned(),
         };
-        let left_out = plan.end.left_out.get(partition).copied().unwrap_or(0);
+        let left_out = plan_end.left_out.get(partition).copied().unwrap_or(0);
         let filtered = if left_out > 0 {
             format!(", {left_out} not matching the filters")
         } else {
@@ -144,10 +172,10 @@ pub fn show(plan: &PlanFile) -> String {
             "  {partition:>4}  read [{start}, {end}): {planned}{filtered}"
         );
     }
-    let left_out: u64 = plan.end.left_out.values().sum();
+    let left_out: u64 = plan_end.left_out.values().sum();
     let undecided: u64 = left_alone.values().sum::<u64>() + left_out;
     let _ = writeln!(out, "\nLeft undecided: {undecided} record(s)");
-    for (reason, count) in &left_alone {
+    for (reason, count) in left_alone {
         let _ = writeln!(out, "  {count:>9}  left alone: {reason}");
     }
     if left_out > 0 {

@@ -78,7 +78,7 @@ fn content(record: &Record) -> [u8; 32] {
             hasher.update(value);
         }
     }
-    hasher.update(headers_digest(&record.headers).as_bytes());
+    hasher.update(headers_digest(&record.headers));
     hasher.finalize().into()
 }
 
@@ -87,6 +87,16 @@ type KeyAt = (i32, [u8; 32]);
 /// Records of one key after the first journaled offset: offset, and content (`None`: a
 /// tombstone).
 type Seen = HashMap<KeyAt, Vec<(i64, Option<[u8; 32]>)>>;
+
+/// One digest of a journaled record's partition, key and content: one set holds them all
+/// (a set per key would cost more than the record's other digests together).
+fn journaled((partition, key): KeyAt, content: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(partition.to_be_bytes());
+    hasher.update(key);
+    hasher.update(content);
+    hasher.finalize().into()
+}
 
 /// What undo keeps of a journaled decision while it reads the DLQ: digests, not bytes.
 #[derive(Debug, Clone)]
@@ -103,8 +113,8 @@ struct Decided {
 pub struct UndoWatch {
     decisions: BTreeMap<(i32, i64), Decided>,
     seen: Seen,
-    /// Per partition and key: the contents of the journal's records.
-    journaled: HashMap<KeyAt, HashSet<[u8; 32]>>,
+    /// The journal's records, as [`journaled`] digests of partition, key and content.
+    journaled: HashSet<[u8; 32]>,
 }
 
 impl UndoWatch {
@@ -128,7 +138,7 @@ impl UndoWatch {
         if let Some(key) = key {
             let place = (record.at.partition, key);
             self.seen.entry(place).or_default();
-            self.journaled.entry(place).or_default().insert(content);
+            self.journaled.insert(journaled(place, &content));
         }
         self.decisions.insert(
             (record.at.partition, record.at.offset),
@@ -187,7 +197,7 @@ fn verdict(
     offset: i64,
     decided: &Decided,
     seen: &Seen,
-    journaled: &HashMap<KeyAt, HashSet<[u8; 32]>>,
+    journal: &HashSet<[u8; 32]>,
 ) -> UndoVerdict {
     let Some(key) = decided.key else {
         return UndoVerdict::NothingRemoved;
@@ -207,14 +217,14 @@ fn verdict(
     else {
         return UndoVerdict::NotApplied;
     };
-    let ours = journaled.get(&place);
+    let ours = |what: &[u8; 32]| journal.contains(&journaled(place, what));
     let mut newer = None;
     for (at, what) in after.iter().filter(|(at, _)| *at > tombstone) {
         match what {
             Some(what) if *what == decided.content => {
                 return UndoVerdict::AlreadyUndone { at: *at };
             }
-            Some(what) if !ours.is_some_and(|ours| ours.contains(what)) => {
+            Some(what) if !ours(what) => {
                 newer.get_or_insert(*at);
             }
             _ => {}

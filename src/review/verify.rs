@@ -2,22 +2,24 @@
 //! on (carry the decision out), a different or missing record (refused, reported, left
 //! alone), or a record already taken out of the DLQ — by an earlier apply of the same plan
 //! (its tombstone carries the plan's id in the `kmp-plan` header: passed over, reported as
-//! already applied) or by someone else (refused). [`ApplyCheck`] gathers this in one pass
-//! over the DLQ; [`ApplyGate`] holds the write pass to it.
+//! already applied) or by someone else (refused). [`PlanTable`] holds the decisions compactly
+//! (digests, not text); [`ApplyCheck`] gathers the verdicts in one pass over the DLQ;
+//! [`ApplyGate`] holds the write pass to them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use sha2::{Digest as _, Sha256};
 
 use crate::record::Record;
 use crate::triage::{Admission, Decision, Gate, LeftAlone, Target};
 
-use super::digest::RecordDigests;
-use super::format::{PlanDecision, PlanFile, PlanLine};
+use super::digest::{RecordDigests, Sha, from_hex, sha256};
+use super::file::FileError;
+use super::format::{PlanDecision, PlanEnd, PlanHeader, PlanLine, PlanReader};
 
 /// The header `apply` puts on the tombstones it writes: the plan's id.
 pub const PLAN_HEADER: &str = "kmp-plan";
@@ -68,37 +70,157 @@ pub enum Verdict {
     Refused(Refusal),
 }
 
-/// The differences between what `line` planned and `record`.
-fn differences(line: &PlanLine, record: &Record) -> Vec<&'static str> {
-    let digests = RecordDigests::of(record);
-    let mut parts = Vec::new();
-    let planned_key = line.key.as_deref().map(|key| BASE64.decode(key));
-    let key_same = match (&planned_key, &record.key) {
-        (None, None) => true,
-        (Some(Ok(planned)), Some(key)) => planned == key,
-        _ => false,
-    };
-    if !key_same || line.key_sha256 != digests.key {
-        parts.push("key");
-    }
-    if line.value_sha256 != digests.value {
-        parts.push("value");
-    }
-    if line.headers_sha256 != digests.headers {
-        parts.push("headers");
-    }
-    if line.timestamp != record.timestamp.map(|t| t.millis) {
-        parts.push("timestamp");
-    }
-    parts
+/// One planned decision, as `apply` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub partition: i32,
+    pub offset: i64,
+    pub decision: PlanDecision,
+    timestamp: Option<i64>,
+    digests: RecordDigests,
+    /// The line's base64 key does not match its `key_sha256`: the line was edited.
+    key_edited: bool,
+    pub target: Option<Target>,
 }
 
-fn key_digest(key: &[u8]) -> [u8; 32] {
-    Sha256::digest(key).into()
+impl Planned {
+    /// `line`, checked by the reader (its digests are hex, its key base64); destinations are
+    /// shared through `targets`.
+    fn from_line(line: &PlanLine, targets: &mut HashMap<(String, Option<i32>), Target>) -> Self {
+        let digest = |hex: &str| from_hex(hex).unwrap_or_default();
+        let key_sha = line.key_sha256.as_deref().map(digest);
+        let key_edited = match (&line.key, key_sha) {
+            (Some(key), Some(sha)) => BASE64.decode(key).map(|key| sha256(&key)).ok() != Some(sha),
+            _ => false,
+        };
+        let target = line.destination.as_ref().map(|topic| {
+            targets
+                .entry((topic.clone(), line.destination_partition))
+                .or_insert_with(|| Target {
+                    topic: Arc::from(topic.as_str()),
+                    partition: line.destination_partition,
+                })
+                .clone()
+        });
+        Self {
+            partition: line.partition,
+            offset: line.offset,
+            decision: line.decision,
+            timestamp: line.timestamp,
+            digests: RecordDigests {
+                key: key_sha,
+                value: line.value_sha256.as_deref().map(digest),
+                headers: digest(&line.headers_sha256),
+            },
+            key_edited,
+            target,
+        }
+    }
+
+    /// What differs between the plan and `record`.
+    fn differences(&self, record: &Record) -> Vec<&'static str> {
+        let digests = RecordDigests::of(record);
+        let mut parts = Vec::new();
+        if self.key_edited || self.digests.key != digests.key {
+            parts.push("key");
+        }
+        if self.digests.value != digests.value {
+            parts.push("value");
+        }
+        if self.digests.headers != digests.headers {
+            parts.push("headers");
+        }
+        if self.timestamp != record.timestamp.map(|t| t.millis) {
+            parts.push("timestamp");
+        }
+        parts
+    }
+
+    /// Whether carrying it out writes a tombstone of its key.
+    fn tombstones(&self) -> bool {
+        matches!(self.decision, PlanDecision::Merge | PlanDecision::Purge)
+    }
+}
+
+/// A plan as `apply` works from it: the decisions (left-alone lines only counted), by place.
+#[derive(Debug, Clone)]
+pub struct PlanTable {
+    pub header: PlanHeader,
+    pub end: PlanEnd,
+    pub records: Vec<Planned>,
+    index: HashMap<(i32, i64), usize>,
+    /// Lines that decide nothing (left alone when the plan was made).
+    pub left_alone: u64,
+}
+
+impl PlanTable {
+    /// Reads and checks the plan at `path`.
+    ///
+    /// # Errors
+    /// The first problem found, with its line number.
+    pub fn read(path: &Path) -> Result<Self, FileError> {
+        let mut reader = PlanReader::open(path)?;
+        let (records, left_alone) = decisions(reader.by_ref())?;
+        let (header, end) = reader.finish()?;
+        Ok(Self::from_parts(header, end, records, left_alone))
+    }
+
+    fn from_parts(
+        header: PlanHeader,
+        end: PlanEnd,
+        records: Vec<Planned>,
+        left_alone: u64,
+    ) -> Self {
+        let index = records
+            .iter()
+            .enumerate()
+            .map(|(at, planned)| ((planned.partition, planned.offset), at))
+            .collect();
+        Self {
+            header,
+            end,
+            records,
+            index,
+            left_alone,
+        }
+    }
+
+    /// A table of `lines` (checked by the caller), for tests.
+    #[cfg(test)]
+    pub(super) fn of(header: PlanHeader, lines: &[PlanLine]) -> Self {
+        let (records, left_alone) = decisions(lines.iter().cloned().map(Ok))
+            .unwrap_or_else(|error| unreachable!("{error}"));
+        Self::from_parts(header, PlanEnd::default(), records, left_alone)
+    }
+
+    /// The planned decision at `partition` and `offset`, with its index.
+    #[must_use]
+    pub fn at(&self, partition: i32, offset: i64) -> Option<(usize, &Planned)> {
+        let &index = self.index.get(&(partition, offset))?;
+        Some((index, &self.records[index]))
+    }
+}
+
+/// The decisions of `lines`, and how many lines decide nothing (left alone).
+fn decisions(
+    lines: impl Iterator<Item = Result<PlanLine, FileError>>,
+) -> Result<(Vec<Planned>, u64), FileError> {
+    let mut targets = HashMap::new();
+    let mut records = Vec::new();
+    let mut left_alone = 0;
+    for line in lines {
+        let line = line?;
+        if line.decision == PlanDecision::LeftAlone {
+            left_alone += 1;
+        } else {
+            records.push(Planned::from_line(&line, &mut targets));
+        }
+    }
+    Ok((records, left_alone))
 }
 
 /// A key in a partition: its partition and the SHA-256 of the key.
-type KeyAt = (i32, [u8; 32]);
+type KeyAt = (i32, Sha);
 
 /// A record seen with the key of a planned record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,37 +234,26 @@ enum Seen {
 /// The decisions of a plan, checked against the DLQ in one pass ([`ApplyCheck::see`] every
 /// record from the first planned offset of each partition to its end).
 pub struct ApplyCheck<'p> {
-    plan: &'p PlanFile,
-    /// Planned decisions (left-alone lines aside) by place: index into the plan's lines.
-    at: HashMap<(i32, i64), usize>,
-    /// What was found at each planned place.
-    found: HashMap<(i32, i64), Vec<&'static str>>,
-    /// Keys of planned records that get a tombstone, per partition: the records of that key
-    /// seen, by offset.
-    tombstones: HashMap<KeyAt, Vec<(i64, Seen)>>,
+    plan: &'p PlanTable,
+    /// What was found at each planned place (by index): `None` when nothing was.
+    found: Vec<Option<Vec<&'static str>>>,
+    /// Per key of a planned record that gets a tombstone: the records of that key seen.
+    keys: HashMap<KeyAt, Vec<(i64, Seen)>>,
 }
 
 impl<'p> ApplyCheck<'p> {
     #[must_use]
-    pub fn new(plan: &'p PlanFile) -> Self {
-        let mut at = HashMap::new();
-        let mut tombstones = HashMap::new();
-        for (index, line) in plan.lines.iter().enumerate() {
-            if line.decision == PlanDecision::LeftAlone {
-                continue;
-            }
-            at.insert((line.partition, line.offset), index);
-            if let Some(Ok(key)) = line.key.as_deref().map(|key| BASE64.decode(key))
-                && line.decision != PlanDecision::Skip
-            {
-                tombstones.insert((line.partition, key_digest(&key)), Vec::new());
-            }
-        }
+    pub fn new(plan: &'p PlanTable) -> Self {
+        let keys = plan
+            .records
+            .iter()
+            .filter(|planned| planned.tombstones())
+            .filter_map(|planned| Some(((planned.partition, planned.digests.key?), Vec::new())))
+            .collect();
         Self {
             plan,
-            at,
-            found: HashMap::new(),
-            tombstones,
+            found: vec![None; plan.records.len()],
+            keys,
         }
     }
 
@@ -150,75 +261,67 @@ impl<'p> ApplyCheck<'p> {
     #[must_use]
     pub fn starts(&self) -> BTreeMap<i32, i64> {
         let mut starts = BTreeMap::new();
-        for &(partition, offset) in self.at.keys() {
-            let start = starts.entry(partition).or_insert(offset);
-            *start = (*start).min(offset);
+        for planned in &self.plan.records {
+            let start = starts.entry(planned.partition).or_insert(planned.offset);
+            *start = (*start).min(planned.offset);
         }
         starts
     }
 
     /// Notes one record of the DLQ.
     pub fn see(&mut self, record: &Record) {
-        let place = (record.at.partition, record.at.offset);
-        if let Some(&index) = self.at.get(&place) {
-            self.found
-                .insert(place, differences(&self.plan.lines[index], record));
+        let planned = self.plan.at(record.at.partition, record.at.offset);
+        if let Some((index, planned)) = planned {
+            self.found[index] = Some(planned.differences(record));
         }
         if let Some(key) = &record.key
-            && let Some(seen) = self
-                .tombstones
-                .get_mut(&(record.at.partition, key_digest(key)))
+            && let Some(seen) = self.keys.get_mut(&(record.at.partition, sha256(key)))
         {
             let what = if record.is_tombstone() {
+                let id = self.plan.header.id.as_bytes();
                 Seen::Tombstone {
-                    ours: record.headers.iter().rev().any(|h| {
-                        h.name == PLAN_HEADER
-                            && h.value.as_deref() == Some(self.plan.header.id.as_bytes())
-                    }),
+                    ours: record
+                        .headers
+                        .iter()
+                        .any(|h| h.name == PLAN_HEADER && h.value.as_deref() == Some(id)),
                 }
             } else {
                 Seen::Record {
-                    planned: self.at.contains_key(&place),
+                    planned: planned.is_some(),
                 }
             };
             seen.push((record.at.offset, what));
         }
     }
 
-    /// The verdict on every planned decision (by its index in the plan's lines), in plan order.
+    /// The verdict on every planned decision, in the order of the plan's records.
     #[must_use]
-    pub fn verdicts(&self) -> Vec<(usize, Verdict)> {
-        let mut all = Vec::with_capacity(self.at.len());
-        for (index, line) in self.plan.lines.iter().enumerate() {
-            if line.decision == PlanDecision::LeftAlone {
-                continue;
-            }
-            let place = (line.partition, line.offset);
-            let verdict = match self.found.get(&place) {
+    pub fn verdicts(&self) -> Vec<Verdict> {
+        self.plan
+            .records
+            .iter()
+            .zip(&self.found)
+            .map(|(planned, found)| match found {
                 None => Verdict::Refused(Refusal::Vanished),
                 Some(parts) if !parts.is_empty() => {
                     Verdict::Refused(Refusal::Changed(parts.clone()))
                 }
-                Some(_) => self.tombstone_after(line),
-            };
-            all.push((index, verdict));
-        }
-        all
+                Some(_) => self.after(planned),
+            })
+            .collect()
     }
 
-    fn tombstone_after(&self, line: &PlanLine) -> Verdict {
-        if line.decision == PlanDecision::Skip {
-            return Verdict::Apply;
-        }
-        let Some(Ok(key)) = line.key.as_deref().map(|key| BASE64.decode(key)) else {
+    /// What the records of its key after it say of a planned record found as planned.
+    fn after(&self, planned: &Planned) -> Verdict {
+        let Some(key) = planned.digests.key.filter(|_| planned.tombstones()) else {
             return Verdict::Apply;
         };
         let later = self
-            .tombstones
-            .get(&(line.partition, key_digest(&key)))
+            .keys
+            .get(&(planned.partition, key))
             .into_iter()
             .flatten()
-            .filter(|(offset, _)| *offset > line.offset);
+            .filter(|(offset, _)| *offset > planned.offset);
         let mut refusal = None;
         for &(offset, seen) in later {
             match seen {
@@ -236,74 +339,50 @@ impl<'p> ApplyCheck<'p> {
     }
 }
 
-/// What the write pass expects at a planned place.
-struct Expected {
-    line_index: usize,
-    target: Option<Target>,
-    refusal: Option<String>,
-}
-
 /// The gate of the write pass: lets through, to the plan's decision and destination, only the
 /// records the check found as planned (and checks them again); leaves refused ones alone.
 /// Use it inside [`crate::triage::PlanGate`], which passes over what was already applied and
 /// holds everything the plan does not cover.
 pub struct ApplyGate {
-    plan: Arc<PlanFile>,
-    expected: HashMap<(i32, i64), Expected>,
+    plan: Arc<PlanTable>,
+    /// Why each refused decision (by index) was refused.
+    refused: HashMap<usize, String>,
 }
 
 impl ApplyGate {
     /// The gate for `verdicts` (from [`ApplyCheck::verdicts`] on `plan`).
     #[must_use]
-    pub fn new(plan: Arc<PlanFile>, verdicts: &[(usize, Verdict)]) -> Self {
-        let mut targets: HashMap<(String, Option<i32>), Target> = HashMap::new();
-        let mut expected = HashMap::with_capacity(verdicts.len());
-        for (index, verdict) in verdicts {
-            let line = &plan.lines[*index];
-            let target = line.destination.as_ref().map(|topic| {
-                targets
-                    .entry((topic.clone(), line.destination_partition))
-                    .or_insert_with(|| Target {
-                        topic: Arc::from(topic.as_str()),
-                        partition: line.destination_partition,
-                    })
-                    .clone()
-            });
-            let refusal = match verdict {
-                Verdict::Refused(refusal) => Some(refusal.to_string()),
+    pub fn new(plan: Arc<PlanTable>, verdicts: &[Verdict]) -> Self {
+        let refused = verdicts
+            .iter()
+            .enumerate()
+            .filter_map(|(index, verdict)| match verdict {
+                Verdict::Refused(refusal) => Some((index, refusal.to_string())),
                 Verdict::Apply | Verdict::AlreadyApplied { .. } => None,
-            };
-            expected.insert(
-                (line.partition, line.offset),
-                Expected {
-                    line_index: *index,
-                    target,
-                    refusal,
-                },
-            );
-        }
-        Self { plan, expected }
+            })
+            .collect();
+        Self { plan, refused }
     }
 }
 
 impl Gate for ApplyGate {
     fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
-        let Some(expected) = self.expected.get(&(record.at.partition, record.at.offset)) else {
+        let Some((index, planned)) = self.plan.at(record.at.partition, record.at.offset) else {
             return Ok(Admission::Undecided);
         };
-        if let Some(reason) = &expected.refusal {
+        if let Some(reason) = self.refused.get(&index) {
             return Ok(Admission::LeaveAlone(LeftAlone::PlanRefused {
                 reason: reason.clone(),
             }));
         }
-        let parts = differences(&self.plan.lines[expected.line_index], record);
+        let parts = planned.differences(record);
         if !parts.is_empty() {
             return Ok(Admission::LeaveAlone(LeftAlone::PlanRefused {
                 reason: Refusal::Changed(parts).to_string(),
             }));
         }
         Ok(Admission::Decide {
-            target: expected.target.clone(),
+            target: planned.target.clone(),
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::record::Record;
 use crate::redrive::{CopyTimestamp, HeaderPolicy};
 use crate::triage::{Action, DEFAULT_CLASS_HEADERS, LeftAlone, Observer, SkipReason};
 
-use super::digest::RecordDigests;
+use super::digest::{RecordDigests, to_hex};
 use super::format::{EndLine, HeaderChanges, PlanDecision, PlanEnd, PlanHeader, PlanLine};
 
 /// Writes one plan line per action and left-alone record.
@@ -82,9 +82,9 @@ impl PlanWriter {
             timestamp: record.timestamp.map(|t| t.millis),
             timestamp_type: record.timestamp.map(|t| t.kind),
             key: record.key.as_deref().map(|key| BASE64.encode(key)),
-            key_sha256: digests.key,
-            value_sha256: digests.value,
-            headers_sha256: digests.headers,
+            key_sha256: digests.key.as_ref().map(to_hex),
+            value_sha256: digests.value.as_ref().map(to_hex),
+            headers_sha256: to_hex(&digests.headers),
             decision,
             reason: None,
             destination: None,

@@ -2,10 +2,11 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::record::Header;
-use crate::review::format::{PlanEnd, PlanHeader, PlanOptions};
+use crate::review::format::{PlanHeader, PlanOptions};
 
 fn line(partition: i32, offset: i64, record: &Record, decision: PlanDecision) -> PlanLine {
     let digests = RecordDigests::of(record);
+    let hex = |sha: &Sha| crate::review::to_hex(sha);
     PlanLine {
         topic: "dlq".into(),
         partition,
@@ -13,9 +14,9 @@ fn line(partition: i32, offset: i64, record: &Record, decision: PlanDecision) ->
         timestamp: record.timestamp.map(|t| t.millis),
         timestamp_type: None,
         key: record.key.as_deref().map(|k| BASE64.encode(k)),
-        key_sha256: digests.key,
-        value_sha256: digests.value,
-        headers_sha256: digests.headers,
+        key_sha256: digests.key.as_ref().map(hex),
+        value_sha256: digests.value.as_ref().map(hex),
+        headers_sha256: hex(&digests.headers),
         decision,
         reason: None,
         destination: (decision == PlanDecision::Merge).then(|| "retry".to_owned()),
@@ -32,9 +33,9 @@ fn record(partition: i32, offset: i64, key: &str, value: Option<&str>) -> Record
         .with_value(value.map(str::as_bytes))
 }
 
-fn plan(lines: Vec<PlanLine>) -> PlanFile {
-    PlanFile {
-        header: PlanHeader {
+fn plan(lines: &[PlanLine]) -> PlanTable {
+    PlanTable::of(
+        PlanHeader {
             version: 1,
             id: "P1".into(),
             topic: "dlq".into(),
@@ -47,12 +48,8 @@ fn plan(lines: Vec<PlanLine>) -> PlanFile {
             options: PlanOptions::default(),
             ranges: BTreeMap::new(),
         },
-        end: PlanEnd {
-            records: lines.len() as u64,
-            left_out: BTreeMap::new(),
-        },
         lines,
-    }
+    )
 }
 
 fn tombstone(partition: i32, offset: i64, key: &str, plan: Option<&str>) -> Record {
@@ -89,7 +86,7 @@ fn each_planned_decision_gets_its_verdict_from_the_dlq() {
         &record(0, 9, "z", Some("0")),
         PlanDecision::LeftAlone,
     ));
-    let plan = plan(lines);
+    let plan = plan(&lines);
     let mut check = ApplyCheck::new(&plan);
     assert_eq!(check.starts(), BTreeMap::from([(0, 0), (1, 7)]));
     let dlq = [
@@ -113,7 +110,7 @@ fn each_planned_decision_gets_its_verdict_from_the_dlq() {
     for record in &dlq[1..] {
         check.see(record);
     }
-    let verdicts: Vec<Verdict> = check.verdicts().into_iter().map(|(_, v)| v).collect();
+    let verdicts = check.verdicts();
     assert_eq!(
         verdicts,
         [
@@ -131,23 +128,20 @@ fn each_planned_decision_gets_its_verdict_from_the_dlq() {
     );
     let mut check = ApplyCheck::new(&plan);
     check.see(&dlq[0]);
-    assert_eq!(check.verdicts()[0].1, Verdict::Apply);
+    assert_eq!(check.verdicts()[0], Verdict::Apply);
 }
 
 #[test]
 fn the_gate_decides_only_what_the_check_let_through_and_checks_again() {
     let a = record(0, 0, "a", Some("1")).created_at(5);
     let b = record(0, 1, "b", Some("2"));
-    let plan = Arc::new(plan(vec![
+    let plan = Arc::new(plan(&[
         line(0, 0, &a, PlanDecision::Merge),
         line(0, 1, &b, PlanDecision::Purge),
     ]));
     let mut gate = ApplyGate::new(
         Arc::clone(&plan),
-        &[
-            (0, Verdict::Apply),
-            (1, Verdict::Refused(Refusal::Vanished)),
-        ],
+        &[Verdict::Apply, Verdict::Refused(Refusal::Vanished)],
     );
     assert_eq!(
         gate.admit(&a).unwrap(),
