@@ -84,9 +84,16 @@ fn content(record: &Record) -> [u8; 32] {
 
 /// A key in a partition: its partition and the SHA-256 of the key.
 type KeyAt = (i32, [u8; 32]);
-/// Records of one key after the first journaled offset: offset, and content (`None`: a
-/// tombstone).
-type Seen = HashMap<KeyAt, Vec<(i64, Option<[u8; 32]>)>>;
+/// What the DLQ holds of one key, read from the first journaled offset: its last tombstone,
+/// and the records after that one (offset, content). Most keys have none after it: no
+/// allocation per key.
+#[derive(Debug, Default)]
+struct KeyState {
+    last_tombstone: Option<i64>,
+    after: Vec<(i64, [u8; 32])>,
+}
+
+type Seen = HashMap<KeyAt, KeyState>;
 
 /// One digest of a journaled record's partition, key and content: one set holds them all
 /// (a set per key would cost more than the record's other digests together).
@@ -165,9 +172,13 @@ impl UndoWatch {
     /// Notes one record of the DLQ.
     pub fn see(&mut self, record: &Record) {
         let Some(key) = &record.key else { return };
-        if let Some(seen) = self.seen.get_mut(&(record.at.partition, key_digest(key))) {
-            let what = (!record.is_tombstone()).then(|| content(record));
-            seen.push((record.at.offset, what));
+        if let Some(state) = self.seen.get_mut(&(record.at.partition, key_digest(key))) {
+            if record.is_tombstone() {
+                state.last_tombstone = Some(record.at.offset);
+                state.after = Vec::new();
+            } else {
+                state.after.push((record.at.offset, content(record)));
+            }
         }
     }
 
@@ -203,31 +214,21 @@ fn verdict(
         return UndoVerdict::NothingRemoved;
     };
     let place = (partition, key);
-    let after: Vec<&(i64, Option<[u8; 32]>)> = seen
-        .get(&place)
-        .into_iter()
-        .flatten()
-        .filter(|(at, _)| *at > offset)
-        .collect();
-    let Some(tombstone) = after
-        .iter()
-        .filter(|(_, what)| what.is_none())
-        .map(|(at, _)| *at)
-        .max()
-    else {
+    let Some(state) = seen.get(&place).filter(|state| {
+        state
+            .last_tombstone
+            .is_some_and(|tombstone| tombstone > offset)
+    }) else {
         return UndoVerdict::NotApplied;
     };
     let ours = |what: &[u8; 32]| journal.contains(&journaled(place, what));
     let mut newer = None;
-    for (at, what) in after.iter().filter(|(at, _)| *at > tombstone) {
-        match what {
-            Some(what) if *what == decided.content => {
-                return UndoVerdict::AlreadyUndone { at: *at };
-            }
-            Some(what) if !ours(what) => {
-                newer.get_or_insert(*at);
-            }
-            _ => {}
+    for (at, what) in &state.after {
+        if *what == decided.content {
+            return UndoVerdict::AlreadyUndone { at: *at };
+        }
+        if !ours(what) {
+            newer.get_or_insert(*at);
         }
     }
     match newer {
