@@ -78,15 +78,38 @@ pub fn run(
     match &config.task {
         Task::Write(task) => {
             let result = run.write(task);
+            let ran = Ran {
+                command: task.command,
+                topic: &task.source,
+                destination: task.destination.as_deref(),
+            };
             match &config.options.summary_json {
-                Some(path) => report_to_file(path, config, task, result),
+                Some(path) => report_to_file(path, config, &ran, result),
+                None => result.map(drop),
+            }
+        }
+        Task::Apply(task) => {
+            let result = run.apply(task);
+            let ran = Ran {
+                command: "apply",
+                topic: &task.source,
+                destination: None,
+            };
+            match &config.options.summary_json {
+                Some(path) => report_to_file(path, config, &ran, result),
                 None => result.map(drop),
             }
         }
         Task::Print(task) => run.print(task),
-        Task::Apply(task) => run.apply(task).map(drop),
         Task::Undo(task) => run.undo(task),
     }
+}
+
+/// What a writing run was, for its `--summary-json`.
+struct Ran<'a> {
+    command: &'static str,
+    topic: &'a str,
+    destination: Option<&'a str>,
 }
 
 /// `--summary-json`: the run's outcome and counts into `path`; a file that cannot be written
@@ -94,7 +117,7 @@ pub fn run(
 fn report_to_file(
     path: &std::path::Path,
     config: &RunConfig,
-    task: &WriteTask,
+    ran: &Ran<'_>,
     result: Result<Summary, Error>,
 ) -> Result<(), Error> {
     let none = Summary::default();
@@ -112,9 +135,9 @@ fn report_to_file(
     };
     let report = summary_file::RunReport {
         outcome,
-        command: task.command,
-        topic: &task.source,
-        destination: task.destination.as_deref(),
+        command: ran.command,
+        topic: ran.topic,
+        destination: ran.destination,
         group: config.settings.group.as_deref(),
         dry_run: config.options.dry_run,
         committed,

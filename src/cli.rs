@@ -269,8 +269,8 @@ pub struct SafetyArgs {
     /// Append one JSON line per committed decision to FILE (who, what, where, when).
     #[arg(long, global = true, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
-    /// When ask, merge-all or purge-all ends (also on failure or interruption), write what it
-    /// committed to FILE as one JSON object, for runbooks that add up several runs.
+    /// When ask, merge-all, purge-all or apply ends (also on failure or interruption), write
+    /// what it committed to FILE as one JSON object, for runbooks that add up several runs.
     #[arg(long, global = true, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
     /// ask, merge-all, purge-all: decide as usual, but write nothing to Kafka and commit

@@ -239,6 +239,11 @@ fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
             "--plan is for ask, merge-all and purge-all".to_owned(),
         ));
     }
+    if cli.safety.summary_json.is_some() && !writes {
+        return Err(ConfigError::Other(
+            "--summary-json is for ask, merge-all, purge-all and apply".to_owned(),
+        ));
+    }
     if cli.safety.journal.is_some() && !writes {
         return Err(ConfigError::Other(
             "--journal is for ask, merge-all, purge-all and apply (undo writes into the journal it undoes)".to_owned(),

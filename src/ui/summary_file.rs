@@ -14,7 +14,7 @@ use crate::triage::Summary;
 pub struct RunReport<'a> {
     /// `completed`, `failed` or `interrupted`.
     pub outcome: &'static str,
-    /// `ask`, `merge-all` or `purge-all`.
+    /// `ask`, `merge-all`, `purge-all` or `apply`.
     pub command: &'static str,
     pub topic: &'a str,
     pub destination: Option<&'a str>,

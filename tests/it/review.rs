@@ -165,15 +165,24 @@ fn a_plan_from_merge_all_is_applied_exactly_and_once() {
         assert_contains(&shown, part);
     }
 
+    let report = dir.path().join("summary.json");
     let apply = || {
         Kmp::new()
             .group(&group)
             .arg("-t")
+            .arg("--summary-json")
+            .arg(&report)
             .arg("apply")
             .arg(&plan)
             .ok()
     };
     apply().assert_said("Successfully processed records: 8 merged, 0 purged, 0 skipped");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        (&summary["command"], &summary["outcome"], &summary["merged"]),
+        (&"apply".into(), &"completed".into(), &8.into())
+    );
     let planned = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k8"];
     let check = || {
         assert_eq!(copies(&retry), originals(&source, &planned));
