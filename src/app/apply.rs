@@ -4,18 +4,21 @@
 //! the plan as its decisions, the refused records left alone, the ones an earlier apply did
 //! passed over, and the group's offsets held before every record the plan does not decide.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::config::ApplyTask;
+use crate::config::{ApplyTask, ConfigError};
 use crate::error::Error;
 use crate::kafka::{self, CopyRules, MemberTag, Presence, Role, SourceConsumer};
 use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
-use crate::review::{ApplyCheck, ApplyGate, PLAN_HEADER, PlanTable, Verdict, decision};
+use crate::review::{
+    ApplyCheck, ApplyGate, FileError, JournalOp, JournalReader, PLAN_HEADER, PlanTable, Verdict,
+    decision,
+};
 use crate::triage::{EngineOptions, Plan, PlanDecisions, PlanGate, RecordSource, Summary};
 use crate::ui::output::message;
 
@@ -68,7 +71,7 @@ impl Run<'_> {
     /// The verdict on every planned decision, from one pass over the DLQ.
     fn check_plan(&self, task: &ApplyTask, plan: &PlanTable) -> Result<Vec<Verdict>, Error> {
         let started = std::time::Instant::now();
-        let mut check = ApplyCheck::new(plan);
+        let mut check = ApplyCheck::new(plan).journaled(self.journaled_before(&plan.header.id)?);
         let starts = check.starts();
         if !starts.is_empty() {
             // Read as nobody: the group's offsets play no part in what is at an offset.
@@ -138,7 +141,7 @@ impl Run<'_> {
         for (planned, verdict) in plan.records.iter().zip(verdicts) {
             let place = (planned.partition, planned.offset);
             match (verdict, decision(planned.decision)) {
-                (Verdict::AlreadyApplied { .. }, _) => written.push(place),
+                (Verdict::AlreadyApplied { .. } | Verdict::Journaled, _) => written.push(place),
                 (_, Some(decision)) => decided.push((place, decision)),
                 (_, None) => {}
             }
@@ -209,20 +212,53 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// The places an earlier apply of plan `id` journaled in this run's `--journal`.
+    fn journaled_before(&self, id: &str) -> Result<HashSet<(i32, i64)>, Error> {
+        let mut places = HashSet::new();
+        let Some(path) = &self.config.options.journal else {
+            return Ok(places);
+        };
+        if !path.exists() {
+            return Ok(places);
+        }
+        let invalid = |error: FileError| ConfigError::Other(format!("invalid journal: {error}"));
+        let mut reader = JournalReader::open(path, None).map_err(invalid)?;
+        while let Some(entry) = reader.next() {
+            let (_, entry) = entry.map_err(invalid)?;
+            let by_this_plan = reader
+                .headers
+                .last()
+                .is_some_and(|header| header.plan.as_deref() == Some(id));
+            if by_this_plan && entry.op == JournalOp::Decision {
+                places.insert((entry.partition, entry.offset));
+            }
+        }
+        Ok(places)
+    }
+}
+
 /// Says what the check found; returns how many decisions were refused.
 fn report(plan: &PlanTable, verdicts: &[Verdict]) -> usize {
     let mut applied = 0;
+    let mut journaled = 0;
     let mut refused = Vec::new();
     for (planned, verdict) in plan.records.iter().zip(verdicts) {
         match verdict {
             Verdict::Apply => {}
             Verdict::AlreadyApplied { .. } => applied += 1,
+            Verdict::Journaled => journaled += 1,
             Verdict::Refused(refusal) => refused.push((planned, refusal)),
         }
     }
     if applied > 0 {
         message(&format!(
             "{applied} planned decision(s) already applied by an earlier apply of this plan (their tombstones carry its id): passed over"
+        ));
+    }
+    if journaled > 0 {
+        message(&format!(
+            "{journaled} planned decision(s) without a tombstone to look for (a null key, a merged tombstone) were journaled by an earlier apply of this plan: taken as applied, not written again"
         ));
     }
     if !refused.is_empty() {

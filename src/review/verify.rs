@@ -6,7 +6,7 @@
 //! (digests, not text); [`ApplyCheck`] gathers the verdicts in one pass over the DLQ;
 //! [`ApplyGate`] holds the write pass to them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -63,6 +63,9 @@ impl fmt::Display for Refusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Apply,
+    /// An earlier apply of this plan journaled it, and it leaves no tombstone to look for (a
+    /// null key, a merged tombstone): not written again, so that nothing is written twice.
+    Journaled,
     /// A tombstone written by an earlier apply of this plan follows it, at `at`.
     AlreadyApplied {
         at: i64,
@@ -239,6 +242,8 @@ pub struct ApplyCheck<'p> {
     found: Vec<Option<Vec<&'static str>>>,
     /// Per key of a planned record that gets a tombstone: the records of that key seen.
     keys: HashMap<KeyAt, Vec<(i64, Seen)>>,
+    /// Places an earlier apply of this plan journaled (`--journal`).
+    journaled: HashSet<(i32, i64)>,
 }
 
 impl<'p> ApplyCheck<'p> {
@@ -254,7 +259,16 @@ impl<'p> ApplyCheck<'p> {
             plan,
             found: vec![None; plan.records.len()],
             keys,
+            journaled: HashSet::new(),
         }
+    }
+
+    /// The places an earlier apply of this plan journaled: a decision that leaves no
+    /// tombstone to find is taken as applied when it is among them.
+    #[must_use]
+    pub fn journaled(mut self, places: HashSet<(i32, i64)>) -> Self {
+        self.journaled = places;
+        self
     }
 
     /// Where reading must start in each partition: its first planned offset.
@@ -313,8 +327,18 @@ impl<'p> ApplyCheck<'p> {
 
     /// What the records of its key after it say of a planned record found as planned.
     fn after(&self, planned: &Planned) -> Verdict {
-        let Some(key) = planned.digests.key.filter(|_| planned.tombstones()) else {
-            return Verdict::Apply;
+        let tombstoned = planned.tombstones() && planned.digests.value.is_some();
+        let Some(key) = planned.digests.key.filter(|_| tombstoned) else {
+            let writes = planned.decision != PlanDecision::Skip;
+            return if writes
+                && self
+                    .journaled
+                    .contains(&(planned.partition, planned.offset))
+            {
+                Verdict::Journaled
+            } else {
+                Verdict::Apply
+            };
         };
         let later = self
             .keys
@@ -358,7 +382,7 @@ impl ApplyGate {
             .enumerate()
             .filter_map(|(index, verdict)| match verdict {
                 Verdict::Refused(refusal) => Some((index, refusal.to_string())),
-                Verdict::Apply | Verdict::AlreadyApplied { .. } => None,
+                Verdict::Apply | Verdict::AlreadyApplied { .. } | Verdict::Journaled => None,
             })
             .collect();
         Self { plan, refused }

@@ -167,3 +167,26 @@ fn the_gate_decides_only_what_the_check_let_through_and_checks_again() {
         Admission::Undecided
     );
 }
+
+#[test]
+fn a_decision_without_a_tombstone_to_find_is_applied_once_by_the_journal() {
+    let null_key = Record::test(0, 0).with_key(None);
+    let keyed = record(0, 1, "k", Some("v"));
+    let table = plan(&[
+        line(0, 0, &null_key, PlanDecision::Merge),
+        line(0, 1, &keyed, PlanDecision::Merge),
+    ]);
+    let verdicts = |journaled: &[(i32, i64)]| {
+        let mut check = ApplyCheck::new(&table).journaled(journaled.iter().copied().collect());
+        check.see(&null_key);
+        check.see(&keyed);
+        check.verdicts()
+    };
+    assert_eq!(verdicts(&[]), [Verdict::Apply, Verdict::Apply]);
+    // Journaled before: the null key's merge is not written again; the keyed record's
+    // tombstone is what says whether it was (none here: it is applied).
+    assert_eq!(
+        verdicts(&[(0, 0), (0, 1)]),
+        [Verdict::Journaled, Verdict::Apply]
+    );
+}
