@@ -6,6 +6,7 @@
 //! is still used for committed offsets.
 
 mod shared;
+mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ use crate::redrive::{TopicCatalog, TopicState};
 use crate::triage::{BatchAborted, Interrupt, Offsets, RecordSource};
 
 use self::shared::{Membership, Share};
+use self::snapshot::Start;
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
 
@@ -50,16 +52,6 @@ impl Range {
     pub fn is_empty(&self) -> bool {
         self.start >= self.end
     }
-}
-
-/// Where reading starts in each partition (at the log start at the earliest).
-enum Start<'a> {
-    /// The group's committed offset, the log start without one.
-    Committed,
-    /// The log start (`--from-beginning`).
-    Beginning,
-    /// The lower of the offset given and the group's committed one.
-    AtMost(&'a BTreeMap<i32, i64>),
 }
 
 /// The consumer of the source topic.
@@ -93,25 +85,12 @@ impl SourceConsumer {
         from_beginning: bool,
         interrupt: Interrupt,
     ) -> anyhow::Result<Self> {
-        let consumer: BaseConsumer<Context> = consumer_config(settings)
-            .create_with_context(Context::for_client(&settings.consumer))
-            .context("cannot create the Kafka consumer")?;
-        let mut source = Self::with_consumer(consumer, settings, topic, interrupt);
-        let mut partitions = source.partitions()?;
-        if let Some(only) = only {
-            if let Some(missing) = only.iter().find(|p| !partitions.contains(p)) {
-                bail!("topic {topic} has no partition {missing}");
-            }
-            partitions.retain(|p| only.contains(p));
-        }
         let start = if from_beginning {
             Start::Beginning
         } else {
             Start::Committed
         };
-        source.ranges = source.snapshot(&partitions, settings.group.is_some(), &start)?;
-        source.assign()?;
-        Ok(source)
+        Self::open_from(settings, topic, only, &start, interrupt)
     }
 
     /// [`SourceConsumer::open`] for the partitions of `starts` only, each read from its
@@ -127,20 +106,35 @@ impl SourceConsumer {
         starts: &BTreeMap<i32, i64>,
         interrupt: Interrupt,
     ) -> anyhow::Result<Self> {
+        let only: BTreeSet<i32> = starts.keys().copied().collect();
+        Self::open_from(
+            settings,
+            topic,
+            Some(&only),
+            &Start::AtMost(starts),
+            interrupt,
+        )
+    }
+
+    fn open_from(
+        settings: &Settings,
+        topic: &str,
+        only: Option<&BTreeSet<i32>>,
+        start: &Start<'_>,
+        interrupt: Interrupt,
+    ) -> anyhow::Result<Self> {
         let consumer: BaseConsumer<Context> = consumer_config(settings)
             .create_with_context(Context::for_client(&settings.consumer))
             .context("cannot create the Kafka consumer")?;
         let mut source = Self::with_consumer(consumer, settings, topic, interrupt);
-        let all = source.partitions()?;
-        if let Some(missing) = starts.keys().find(|p| !all.contains(p)) {
-            bail!("topic {topic} has no partition {missing}");
+        let mut partitions = source.partitions()?;
+        if let Some(only) = only {
+            if let Some(missing) = only.iter().find(|p| !partitions.contains(p)) {
+                bail!("topic {topic} has no partition {missing}");
+            }
+            partitions.retain(|p| only.contains(p));
         }
-        let partitions: Vec<i32> = starts.keys().copied().collect();
-        source.ranges = source.snapshot(
-            &partitions,
-            settings.group.is_some(),
-            &Start::AtMost(starts),
-        )?;
+        source.ranges = source.snapshot(&partitions, settings.group.is_some(), start)?;
         source.assign()?;
         Ok(source)
     }
@@ -319,99 +313,6 @@ impl SourceConsumer {
             self.timeout.as_secs(),
             self.consumer.context().reason()
         )
-    }
-
-    /// Lists offsets at `position` (beginning or end) of every partition in one request.
-    fn list_offsets(
-        &self,
-        partitions: &[i32],
-        position: Offset,
-    ) -> anyhow::Result<BTreeMap<i32, i64>> {
-        let mut request = TopicPartitionList::with_capacity(partitions.len());
-        for &partition in partitions {
-            request.add_partition_offset(&self.topic, partition, position)?;
-        }
-        let answer = self
-            .consumer
-            .offsets_for_times(request, self.timeout)
-            .map_err(|error| self.unreachable(&error))?;
-        let mut offsets = BTreeMap::new();
-        for element in answer.elements() {
-            element.error().with_context(|| {
-                format!(
-                    "cannot list offsets of {}/{}",
-                    self.topic,
-                    element.partition()
-                )
-            })?;
-            let Offset::Offset(offset) = element.offset() else {
-                bail!(
-                    "no offset for {}/{}: {:?}",
-                    self.topic,
-                    element.partition(),
-                    element.offset()
-                );
-            };
-            offsets.insert(element.partition(), offset);
-        }
-        Ok(offsets)
-    }
-
-    fn snapshot(
-        &mut self,
-        partitions: &[i32],
-        with_group: bool,
-        from: &Start<'_>,
-    ) -> anyhow::Result<BTreeMap<i32, Range>> {
-        let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
-        let ends = self.list_offsets(partitions, Offset::End)?;
-        let committed = if with_group {
-            self.committed(partitions)?
-        } else {
-            BTreeMap::new()
-        };
-        let mut ranges = BTreeMap::new();
-        for &partition in partitions {
-            let beginning = beginnings.get(&partition).copied().unwrap_or(0);
-            let end = ends.get(&partition).copied().unwrap_or(beginning);
-            // A committed offset below the log start was removed by retention or
-            // compaction: continue from the start (auto.offset.reset=earliest).
-            let start = match (from, committed.get(&partition)) {
-                (Start::Beginning, _) | (Start::Committed, None) => beginning,
-                (Start::Committed, Some(&committed)) => committed.max(beginning),
-                (Start::AtMost(starts), committed) => {
-                    let at = starts.get(&partition).copied().unwrap_or(beginning);
-                    committed
-                        .map_or(at, |&committed| committed.min(at))
-                        .max(beginning)
-                }
-            };
-            tracing::debug!(topic = %self.topic, partition, start, end, "end snapshot");
-            ranges.insert(partition, Range { start, end });
-        }
-        self.floor = Arc::new(committed);
-        Ok(ranges)
-    }
-
-    fn committed(&self, partitions: &[i32]) -> anyhow::Result<BTreeMap<i32, i64>> {
-        let mut request = TopicPartitionList::with_capacity(partitions.len());
-        for &partition in partitions {
-            request.add_partition(&self.topic, partition);
-        }
-        let answer = coordinator_retry(self.timeout, || {
-            self.consumer
-                .committed_offsets(request.clone(), self.timeout)
-        })
-        .map_err(|error| self.unreachable(&error))
-        .context("cannot read the group's committed offsets")?;
-        Ok(answer
-            .elements()
-            .iter()
-            .filter_map(|element| match element.offset() {
-                Offset::Offset(offset) => Some((element.partition(), offset)),
-                _ => None,
-            })
-            .collect())
     }
 
     fn assign(&mut self) -> anyhow::Result<()> {

@@ -44,16 +44,22 @@ pub fn headers_digest(headers: &[Header]) -> Sha {
     for header in headers {
         hasher.update((header.name.len() as u64).to_be_bytes());
         hasher.update(header.name.as_bytes());
-        match &header.value {
-            None => hasher.update([0]),
-            Some(value) => {
-                hasher.update([1]);
-                hasher.update((value.len() as u64).to_be_bytes());
-                hasher.update(value);
-            }
-        }
+        feed(&mut hasher, header.value.as_deref());
     }
     hasher.finalize().into()
+}
+
+/// Feeds optional bytes unambiguously: `0` for none, else `1`, the length (8 bytes,
+/// big-endian) and the bytes.
+pub(super) fn feed(hasher: &mut Sha256, bytes: Option<&[u8]>) {
+    match bytes {
+        None => hasher.update([0]),
+        Some(bytes) => {
+            hasher.update([1]);
+            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(bytes);
+        }
+    }
 }
 
 /// The digests of one record that a plan line carries.

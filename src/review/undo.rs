@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 use crate::record::Record;
 use crate::triage::{Action, Target};
 
-use super::digest::headers_digest;
+use super::digest::{feed, headers_digest};
 use super::journal::{JournalEntry, JournalOp};
 
 /// What becomes of one journaled decision.
@@ -70,14 +70,7 @@ fn key_digest(key: &[u8]) -> [u8; 32] {
 /// What makes a written-back record the same as its original: value and headers.
 fn content(record: &Record) -> [u8; 32] {
     let mut hasher = Sha256::new();
-    match &record.value {
-        None => hasher.update([0]),
-        Some(value) => {
-            hasher.update([1]);
-            hasher.update((value.len() as u64).to_be_bytes());
-            hasher.update(value);
-        }
-    }
+    feed(&mut hasher, record.value.as_deref());
     hasher.update(headers_digest(&record.headers));
     hasher.finalize().into()
 }

@@ -28,6 +28,33 @@ fn dlq_records(count: i32, partitions: i32) -> Vec<TestRecord> {
         .collect()
 }
 
+/// A DLQ of [`dlq_records`] with its retry topic (as many partitions), what the DLQ holds, a
+/// new group, and a plan's path in a directory of its own.
+struct Case {
+    dlq: String,
+    retry: String,
+    source: Vec<ReadRecord>,
+    group: String,
+    dir: tempfile::TempDir,
+    plan: PathBuf,
+}
+
+impl Case {
+    fn new(count: i32, partitions: i32) -> Self {
+        let (dlq, retry) = kafka().dlq_and_retry(partitions, partitions);
+        kafka().produce(&dlq, &dlq_records(count, partitions));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"));
+        Self {
+            source: kafka().read_all(&dlq, Isolation::ReadCommitted),
+            plan: dir.path().join("plan.jsonl"),
+            group: unique("group"),
+            dlq,
+            retry,
+            dir,
+        }
+    }
+}
+
 /// What a record holds, placeless: key, value, headers, timestamp.
 type Content = (
     Option<Vec<u8>>,
@@ -117,12 +144,14 @@ fn assert_untouched(dlq: &str, retry: &str, group: &str, dlq_records: usize) {
 
 #[test]
 fn a_plan_from_merge_all_is_applied_exactly_and_once() {
-    let (dlq, retry) = kafka().dlq_and_retry(2, 2);
-    kafka().produce(&dlq, &dlq_records(10, 2));
-    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
-    let group = unique("group");
-    let dir = tempfile::tempdir().unwrap();
-    let plan = dir.path().join("plan.jsonl");
+    let Case {
+        dlq,
+        retry,
+        source,
+        group,
+        dir,
+        plan,
+    } = Case::new(10, 2);
 
     // k7 and k9 (partition 1, offsets 3 and 4) do not match: partition 1 is planned to 2.
     Kmp::new()
@@ -221,12 +250,14 @@ fn a_plan_from_merge_all_is_applied_exactly_and_once() {
 
 #[test]
 fn a_plan_from_the_prompt_keeps_each_answer() {
-    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
-    kafka().produce(&dlq, &dlq_records(5, 1));
-    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
-    let group = unique("group");
-    let dir = tempfile::tempdir().unwrap();
-    let plan = dir.path().join("plan.jsonl");
+    let Case {
+        dlq,
+        retry,
+        source,
+        group,
+        dir: _dir,
+        plan,
+    } = Case::new(5, 1);
     // m, p, s, m, then the input ends before k4: k4 stays undecided.
     Kmp::new()
         .group(&group)
@@ -469,11 +500,14 @@ fn apply_killed_mid_run_with_transactions_then_run_again_is_exact() {
 
 #[test]
 fn undo_after_merge_all_puts_the_originals_back_once() {
-    let (dlq, retry) = kafka().dlq_and_retry(3, 3);
-    kafka().produce(&dlq, &dlq_records(1000, 3));
-    let source = kafka().read_all(&dlq, Isolation::ReadCommitted);
-    let group = unique("group");
-    let dir = tempfile::tempdir().unwrap();
+    let Case {
+        dlq,
+        retry,
+        source,
+        group,
+        dir,
+        ..
+    } = Case::new(1000, 3);
     let journal = dir.path().join("journal.jsonl");
     Kmp::new()
         .group(&group)

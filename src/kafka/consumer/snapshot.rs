@@ -1,0 +1,117 @@
+//! Where a run starts and ends in each partition: the end snapshot taken at start (the last
+//! stable offset under `read_committed`), and the start from the group's committed offset, the
+//! log start, or an offset a file names (`apply`, `undo`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use rdkafka::consumer::Consumer;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::{Range, SourceConsumer, coordinator_retry};
+
+/// Where reading starts in each partition (at the log start at the earliest).
+pub(super) enum Start<'a> {
+    /// The group's committed offset, the log start without one.
+    Committed,
+    /// The log start (`--from-beginning`).
+    Beginning,
+    /// The lower of the offset given and the group's committed one.
+    AtMost(&'a BTreeMap<i32, i64>),
+}
+
+impl SourceConsumer {
+    /// Lists offsets at `position` (beginning or end) of every partition in one request.
+    pub(super) fn list_offsets(
+        &self,
+        partitions: &[i32],
+        position: Offset,
+    ) -> anyhow::Result<BTreeMap<i32, i64>> {
+        let mut request = TopicPartitionList::with_capacity(partitions.len());
+        for &partition in partitions {
+            request.add_partition_offset(&self.topic, partition, position)?;
+        }
+        let answer = self
+            .consumer
+            .offsets_for_times(request, self.timeout)
+            .map_err(|error| self.unreachable(&error))?;
+        let mut offsets = BTreeMap::new();
+        for element in answer.elements() {
+            element.error().with_context(|| {
+                format!(
+                    "cannot list offsets of {}/{}",
+                    self.topic,
+                    element.partition()
+                )
+            })?;
+            let Offset::Offset(offset) = element.offset() else {
+                bail!(
+                    "no offset for {}/{}: {:?}",
+                    self.topic,
+                    element.partition(),
+                    element.offset()
+                );
+            };
+            offsets.insert(element.partition(), offset);
+        }
+        Ok(offsets)
+    }
+
+    pub(super) fn snapshot(
+        &mut self,
+        partitions: &[i32],
+        with_group: bool,
+        from: &Start<'_>,
+    ) -> anyhow::Result<BTreeMap<i32, Range>> {
+        let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
+        let ends = self.list_offsets(partitions, Offset::End)?;
+        let committed = if with_group {
+            self.committed(partitions)?
+        } else {
+            BTreeMap::new()
+        };
+        let mut ranges = BTreeMap::new();
+        for &partition in partitions {
+            let beginning = beginnings.get(&partition).copied().unwrap_or(0);
+            let end = ends.get(&partition).copied().unwrap_or(beginning);
+            // A committed offset below the log start was removed by retention or
+            // compaction: continue from the start (auto.offset.reset=earliest).
+            let start = match (from, committed.get(&partition)) {
+                (Start::Beginning, _) | (Start::Committed, None) => beginning,
+                (Start::Committed, Some(&committed)) => committed.max(beginning),
+                (Start::AtMost(starts), committed) => {
+                    let at = starts.get(&partition).copied().unwrap_or(beginning);
+                    committed
+                        .map_or(at, |&committed| committed.min(at))
+                        .max(beginning)
+                }
+            };
+            tracing::debug!(topic = %self.topic, partition, start, end, "end snapshot");
+            ranges.insert(partition, Range { start, end });
+        }
+        self.floor = Arc::new(committed);
+        Ok(ranges)
+    }
+
+    pub(super) fn committed(&self, partitions: &[i32]) -> anyhow::Result<BTreeMap<i32, i64>> {
+        let mut request = TopicPartitionList::with_capacity(partitions.len());
+        for &partition in partitions {
+            request.add_partition(&self.topic, partition);
+        }
+        let answer = coordinator_retry(self.timeout, || {
+            self.consumer
+                .committed_offsets(request.clone(), self.timeout)
+        })
+        .map_err(|error| self.unreachable(&error))
+        .context("cannot read the group's committed offsets")?;
+        Ok(answer
+            .elements()
+            .iter()
+            .filter_map(|element| match element.offset() {
+                Offset::Offset(offset) => Some((element.partition(), offset)),
+                _ => None,
+            })
+            .collect())
+    }
+}
