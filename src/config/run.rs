@@ -200,17 +200,15 @@ pub fn resolve(cli: &Cli, check_property: PropertyCheck) -> Result<Invocation, C
 /// The topic `command` reads: named on the command line, or in the first line of the file of
 /// `apply` and `undo`.
 fn source_topic(command: &Command) -> Result<String, ConfigError> {
-    let header = |error: crate::review::FileError| ConfigError::Other(error.to_string());
-    Ok(match command {
-        Command::Apply(args) => {
-            crate::review::read_first_line::<crate::review::PlanHeader>(&args.file, "plan")
-                .map_err(header)?
-                .topic
+    let invalid = |what: &'static str| {
+        move |error: crate::review::FileError| {
+            ConfigError::Other(format!("invalid {what}: {error}"))
         }
+    };
+    Ok(match command {
+        Command::Apply(args) => crate::review::plan_topic(&args.file).map_err(invalid("plan"))?,
         Command::Undo(args) => {
-            crate::review::read_first_line::<crate::review::JournalHeader>(&args.file, "journal")
-                .map_err(header)?
-                .topic
+            crate::review::journal_topic(&args.file).map_err(invalid("journal"))?
         }
         other => other.source_topic().unwrap_or_default().to_owned(),
     })

@@ -92,21 +92,6 @@ pub(super) fn lines(
     }))
 }
 
-/// The first line of `path`, parsed as `T` (a plan's or a journal's header).
-///
-/// # Errors
-/// Unreadable file, empty file, or a first line that is not a `T`.
-pub fn read_first_line<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    what: &str,
-) -> Result<T, FileError> {
-    match lines(path)?.next() {
-        None => Err(FileError::whole(path, format!("empty file: not a {what}"))),
-        Some(Err(error)) => Err(error),
-        Some(Ok((number, line))) => parse(path, number, &line, what),
-    }
-}
-
 /// `line` (number `number` of `path`) parsed as `T`.
 pub(super) fn parse<T: serde::de::DeserializeOwned>(
     path: &Path,

@@ -166,6 +166,14 @@ pub(super) struct EndLine {
 
 const END_PREFIX: &str = "{\"kmp-plan-end\"";
 
+/// The topic of the plan at `path`, from its header (checked, version included).
+///
+/// # Errors
+/// As [`PlanReader::open`].
+pub fn plan_topic(path: &Path) -> Result<String, FileError> {
+    Ok(PlanReader::open(path)?.header.topic)
+}
+
 /// A plan read back line by line, each line checked as it comes (a plan of millions of
 /// records is never held as text): the header at [`PlanReader::open`], every record line by
 /// the iterator, the end line and its count at [`PlanReader::finish`].

@@ -316,6 +316,25 @@ impl<S> Drop for Journaled<S> {
     }
 }
 
+/// The topic of the journal at `path`, from its first header (checked, version included).
+///
+/// # Errors
+/// An unreadable file, or one that does not start as a journal.
+pub fn journal_topic(path: &Path) -> Result<String, FileError> {
+    let mut reader = JournalReader::open(path, None)?;
+    if let Some(Err(error)) = reader.next() {
+        return Err(error);
+    }
+    let path = reader.path.clone();
+    reader
+        .finish()?
+        .headers
+        .into_iter()
+        .next()
+        .map(|header| header.topic)
+        .ok_or_else(|| FileError::whole(&path, "not a journal"))
+}
+
 /// A journal read back, entry by entry with its line number (an iterator: a journal holds every
 /// record's bytes, and is never held in memory whole). Every run's header is checked and kept;
 /// a last line cut short by a crash ends the reading and is noted in `cut_line` (its write

@@ -14,13 +14,14 @@ mod verify;
 mod writer;
 
 pub use digest::{RecordDigests, Sha, headers_digest, sha256, to_hex};
-pub use file::{FileError, read_first_line};
+pub use file::FileError;
 pub use format::{
     HeaderChanges, PLAN_VERSION, PlanDecision, PlanEnd, PlanHeader, PlanLine, PlanOptions,
-    PlanReader,
+    PlanReader, plan_topic,
 };
 pub use journal::{
     JOURNAL_VERSION, Journal, JournalEntry, JournalHeader, JournalOp, JournalReader, Journaled,
+    journal_topic,
 };
 pub use show::show;
 pub use undo::{UndoStep, UndoVerdict, UndoWatch};
