@@ -46,6 +46,13 @@ Examples:
   kafka-merge-purge -O client.properties -g dlq-triage -t \\
     merge-all orders-dlq orders-retry
 
+  # Review before writing: a plan, its summary, then exactly that
+  kafka-merge-purge -g dlq-triage --plan orders.plan \\
+    merge-all orders-dlq orders-retry
+  kafka-merge-purge plan show orders.plan
+  kafka-merge-purge -g dlq-triage -t --journal orders.journal \\
+    apply orders.plan
+
   # Show what is parked, without committing anything
   kafka-merge-purge -b localhost:9092 print orders-dlq --output json
 
