@@ -47,6 +47,8 @@ struct Mark {
     end: i64,
     /// How far a partition held at a record left alone was read.
     read: Option<i64>,
+    /// When it was committed (epoch ms; `None` in marks of versions before it was written).
+    at: Option<i64>,
 }
 
 const MARK_PREFIX: &str = "kafka-merge-purge";
@@ -57,6 +59,9 @@ impl Mark {
         if let Some(read) = self.read {
             text.push_str(&format!(" read={read}"));
         }
+        if let Some(at) = self.at {
+            text.push_str(&format!(" at={at}"));
+        }
         text
     }
 
@@ -65,15 +70,20 @@ impl Mark {
         if words.next()? != MARK_PREFIX {
             return None;
         }
-        let (mut end, mut read) = (None, None);
+        let (mut end, mut read, mut at) = (None, None, None);
         for word in words {
             match word.split_once('=')? {
                 ("end", value) => end = value.parse().ok(),
                 ("read", value) => read = value.parse().ok(),
+                ("at", value) => at = value.parse().ok(),
                 _ => {}
             }
         }
-        Some(Self { end: end?, read })
+        Some(Self {
+            end: end?,
+            read,
+            at,
+        })
     }
 
     /// Whether the partition committed at `offset` with this mark is done.
@@ -115,7 +125,11 @@ impl Share {
                 }
                 _ => {}
             }
-            let mark = Mark { end, read };
+            let mark = Mark {
+                end,
+                read,
+                at: Some(now_ms()),
+            };
             list.add_partition_offset(topic, partition, Offset::Offset(offset))?;
             if let Some(mut element) = list.find_partition(topic, partition) {
                 element.set_metadata(mark.render());
@@ -135,6 +149,10 @@ impl Share {
         }
         Ok(list)
     }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 fn lock(share: &Mutex<Share>) -> std::sync::MutexGuard<'_, Share> {
@@ -391,6 +409,7 @@ impl SourceConsumer {
         }
         let share = Arc::clone(&member.share);
         let adopt = member.adopt_ends;
+        let started_ms = member.me.started_ms;
         let committed = self.committed_marks(partitions)?;
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let in_progress = |partition: &i32| {
@@ -398,6 +417,16 @@ impl SourceConsumer {
                 .get(partition)
                 .and_then(|(offset, metadata)| Mark::parse(metadata).filter(|m| !m.done(*offset)))
                 .filter(|_| adopt)
+        };
+        // Finished by an instance of this job (its mark was committed since this one started):
+        // done, whatever was written after its end (the job's own tombstones among it).
+        let done_in_job = |partition: &i32| {
+            adopt
+                && committed.get(partition).is_some_and(|(offset, metadata)| {
+                    Mark::parse(metadata).is_some_and(|mark| {
+                        mark.done(*offset) && mark.at.is_some_and(|at| at >= started_ms)
+                    })
+                })
         };
         let unmarked: Vec<i32> = partitions
             .iter()
@@ -424,6 +453,7 @@ impl SourceConsumer {
                 let start = offset.unwrap_or(beginning).max(beginning);
                 let end = match in_progress(&partition) {
                     Some(mark) => mark.end,
+                    None if done_in_job(&partition) => start,
                     None => fresh_ends.get(&partition).copied().unwrap_or(beginning),
                 };
                 share.ends.insert(partition, end);
@@ -454,6 +484,7 @@ impl SourceConsumer {
                     let mark = Mark {
                         end: end.max(start),
                         read: None,
+                        at: Some(now_ms()),
                     };
                     marks.add_partition_offset(&self.topic, partition, Offset::Offset(start))?;
                     if let Some(mut element) = marks.find_partition(&self.topic, partition) {
@@ -639,10 +670,12 @@ mod tests {
             Mark {
                 end: 42,
                 read: None,
+                at: None,
             },
             Mark {
                 end: 42,
                 read: Some(40),
+                at: Some(1_765_000_000_000),
             },
         ] {
             assert_eq!(Mark::parse(&mark.render()), Some(mark));
@@ -654,7 +687,14 @@ mod tests {
 
     #[test]
     fn a_partition_is_done_at_its_marks_end() {
-        let mark = |read| Mark { end: 10, read }.render();
+        let mark = |read| {
+            Mark {
+                end: 10,
+                read,
+                at: None,
+            }
+            .render()
+        };
         assert!(done(Some(10), &mark(None)));
         assert!(done(Some(11), &mark(None)));
         assert!(!done(Some(9), &mark(None)));
@@ -679,32 +719,19 @@ mod tests {
         offsets.processed(1, 5);
         offsets.held(1, 8, 20);
         offsets.processed(2, 7); // handed over: not this member's to commit
+        let before = now_ms();
         let list = share.list("t", &offsets).unwrap();
-        let got: Vec<(i32, Offset, String)> = list
+        let got: Vec<(i32, Offset, Option<Mark>)> = list
             .elements()
             .iter()
-            .map(|e| (e.partition(), e.offset(), e.metadata().to_owned()))
+            .map(|e| (e.partition(), e.offset(), Mark::parse(e.metadata())))
             .collect();
-        assert_eq!(
-            got,
-            [(
-                1,
-                Offset::Offset(8),
-                "kafka-merge-purge end=20 read=20".to_owned()
-            )]
-        );
-        let mut equal = Offsets::default();
-        equal.reached(0, 4);
-        let list = share.list("t", &equal).unwrap();
-        let got: Vec<(i32, Offset, String)> = list
-            .elements()
-            .iter()
-            .map(|e| (e.partition(), e.offset(), e.metadata().to_owned()))
-            .collect();
-        assert_eq!(
-            got,
-            [(0, Offset::Offset(4), "kafka-merge-purge end=10".to_owned())],
-            "an offset equal to the floor is committed with its mark"
-        );
+        let [(1, Offset::Offset(8), Some(mark))] = got[..] else {
+            panic!("only partition 1, held at 8: {got:?}");
+        };
+        assert_eq!((mark.end, mark.read), (20, Some(20)));
+        // When it was committed: how an instance that receives it later tells this job's
+        // marks from an earlier job's.
+        assert!(mark.at.is_some_and(|at| at >= before && at <= now_ms()));
     }
 }
