@@ -25,8 +25,9 @@ pub fn key_digest(key: &[u8]) -> Digest128 {
     first_half(hasher)
 }
 
-/// Feeds an optional byte string unambiguously: presence, length, bytes.
-fn feed(hasher: &mut Sha256, bytes: Option<&[u8]>) {
+/// Feeds an optional byte string unambiguously: presence (`0` or `1`), length (8 bytes,
+/// big-endian), bytes. Plans' header digests are defined by it too (`review::digest`).
+pub(crate) fn feed(hasher: &mut Sha256, bytes: Option<&[u8]>) {
     match bytes {
         None => hasher.update([0]),
         Some(bytes) => {

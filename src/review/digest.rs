@@ -4,6 +4,7 @@
 use sha2::{Digest as _, Sha256};
 
 use crate::record::{Header, Record};
+pub(super) use crate::redrive::digest::feed;
 
 /// A SHA-256.
 pub type Sha = [u8; 32];
@@ -47,19 +48,6 @@ pub fn headers_digest(headers: &[Header]) -> Sha {
         feed(&mut hasher, header.value.as_deref());
     }
     hasher.finalize().into()
-}
-
-/// Feeds optional bytes unambiguously: `0` for none, else `1`, the length (8 bytes,
-/// big-endian) and the bytes.
-pub(super) fn feed(hasher: &mut Sha256, bytes: Option<&[u8]>) {
-    match bytes {
-        None => hasher.update([0]),
-        Some(bytes) => {
-            hasher.update([1]);
-            hasher.update((bytes.len() as u64).to_be_bytes());
-            hasher.update(bytes);
-        }
-    }
 }
 
 /// The digests of one record that a plan line carries.
