@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::Settings;
@@ -629,34 +628,6 @@ impl SourceConsumer {
             .collect();
         tracing::debug!(?left, "partitions not done yet");
         Ok(left.is_empty())
-    }
-
-    /// The group's committed offsets of `partitions`, with their metadata.
-    fn committed_marks(
-        &self,
-        partitions: &[i32],
-    ) -> anyhow::Result<BTreeMap<i32, (Option<i64>, String)>> {
-        let mut request = TopicPartitionList::with_capacity(partitions.len());
-        for &partition in partitions {
-            request.add_partition(&self.topic, partition);
-        }
-        let answer = coordinator_retry(self.timeout, || {
-            self.consumer
-                .committed_offsets(request.clone(), self.timeout)
-        })
-        .map_err(|error: KafkaError| self.unreachable(&error))
-        .context("cannot read the group's committed offsets")?;
-        Ok(answer
-            .elements()
-            .iter()
-            .map(|element| {
-                let offset = match element.offset() {
-                    Offset::Offset(offset) => Some(offset),
-                    _ => None,
-                };
-                (element.partition(), (offset, element.metadata().to_owned()))
-            })
-            .collect())
     }
 }
 

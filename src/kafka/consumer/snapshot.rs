@@ -94,7 +94,20 @@ impl SourceConsumer {
         Ok(ranges)
     }
 
+    /// The group's committed offsets of `partitions`.
     pub(super) fn committed(&self, partitions: &[i32]) -> anyhow::Result<BTreeMap<i32, i64>> {
+        Ok(self
+            .committed_marks(partitions)?
+            .into_iter()
+            .filter_map(|(partition, (offset, _))| Some((partition, offset?)))
+            .collect())
+    }
+
+    /// The group's committed offsets of `partitions`, with their metadata (`None`: no offset).
+    pub(super) fn committed_marks(
+        &self,
+        partitions: &[i32],
+    ) -> anyhow::Result<BTreeMap<i32, (Option<i64>, String)>> {
         let mut request = TopicPartitionList::with_capacity(partitions.len());
         for &partition in partitions {
             request.add_partition(&self.topic, partition);
@@ -108,9 +121,12 @@ impl SourceConsumer {
         Ok(answer
             .elements()
             .iter()
-            .filter_map(|element| match element.offset() {
-                Offset::Offset(offset) => Some((element.partition(), offset)),
-                _ => None,
+            .map(|element| {
+                let offset = match element.offset() {
+                    Offset::Offset(offset) => Some(offset),
+                    _ => None,
+                };
+                (element.partition(), (offset, element.metadata().to_owned()))
             })
             .collect())
     }
