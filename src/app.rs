@@ -502,7 +502,7 @@ impl<'a> Run<'a> {
     fn shared_producer(&self, me: &MemberTag) -> Result<Option<RecordProducer>, Error> {
         let mut settings = self.settings().clone();
         if let (Some(group), Some(id)) = (&settings.group, &settings.transactional_id)
-            && *id == crate::config::derived_transactional_id(group, self.write_topic())
+            && *id == crate::config::derived_transactional_id(group, self.config.task.source())
         {
             // A run alone before this one, killed, used the derived id itself: initializing
             // a producer with it fences that run and aborts its transaction at once (which
@@ -525,15 +525,6 @@ impl<'a> Run<'a> {
             .entry("transaction.timeout.ms".to_owned())
             .or_insert_with(|| SHARED_TRANSACTION_TIMEOUT_MS.to_owned());
         Ok(Some(RecordProducer::create(&settings)?))
-    }
-
-    fn write_topic(&self) -> &str {
-        match &self.config.task {
-            Task::Write(task) => &task.source,
-            Task::Print(task) => &task.topic,
-            Task::Apply(task) => &task.source,
-            Task::Undo(task) => &task.source,
-        }
     }
 
     /// The source of a bulk instance sharing its group, once its destination is known to exist.

@@ -110,14 +110,9 @@ impl Run<'_> {
             kafka::before_joining(settings, me)?;
         }
         let producer = self.producer()?;
-        let mut starts: BTreeMap<i32, i64> = BTreeMap::new();
-        let mut until: BTreeMap<i32, i64> = BTreeMap::new();
-        for planned in &plan.records {
-            let start = starts.entry(planned.partition).or_insert(planned.offset);
-            *start = (*start).min(planned.offset);
-            let end = until.entry(planned.partition).or_insert(planned.offset + 1);
-            *end = (*end).max(planned.offset + 1);
-        }
+        let spans = plan.spans();
+        let starts: BTreeMap<i32, i64> = spans.iter().map(|(&p, &(start, _))| (p, start)).collect();
+        let until: BTreeMap<i32, i64> = spans.iter().map(|(&p, &(_, end))| (p, end)).collect();
         if let Some(me) = &member {
             let presence = Presence::join(settings, &task.source, me)?;
             let _first = self.presence.set(presence);

@@ -56,22 +56,13 @@ pub(super) fn journal_header(config: &RunConfig, topic: &str, plan: Option<&str>
         version: JOURNAL_VERSION,
         topic: topic.to_owned(),
         group: settings.group.clone(),
-        command: command_name(config).to_owned(),
+        command: config.task.command().to_owned(),
         started_at: now(),
         user: who.user,
         host: who.host,
         bootstrap_servers: settings.bootstrap_servers.clone(),
         transactional_id: settings.transactional_id.clone(),
         plan: plan.map(str::to_owned),
-    }
-}
-
-fn command_name(config: &RunConfig) -> &'static str {
-    match &config.task {
-        crate::config::Task::Write(task) => task.command,
-        crate::config::Task::Print(_) => "print",
-        crate::config::Task::Apply(_) => "apply",
-        crate::config::Task::Undo(_) => "undo",
     }
 }
 

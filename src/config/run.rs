@@ -113,6 +113,30 @@ pub enum Task {
     Undo(UndoTask),
 }
 
+impl Task {
+    /// The topic the run reads (and writes its tombstones to).
+    #[must_use]
+    pub fn source(&self) -> &str {
+        match self {
+            Self::Write(task) => &task.source,
+            Self::Print(task) => &task.topic,
+            Self::Apply(task) => &task.source,
+            Self::Undo(task) => &task.source,
+        }
+    }
+
+    /// The subcommand, as it is typed.
+    #[must_use]
+    pub fn command(&self) -> &'static str {
+        match self {
+            Self::Write(task) => task.command,
+            Self::Print(_) => "print",
+            Self::Apply(_) => "apply",
+            Self::Undo(_) => "undo",
+        }
+    }
+}
+
 /// `apply`: the decisions of a plan file, on the plan's topic.
 #[derive(Debug, Clone)]
 pub struct ApplyTask {

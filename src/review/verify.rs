@@ -196,6 +196,21 @@ impl PlanTable {
         Self::from_parts(header, PlanEnd::default(), records, left_alone)
     }
 
+    /// Per partition, where the planned decisions begin and end: the first planned offset,
+    /// and one past the last.
+    #[must_use]
+    pub fn spans(&self) -> BTreeMap<i32, (i64, i64)> {
+        let mut spans: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+        for planned in &self.records {
+            let span = spans
+                .entry(planned.partition)
+                .or_insert((planned.offset, planned.offset + 1));
+            span.0 = span.0.min(planned.offset);
+            span.1 = span.1.max(planned.offset + 1);
+        }
+        spans
+    }
+
     /// The planned decision at `partition` and `offset`, with its index.
     #[must_use]
     pub fn at(&self, partition: i32, offset: i64) -> Option<(usize, &Planned)> {
@@ -274,12 +289,11 @@ impl<'p> ApplyCheck<'p> {
     /// Where reading must start in each partition: its first planned offset.
     #[must_use]
     pub fn starts(&self) -> BTreeMap<i32, i64> {
-        let mut starts = BTreeMap::new();
-        for planned in &self.plan.records {
-            let start = starts.entry(planned.partition).or_insert(planned.offset);
-            *start = (*start).min(planned.offset);
-        }
-        starts
+        self.plan
+            .spans()
+            .into_iter()
+            .map(|(partition, (start, _))| (partition, start))
+            .collect()
     }
 
     /// Notes one record of the DLQ.

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::record::Record;
 use crate::redrive::{CopyTimestamp, HeaderPolicy};
-use crate::triage::{Action, DEFAULT_CLASS_HEADERS, LeftAlone, Observer, SkipReason};
+use crate::triage::{Action, DEFAULT_CLASS_HEADERS, LeftAlone, Observer, Overview, SkipReason};
 
 use super::digest::{RecordDigests, to_hex};
 use super::format::{EndLine, HeaderChanges, PlanDecision, PlanEnd, PlanHeader, PlanLine};
@@ -26,6 +26,8 @@ pub struct PlanWriter {
     topic: String,
     headers: HeaderPolicy,
     timestamp: CopyTimestamp,
+    /// Where the failure class comes from (the overview's exception-class headers).
+    classes: Overview,
     end: PlanEnd,
     /// Per decision, how many lines.
     pub counts: BTreeMap<&'static str, u64>,
@@ -55,6 +57,12 @@ impl PlanWriter {
             topic: header.topic.clone(),
             headers,
             timestamp,
+            classes: Overview::new(
+                DEFAULT_CLASS_HEADERS
+                    .iter()
+                    .map(|&name| name.to_owned())
+                    .collect(),
+            ),
             end: PlanEnd::default(),
             counts: BTreeMap::new(),
         };
@@ -70,11 +78,10 @@ impl PlanWriter {
 
     fn line(&self, record: &Record, decision: PlanDecision) -> PlanLine {
         let digests = RecordDigests::of(record);
-        let class = DEFAULT_CLASS_HEADERS.iter().find_map(|name| {
-            record.headers.iter().find(|h| h.name == *name).map(|h| {
-                String::from_utf8_lossy(h.value.as_deref().unwrap_or_default()).into_owned()
-            })
-        });
+        let class = self
+            .classes
+            .class_of(record)
+            .map(|class| String::from_utf8_lossy(&class).into_owned());
         PlanLine {
             topic: self.topic.clone(),
             partition: record.at.partition,
