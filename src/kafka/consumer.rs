@@ -468,7 +468,9 @@ impl RecordSource for SourceConsumer {
 
     fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
         if self.membership.is_none() && !committed {
-            bail!("the consumer group refused the offsets");
+            bail!(
+                "the batch was aborted, and a run that assigns itself its partitions does not read them again"
+            );
         }
         self.settle_shared(committed)
     }

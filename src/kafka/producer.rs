@@ -15,7 +15,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Purg
 
 use crate::config::Settings;
 use crate::record::{Header, Record};
-use crate::triage::Target;
+use crate::triage::{BatchAborted, Target};
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
 
@@ -350,6 +350,17 @@ impl RecordProducer {
                     // The queue is bounded (queue.buffering.max.kbytes) and drains at the
                     // broker's pace: a short nap keeps it near full without spinning.
                     std::thread::sleep(Duration::from_millis(1));
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::State), _))
+                    if self.is_transactional() =>
+                {
+                    // The open transaction failed (its records timed out while the process
+                    // was paused or cut off, or the group fenced it): it can only be aborted.
+                    // librdkafka says why in its TXNERR log line.
+                    return Err(anyhow::Error::new(BatchAborted(format!(
+                        "the transaction failed and takes no more records{}",
+                        self.inner.context().client.reason()
+                    ))));
                 }
                 Err((error, _)) => {
                     let failure = self.failure(&error);

@@ -48,17 +48,15 @@ pub trait RecordSource {
         if committed {
             Ok(())
         } else {
-            anyhow::bail!(
-                "the consumer group refused the offsets, and this source cannot read its records again"
-            )
+            anyhow::bail!("the batch was aborted, and this source cannot read its records again")
         }
     }
 }
 
-/// What a sink's commit fails with when the batch was aborted but may be done again: the
-/// consumer group refused the offsets because its partitions moved (a rebalance, or this
-/// instance was fenced as a zombie), or the cluster did not acknowledge the batch's records
-/// in time. Nothing of the batch counts as done; a source that can read its records again
+/// What a sink's commit (or write) fails with when the batch was aborted but may be done
+/// again: the consumer group refused the offsets because its partitions moved (a rebalance,
+/// or this instance was fenced as a zombie), or the cluster did not acknowledge the batch's
+/// records in time (the open transaction then takes no more records). Nothing of the batch counts as done; a source that can read its records again
 /// ([`RecordSource::settle`]) does, and the run goes on.
 #[derive(Debug, thiserror::Error)]
 #[error("the batch was aborted before it was committed ({0})")]
@@ -426,7 +424,13 @@ impl Engine<'_> {
                     observer.on_warning(&warning);
                 }
             }
-            attempt!(sink.apply(&record, &action));
+            if let Err(error) = sink.apply(&record, &action) {
+                // A transaction that failed while the record was queued: like a refused
+                // commit, the batch and this record are read again.
+                drop_batch(sink, &mut batch, &committed, error)?;
+                attempt!(source.settle(false));
+                continue;
+            }
             gate.decided(&record, &action);
             batch.add(&record, &action, &frozen);
             if tell {
@@ -515,26 +519,39 @@ fn commit(
         return Err(abandon(sink, committed.clone(), Some(error)));
     }
     if let Err(error) = sink.commit(&batch.offsets) {
-        let Some(why) = error.chain().find_map(|e| e.downcast_ref::<BatchAborted>()) else {
-            return Err(abandon(sink, committed.clone(), Some(error)));
-        };
-        tracing::warn!(
-            "{why}: {} record(s) of this batch are read again or left to the instance that took their partition",
-            batch.records
-        );
-        if let Err(abort) = sink.abort() {
-            return Err(RunError::Failed {
-                source: error.context(format!("and aborting failed too: {abort:#}")),
-                committed: committed.clone(),
-            });
-        }
-        *batch = Batch::default();
+        drop_batch(sink, batch, committed, error)?;
         return Ok(false);
     }
     committed.add(&batch.counts);
     *batch = Batch::default();
     observer.on_commit(committed);
     Ok(true)
+}
+
+/// After `error` from the sink: when it is [`BatchAborted`], aborts and forgets the batch
+/// (its records are read again, or left to the instance that took their partition);
+/// otherwise the run ends.
+fn drop_batch(
+    sink: &mut dyn ActionSink,
+    batch: &mut Batch,
+    committed: &Summary,
+    error: anyhow::Error,
+) -> Result<(), RunError> {
+    let Some(why) = error.chain().find_map(|e| e.downcast_ref::<BatchAborted>()) else {
+        return Err(abandon(sink, committed.clone(), Some(error)));
+    };
+    tracing::warn!(
+        "{why}: {} record(s) of this batch are read again or left to the instance that took their partition",
+        batch.records
+    );
+    if let Err(abort) = sink.abort() {
+        return Err(RunError::Failed {
+            source: error.context(format!("and aborting failed too: {abort:#}")),
+            committed: committed.clone(),
+        });
+    }
+    *batch = Batch::default();
+    Ok(())
 }
 
 /// Abandons the uncommitted batch and says how the run ended.

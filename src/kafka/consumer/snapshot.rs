@@ -112,9 +112,18 @@ impl SourceConsumer {
         for &partition in partitions {
             request.add_partition(&self.topic, partition);
         }
+        // A partition whose offset is in a transaction not yet completed answers
+        // UNSTABLE_OFFSET_COMMIT with no offset (once librdkafka's own retries are spent):
+        // asked again, never taken for "no offset" (that would read it from the beginning,
+        // or set it a new end past the job's own tombstones).
         let answer = coordinator_retry(self.timeout, || {
-            self.consumer
-                .committed_offsets(request.clone(), self.timeout)
+            let answer = self
+                .consumer
+                .committed_offsets(request.clone(), self.timeout)?;
+            for element in answer.elements() {
+                element.error()?;
+            }
+            Ok(answer)
         })
         .map_err(|error| self.unreachable(&error))
         .context("cannot read the group's committed offsets")?;

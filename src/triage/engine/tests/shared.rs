@@ -59,11 +59,25 @@ struct Refusing {
     inner: Recorder,
     commits: usize,
     refuse: Option<usize>,
+    /// Fails the `refuse_apply`-th write (1-based) as a transaction that failed would.
+    applies: usize,
+    refuse_apply: Option<usize>,
     events: Rc<std::cell::RefCell<Vec<String>>>,
 }
 
 impl ActionSink for Refusing {
     fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
+        self.applies += 1;
+        if self.refuse_apply == Some(self.applies) {
+            self.events.borrow_mut().push(format!(
+                "write {}/{} failed",
+                record.at.partition, record.at.offset
+            ));
+            return Err(
+                anyhow::Error::new(BatchAborted("records timed out".to_owned()))
+                    .context("cannot merge record"),
+            );
+        }
         self.inner.apply(record, action)
     }
     fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
@@ -92,6 +106,8 @@ impl Refusing {
             inner: Recorder::default(),
             commits: 0,
             refuse,
+            applies: 0,
+            refuse_apply: None,
             events: Rc::clone(events),
         }
     }
@@ -152,6 +168,31 @@ fn a_batch_the_group_refused_is_aborted_and_read_again() {
     assert_eq!(events, ["refused", "abort", "settle false", "commit 5"]);
     assert_eq!(summary.merged, 5);
     assert_eq!(sink.inner.applied.len(), 8);
+    assert_eq!(sink.inner.commits.len(), 1);
+    assert_eq!(sink.inner.commits[0].0, [0, 0, 1, 1, 2]);
+}
+
+#[test]
+fn a_write_into_a_failed_transaction_aborts_the_batch_and_reads_it_again() {
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut source = Shared {
+        records: five_records().0.into(),
+        next: 0,
+        committed: 0,
+        pause_after: None,
+        pausing: false,
+        events: Rc::clone(&events),
+    };
+    let mut sink = Refusing::new(None, &events);
+    sink.refuse_apply = Some(4);
+    let summary = merge_in_one_batch(&mut source, &mut sink).unwrap();
+    // The fourth write fails: the three before it are aborted with it, everything is read
+    // again from the last commit, and each record is committed once.
+    assert_eq!(
+        *events.borrow(),
+        ["write 1/1 failed", "abort", "settle false", "commit 5"]
+    );
+    assert_eq!(summary.merged, 5);
     assert_eq!(sink.inner.commits.len(), 1);
     assert_eq!(sink.inner.commits[0].0, [0, 0, 1, 1, 2]);
 }
