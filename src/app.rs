@@ -495,36 +495,50 @@ impl<'a> Run<'a> {
         Some(MemberTag::new(role, explicit_id))
     }
 
-    /// The producer of a bulk instance sharing its group: a transactional id of its own
-    /// (plain `-t` is made unique per instance: the group's generation fences zombies, not
-    /// the id), and a transaction timeout short enough that a killed instance's open
-    /// transaction stops holding back its partitions within seconds.
-    fn shared_producer(&self, me: &MemberTag) -> Result<Option<RecordProducer>, Error> {
+    /// The transactional id derived from group and source topic, when the run uses it
+    /// (plain `-t`): bulk instances then add their instance id to it.
+    fn derived_transactional_id(&self) -> Option<&str> {
+        let settings = self.settings();
+        let (group, id) = (
+            settings.group.as_deref()?,
+            settings.transactional_id.as_deref()?,
+        );
+        (id == crate::config::derived_transactional_id(group, self.config.task.source()))
+            .then_some(id)
+    }
+
+    /// The settings of a bulk instance's producer: `transactional_id` (unchanged when `None`),
+    /// and a transaction timeout short enough that a killed instance's open transaction stops
+    /// holding back its partitions within seconds.
+    fn shared_producer_settings(&self, transactional_id: Option<String>) -> Settings {
         let mut settings = self.settings().clone();
-        if let (Some(group), Some(id)) = (&settings.group, &settings.transactional_id)
-            && *id == crate::config::derived_transactional_id(group, self.config.task.source())
-        {
-            // A run alone before this one, killed, used the derived id itself: initializing
-            // a producer with it fences that run and aborts its transaction at once (which
-            // would hold back the group's offsets until it timed out). In the background:
-            // instances starting together fence only each other's producers of this kind,
-            // which write nothing, and none waits for that.
-            let fencing = settings.clone();
-            let _detached = std::thread::Builder::new()
-                .name("fence-derived-id".to_owned())
-                .spawn(move || match RecordProducer::create(&fencing) {
-                    Ok(producer) => drop(producer),
-                    Err(error) => {
-                        tracing::debug!("fencing the derived transactional id: {error:#}");
-                    }
-                });
-            settings.transactional_id = Some(format!("{id}-{}", me.instance));
+        if transactional_id.is_some() {
+            settings.transactional_id = transactional_id;
         }
         settings
             .producer
             .entry("transaction.timeout.ms".to_owned())
             .or_insert_with(|| SHARED_TRANSACTION_TIMEOUT_MS.to_owned());
-        Ok(Some(RecordProducer::create(&settings)?))
+        settings
+    }
+
+    /// The producer of a bulk instance sharing its group: plain `-t` is made unique per
+    /// instance (the group's generation fences zombies, not the id).
+    fn shared_producer(&self, me: &MemberTag) -> Result<Option<RecordProducer>, Error> {
+        let Some(derived) = self.derived_transactional_id() else {
+            let settings = self.shared_producer_settings(None);
+            return Ok(Some(RecordProducer::create(&settings)?));
+        };
+        // A run alone before this one, killed, used the derived id itself: initializing a
+        // producer with it fences that run and aborts its transaction at once (which would
+        // hold back the group's offsets until it timed out). In the background: instances
+        // starting together fence only each other's producers of this kind, which write
+        // nothing, and none waits for that.
+        fence_in_background(self.shared_producer_settings(None));
+        // An id of this instance's own: fenced, it can only have been by the transaction
+        // coordinator (a transaction open past its timeout), and a new producer may go on.
+        let settings = self.shared_producer_settings(Some(format!("{derived}-{}", me.instance)));
+        Ok(Some(RecordProducer::create_renewable(&settings)?))
     }
 
     /// The source of a bulk instance sharing its group, once its destination is known to exist.
@@ -542,6 +556,7 @@ impl<'a> Run<'a> {
             running,
             self.interrupt.clone(),
         )?;
+
         if let Some(destination) = &task.destination {
             source.require_topic(destination).context("cannot merge")?;
         }
@@ -784,4 +799,18 @@ fn nothing_left(settings: &Settings, topic: &str) -> Result<Summary, Error> {
     message(&format!("No records left in {topic}{whose}: nothing to do"));
     message(&Summary::default().to_string());
     Ok(Summary::default())
+}
+
+/// Initializes, in the background, a producer with the transactional id of `settings`: that
+/// fences any other producer with the id and aborts its open transaction at once.
+fn fence_in_background(settings: Settings) {
+    let spawned = std::thread::Builder::new()
+        .name("fence".to_owned())
+        .spawn(move || match RecordProducer::create(&settings) {
+            Ok(producer) => drop(producer),
+            Err(error) => tracing::debug!("fencing a transactional id: {error:#}"),
+        });
+    if let Err(error) = spawned {
+        tracing::debug!("cannot start a thread to fence a transactional id: {error}");
+    }
 }

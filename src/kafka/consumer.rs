@@ -24,7 +24,7 @@ use crate::redrive::{TopicCatalog, TopicState};
 use crate::triage::{BatchAborted, Interrupt, Offsets, RecordSource};
 
 use self::shared::{Membership, Share};
-use self::snapshot::Start;
+use self::snapshot::{Start, Unsettled};
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
 

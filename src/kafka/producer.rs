@@ -198,6 +198,9 @@ pub struct RecordProducer {
     bootstrap: String,
     /// Created with a transactional id: every write belongs to a transaction.
     transactional: bool,
+    /// What a fresh producer with the same transactional id is made from after the cluster
+    /// fenced this one ([`Self::create_renewable`]).
+    renewal: Option<Settings>,
 }
 
 impl RecordProducer {
@@ -224,6 +227,7 @@ impl RecordProducer {
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
             transactional: settings.transactional_id.is_some(),
+            renewal: None,
         };
         if let Some(id) = &settings.transactional_id {
             tracing::info!("using transactional id {id}");
@@ -235,6 +239,37 @@ impl RecordProducer {
                 .with_context(|| format!("cannot initialize transactions with id {id}"))?;
         }
         Ok(producer)
+    }
+
+    /// [`Self::create`] for a transactional id no other process uses (a bulk instance's own):
+    /// when the cluster fences it, that can only be the transaction coordinator aborting a
+    /// transaction that stayed open past `transaction.timeout.ms` (the process was paused, or
+    /// the cluster did not answer), and a fresh producer with the same id may go on.
+    ///
+    /// # Errors
+    /// As [`Self::create`].
+    pub fn create_renewable(settings: &Settings) -> anyhow::Result<Self> {
+        let mut producer = Self::create(settings)?;
+        producer.renewal = Some(settings.clone());
+        Ok(producer)
+    }
+
+    /// After a failed call: when the producer is fenced (a fatal error) and may be renewed,
+    /// the fenced one's fatal error and its replacement.
+    pub(super) fn renewed_after_fencing(&self) -> Option<(String, anyhow::Result<Self>)> {
+        let settings = self.renewal.as_ref()?;
+        let (code, reason) = self.inner.client().fatal_error()?;
+        if !matches!(
+            code,
+            RDKafkaErrorCode::Fenced
+                | RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                // Ending a transaction the coordinator had aborted already.
+                | RDKafkaErrorCode::InvalidTransactionalState
+        ) {
+            return None;
+        }
+        Some((reason, Self::create_renewable(settings)))
     }
 
     /// Whether it writes in transactions (it was created with a transactional id).

@@ -5,7 +5,7 @@
 
 use anyhow::Context as _;
 
-use crate::triage::Offsets;
+use crate::triage::{BatchAborted, Offsets};
 
 use super::consumer::OffsetCommitter;
 use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
@@ -62,7 +62,13 @@ pub struct KafkaWriter {
     /// `None` when offsets are not committed (`-n`).
     committer: Option<OffsetCommitter>,
     txn: Transaction,
+    /// Producers renewed since the last committed transaction.
+    renewals: u32,
 }
+
+/// How many times in a row a fenced producer is renewed before the run gives up: a
+/// transaction aborted for its timeout again and again means the cluster cannot keep up.
+const MAX_RENEWALS: u32 = 3;
 
 impl KafkaWriter {
     #[must_use]
@@ -71,6 +77,36 @@ impl KafkaWriter {
             producer,
             committer,
             txn: Transaction::default(),
+            renewals: 0,
+        }
+    }
+
+    /// `result` of a transactional call, after which a producer the cluster fenced is
+    /// replaced when it may be ([`RecordProducer::create_renewable`]): the batch is then
+    /// aborted ([`BatchAborted`]) and read again, instead of ending the run.
+    fn renewing<T>(&mut self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        let Err(error) = result else {
+            return result;
+        };
+        if self.renewals >= MAX_RENEWALS {
+            return Err(error);
+        }
+        let Some((reason, renewed)) = self.producer.renewed_after_fencing() else {
+            return Err(error);
+        };
+        match renewed {
+            Ok(producer) => {
+                tracing::debug!("fenced: {error:#}");
+                self.renewals += 1;
+                self.producer = producer;
+                self.txn = Transaction::default();
+                Err(anyhow::Error::new(BatchAborted(format!(
+                    "the cluster fenced this instance's producer ({reason}): its transaction stayed open past transaction.timeout.ms and was aborted; a new producer with the same transactional id goes on"
+                ))))
+            }
+            Err(renewal) => Err(error.context(format!(
+                "the producer was fenced ({reason}), and a new one could not be made: {renewal:#}"
+            ))),
         }
     }
 }
@@ -81,11 +117,13 @@ impl Writer for KafkaWriter {
     }
 
     fn send_copy(&mut self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()> {
-        self.producer.send_copy(copy)
+        let sent = self.producer.send_copy(copy);
+        self.renewing(sent)
     }
 
     fn send_tombstone(&mut self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
-        self.producer.send_tombstone(tombstone)
+        let sent = self.producer.send_tombstone(tombstone);
+        self.renewing(sent)
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
@@ -104,7 +142,8 @@ impl Writer for KafkaWriter {
     }
 
     fn begin(&mut self) -> anyhow::Result<()> {
-        self.txn.ensure_open(&self.producer)
+        let begun = self.txn.ensure_open(&self.producer);
+        self.renewing(begun)
     }
 
     fn commit_transaction(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
@@ -119,13 +158,26 @@ impl Writer for KafkaWriter {
         }
         // Nothing to commit above the group's offsets at start (`--from-beginning`).
         .filter(|(list, _)| list.count() > 0);
-        self.txn.commit(
+        let committed = self.txn.commit(
             &self.producer,
             offsets.as_ref().map(|(list, group)| (list, group)),
-        )
+        );
+        if committed.is_ok() {
+            self.renewals = 0;
+        }
+        self.renewing(committed)
     }
 
     fn abort_transaction(&mut self) -> anyhow::Result<()> {
-        self.txn.abort(&self.producer)
+        let aborted = self.txn.abort(&self.producer);
+        match self.renewing(aborted) {
+            // Fenced while aborting: the coordinator had aborted the transaction itself, and
+            // the new producer has none open.
+            Err(error) if error.downcast_ref::<BatchAborted>().is_some() => {
+                tracing::warn!("{error:#}");
+                Ok(())
+            }
+            other => other,
+        }
     }
 }

@@ -24,7 +24,7 @@ use crate::triage::{Interrupt, Offsets};
 
 use super::super::client::{Context, GroupEvent};
 use super::super::group::{self, MemberTag};
-use super::{POLL_SLICE, Range, SourceConsumer, coordinator_retry};
+use super::{POLL_SLICE, Range, SourceConsumer, Unsettled, coordinator_retry};
 
 /// How often an instance whose partitions are done looks whether the others are.
 const DONE_CHECK: Duration = Duration::from_secs(1);
@@ -382,15 +382,8 @@ impl SourceConsumer {
         let Some(member) = self.membership.as_ref() else {
             return Ok(());
         };
-        let first = !member.joined;
-        if first {
-            // Before anything is read: an instance that may not share the group and joined at
-            // the same moment was not seen before joining. Other bulk instances in the group
-            // now are this job's: the ends they set are kept.
-            let others = self.check_members()?;
-            if let Some(member) = self.membership.as_mut() {
-                member.adopt_ends |= others;
-            }
+        if !member.joined {
+            self.check_members()?;
         }
         let Some(member) = self.membership.as_ref() else {
             return Ok(());
@@ -409,7 +402,7 @@ impl SourceConsumer {
         let share = Arc::clone(&member.share);
         let adopt = member.adopt_ends;
         let started_ms = member.me.started_ms;
-        let committed = self.committed_marks(partitions)?;
+        let committed = self.committed_marks(partitions, Unsettled::Wait)?;
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let in_progress = |partition: &i32| {
             committed
@@ -537,22 +530,23 @@ impl SourceConsumer {
         Ok(())
     }
 
-    /// Once in the group: refuses when an instance that may not share it joined first (one
-    /// that started at the same moment was not seen before joining); else whether other bulk
-    /// instances are in it.
-    fn check_members(&self) -> anyhow::Result<bool> {
-        let Some(member) = self.membership.as_ref() else {
-            return Ok(false);
+    /// At the first assignment (before anything is read): refuses when an instance that may
+    /// not share the group joined at the same moment (it was not seen before joining); other
+    /// bulk instances in the group now are this job's, and the ends they set are kept.
+    fn check_members(&mut self) -> anyhow::Result<()> {
+        let Some(member) = self.membership.as_mut() else {
+            return Ok(());
         };
         let members = group::members(&self.consumer, &member.group, self.timeout)?;
         if let Some(refusal) = group::refusal(&member.group, &member.me, &members) {
             bail!(refusal);
         }
-        Ok(members.iter().any(|other| {
+        member.adopt_ends |= members.iter().any(|other| {
             other.tag.as_ref().is_some_and(|tag| {
                 tag.role == group::Role::Bulk && tag.instance != member.me.instance
             })
-        }))
+        });
+        Ok(())
     }
 
     /// After an aborted batch: every partition this member holds is read again from the
@@ -566,7 +560,7 @@ impl SourceConsumer {
         if owned.is_empty() {
             return Ok(());
         }
-        let committed = self.committed_marks(&owned)?;
+        let committed = self.committed_marks(&owned, Unsettled::Wait)?;
         let beginnings = self.list_offsets(&owned, Offset::Beginning)?;
         self.finished.clear();
         let mut resumed = TopicPartitionList::new();
@@ -614,7 +608,7 @@ impl SourceConsumer {
         let Some(member) = self.membership.as_ref() else {
             return Ok(true);
         };
-        let committed = self.committed_marks(&member.all)?;
+        let committed = self.committed_marks(&member.all, Unsettled::LeaveOut)?;
         let left: Vec<i32> = member
             .all
             .iter()

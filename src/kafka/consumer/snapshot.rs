@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use rdkafka::consumer::Consumer;
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{Range, SourceConsumer, coordinator_retry};
@@ -97,31 +98,38 @@ impl SourceConsumer {
     /// The group's committed offsets of `partitions`.
     pub(super) fn committed(&self, partitions: &[i32]) -> anyhow::Result<BTreeMap<i32, i64>> {
         Ok(self
-            .committed_marks(partitions)?
+            .committed_marks(partitions, Unsettled::Wait)?
             .into_iter()
             .filter_map(|(partition, (offset, _))| Some((partition, offset?)))
             .collect())
     }
 
     /// The group's committed offsets of `partitions`, with their metadata (`None`: no offset).
+    /// A partition whose offset is in a transaction not completed yet (`UNSTABLE_OFFSET_COMMIT`,
+    /// once librdkafka's own retries are spent) is never taken for "no offset" (that would
+    /// read it from the beginning, or set it a new end past the job's own tombstones): it is
+    /// asked for again, or left out of the answer, as `unsettled` says.
     pub(super) fn committed_marks(
         &self,
         partitions: &[i32],
+        unsettled: Unsettled,
     ) -> anyhow::Result<BTreeMap<i32, (Option<i64>, String)>> {
         let mut request = TopicPartitionList::with_capacity(partitions.len());
         for &partition in partitions {
             request.add_partition(&self.topic, partition);
         }
-        // A partition whose offset is in a transaction not yet completed answers
-        // UNSTABLE_OFFSET_COMMIT with no offset (once librdkafka's own retries are spent):
-        // asked again, never taken for "no offset" (that would read it from the beginning,
-        // or set it a new end past the job's own tombstones).
         let answer = coordinator_retry(self.timeout, || {
             let answer = self
                 .consumer
                 .committed_offsets(request.clone(), self.timeout)?;
             for element in answer.elements() {
-                element.error()?;
+                match element.error() {
+                    Err(error)
+                        if unsettled == Unsettled::LeaveOut
+                            && error.rdkafka_error_code()
+                                == Some(RDKafkaErrorCode::UnstableOffsetCommit) => {}
+                    other => other?,
+                }
             }
             Ok(answer)
         })
@@ -130,6 +138,7 @@ impl SourceConsumer {
         Ok(answer
             .elements()
             .iter()
+            .filter(|element| element.error().is_ok())
             .map(|element| {
                 let offset = match element.offset() {
                     Offset::Offset(offset) => Some(offset),
@@ -139,4 +148,14 @@ impl SourceConsumer {
             })
             .collect())
     }
+}
+
+/// What [`SourceConsumer::committed_marks`] does with a partition whose committed offset is
+/// not settled yet (its transaction is not completed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unsettled {
+    /// Asks again until it is (up to the timeout): the offset is needed.
+    Wait,
+    /// Leaves it out of the answer: it is looked at again later.
+    LeaveOut,
 }
