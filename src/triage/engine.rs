@@ -56,8 +56,9 @@ pub trait RecordSource {
 /// What a sink's commit (or write) fails with when the batch was aborted but may be done
 /// again: the consumer group refused the offsets because its partitions moved (a rebalance,
 /// or this instance was fenced as a zombie), or the cluster did not acknowledge the batch's
-/// records in time (the open transaction then takes no more records). Nothing of the batch counts as done; a source that can read its records again
-/// ([`RecordSource::settle`]) does, and the run goes on.
+/// records in time (the open transaction then takes no more records). Nothing of the batch
+/// counts as done; a source that can read its records again ([`RecordSource::settle`])
+/// does, and the run goes on.
 #[derive(Debug, thiserror::Error)]
 #[error("the batch was aborted before it was committed ({0})")]
 pub struct BatchAborted(pub String);
