@@ -5,6 +5,7 @@
 mod apply;
 mod filter;
 mod plan;
+mod producers;
 mod survey;
 mod undo;
 mod view;
@@ -446,14 +447,6 @@ impl<'a> Run<'a> {
         Ok(Some(Box::new(limit)))
     }
 
-    /// The producer, or none on a dry run.
-    fn producer(&self) -> Result<Option<RecordProducer>, Error> {
-        if self.config.options.dry_run {
-            return Ok(None);
-        }
-        Ok(Some(RecordProducer::create(self.settings())?))
-    }
-
     fn open_source(&self, topic: &str) -> Result<SourceConsumer, Error> {
         Ok(SourceConsumer::open(
             self.settings(),
@@ -462,83 +455,6 @@ impl<'a> Run<'a> {
             self.config.options.from_beginning,
             self.interrupt.clone(),
         )?)
-    }
-
-    /// How this run shows itself in its group, when it writes and commits there: `ask` and
-    /// a bulk run that reads every partition itself keep the group to themselves; other bulk
-    /// runs share its partitions with the instances of their job.
-    fn member_tag(&self, task: &WriteTask) -> Option<MemberTag> {
-        let settings = self.settings();
-        let options = &self.config.options;
-        if settings.group.is_none() || !settings.commit || options.dry_run {
-            return None;
-        }
-        let explicit_id = settings.transactional_id.as_deref().filter(|id| {
-            settings.group.as_deref().is_none_or(|group| {
-                *id != crate::config::derived_transactional_id(group, &task.source)
-            })
-        });
-        let role = if task.ask {
-            Role::Ask
-        } else if options.limit.is_some()
-            || options.from_beginning
-            || task.redrive.dedupe
-            || self.filter.borrow().partitions().is_some()
-        {
-            tracing::info!(
-                "this run reads every partition itself (--limit, --dedupe, --from-beginning or --partition): it does not share its group with other instances"
-            );
-            Role::Alone
-        } else {
-            Role::Bulk
-        };
-        Some(MemberTag::new(role, explicit_id))
-    }
-
-    /// The transactional id derived from group and source topic, when the run uses it
-    /// (plain `-t`): bulk instances then add their instance id to it.
-    fn derived_transactional_id(&self) -> Option<&str> {
-        let settings = self.settings();
-        let (group, id) = (
-            settings.group.as_deref()?,
-            settings.transactional_id.as_deref()?,
-        );
-        (id == crate::config::derived_transactional_id(group, self.config.task.source()))
-            .then_some(id)
-    }
-
-    /// The settings of a bulk instance's producer: `transactional_id` (unchanged when `None`),
-    /// and a transaction timeout short enough that a killed instance's open transaction stops
-    /// holding back its partitions within seconds.
-    fn shared_producer_settings(&self, transactional_id: Option<String>) -> Settings {
-        let mut settings = self.settings().clone();
-        if transactional_id.is_some() {
-            settings.transactional_id = transactional_id;
-        }
-        settings
-            .producer
-            .entry("transaction.timeout.ms".to_owned())
-            .or_insert_with(|| SHARED_TRANSACTION_TIMEOUT_MS.to_owned());
-        settings
-    }
-
-    /// The producer of a bulk instance sharing its group: plain `-t` is made unique per
-    /// instance (the group's generation fences zombies, not the id).
-    fn shared_producer(&self, me: &MemberTag) -> Result<Option<RecordProducer>, Error> {
-        let Some(derived) = self.derived_transactional_id() else {
-            let settings = self.shared_producer_settings(None);
-            return Ok(Some(RecordProducer::create(&settings)?));
-        };
-        // A run alone before this one, killed, used the derived id itself: initializing a
-        // producer with it fences that run and aborts its transaction at once (which would
-        // hold back the group's offsets until it timed out). In the background: instances
-        // starting together fence only each other's producers of this kind, which write
-        // nothing, and none waits for that.
-        fence_in_background(self.shared_producer_settings(None));
-        // An id of this instance's own: fenced, it can only have been by the transaction
-        // coordinator (a transaction open past its timeout), and a new producer may go on.
-        let settings = self.shared_producer_settings(Some(format!("{derived}-{}", me.instance)));
-        Ok(Some(RecordProducer::create_renewable(&settings)?))
     }
 
     /// The source of a bulk instance sharing its group, once its destination is known to exist.
@@ -770,16 +686,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The transaction timeout of bulk instances sharing a group (unless the producer's
-/// properties set one): 5 s, above a batch's life (at most 2 s, plus the wait for its
-/// deliveries; a batch whose records are not acknowledged in time is aborted and done again),
-/// and short because a killed instance's open transaction holds the others up: measured on
-/// Apache Kafka 4.1, the instances that took its partitions had their writes held by the
-/// broker until their own records timed out (their message timeout is the transaction
-/// timeout), so takeover took the session timeout plus this; with librdkafka's default of a
-/// minute it would take over a minute.
-const SHARED_TRANSACTION_TIMEOUT_MS: &str = "5000";
-
 /// Warns once when tombstones will not remove anything from `topic`.
 fn warn_unless_compacted(topic: &str, lookup: &ConfigLookup) {
     match lookup.cleanup_policy(topic) {
@@ -799,18 +705,4 @@ fn nothing_left(settings: &Settings, topic: &str) -> Result<Summary, Error> {
     message(&format!("No records left in {topic}{whose}: nothing to do"));
     message(&Summary::default().to_string());
     Ok(Summary::default())
-}
-
-/// Initializes, in the background, a producer with the transactional id of `settings`: that
-/// fences any other producer with the id and aborts its open transaction at once.
-fn fence_in_background(settings: Settings) {
-    let spawned = std::thread::Builder::new()
-        .name("fence".to_owned())
-        .spawn(move || match RecordProducer::create(&settings) {
-            Ok(producer) => drop(producer),
-            Err(error) => tracing::debug!("fencing a transactional id: {error:#}"),
-        });
-    if let Err(error) = spawned {
-        tracing::debug!("cannot start a thread to fence a transactional id: {error}");
-    }
 }
