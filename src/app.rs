@@ -465,13 +465,16 @@ impl<'a> Run<'a> {
         running: bool,
     ) -> Result<SourceConsumer, Error> {
         tracing::info!("Reading topic '{}'...", task.source);
-        let source = SourceConsumer::join(
+        let mut source = SourceConsumer::join(
             self.settings(),
             &task.source,
             me,
             running,
             self.interrupt.clone(),
         )?;
+        if let Some(fence) = self.departed_fence() {
+            source.fence_departed_with(fence);
+        }
 
         if let Some(destination) = &task.destination {
             source.require_topic(destination).context("cannot merge")?;

@@ -4,7 +4,7 @@
 
 use crate::config::{Settings, WriteTask};
 use crate::error::Error;
-use crate::kafka::{MemberTag, RecordProducer, Role};
+use crate::kafka::{FenceDeparted, MemberTag, RecordProducer, Role};
 
 use super::Run;
 
@@ -89,9 +89,29 @@ impl Run<'_> {
         fence_in_background(self.shared_producer_settings(None));
         // An id of this instance's own: fenced, it can only have been by the transaction
         // coordinator (a transaction open past its timeout), and a new producer may go on.
-        let settings = self.shared_producer_settings(Some(format!("{derived}-{}", me.instance)));
+        let settings =
+            self.shared_producer_settings(Some(instance_transactional_id(derived, &me.instance)));
         Ok(Some(RecordProducer::create_renewable(&settings)?))
     }
+
+    /// How a bulk instance fences another instance of its job that left the group (see
+    /// `SourceConsumer::fence_departed_with`): with plain `-t` its transactional id is known
+    /// from its instance id. `None` without transactions, and with an explicit `-t=ID`
+    /// (each instance's id is its own, and not shown to the others).
+    pub(super) fn departed_fence(&self) -> Option<FenceDeparted> {
+        let derived = self.derived_transactional_id()?.to_owned();
+        let settings = self.shared_producer_settings(None);
+        Some(Box::new(move |instance: &str| {
+            let mut settings = settings.clone();
+            settings.transactional_id = Some(instance_transactional_id(&derived, instance));
+            fence_in_background(settings);
+        }))
+    }
+}
+
+/// The transactional id of bulk instance `instance` when the run derives its id (plain `-t`).
+fn instance_transactional_id(derived: &str, instance: &str) -> String {
+    format!("{derived}-{instance}")
 }
 
 /// The transaction timeout of bulk instances sharing a group (unless the producer's

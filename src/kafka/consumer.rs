@@ -26,6 +26,8 @@ use crate::triage::{BatchAborted, Interrupt, Offsets, RecordSource};
 use self::shared::{Membership, Share};
 use self::snapshot::{Start, Unsettled};
 
+pub use self::shared::FenceDeparted;
+
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
 
 /// How often a blocked read looks at the interrupt flag.

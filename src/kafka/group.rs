@@ -4,6 +4,7 @@
 //! itself); [`Presence`] is how `ask`, which reads
 //! through assigned partitions, still shows up in its group.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -205,6 +206,17 @@ pub fn refusal(group: &str, me: &MemberTag, members: &[Member]) -> Option<String
     None
 }
 
+/// The instances of `me`'s job among `members`: the other bulk members, by instance id.
+#[must_use]
+pub fn job_instances(me: &MemberTag, members: &[Member]) -> BTreeSet<String> {
+    members
+        .iter()
+        .filter_map(|member| member.tag.as_ref())
+        .filter(|tag| tag.role == Role::Bulk && tag.instance != me.instance)
+        .map(|tag| tag.instance.clone())
+        .collect()
+}
+
 /// The members of `group`, from its description, through `consumer`.
 ///
 /// # Errors
@@ -402,6 +414,26 @@ mod tests {
             host: "/10.0.0.7".to_owned(),
             tag: Some(tag.clone()),
         }
+    }
+
+    #[test]
+    fn the_jobs_instances_are_the_other_bulk_members() {
+        let me = tag(Role::Bulk, 10, "me", None);
+        let members = [
+            member(&me),
+            member(&tag(Role::Bulk, 5, "b1", None)),
+            member(&tag(Role::Bulk, 20, "b2", None)),
+            member(&tag(Role::Ask, 1, "a1", None)),
+            Member {
+                client_id: "someone else".to_owned(),
+                host: "/10.0.0.8".to_owned(),
+                tag: None,
+            },
+        ];
+        assert_eq!(
+            job_instances(&me, &members),
+            BTreeSet::from(["b1".to_owned(), "b2".to_owned()])
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod txn;
 mod writer;
 
 pub use admin::{ConfigLookup, Retention, compacts, describe_retention};
-pub use consumer::{ClusterTopics, OffsetCommitter, Range, SourceConsumer};
+pub use consumer::{ClusterTopics, FenceDeparted, OffsetCommitter, Range, SourceConsumer};
 pub use fetch::RecordFetcher;
 pub use group::{MemberTag, Presence, Role, before_joining};
 pub use producer::{OutgoingCopy, RecordProducer, Tombstone};

@@ -29,6 +29,10 @@ use super::{POLL_SLICE, Range, SourceConsumer, Unsettled, coordinator_retry};
 /// How often an instance whose partitions are done looks whether the others are.
 const DONE_CHECK: Duration = Duration::from_secs(1);
 
+/// Fences the producer of an instance of the job, named by its instance id, that left the
+/// group: initializing its transactional id aborts the transaction it may have left open.
+pub type FenceDeparted = Box<dyn Fn(&str) + Send>;
+
 /// What the source and its committers share: per partition its end, the committed offset
 /// when it was received (commits never go below it) and whether this member holds it now.
 #[derive(Debug, Default)]
@@ -186,6 +190,11 @@ pub(super) struct Membership {
     /// Ends set by other instances are kept: this member joined a running job, or has
     /// received partitions before (from this job).
     adopt_ends: bool,
+    /// The job's other instances in the group at the last rebalance.
+    job: BTreeSet<String>,
+    /// How an instance that left the group is fenced (`None`: its transactional id is not
+    /// known here).
+    fence: Option<FenceDeparted>,
 }
 
 impl SourceConsumer {
@@ -235,8 +244,18 @@ impl SourceConsumer {
             since: Instant::now(),
             finished_here: BTreeSet::new(),
             adopt_ends: running,
+            job: BTreeSet::new(),
+            fence: None,
         });
         Ok(source)
+    }
+
+    /// Fences, with `fence`, each instance of the job that leaves the group while this one is
+    /// in it (see [`Self::look_at_members`]).
+    pub fn fence_departed_with(&mut self, fence: FenceDeparted) {
+        if let Some(member) = self.membership.as_mut() {
+            member.fence = Some(fence);
+        }
     }
 
     /// [`RecordSource::next_record`] of a shared source.
@@ -379,12 +398,7 @@ impl SourceConsumer {
     /// the end in its mark when one is in progress; else to its end now, which is committed
     /// at once as the partition's mark.
     fn receive(&mut self, partitions: &[i32]) -> anyhow::Result<()> {
-        let Some(member) = self.membership.as_ref() else {
-            return Ok(());
-        };
-        if !member.joined {
-            self.check_members()?;
-        }
+        self.look_at_members()?;
         let Some(member) = self.membership.as_ref() else {
             return Ok(());
         };
@@ -530,22 +544,50 @@ impl SourceConsumer {
         Ok(())
     }
 
-    /// At the first assignment (before anything is read): refuses when an instance that may
-    /// not share the group joined at the same moment (it was not seen before joining); other
-    /// bulk instances in the group now are this job's, and the ends they set are kept.
-    fn check_members(&mut self) -> anyhow::Result<()> {
+    /// The group's members, at each assignment. At the first (before anything is read):
+    /// refuses when an instance that may not share the group joined at the same moment (it
+    /// was not seen before joining); other bulk instances in the group now are this job's,
+    /// and the ends they set are kept. At every one, with a way to fence: an instance of the
+    /// job that left the group since the last (killed, or paused past its session timeout)
+    /// is fenced, which aborts the transaction it may have left open. Left to the
+    /// transaction coordinator, that transaction is aborted only once it timed out, up to the
+    /// transaction timeout plus the coordinator's sweep interval
+    /// (`transaction.abort.timed.out.transaction.cleanup.interval.ms`, 10 s by default) after
+    /// it began; until then the offsets committed in it are unsettled, and whoever received
+    /// its partitions waits for them.
+    fn look_at_members(&mut self) -> anyhow::Result<()> {
         let Some(member) = self.membership.as_mut() else {
             return Ok(());
         };
-        let members = group::members(&self.consumer, &member.group, self.timeout)?;
-        if let Some(refusal) = group::refusal(&member.group, &member.me, &members) {
+        if member.joined && member.fence.is_none() {
+            return Ok(());
+        }
+        let members = match group::members(&self.consumer, &member.group, self.timeout) {
+            Ok(members) => members,
+            // Only the fencing needed it: the coordinator aborts the transaction in time.
+            Err(error) if member.joined => {
+                tracing::debug!("cannot look for instances that left the group: {error:#}");
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
+        if !member.joined
+            && let Some(refusal) = group::refusal(&member.group, &member.me, &members)
+        {
             bail!(refusal);
         }
-        member.adopt_ends |= members.iter().any(|other| {
-            other.tag.as_ref().is_some_and(|tag| {
-                tag.role == group::Role::Bulk && tag.instance != member.me.instance
-            })
-        });
+        let job = group::job_instances(&member.me, &members);
+        member.adopt_ends |= !job.is_empty();
+        if let Some(fence) = &member.fence {
+            for gone in member.job.difference(&job) {
+                tracing::info!(
+                    "instance {gone} of this job left consumer group {}: its producer is fenced, which aborts the transaction it may have left open",
+                    member.group
+                );
+                fence(gone);
+            }
+        }
+        member.job = job;
         Ok(())
     }
 
