@@ -1,5 +1,6 @@
-//! Logs to stderr through `tracing`: info by default, debug with `-v`, `RUST_LOG` wins;
-//! coloured only when stderr is ([`Terminal::color_stderr`]), so runbook and CI logs stay plain.
+//! Logs to stderr through `tracing`: info by default, debug with `-v` (each line with its
+//! time), `RUST_LOG` wins; coloured only when stderr is ([`Terminal::color_stderr`]), so
+//! runbook and CI logs stay plain.
 //! While the full-screen view owns the terminal, log lines are [`hold`]ed and written out
 //! once it is closed ([`release`]).
 
@@ -18,14 +19,19 @@ pub fn init(verbose: bool, terminal: &Terminal) {
         "warn,kafka_merge_purge=info"
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let subscriber = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| Stderr)
         .with_ansi(terminal.color_stderr())
-        .with_target(verbose)
-        .without_time()
-        .finish();
-    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        .with_target(verbose);
+    // Debug lines carry their time (UTC, to the microsecond), to be read beside the
+    // brokers' logs; the default lines are messages to a person.
+    let installed = if verbose {
+        tracing::subscriber::set_global_default(builder.finish())
+    } else {
+        tracing::subscriber::set_global_default(builder.without_time().finish())
+    };
+    if installed.is_err() {
         ui_warn();
     }
 }
