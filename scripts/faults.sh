@@ -4,6 +4,8 @@
 # figures printed.
 #
 #   FAULT_SEED=20261125 FAULT_KILLS=20 FAULT_RECORDS=10000 scripts/faults.sh [test name filter]
+#
+# KMP_INSTANCE_LOGS=DIR keeps what each scale-out instance said (with -v: timed lines) in DIR.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install.sh

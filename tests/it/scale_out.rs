@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -130,6 +131,13 @@ fn finish_by(mut instance: Instance, deadline: Instant) -> (Option<i32>, String)
         .take()
         .map(|reader| reader.join().unwrap_or_default())
         .unwrap_or_default();
+    // KMP_INSTANCE_LOGS=DIR keeps what every instance said, for reading the timeline of a
+    // run that passed too.
+    if let Ok(dir) = std::env::var("KMP_INSTANCE_LOGS") {
+        let path = Path::new(&dir).join(format!("instance-{}.log", instance.child.id()));
+        std::fs::write(&path, &stderr)
+            .unwrap_or_else(|e| panic!("cannot keep an instance's log in {}: {e}", path.display()));
+    }
     let Some(status) = status else {
         let lines: Vec<&str> = stderr.lines().collect();
         let tail = lines[lines.len().saturating_sub(60)..].join("\n");
@@ -293,10 +301,22 @@ fn watch_progress(
 fn a_killed_instance_is_replaced_and_a_joining_one_takes_a_share() {
     let (dlq, retry, group, ids) = shared_dlq("kill", 60_000);
     let ends = kafka().end_offsets(&dlq);
-    // Paced so that the run lasts through the kill and the join.
+    // Paced so that the run lasts through the kill and the join; fetched in small pieces
+    // (about 200 records a partition), so that each instance reads its partitions side by
+    // side and each moves as soon as it is taken over (with librdkafka's 1 MiB, a paced
+    // instance reads one partition for seconds before the next).
     let args = merge_args(
         &group,
-        &["-t", "--max-rate", "1500", "--batch-size", "500"],
+        &[
+            "-t",
+            "--max-rate",
+            "1500",
+            "--batch-size",
+            "500",
+            "-c",
+            "max.partition.fetch.bytes=16384",
+            "-v",
+        ],
         &dlq,
         &retry,
     );
@@ -342,7 +362,7 @@ fn a_paused_instance_is_fenced_and_cannot_commit() {
     let ends = kafka().end_offsets(&dlq);
     let args = merge_args(
         &group,
-        &["-t", "--max-rate", "1500", "--batch-size", "500"],
+        &["-t", "--max-rate", "1500", "--batch-size", "500", "-v"],
         &dlq,
         &retry,
     );
