@@ -117,11 +117,12 @@ fn instance_transactional_id(derived: &str, instance: &str) -> String {
 /// The transaction timeout of bulk instances sharing a group (unless the producer's
 /// properties set one): 5 s, above a batch's life (at most 2 s, plus the wait for its
 /// deliveries; a batch whose records are not acknowledged in time is aborted and done again),
-/// and short because a killed instance's open transaction holds the others up: measured on
-/// Apache Kafka 4.1, the instances that took its partitions had their writes held by the
-/// broker until their own records timed out (their message timeout is the transaction
-/// timeout), so takeover took the session timeout plus this; with librdkafka's default of a
-/// minute it would take over a minute.
+/// and short because an open transaction of a killed instance holds things up until it is
+/// aborted: read_committed readers of the destination and the DLQ stop at it, and when the
+/// instance was killed after adding its offsets to it, whoever receives its partitions waits
+/// for their committed offsets. The instances that saw it leave fence it at once (plain
+/// `-t`); otherwise the coordinator aborts it once it timed out (within its sweep interval,
+/// 10 s by default), rather than after librdkafka's default minute.
 const SHARED_TRANSACTION_TIMEOUT_MS: &str = "5000";
 
 /// Initializes, in the background, a producer with the transactional id of `settings`: that

@@ -244,7 +244,9 @@ impl RecordProducer {
     /// [`Self::create`] for a transactional id no other process uses (a bulk instance's own):
     /// when the cluster fences it, that can only be the transaction coordinator aborting a
     /// transaction that stayed open past `transaction.timeout.ms` (the process was paused, or
-    /// the cluster did not answer), and a fresh producer with the same id may go on.
+    /// the cluster did not answer), or another instance of the job fencing this one after it
+    /// left the group (it was paused or cut off past its session); either way its
+    /// transaction is aborted, and a fresh producer with the same id may go on.
     ///
     /// # Errors
     /// As [`Self::create`].

@@ -101,7 +101,7 @@ impl KafkaWriter {
                 self.producer = producer;
                 self.txn = Transaction::default();
                 Err(anyhow::Error::new(BatchAborted(format!(
-                    "the cluster fenced this instance's producer ({reason}): its transaction stayed open past transaction.timeout.ms and was aborted; a new producer with the same transactional id goes on"
+                    "the cluster fenced this instance's producer ({reason}): its transaction stayed open past transaction.timeout.ms, or the other instances saw this one leave the group, and it was aborted; a new producer with the same transactional id goes on"
                 ))))
             }
             Err(renewal) => Err(error.context(format!(
