@@ -207,7 +207,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
 
-    /// Verbose (debug) logging to stderr.
+    /// Verbose (debug) logging to stderr, each line with its time (UTC).
     #[arg(short = 'v', long, global = true)]
     pub verbose: bool,
 

@@ -88,7 +88,8 @@ impl Run<'_> {
         // nothing, and none waits for that.
         fence_in_background(self.shared_producer_settings(None));
         // An id of this instance's own: fenced, it can only have been by the transaction
-        // coordinator (a transaction open past its timeout), and a new producer may go on.
+        // coordinator (a transaction open past its timeout) or by the other instances (this
+        // one left the group), and a new producer may go on.
         let settings =
             self.shared_producer_settings(Some(instance_transactional_id(derived, &me.instance)));
         Ok(Some(RecordProducer::create_renewable(&settings)?))
