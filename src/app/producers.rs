@@ -119,7 +119,7 @@ fn instance_transactional_id(derived: &str, instance: &str) -> String {
 /// properties set one): 5 s, above a batch's life (at most 2 s, plus the wait for its
 /// deliveries; a batch whose records are not acknowledged in time is aborted and done again),
 /// and short because an open transaction of a killed instance holds things up until it is
-/// aborted: read_committed readers of the destination and the DLQ stop at it, and when the
+/// aborted: `read_committed` readers of the destination and the DLQ stop at it, and when the
 /// instance was killed after adding its offsets to it, whoever receives its partitions waits
 /// for their committed offsets. The instances that saw it leave fence it at once (plain
 /// `-t`); otherwise the coordinator aborts it once it timed out (within its sweep interval,
