@@ -499,6 +499,18 @@ impl SourceConsumer {
                 }
             }
         }
+        // A partition this member paused (read to its end) stays paused in librdkafka when it
+        // is handed over and given back: resumed before it is assigned (after, the resume
+        // could outdate the assignment's start offset).
+        let mut resumed = TopicPartitionList::new();
+        for &partition in &reading {
+            resumed.add_partition(&self.topic, partition);
+        }
+        if resumed.count() > 0
+            && let Err(error) = self.consumer.resume(&resumed)
+        {
+            tracing::debug!(%error, "cannot resume partitions given back");
+        }
         self.consumer
             .incremental_assign(&assignment)
             .with_context(|| format!("cannot take partitions {partitions:?} of {}", self.topic))?;
