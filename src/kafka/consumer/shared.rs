@@ -447,6 +447,9 @@ impl SourceConsumer {
         let mut assignment = TopicPartitionList::new();
         let mut marks = TopicPartitionList::new();
         let mut reading = Vec::new();
+        // Given to librdkafka apart from the assignment: to resume, and to pause.
+        let (mut to_read, mut nothing_to_read) =
+            (TopicPartitionList::new(), TopicPartitionList::new());
         {
             let mut share = lock(&share);
             for &partition in partitions {
@@ -480,9 +483,11 @@ impl SourceConsumer {
                 tracing::debug!(partition, start, end, "received a partition");
                 if start < end {
                     reading.push(partition);
+                    to_read.add_partition(&self.topic, partition);
                 } else {
                     // Nothing to read (or its records are gone): done where it starts.
                     self.finished.push((partition, start));
+                    nothing_to_read.add_partition(&self.topic, partition);
                 }
                 if offset.is_some() && marked.is_some_and(|mark| mark.done(offset)) && start < end {
                     // Done by an earlier run, with records since: the others learn now that
@@ -502,12 +507,8 @@ impl SourceConsumer {
         // A partition this member paused (read to its end) stays paused in librdkafka when it
         // is handed over and given back: resumed before it is assigned (after, the resume
         // could outdate the assignment's start offset).
-        let mut resumed = TopicPartitionList::new();
-        for &partition in &reading {
-            resumed.add_partition(&self.topic, partition);
-        }
-        if resumed.count() > 0
-            && let Err(error) = self.consumer.resume(&resumed)
+        if to_read.count() > 0
+            && let Err(error) = self.consumer.resume(&to_read)
         {
             tracing::debug!(%error, "cannot resume partitions given back");
         }
@@ -522,22 +523,18 @@ impl SourceConsumer {
             .map_err(|error| self.unreachable(&error))
             .with_context(|| format!("cannot commit the ends of partitions of {}", self.topic))?;
         }
-        let mut paused = TopicPartitionList::new();
-        for &partition in partitions {
-            if reading.contains(&partition) {
-                self.open.insert(partition);
-                if let Some(member) = self.membership.as_mut() {
+        self.open.extend(reading.iter().copied());
+        if let Some(member) = self.membership.as_mut() {
+            for &partition in partitions {
+                if reading.contains(&partition) {
                     member.finished_here.remove(&partition);
-                }
-            } else {
-                if let Some(member) = self.membership.as_mut() {
+                } else {
                     member.finished_here.insert(partition);
                 }
-                paused.add_partition(&self.topic, partition);
             }
         }
-        if paused.count() > 0
-            && let Err(error) = self.consumer.pause(&paused)
+        if nothing_to_read.count() > 0
+            && let Err(error) = self.consumer.pause(&nothing_to_read)
         {
             tracing::debug!(%error, "cannot pause partitions with nothing to read");
         }
