@@ -23,13 +23,13 @@ use crate::kafka::{
     OffsetsOnly, Presence, RecordProducer, Role, SourceConsumer,
 };
 use crate::redrive::{
-    CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
+    CopyTimestamp, Dedupe, Redrive, Rescan, RetentionGuard, RetentionLookup, Router, Routing,
     TombstoneIndex, dedupe,
 };
 use crate::review::{Journal, Journaled};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
-    Interrupt, NoWrites, Observer, Overview, Paced, RunError, Summary,
+    Interrupt, NoWrites, Observer, Overview, Paced, RecordSource as _, RunError, Summary,
 };
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
@@ -236,7 +236,12 @@ impl<'a> Run<'a> {
             return nothing_left(self.settings(), &task.source);
         }
         warn_unless_compacted(&task.source, &configs);
-        let pending = self.pending_index(&task.source)?;
+        // A shared source reads what the DLQ says of each partition as it receives it.
+        let pending = if source.is_shared() {
+            (!self.config.options.again).then(TombstoneIndex::default)
+        } else {
+            self.decided_index(&task.source)?
+        };
         if task.ask && task.tui && self.terminal.full_screen() {
             // Each write of the view makes its own producer; this one has fenced a crashed run.
             drop(producer);
@@ -252,7 +257,8 @@ impl<'a> Run<'a> {
         };
         self.survey(task, pending.as_ref(), survey_limits)?;
         let mut gate = self.redrive(task, &source, pending, ask_limits);
-        let mut sink = self.sink(producer, &source, task)?;
+        let keyless_markers = accepts_keyless(&task.source, &configs);
+        let mut sink = self.sink(producer, &source, task, keyless_markers)?;
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?
             .with_plan(self.plan_writer(task, &source)?);
         let mut decisions = self.decisions(task, total)?;
@@ -262,7 +268,7 @@ impl<'a> Run<'a> {
             &mut *sink,
             &mut watchers.observers(),
             &mut gate,
-            self.write_options(task),
+            self.write_options(task, keyless_markers),
         );
         watchers.finish();
         let plan = watchers.take_plan();
@@ -302,17 +308,46 @@ impl<'a> Run<'a> {
         source: &SourceConsumer,
         pending: Option<TombstoneIndex>,
         limits: Option<RetentionLookup<'l>>,
-    ) -> Redrive<'l, ClusterTopics> {
+    ) -> Redrive<'l, ClusterTopics>
+    where
+        'a: 'l,
+    {
+        let rescan = pending.is_some().then(|| self.rescan(&task.source));
         Redrive {
             router: task.merges().then(|| self.router(task, source.catalog())),
             max_replays: task.redrive.max_replays,
             pending,
+            rescan,
             dedupe: task
                 .redrive
                 .dedupe
                 .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
             retention: limits.map(RetentionGuard::new),
         }
+    }
+
+    /// Reads again what `topic` says was decided in partitions the source reads again, each
+    /// from its offset to its end now (a shared source's partitions, as it receives them).
+    fn rescan(&self, topic: &str) -> Rescan<'a> {
+        let settings = self.settings();
+        let topic = topic.to_owned();
+        let interrupt = self.interrupt.clone();
+        Box::new(move |partitions, index| {
+            let started = std::time::Instant::now();
+            let starts: std::collections::BTreeMap<i32, i64> = partitions.iter().copied().collect();
+            let mut pass = SourceConsumer::open_at(settings, &topic, &starts, interrupt.clone())?;
+            let before = index.scanned;
+            while let Some(record) = pass.next_record()? {
+                index.add(&record);
+            }
+            tracing::info!(
+                "decided records in partitions {:?} of {topic}: {} record(s) read in {:.1} s",
+                starts.keys().collect::<Vec<_>>(),
+                index.scanned - before,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        })
     }
 
     /// Where the merges of `task` go, asking `catalog` about origin topics.
@@ -333,16 +368,33 @@ impl<'a> Run<'a> {
         )
     }
 
+    /// What the DLQ says was decided, for a writing run (unless `--again`): one pass over
+    /// the run's ranges (DESIGN §9).
+    fn decided_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
+        if self.config.options.again {
+            tracing::warn!(
+                "--again: records the DLQ says were decided already are decided, and written, again"
+            );
+            return Ok(None);
+        }
+        self.index_pass(topic)
+    }
+
     /// `--pending`: the last tombstone of every key, from one pass over the run's ranges.
     fn pending_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
         if !self.config.options.pending {
             return Ok(None);
         }
+        self.index_pass(topic)
+    }
+
+    /// The decisions the DLQ holds, from one pass over the run's ranges.
+    fn index_pass(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
         let started = std::time::Instant::now();
         let mut pass = self.open_source(topic)?;
         let index = survey::pending_index(&mut pass, self.interrupt)?;
         tracing::info!(
-            "--pending: {} record(s) read, {} tombstoned key(s) remembered, in {:.1} s",
+            "decided records: {} record(s) read, {} tombstoned key(s) remembered, in {:.1} s",
             index.scanned,
             index.len(),
             started.elapsed().as_secs_f64()
@@ -507,11 +559,14 @@ impl<'a> Run<'a> {
         producer: Option<RecordProducer>,
         source: &SourceConsumer,
         task: &WriteTask,
+        keyless_markers: bool,
     ) -> Result<Box<dyn ActionSink>, Error> {
         let rules = CopyRules {
             headers: task.redrive.headers.clone(),
             timestamp: task.redrive.timestamp,
             tombstone_headers: Vec::new(),
+            decided_by: String::new(),
+            keyless_markers,
         };
         self.sink_with(producer, source, &task.source, rules, None)
     }
@@ -523,10 +578,15 @@ impl<'a> Run<'a> {
         producer: Option<RecordProducer>,
         source: &SourceConsumer,
         topic: &str,
-        rules: CopyRules,
+        mut rules: CopyRules,
         plan: Option<&str>,
     ) -> Result<Box<dyn ActionSink>, Error> {
         let settings = self.settings();
+        settings
+            .group
+            .as_deref()
+            .unwrap_or("-")
+            .clone_into(&mut rules.decided_by);
         let sink: Box<dyn ActionSink> = match producer {
             Some(producer) => {
                 let kafka = KafkaSink::new(
@@ -580,8 +640,9 @@ impl<'a> Run<'a> {
         ))
     }
 
-    fn write_options(&self, task: &WriteTask) -> EngineOptions {
+    fn write_options(&self, task: &WriteTask, keyless_markers: bool) -> EngineOptions {
         EngineOptions {
+            unmarked_null_keys: !keyless_markers,
             merge_tombstones: task.merge_tombstones,
             policy: if task.ask {
                 CommitPolicy::EachRecord
@@ -622,6 +683,7 @@ impl<'a> Run<'a> {
                 router: None,
                 max_replays: None,
                 pending,
+                rescan: None,
                 dedupe: None,
                 retention: None,
             },
@@ -631,6 +693,7 @@ impl<'a> Run<'a> {
                 policy: self.config.options.bulk_policy,
                 limit: self.config.options.limit,
                 watch_keys: false,
+                unmarked_null_keys: false,
             },
         );
         let finished = printer.finish();
@@ -687,6 +750,15 @@ impl<'a> Run<'a> {
             },
         })
     }
+}
+
+/// Whether `topic` takes the keyless markers of decided null-key records: only a topic known
+/// not to be compacted (a compacted one refuses a record without a key, which would fail the
+/// batch).
+fn accepts_keyless(topic: &str, lookup: &ConfigLookup) -> bool {
+    lookup
+        .cleanup_policy(topic)
+        .is_ok_and(|policy| !kafka::compacts(&policy))
 }
 
 /// Warns once when tombstones will not remove anything from `topic`.

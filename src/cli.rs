@@ -300,10 +300,15 @@ pub struct RevisitArgs {
     #[arg(long, global = true)]
     pub from_beginning: bool,
     /// Only records still pending: no later tombstone with the same key in the same
-    /// partition (neither merged nor purged by anyone yet). `ask --from-beginning --pending`
+    /// partition and no marker of this tool naming it (neither merged nor purged by anyone
+    /// yet). Writing runs always pass decided records over; `ask --from-beginning --pending`
     /// shows the records skipped earlier.
     #[arg(long, global = true)]
     pub pending: bool,
+    /// Writing runs: decide again records the DLQ says were decided already (a later
+    /// tombstone of their key, or a marker of this tool): their copies are written again.
+    #[arg(long, global = true, conflicts_with = "pending")]
+    pub again: bool,
 }
 
 /// The timestamp of a merged copy (`--timestamp`).

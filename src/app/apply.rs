@@ -171,6 +171,9 @@ impl Run<'_> {
                 name: PLAN_HEADER.to_owned(),
                 value: Some(plan.header.id.as_bytes().to_vec()),
             }],
+            decided_by: String::new(),
+            // A plan's null-key records are merged without a marker (as before markers).
+            keyless_markers: false,
         };
         let mut sink = self.sink_with(
             producer,
@@ -192,6 +195,7 @@ impl Run<'_> {
                 policy: self.config.options.bulk_policy,
                 limit: None,
                 watch_keys: false,
+                unmarked_null_keys: true,
             },
         );
         watchers.finish();

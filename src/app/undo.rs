@@ -194,7 +194,7 @@ fn put_back(
                 writer.send_tombstone(&Tombstone {
                     topic: &to.topic,
                     partition: to.partition,
-                    key,
+                    key: Some(key),
                     headers: &[],
                 })?;
             }

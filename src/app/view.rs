@@ -169,7 +169,8 @@ impl Backend for ViewBackend<'_, '_> {
         if let Some(index) = self.pending.clone() {
             gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));
         }
-        let mut sink = run.sink(producer, &source, task)?;
+        let keyless = super::accepts_keyless(&task.source, self.configs);
+        let mut sink = run.sink(producer, &source, task, keyless)?;
         // `--plan`: each `w` writes the plan of what is pending then (a plan writes nothing,
         // so nothing is locked: the next `w` plans it all again).
         let mut watchers =
@@ -185,6 +186,7 @@ impl Backend for ViewBackend<'_, '_> {
                 policy: run.config.options.bulk_policy,
                 limit: None,
                 watch_keys: true,
+                unmarked_null_keys: !keyless,
             },
         );
         watchers.finish();

@@ -77,6 +77,8 @@ pub struct RunOptions {
     pub from_beginning: bool,
     /// Only records without a later tombstone of their key.
     pub pending: bool,
+    /// `--again`: a writing run decides again records the DLQ says were decided.
+    pub again: bool,
     /// `--plan`: decisions go to this file, nothing to Kafka (`dry_run` is set too).
     pub plan: Option<PathBuf>,
     /// `--journal`: every writing decision, synced here before it is written (never with
@@ -285,6 +287,7 @@ fn run_options(cli: &Cli) -> Result<RunOptions, ConfigError> {
         keep_partition: cli.global.keep_partition,
         from_beginning: cli.revisit.from_beginning,
         pending: cli.revisit.pending,
+        again: cli.revisit.again,
         plan: cli.safety.plan.clone(),
         journal: cli.safety.journal.clone().filter(|_| !dry_run),
     })

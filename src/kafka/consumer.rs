@@ -64,6 +64,9 @@ pub struct SourceConsumer {
     open: BTreeSet<i32>,
     /// Partitions read to their end snapshot, not yet reported to the engine.
     finished: Vec<(i32, i64)>,
+    /// Partitions received from the group (each from its start), not yet reported to the
+    /// engine, whose decided records must be looked up again.
+    rereads: Vec<(i32, i64)>,
     interrupt: Interrupt,
     timeout: Duration,
     bootstrap: String,
@@ -141,6 +144,12 @@ impl SourceConsumer {
         Ok(source)
     }
 
+    /// Whether the source shares its partitions with other instances in its group.
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.membership.is_some()
+    }
+
     /// The group's committed offsets when the run started, per partition.
     #[must_use]
     pub fn committed_at_start(&self) -> &BTreeMap<i32, i64> {
@@ -159,6 +168,7 @@ impl SourceConsumer {
             ranges: BTreeMap::new(),
             open: BTreeSet::new(),
             finished: Vec::new(),
+            rereads: Vec::new(),
             interrupt,
             timeout: settings.timeout,
             bootstrap: settings.bootstrap_servers.clone(),
@@ -462,6 +472,10 @@ impl RecordSource for SourceConsumer {
 
     fn take_finished(&mut self) -> Vec<(i32, i64)> {
         std::mem::take(&mut self.finished)
+    }
+
+    fn take_rereads(&mut self) -> Vec<(i32, i64)> {
+        std::mem::take(&mut self.rereads)
     }
 
     fn wants_commit(&self) -> bool {

@@ -35,7 +35,8 @@ pub struct OutgoingCopy<'a> {
 pub struct Tombstone<'a> {
     pub topic: &'a str,
     pub partition: Option<i32>,
-    pub key: &'a [u8],
+    /// `None`: a keyless marker (only a topic that is not compacted takes one).
+    pub key: Option<&'a [u8]>,
     pub headers: &'a [Header],
 }
 
@@ -355,7 +356,10 @@ impl RecordProducer {
     /// When it cannot be queued.
     pub fn send_tombstone(&self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
         let topic = tombstone.topic;
-        let mut outgoing = BaseRecord::<[u8], [u8]>::to(topic).key(tombstone.key);
+        let mut outgoing = BaseRecord::<[u8], [u8]>::to(topic);
+        if let Some(key) = tombstone.key {
+            outgoing = outgoing.key(key);
+        }
         if let Some(partition) = tombstone.partition {
             outgoing = outgoing.partition(partition);
         }

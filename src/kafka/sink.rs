@@ -4,15 +4,16 @@
 //! recording writer.
 
 use crate::record::{Header, Record};
-use crate::redrive::{CopyTimestamp, HeaderPolicy};
+use crate::redrive::{CopyTimestamp, DECIDED_BY, DECIDED_OFFSET, HeaderPolicy};
 use crate::triage::{Action, ActionSink, Offsets};
 
 use super::consumer::OffsetCommitter;
 use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
 use super::writer::{KafkaWriter, Writer};
 
-/// Copies whose tombstones wait for the copies' acknowledgement (without transactions).
-type PendingTombstones = Vec<(i32, Vec<u8>)>;
+/// Records whose markers wait for their copies' acknowledgement (without transactions): the
+/// partition, key and offset of each.
+type PendingMarkers = Vec<(i32, Option<Vec<u8>>, i64)>;
 
 /// What a copy keeps of its record: which headers (`--strip-dlq-headers`, `--drop-header`,
 /// plus ours) and which timestamp (`--timestamp`).
@@ -20,9 +21,15 @@ type PendingTombstones = Vec<(i32, Vec<u8>)>;
 pub struct CopyRules {
     pub headers: HeaderPolicy,
     pub timestamp: CopyTimestamp,
-    /// The headers of the tombstones written in the source: none, except `apply`'s
-    /// `kmp-plan` (the plan's id, how a second apply knows what the first one did).
+    /// The headers of the tombstones written in the source besides the decision's own
+    /// ([`DECIDED_OFFSET`], [`DECIDED_BY`]): `apply`'s `kmp-plan` (the plan's id, how a second
+    /// apply knows what the first one did).
     pub tombstone_headers: Vec<Header>,
+    /// Who decides, for the markers' [`DECIDED_BY`]: the group, or `-`.
+    pub decided_by: String,
+    /// A record with a null key gets a keyless marker: the source is not compacted (a
+    /// compacted topic refuses records without a key).
+    pub keyless_markers: bool,
 }
 
 /// Writes merges and purges to Kafka through a [`Writer`]; each merge goes where its action
@@ -35,8 +42,8 @@ pub struct KafkaSink<W: Writer = KafkaWriter> {
     writer: W,
     source: String,
     rules: CopyRules,
-    /// Tombstones of merged records waiting for their copies; unused with transactions.
-    pending: PendingTombstones,
+    /// Markers of merged records waiting for their copies; unused with transactions.
+    pending: PendingMarkers,
 }
 
 impl KafkaSink {
@@ -66,14 +73,33 @@ impl<W: Writer> KafkaSink<W> {
 }
 
 impl<W: Writer> KafkaSink<W> {
-    /// Queues the tombstone of the record with `key` in the source's `partition`.
-    fn tombstone(&mut self, partition: i32, key: &[u8]) -> anyhow::Result<()> {
+    /// Queues the marker of the decided record at `offset` of the source's `partition`: a
+    /// tombstone of its `key` naming it, or a keyless marker for a null key where the source
+    /// takes one (nothing otherwise).
+    fn mark(&mut self, partition: i32, key: Option<&[u8]>, offset: i64) -> anyhow::Result<()> {
+        if key.is_none() && !self.rules.keyless_markers {
+            return Ok(());
+        }
+        let mut headers = self.rules.tombstone_headers.clone();
+        headers.push(Header {
+            name: DECIDED_OFFSET.to_owned(),
+            value: Some(offset.to_string().into_bytes()),
+        });
+        headers.push(Header {
+            name: DECIDED_BY.to_owned(),
+            value: Some(self.rules.decided_by.clone().into_bytes()),
+        });
         self.writer.send_tombstone(&Tombstone {
             topic: &self.source,
             partition: Some(partition),
             key,
-            headers: &self.rules.tombstone_headers,
+            headers: &headers,
         })
+    }
+
+    /// Whether deciding `record` leaves a marker: a tombstone of its key, or a keyless marker.
+    fn marks(&self, record: &Record) -> bool {
+        record.key.is_some() || self.rules.keyless_markers
     }
 }
 
@@ -97,7 +123,7 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
         }
         let partition = record.at.partition;
         match action {
-            Action::Merge { tombstone, to } => {
+            Action::Merge { to, .. } => {
                 let headers: Vec<Header> = self
                     .rules
                     .headers
@@ -112,18 +138,19 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                     headers: &headers,
                     timestamp,
                 })?;
-                if let (true, Some(key)) = (*tombstone, &record.key) {
+                // A record that is a tombstone itself (`-T`) gets its marker too: the copy
+                // is the decision, and a rerun must not copy it again.
+                if self.marks(record) {
                     if transactional {
-                        self.tombstone(partition, key)?;
+                        self.mark(partition, record.key.as_deref(), record.at.offset)?;
                     } else {
-                        self.pending.push((partition, key.clone()));
+                        self.pending
+                            .push((partition, record.key.clone(), record.at.offset));
                     }
                 }
             }
             Action::Purge => {
-                if let Some(key) = &record.key {
-                    self.tombstone(partition, key)?;
-                }
+                self.mark(partition, record.key.as_deref(), record.at.offset)?;
             }
             Action::Skip { .. } => {}
         }
@@ -135,8 +162,8 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
             return self.writer.commit_transaction(offsets);
         }
         self.writer.flush()?;
-        for (partition, key) in std::mem::take(&mut self.pending) {
-            self.tombstone(partition, &key)?;
+        for (partition, key, offset) in std::mem::take(&mut self.pending) {
+            self.mark(partition, key.as_deref(), offset)?;
         }
         self.writer.flush()?;
         self.writer.commit_offsets(offsets)
@@ -229,7 +256,8 @@ mod tests {
         fn send_tombstone(&mut self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
             assert_eq!(tombstone.topic, "dlq", "tombstones go to the source");
             let partition = tombstone.partition.unwrap_or(-1);
-            self.note(Call::Tombstone(partition, tombstone.key.to_vec()))
+            let key = tombstone.key.map(<[u8]>::to_vec).unwrap_or_default();
+            self.note(Call::Tombstone(partition, key))
         }
         fn flush(&mut self) -> anyhow::Result<()> {
             self.flushes += 1;
@@ -381,6 +409,8 @@ mod tests {
             },
             timestamp: CopyTimestamp::Kept,
             tombstone_headers: Vec::new(),
+            decided_by: "g".into(),
+            keyless_markers: false,
         };
         let writer = Recording {
             details: true,

@@ -38,12 +38,15 @@ impl Dedupe {
     }
 
     /// The offset of the earlier tombstoned record `record` duplicates, if any. Records with a
-    /// null key are never duplicates: they cannot be tombstoned.
+    /// null key are never duplicates: they cannot be tombstoned. A record remembered at its own
+    /// offset or later is no duplicate: its partition is read again (after an aborted batch),
+    /// and the decision remembered was never committed.
     #[must_use]
     pub fn duplicate_of(&self, record: &Record) -> Option<Coordinates> {
         record.key.as_ref()?;
         self.seen
             .get(&content_digest(record))
+            .filter(|&&offset| offset < record.at.offset)
             .map(|&offset| Coordinates {
                 offset,
                 ..record.at.clone()

@@ -16,7 +16,7 @@ use crate::triage::{Action, Admission, Gate, LeftAlone};
 
 pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
-pub use pending::TombstoneIndex;
+pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex, marked_offset};
 pub use route::{Router, Routing, TopicCatalog, TopicState};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
@@ -26,14 +26,20 @@ pub struct Redrive<'a, C> {
     pub router: Option<Router<C>>,
     /// `--max-replays`.
     pub max_replays: Option<u64>,
-    /// `--pending`.
+    /// What the DLQ says was decided (DESIGN §9); `None` with `--again`.
     pub pending: Option<TombstoneIndex>,
+    /// Reads what the DLQ says of partitions read again into `pending`.
+    pub rescan: Option<Rescan<'a>>,
     /// `--dedupe`.
     pub dedupe: Option<Dedupe>,
     /// `ask`'s retention check, record by record (a bulk run checks every record before it
     /// starts instead).
     pub retention: Option<RetentionGuard<'a>>,
 }
+
+/// Reads partitions of the DLQ, each from its offset to its end now, into the index.
+pub type Rescan<'a> =
+    Box<dyn FnMut(&[(i32, i64)], &mut TombstoneIndex) -> anyhow::Result<()> + 'a>;
 
 /// Per destination topic, the oldest timestamp a copy may keep and the retention behind it;
 /// `None` when age deletes nothing there.
@@ -124,6 +130,19 @@ impl<C: TopicCatalog> Gate for Redrive<'_, C> {
             dedupe.remember(record);
         }
     }
+
+    fn committed(&mut self, at: &crate::record::Coordinates) {
+        if let Some(index) = &mut self.pending {
+            index.decided(at);
+        }
+    }
+
+    fn reread(&mut self, partitions: &[(i32, i64)]) -> anyhow::Result<()> {
+        if let (Some(index), Some(rescan)) = (&mut self.pending, &mut self.rescan) {
+            rescan(partitions, index)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +173,7 @@ mod tests {
             )),
             max_replays,
             pending,
+            rescan: None,
             dedupe: Some(Dedupe::new(10)),
             retention: Some(RetentionGuard::new(Box::new(|_| {
                 Ok(Some((1_000, 3_600_000)))

@@ -1,26 +1,108 @@
-//! `--pending`: which records are still waiting for a decision. A record is decided (merged or
-//! purged by someone) when a tombstone with its key follows it in its partition; a record with
-//! a null key can never be tombstoned and is always pending.
+//! What the DLQ says has been decided (DESIGN §9). A record is decided (merged or purged by
+//! someone) when a later record of its partition says so:
+//!
+//! - a tombstone with its key, written by this tool or any other (compaction removes the record
+//!   then anyway);
+//! - a marker of ours naming its offset (header [`DECIDED_OFFSET`]): the tombstone this tool
+//!   writes for every decision carries one, and a record with a null key gets a keyless marker
+//!   where the DLQ is not compacted.
+//!
+//! Decisions this run committed are noted too, so that reading a partition again (after an
+//! aborted batch, or when it comes back from another instance) never writes them again.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::record::Record;
+use crate::record::{Coordinates, Record};
 
 use super::digest::{Digest128, key_digest};
 
-/// The offset of the last tombstone of every key, per partition, found in one pass over keys.
+/// The header of the markers (tombstones) this tool writes: the offset of the decided record,
+/// decimal text.
+pub const DECIDED_OFFSET: &str = "kmp-decided-offset";
+/// The header naming who decided: the consumer group of the run, or `-` without one.
+pub const DECIDED_BY: &str = "kmp-decided-by";
+
+/// The offset a marker of ours names, when `record` is one.
+#[must_use]
+pub fn marked_offset(record: &Record) -> Option<i64> {
+    if !record.is_tombstone() {
+        return None;
+    }
+    let header = record.headers.iter().find(|h| h.name == DECIDED_OFFSET)?;
+    std::str::from_utf8(header.value.as_deref()?)
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// A set of offsets kept as disjoint half-open ranges: decided offsets come in runs, so a
+/// million decisions of one batch-after-batch run cost one entry.
+#[derive(Debug, Default, Clone)]
+pub struct OffsetSet {
+    /// start -> end (exclusive); no two ranges touch.
+    ranges: BTreeMap<i64, i64>,
+}
+
+impl OffsetSet {
+    pub fn insert(&mut self, offset: i64) {
+        if self.contains(offset) {
+            return;
+        }
+        let mut start = offset;
+        let mut end = offset + 1;
+        // Joins the range ending at `offset`, and the one starting right after it.
+        if let Some((&before, &before_end)) = self.ranges.range(..offset).next_back()
+            && before_end == offset
+        {
+            start = before;
+            self.ranges.remove(&before);
+        }
+        if let Some(after_end) = self.ranges.remove(&end) {
+            end = after_end;
+        }
+        self.ranges.insert(start, end);
+    }
+
+    #[must_use]
+    pub fn contains(&self, offset: i64) -> bool {
+        self.ranges
+            .range(..=offset)
+            .next_back()
+            .is_some_and(|(_, &end)| offset < end)
+    }
+
+    /// How many disjoint ranges are kept.
+    #[must_use]
+    pub fn ranges(&self) -> usize {
+        self.ranges.len()
+    }
+}
+
+/// The decisions found in the DLQ (and committed by this run), per partition.
 #[derive(Debug, Default)]
 pub struct TombstoneIndex {
+    /// The offset of the last tombstone of every key, per partition.
     last: HashMap<(i32, Digest128), i64>,
+    /// Offsets named by markers, and decided by this run.
+    marked: HashMap<i32, OffsetSet>,
     /// Records read to build the index.
     pub scanned: u64,
 }
 
 impl TombstoneIndex {
-    /// Notes `record`; only tombstones with a key are remembered.
+    /// Notes `record`, read from the DLQ: tombstones with a key and our markers count.
     pub fn add(&mut self, record: &Record) {
         self.scanned += 1;
-        if let (true, Some(key)) = (record.is_tombstone(), &record.key) {
+        if !record.is_tombstone() {
+            return;
+        }
+        if let Some(offset) = marked_offset(record).filter(|&o| o < record.at.offset) {
+            self.marked
+                .entry(record.at.partition)
+                .or_default()
+                .insert(offset);
+        }
+        if let Some(key) = &record.key {
             let entry = self
                 .last
                 .entry((record.at.partition, key_digest(key)))
@@ -29,11 +111,24 @@ impl TombstoneIndex {
         }
     }
 
-    /// Whether no later tombstone of the same partition has `record`'s key. A tombstone is
-    /// never pending: it is what a decision left behind.
+    /// The record at `at` was decided, and the decision committed, by this run.
+    pub fn decided(&mut self, at: &Coordinates) {
+        self.marked.entry(at.partition).or_default().insert(at.offset);
+    }
+
+    /// Whether nothing in the DLQ says `record` was decided. One of our markers is never
+    /// pending (it is what a decision left behind); another tombstone is, unless a later one
+    /// has its key (`-T` merges it).
     #[must_use]
     pub fn is_pending(&self, record: &Record) -> bool {
-        if record.is_tombstone() {
+        if marked_offset(record).is_some() {
+            return false;
+        }
+        if self
+            .marked
+            .get(&record.at.partition)
+            .is_some_and(|set| set.contains(record.at.offset))
+        {
             return false;
         }
         let Some(key) = &record.key else {
@@ -41,7 +136,7 @@ impl TombstoneIndex {
         };
         self.last
             .get(&(record.at.partition, key_digest(key)))
-            .is_none_or(|&tombstone| tombstone < record.at.offset)
+            .is_none_or(|&tombstone| tombstone <= record.at.offset)
     }
 
     /// How many distinct (partition, key) tombstones are remembered.
@@ -52,7 +147,7 @@ impl TombstoneIndex {
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.last.is_empty() && self.marked.is_empty()
     }
 }
 
@@ -82,7 +177,62 @@ mod tests {
             index.add(record);
         }
         let pending: Vec<bool> = records.iter().map(|r| index.is_pending(r)).collect();
-        assert_eq!(pending, [false, false, false, true, true, false, true]);
+        // The tombstone at 2 is the last of its key: pending (for -T); the one at 4 too.
+        assert_eq!(pending, [false, false, true, true, true, true, true]);
         assert_eq!((index.len(), index.scanned), (2, 7));
+    }
+
+    #[test]
+    fn a_marker_decides_the_offset_it_names_and_is_never_pending() {
+        let mut index = TombstoneIndex::default();
+        let null_key = at(0, 3, None, Some("v"));
+        let other_null_key = at(0, 4, None, Some("w"));
+        let marker = at(0, 9, None, None).with_header(DECIDED_OFFSET, "3");
+        // A marker naming a later offset is not believed (it cannot be one of ours).
+        let forged = at(0, 10, None, None).with_header(DECIDED_OFFSET, "11");
+        for record in [&null_key, &other_null_key, &marker, &forged] {
+            index.add(record);
+        }
+        assert!(!index.is_pending(&null_key));
+        assert!(index.is_pending(&other_null_key));
+        assert!(!index.is_pending(&marker));
+        assert!(index.is_pending(&at(0, 11, None, Some("x"))));
+        // A value with the header is a record like any other.
+        let not_a_marker = at(0, 12, None, Some("x")).with_header(DECIDED_OFFSET, "4");
+        index.add(&not_a_marker);
+        assert!(index.is_pending(&other_null_key));
+    }
+
+    #[test]
+    fn decisions_of_the_run_are_kept_as_ranges() {
+        let mut index = TombstoneIndex::default();
+        for offset in (0..1_000).chain(2_000..2_500) {
+            index.decided(&Coordinates {
+                topic: "dlq".into(),
+                partition: 2,
+                offset,
+            });
+        }
+        index.decided(&Coordinates {
+            topic: "dlq".into(),
+            partition: 2,
+            offset: 1_000,
+        });
+        assert_eq!(index.marked[&2].ranges(), 2);
+        assert!(!index.is_pending(&at(2, 1_000, Some("k"), Some("v"))));
+        assert!(index.is_pending(&at(2, 1_001, Some("k"), Some("v"))));
+        assert!(!index.is_pending(&at(2, 2_499, None, Some("v"))));
+        assert!(index.is_pending(&at(1, 5, None, Some("v"))));
+    }
+
+    #[test]
+    fn the_offset_set_joins_neighbours_from_either_side() {
+        let mut set = OffsetSet::default();
+        for offset in [5, 3, 4, 7, 6, 1] {
+            set.insert(offset);
+        }
+        assert_eq!(set.ranges(), 2);
+        assert!((3..=7).all(|o| set.contains(o)) && set.contains(1));
+        assert!(!set.contains(2) && !set.contains(0) && !set.contains(8));
     }
 }

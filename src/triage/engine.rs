@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
-use crate::record::Record;
+use crate::record::{Coordinates, Record};
 
 use super::filter::RecordFilter;
 
@@ -27,6 +27,14 @@ pub trait RecordSource {
     /// (past transaction markers and aborted records, which are never delivered). Only
     /// partitions whose every delivered record was already returned may be listed.
     fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        Vec::new()
+    }
+
+    /// Partitions this source started reading since the last call, each from its offset,
+    /// that other instances may have decided records in since the run began (partitions
+    /// received from the group): what the DLQ says of them must be read again before their
+    /// records are decided.
+    fn take_rereads(&mut self) -> Vec<(i32, i64)> {
         Vec::new()
     }
 
@@ -73,6 +81,10 @@ impl<S: RecordSource + ?Sized> RecordSource for Box<S> {
         (**self).take_finished()
     }
 
+    fn take_rereads(&mut self) -> Vec<(i32, i64)> {
+        (**self).take_rereads()
+    }
+
     fn wants_commit(&self) -> bool {
         (**self).wants_commit()
     }
@@ -98,8 +110,14 @@ pub trait Observer {
     fn before_commit(&mut self) -> anyhow::Result<()> {
         Ok(())
     }
-    /// Everything applied so far is committed; `total` counts it.
-    fn on_commit(&mut self, _total: &Summary) {}
+    /// Everything applied so far is committed; `total` counts it. An error ends the run (the
+    /// commit stands: the error says what the observer could not record).
+    fn on_commit(&mut self, _total: &Summary) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// What was applied since the last commit was aborted: it never happened (its records
+    /// are read again, or left to the instance that took their partition).
+    fn on_abort(&mut self) {}
     /// `record` did not match the filters and is left alone.
     fn on_left_out(&mut self, _record: &Record) {}
     /// `record` matched the filters but is left alone, for `why`.
@@ -130,9 +148,19 @@ impl Observer for Observers<'_> {
             .iter_mut()
             .try_for_each(|observer| observer.before_commit())
     }
-    fn on_commit(&mut self, total: &Summary) {
+    fn on_commit(&mut self, total: &Summary) -> anyhow::Result<()> {
+        // Every observer hears of the commit, even when one fails.
+        let mut first_error = None;
         for observer in &mut self.0 {
-            observer.on_commit(total);
+            if let Err(error) = observer.on_commit(total) {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+    fn on_abort(&mut self) {
+        for observer in &mut self.0 {
+            observer.on_abort();
         }
     }
     fn on_left_out(&mut self, record: &Record) {
@@ -177,6 +205,10 @@ pub struct EngineOptions {
     /// Warn when a tombstone's key is also the key of a record left in the source: log
     /// compaction would remove that record too.
     pub watch_keys: bool,
+    /// A decision on a null-key record leaves no marker (the DLQ is compacted): only the
+    /// group's committed offset can record it, so such a record after one left alone in its
+    /// partition is left alone too ([`LeftAlone::Unrecordable`]).
+    pub unmarked_null_keys: bool,
 }
 
 impl EngineOptions {
@@ -188,6 +220,7 @@ impl EngineOptions {
             policy,
             limit: None,
             watch_keys: false,
+            unmarked_null_keys: false,
         }
     }
 }
@@ -217,6 +250,9 @@ pub struct Engine<'a> {
     pub options: EngineOptions,
 }
 
+/// How many batches in a row may be aborted before the run ends with the last cause.
+pub const ABORT_BUDGET: u32 = 5;
+
 /// What has been applied but not committed yet.
 #[derive(Default)]
 struct Batch {
@@ -224,6 +260,8 @@ struct Batch {
     offsets: Offsets,
     records: usize,
     started: Option<Instant>,
+    /// The records this batch writes (merges, purges): decided once it is committed.
+    writes: Vec<Coordinates>,
 }
 
 impl Batch {
@@ -233,20 +271,51 @@ impl Batch {
             self.offsets
                 .processed(record.at.partition, record.at.offset);
         }
+        if action.writes() {
+            self.writes.push(record.at.clone());
+        }
         self.records += 1;
         self.started.get_or_insert_with(Instant::now);
     }
+}
 
-    fn is_due(&self, policy: CommitPolicy) -> bool {
-        match policy {
-            CommitPolicy::EachRecord => self.records > 0,
+/// When the batch is committed: the policy, made smaller by each aborted batch (a batch that
+/// keeps failing is not retried whole), and how many were aborted in a row.
+struct Pace {
+    policy: CommitPolicy,
+    aborts_in_a_row: u32,
+}
+
+impl Pace {
+    fn is_due(&self, batch: &Batch) -> bool {
+        match self.policy {
+            CommitPolicy::EachRecord => batch.records > 0,
             CommitPolicy::Batch {
                 max_records,
                 max_age,
             } => {
-                self.records >= max_records
-                    || self.started.is_some_and(|at| at.elapsed() >= max_age)
+                batch.records >= max_records
+                    || batch.started.is_some_and(|at| at.elapsed() >= max_age)
             }
+        }
+    }
+
+    /// A batch was aborted: the next ones are half as big (and old), down to one record.
+    /// `Err` with the count when the budget is spent.
+    fn aborted(&mut self) -> Result<(), u32> {
+        self.aborts_in_a_row += 1;
+        if let CommitPolicy::Batch {
+            max_records,
+            max_age,
+        } = &mut self.policy
+        {
+            *max_records = (*max_records / 2).max(1);
+            *max_age /= 2;
+        }
+        if self.aborts_in_a_row >= ABORT_BUDGET {
+            Err(self.aborts_in_a_row)
+        } else {
+            Ok(())
         }
     }
 }
@@ -269,6 +338,10 @@ impl Engine<'_> {
         } = self;
         let mut committed = Summary::default();
         let mut batch = Batch::default();
+        let mut pace = Pace {
+            policy: options.policy,
+            aborts_in_a_row: 0,
+        };
         // Partitions with a record left alone: their offsets stay before it.
         let mut frozen: BTreeMap<i32, i64> = BTreeMap::new();
         let mut keys = KeyWatch::default();
@@ -292,7 +365,8 @@ impl Engine<'_> {
         // Commits the batch; when the group refused it, the source reads its records again.
         macro_rules! commit {
             () => {{
-                let committed = commit(sink, &mut batch, &mut committed, observer)?;
+                let committed =
+                    commit(sink, &mut batch, &mut committed, observer, gate, &mut pace)?;
                 if !committed {
                     attempt!(source.settle(false));
                 }
@@ -308,6 +382,10 @@ impl Engine<'_> {
                 break;
             }
             let next = source.next_record();
+            let rereads = source.take_rereads();
+            if !rereads.is_empty() {
+                attempt!(gate.reread(&rereads));
+            }
             for (partition, end) in source.take_finished() {
                 match frozen.get(&partition) {
                     Some(&at) => batch.offsets.held(partition, at, end),
@@ -396,6 +474,19 @@ impl Engine<'_> {
                     }
                 }
             };
+            if options.unmarked_null_keys
+                && action.writes()
+                && record.key.is_none()
+                && frozen.contains_key(&record.at.partition)
+            {
+                let why = LeftAlone::Unrecordable;
+                batch.counts.left(&why);
+                attempt!(observer.on_left_alone(&record, &why));
+                if tell {
+                    attempt!(decisions.told(&record, Outcome::LeftAlone(&why)));
+                }
+                continue;
+            }
             let untombstonable = match &action {
                 Action::Merge { .. } => record.key.is_none() && !record.is_tombstone(),
                 Action::Skip { reason } => *reason == SkipReason::NullKey,
@@ -428,7 +519,7 @@ impl Engine<'_> {
             if let Err(error) = sink.apply(&record, &action) {
                 // A transaction that failed while the record was queued: like a refused
                 // commit, the batch and this record are read again.
-                drop_batch(sink, &mut batch, &committed, error)?;
+                drop_batch(sink, &mut batch, &committed, error, observer, &mut pace)?;
                 attempt!(source.settle(false));
                 continue;
             }
@@ -436,13 +527,13 @@ impl Engine<'_> {
             batch.add(&record, &action, &frozen);
             if tell {
                 attempt!(observer.on_action(&record, &action));
-                if batch.is_due(options.policy) {
+                if pace.is_due(&batch) {
                     commit!();
                 }
                 attempt!(decisions.told(&record, Outcome::Done(&action)));
             } else {
                 attempt!(observer.take_action(record, action));
-                if batch.is_due(options.policy) {
+                if pace.is_due(&batch) {
                     commit!();
                 }
             }
@@ -452,7 +543,16 @@ impl Engine<'_> {
         if interrupt.is_raised() {
             return Err(abandon(sink, committed, None));
         }
-        commit(sink, &mut batch, &mut committed, observer)?;
+        if !commit(sink, &mut batch, &mut committed, observer, gate, &mut pace)? {
+            // The last batch was aborted: its records are not done, and this run cannot
+            // read them again (a quit or --limit ended it).
+            return Err(RunError::Failed {
+                source: anyhow::anyhow!(
+                    "the last batch was aborted before it was committed: run again to decide its records"
+                ),
+                committed,
+            });
+        }
         Ok(committed)
     }
 }
@@ -509,6 +609,8 @@ fn commit(
     batch: &mut Batch,
     committed: &mut Summary,
     observer: &mut dyn Observer,
+    gate: &mut dyn Gate,
+    pace: &mut Pace,
 ) -> Result<bool, RunError> {
     if batch.records == 0 && batch.offsets.is_empty() {
         // Nothing to write or commit; records left alone are still counted.
@@ -520,12 +622,21 @@ fn commit(
         return Err(abandon(sink, committed.clone(), Some(error)));
     }
     if let Err(error) = sink.commit(&batch.offsets) {
-        drop_batch(sink, batch, committed, error)?;
+        drop_batch(sink, batch, committed, error, observer, pace)?;
         return Ok(false);
+    }
+    pace.aborts_in_a_row = 0;
+    for at in &batch.writes {
+        gate.committed(at);
     }
     committed.add(&batch.counts);
     *batch = Batch::default();
-    observer.on_commit(committed);
+    if let Err(error) = observer.on_commit(committed) {
+        return Err(RunError::Failed {
+            source: error,
+            committed: committed.clone(),
+        });
+    }
     Ok(true)
 }
 
@@ -537,20 +648,32 @@ fn drop_batch(
     batch: &mut Batch,
     committed: &Summary,
     error: anyhow::Error,
+    observer: &mut dyn Observer,
+    pace: &mut Pace,
 ) -> Result<(), RunError> {
     let Some(why) = error.chain().find_map(|e| e.downcast_ref::<BatchAborted>()) else {
         return Err(abandon(sink, committed.clone(), Some(error)));
     };
-    tracing::warn!(
-        "{why}: {} record(s) of this batch are read again or left to the instance that took their partition",
-        batch.records
-    );
     if let Err(abort) = sink.abort() {
         return Err(RunError::Failed {
             source: error.context(format!("and aborting failed too: {abort:#}")),
             committed: committed.clone(),
         });
     }
+    observer.on_abort();
+    if let Err(count) = pace.aborted() {
+        return Err(RunError::Failed {
+            source: error.context(format!(
+                "{count} batches in a row were aborted; giving up (the last one's records are not written)"
+            )),
+            committed: committed.clone(),
+        });
+    }
+    tracing::warn!(
+        "{why}: {} record(s) of this batch are read again or left to the instance that took their partition (abort {} of at most {ABORT_BUDGET} in a row; batches are now smaller)",
+        batch.records,
+        pace.aborts_in_a_row
+    );
     *batch = Batch::default();
     Ok(())
 }

@@ -31,6 +31,9 @@ pub enum LeftAlone {
     TooOld { topic: String, retention_ms: i64 },
     /// `apply`: the record is not what the plan was made on, or was decided by someone else.
     PlanRefused { reason: String },
+    /// A null key on a compacted DLQ (no marker can be written for it) after a record left
+    /// alone: its decision could be recorded nowhere, and a later run would take it again.
+    Unrecordable,
 }
 
 impl fmt::Display for LeftAlone {
@@ -58,6 +61,9 @@ impl fmt::Display for LeftAlone {
                 )
             }
             Self::PlanRefused { reason } => write!(f, "refused by apply: {reason}"),
+            Self::Unrecordable => f.write_str(
+                "null key on a compacted DLQ after a record left alone: its decision could not be recorded (no marker, and the group's offset stays before it)",
+            ),
             Self::TooOld {
                 topic,
                 retention_ms,
@@ -94,6 +100,19 @@ pub trait Gate {
 
     /// `action` was taken on `record`.
     fn decided(&mut self, _record: &Record, _action: &Action) {}
+
+    /// The decision that wrote (merged or purged) the record at `at` is committed: reading
+    /// its partition again must pass it over.
+    fn committed(&mut self, _at: &Coordinates) {}
+
+    /// The source reads `partitions` (each from its offset) again, and others may have
+    /// decided records in them meanwhile: what the DLQ says of them is read again.
+    ///
+    /// # Errors
+    /// When the DLQ cannot be read.
+    fn reread(&mut self, _partitions: &[(i32, i64)]) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// Everything goes to the decision; merges go to one fixed destination (or nowhere).

@@ -122,6 +122,14 @@ impl<G: Gate> Gate for PlanGate<G> {
     fn decided(&mut self, record: &Record, action: &Action) {
         self.inner.decided(record, action);
     }
+
+    fn committed(&mut self, at: &crate::record::Coordinates) {
+        self.inner.committed(at);
+    }
+
+    fn reread(&mut self, partitions: &[(i32, i64)]) -> anyhow::Result<()> {
+        self.inner.reread(partitions)
+    }
 }
 
 /// Answers from the plan; a record the plan does not cover (the gate lets none through) ends

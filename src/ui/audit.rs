@@ -1,5 +1,6 @@
-//! `--audit-log FILE`: one JSON line per committed decision, appended and synced to disk
-//! before the next record is shown, so ops teams know who merged what.
+//! `--audit-log FILE`: one JSON line per committed decision, appended and synced to disk once
+//! its batch is committed and before the next record is shown, so ops teams know who merged
+//! what. A batch that was aborted leaves no line; a log that cannot be written stops the run.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -142,9 +143,17 @@ impl Observer for AuditLog {
         Ok(())
     }
 
-    fn on_commit(&mut self, _total: &Summary) {
-        if let Err(error) = self.write_pending() {
-            tracing::error!("cannot write the audit log: {error}");
-        }
+    fn on_commit(&mut self, _total: &Summary) -> anyhow::Result<()> {
+        // The decisions are committed; a log that cannot record them stops the run.
+        self.write_pending().map_err(|error| {
+            anyhow::Error::new(error).context(
+                "cannot write the audit log: the last batch is committed in Kafka but not in the log",
+            )
+        })
+    }
+
+    fn on_abort(&mut self) {
+        // Aborted: these decisions never happened; their records come again.
+        self.pending.clear();
     }
 }

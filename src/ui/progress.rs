@@ -13,6 +13,8 @@ use crate::triage::{Action, Observer, Summary};
 pub struct Progress {
     bar: ProgressBar,
     started: Instant,
+    /// Records applied since the last commit: counted once committed, dropped when aborted.
+    applied: u64,
 }
 
 impl Progress {
@@ -33,6 +35,7 @@ impl Progress {
         Self {
             bar,
             started: Instant::now(),
+            applied: 0,
         }
     }
 
@@ -45,17 +48,23 @@ impl Progress {
 
 impl Observer for Progress {
     fn on_action(&mut self, _record: &Record, _action: &Action) -> anyhow::Result<()> {
-        self.bar.inc(1);
+        self.applied += 1;
         Ok(())
     }
 
-    fn on_commit(&mut self, total: &Summary) {
+    fn on_commit(&mut self, total: &Summary) -> anyhow::Result<()> {
+        self.bar.inc(std::mem::take(&mut self.applied));
         self.bar
             .set_message(format!("{} merged, {} purged", total.merged, total.purged));
+        Ok(())
+    }
+
+    fn on_abort(&mut self) {
+        self.applied = 0;
     }
 
     fn on_left_out(&mut self, _record: &Record) {
-        self.bar.inc(1);
+        self.applied += 1;
     }
 
     fn on_warning(&mut self, warning: &str) {

@@ -483,6 +483,7 @@ impl SourceConsumer {
                 tracing::debug!(partition, start, end, "received a partition");
                 if start < end {
                     reading.push(partition);
+                    self.rereads.push((partition, start));
                     to_read.add_partition(&self.topic, partition);
                 } else {
                     // Nothing to read (or its records are gone): done where it starts.

@@ -78,6 +78,16 @@ impl SourceConsumer {
             let end = ends.get(&partition).copied().unwrap_or(beginning);
             // A committed offset below the log start was removed by retention or
             // compaction: continue from the start (auto.offset.reset=earliest).
+            if let (Start::Committed, Some(&committed)) = (from, committed.get(&partition))
+                && committed > end
+            {
+                // The group's offset points past every record: the topic was recreated (or
+                // truncated) since. Reading from its end would pass its records untriaged.
+                bail!(
+                    "the committed offset {committed} of the group on {}/{partition} is past the partition's end {end}: the topic was probably recreated since the group last ran; read it with --from-beginning (or reset the group's offsets) to triage its records",
+                    self.topic
+                );
+            }
             let start = match (from, committed.get(&partition)) {
                 (Start::Beginning, _) | (Start::Committed, None) => beginning,
                 (Start::Committed, Some(&committed)) => committed.max(beginning),

@@ -88,6 +88,7 @@ const EACH: EngineOptions = EngineOptions {
     policy: CommitPolicy::EachRecord,
     limit: None,
     watch_keys: false,
+    unmarked_null_keys: false,
 };
 
 const BATCH_OF_TWO: EngineOptions = EngineOptions {

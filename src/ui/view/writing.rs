@@ -236,8 +236,14 @@ impl Observer for Watch<'_> {
         Ok(())
     }
 
-    fn on_commit(&mut self, _total: &Summary) {
+    fn on_commit(&mut self, _total: &Summary) -> anyhow::Result<()> {
         self.committed.append(&mut self.applied);
+        self.tick();
+        Ok(())
+    }
+
+    fn on_abort(&mut self) {
+        self.applied.clear();
         self.tick();
     }
 
