@@ -468,6 +468,10 @@ impl Engine<'_> {
                     Admission::Decide { target } => {
                         let decision = attempt!(decisions.decide(&record, target.as_ref()));
                         match attempt!(Action::for_decision(decision, &record, target.as_ref())) {
+                            // Where a keyless marker can be written, a null key can be purged.
+                            Some(Action::Skip {
+                                reason: SkipReason::NullKey,
+                            }) if !options.unmarked_null_keys => Action::Purge,
                             Some(action) => action,
                             None => break,
                         }

@@ -641,4 +641,5 @@ fn a_plan_commits_each_partition_up_to_its_first_undecided_record() {
     assert_eq!(commits(&all), BTreeMap::from([(0, 3), (1, 3)]));
 }
 
+mod generated;
 mod shared;
