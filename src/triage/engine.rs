@@ -212,7 +212,7 @@ pub struct EngineOptions {
 }
 
 impl EngineOptions {
-    /// Options with no limit and no key watching.
+    /// Options with no limit and no key watching, for a compacted DLQ.
     #[must_use]
     pub fn new(merge_tombstones: bool, policy: CommitPolicy) -> Self {
         Self {
@@ -220,7 +220,7 @@ impl EngineOptions {
             policy,
             limit: None,
             watch_keys: false,
-            unmarked_null_keys: false,
+            unmarked_null_keys: true,
         }
     }
 }

@@ -88,7 +88,8 @@ const EACH: EngineOptions = EngineOptions {
     policy: CommitPolicy::EachRecord,
     limit: None,
     watch_keys: false,
-    unmarked_null_keys: false,
+    // A compacted DLQ: a null key gets no marker.
+    unmarked_null_keys: true,
 };
 
 const BATCH_OF_TWO: EngineOptions = EngineOptions {
