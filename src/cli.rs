@@ -423,7 +423,8 @@ pub struct MergeArgs {
     /// origin is missing (without a destination), unusable or refused is left alone.
     #[arg(long)]
     pub to_origin: bool,
-    /// With --to-origin: only origin topics matching this regular expression.
+    /// With --to-origin: only origin topics this regular expression matches whole (as Java's
+    /// `Pattern.matches`: `orders` allows `orders`, not `orders-admin`; `orders.*` allows both).
     #[arg(long, value_name = "REGEX", requires = "to_origin")]
     pub allow_origin: Option<String>,
     /// Leave the DLQ's own metadata headers (`kafka_dlt-*`, `__connect.errors.*`,

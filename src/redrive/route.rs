@@ -142,7 +142,7 @@ impl<C: TopicCatalog> Router<C> {
         } else if let Routing::ToOrigin {
             allow: Some(allow), ..
         } = &self.routing
-            && !allow.is_match(topic)
+            && !matches_whole(allow, topic)
         {
             Err(format!("{topic} does not match --allow-origin {allow}"))
         } else {
@@ -155,6 +155,12 @@ impl<C: TopicCatalog> Router<C> {
         self.known.insert(topic.to_owned(), verdict.clone());
         Ok(verdict)
     }
+}
+
+/// Whether `pattern` matches the whole of `topic`, as Java's `Pattern.matches` does (not a
+/// part of it: `orders` does not let `orders-admin` through). Looked up once per topic.
+fn matches_whole(pattern: &Regex, topic: &str) -> bool {
+    Regex::new(&format!("^(?:{})$", pattern.as_str())).is_ok_and(|whole| whole.is_match(topic))
 }
 
 #[cfg(test)]
@@ -278,13 +284,26 @@ mod tests {
                 Err("cannot describe topic secret: Broker: Topic authorization failed".into()),
             ),
             (
-                to_origin(None, Some("^pay")),
+                to_origin(None, Some("pay.*")),
                 false,
                 spring("orders", 0),
-                Err("does not match --allow-origin ^pay".into()),
+                Err("does not match --allow-origin pay.*".into()),
             ),
             (
-                to_origin(None, Some("^pay")),
+                to_origin(None, Some("pay.*")),
+                false,
+                spring("payments", 0),
+                Ok(("payments".into(), None)),
+            ),
+            // The whole name, as Java's Pattern.matches: not a part of it.
+            (
+                to_origin(None, Some("pay")),
+                false,
+                spring("payments", 0),
+                Err("does not match --allow-origin pay".into()),
+            ),
+            (
+                to_origin(None, Some("orders|payments")),
                 false,
                 spring("payments", 0),
                 Ok(("payments".into(), None)),
