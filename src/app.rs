@@ -40,16 +40,23 @@ use self::filter::DisplayedFilter;
 use self::survey::{RetentionCheck, Survey};
 use self::watchers::Watchers;
 
-/// Sets the interrupt flag on SIGINT and SIGTERM; a second signal ends the process at once
-/// with exit code 130.
+/// Sets the interrupt flag on SIGINT and SIGTERM, noting which; a second signal ends the
+/// process at once with exit code 128 + the signal (130, 143).
 ///
 /// # Errors
 /// When the handlers cannot be installed.
 pub fn install_signal_handlers(interrupt: &Interrupt) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     for signal in [SIGINT, SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(signal, 130, interrupt.flag())
+        let code = 128 + signal;
+        signal_hook::flag::register_conditional_shutdown(signal, code, interrupt.flag())
             .context("cannot install the signal handler")?;
+        signal_hook::flag::register_usize(
+            signal,
+            interrupt.signal_slot(),
+            usize::try_from(signal).unwrap_or_default(),
+        )
+        .context("cannot install the signal handler")?;
         signal_hook::flag::register(signal, interrupt.flag())
             .context("cannot install the signal handler")?;
     }

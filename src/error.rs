@@ -14,8 +14,10 @@ pub enum Exit {
     Failure,
     /// The command line or the configuration is wrong; nothing was done.
     Usage,
-    /// Interrupted by Ctrl-C or SIGTERM; what was committed is in the summary.
+    /// Interrupted by Ctrl-C; what was committed is in the summary.
     Interrupted,
+    /// Stopped by SIGTERM (128 + 15, as shells report it); what was committed is in the summary.
+    Terminated,
 }
 
 impl Exit {
@@ -26,6 +28,7 @@ impl Exit {
             Self::Failure => 1,
             Self::Usage => 2,
             Self::Interrupted => 130,
+            Self::Terminated => 143,
         }
     }
 }

@@ -43,7 +43,10 @@ fn main() -> ExitCode {
         .and_then(|invocation| app::run(&invocation, terminal, &interrupt));
     match result {
         Ok(()) => Exit::Success.into(),
-        Err(error) => report(&error).into(),
+        Err(error) => match report(&error) {
+            Exit::Interrupted if interrupt.signal() == 15 => Exit::Terminated.into(),
+            exit => exit.into(),
+        },
     }
 }
 
@@ -57,9 +60,7 @@ fn report(error: &Error) -> Exit {
             }
         }
         Error::Interrupted { summary } => {
-            ui::output::message(
-                "Interrupted: the open transaction was aborted; what is below was committed",
-            );
+            ui::output::message("Interrupted: only what is below was committed");
             if let Some(summary) = summary {
                 ui::output::message(&summary.to_string());
             }

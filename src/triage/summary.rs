@@ -19,7 +19,7 @@ pub struct Summary {
     pub tombstones_passed: u64,
     /// Records that did not match the filters, left alone.
     pub left_out: u64,
-    /// `--pending`: records passed over because a later tombstone has their key.
+    /// Records passed over because the DLQ says they were decided (DESIGN §9).
     pub already_decided: u64,
     /// `--dedupe`: of the purged records, those purged as duplicates.
     pub duplicates: u64,
@@ -117,7 +117,7 @@ impl fmt::Display for Summary {
         if self.already_decided > 0 {
             write!(
                 f,
-                "\n{} record(s) already merged or purged (a later tombstone has their key) were passed over",
+                "\n{} record(s) already merged or purged (the DLQ holds a later tombstone of their key, or a decision marker) were passed over",
                 self.already_decided
             )?;
         }

@@ -271,7 +271,7 @@ fn to_origin_routes_every_framework_and_leaves_refused_records_alone() {
         .args(["merge-all", &dlq, &retry, "--to-origin", "--pending"])
         .ok()
         .assert_said("Successfully processed records: 1 merged, 0 purged, 0 skipped")
-        .assert_said("1 record(s) already merged or purged (a later tombstone has their key) were passed over");
+        .assert_said("1 record(s) already merged or purged (the DLQ holds a later tombstone of their key, or a decision marker) were passed over");
     assert_eq!(keys_in(&retry), owned(&[(0, "no-origin")]));
     assert_eq!(keys_in(&orders).len(), 3);
 }

@@ -303,7 +303,7 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
     unchanged(&dlq, &retry, &group, "a plan");
 
     // SIGTERM while the view is open: the terminal is given back (raw mode off, alternate
-    // screen left), exit 130, nothing written.
+    // screen left), exit 143 (128 + SIGTERM), nothing written.
     let mut screen = Screen::open(&["-b", &bootstrap, "-g", &group, "ask", &dlq, &retry]);
     screen.wait_for(&["4 record(s) · merge 0"]);
     screen.press("M");
@@ -313,7 +313,7 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
         .signal(Signal::SIGTERM)
         .unwrap_or_else(|e| panic!("cannot signal the tool: {e}"));
     let (code, output) = screen.end();
-    assert_eq!(code, Some(130), "interrupted; it wrote:\n{output}");
+    assert_eq!(code, Some(143), "terminated; it wrote:\n{output}");
     let left = output
         .rfind("\u{1b}[?1049l")
         .unwrap_or_else(|| panic!("the alternate screen was not left"));
