@@ -305,10 +305,12 @@ fn transactional_id(
     }
 }
 
-/// The transactional id plain `-t` gives a run on `topic` with `group`.
+/// The transactional id plain `-t` gives a run on `topic` with `group`: the two are parted by
+/// a `/`, which a topic name cannot hold, so no other group and topic give the same id (with
+/// `-`, group `a-b` on topic `c` and group `a` on topic `b-c` fenced each other).
 #[must_use]
 pub fn derived_transactional_id(group: &str, topic: &str) -> String {
-    format!("{TRANSACTIONAL_ID_PREFIX}-{group}-{topic}")
+    format!("{TRANSACTIONAL_ID_PREFIX}-{group}/{topic}")
 }
 
 /// Asks librdkafka about every property left.

@@ -247,7 +247,7 @@ fn a_crashed_transactional_run_is_fenced_at_once() {
         .set("bootstrap.servers", &bootstrap)
         .set(
             "transactional.id",
-            format!("kafka-merge-purge-{group}-{dlq}"),
+            format!("kafka-merge-purge-{group}/{dlq}"),
         )
         .set("transaction.timeout.ms", "900000")
         .create()

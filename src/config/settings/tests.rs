@@ -290,13 +290,20 @@ fn transactional_id(argv: &[&str]) -> Option<String> {
 }
 
 #[test]
+fn derived_ids_of_different_groups_and_topics_differ() {
+    use crate::config::derived_transactional_id as id;
+    assert_ne!(id("a-b", "c"), id("a", "b-c"));
+    assert_eq!(id("a-b", "c"), "kafka-merge-purge-a-b/c");
+}
+
+#[test]
 fn transactions_are_off_by_default() {
     assert_eq!(transactional_id(&["merge-all", "dlq", "retry"]), None);
 }
 
 #[test]
 fn plain_t_derives_a_stable_id_from_group_and_source_topic() {
-    let derived = Some(format!("{TRANSACTIONAL_ID_PREFIX}-grp-dlq"));
+    let derived = Some(format!("{TRANSACTIONAL_ID_PREFIX}-grp/dlq"));
     assert_eq!(
         transactional_id(&["-t", "merge-all", "dlq", "retry"]),
         derived
