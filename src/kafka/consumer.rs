@@ -711,7 +711,7 @@ impl OffsetCommitter {
         })
         .with_context(|| {
             format!(
-                "cannot commit offsets {offsets:?} of {}{}",
+                "cannot commit offsets ({offsets}) of {}{}",
                 self.topic,
                 self.consumer.context().reason()
             )

@@ -19,6 +19,27 @@ pub struct Held {
     pub end: i64,
 }
 
+/// `partition 0 → 5, partition 2 → 9 (held at 4, read to 9)`: what a message names.
+impl std::fmt::Display for Offsets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .iter()
+            .map(|(partition, next)| format!("partition {partition} → {next}"))
+            .chain(self.held_back().map(|(partition, held)| {
+                format!(
+                    "partition {partition} held at {} (read to {})",
+                    held.at, held.end
+                )
+            }))
+            .collect();
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
 impl Offsets {
     /// Notes that `offset` of `partition` was processed.
     pub fn processed(&mut self, partition: i32, offset: i64) {
@@ -88,6 +109,15 @@ impl FromIterator<(i32, i64)> for Offsets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_read_as_people_write_them() {
+        let mut offsets = Offsets::default();
+        assert_eq!(offsets.to_string(), "none");
+        offsets.processed(0, 4);
+        offsets.processed(2, 8);
+        assert_eq!(offsets.to_string(), "partition 0 → 5, partition 2 → 9");
+    }
 
     #[test]
     fn last_processed_plus_one() {
