@@ -30,6 +30,7 @@ use crate::review::{Journal, Journaled};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
     Interrupt, NoWrites, Observer, Overview, Paced, RecordSource as _, RunError, Summary,
+    rate_limited,
 };
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
@@ -651,10 +652,10 @@ impl<'a> Run<'a> {
         EngineOptions {
             unmarked_null_keys: !keyless_markers,
             merge_tombstones: task.merge_tombstones,
-            policy: if task.ask {
-                CommitPolicy::EachRecord
-            } else {
-                self.config.options.bulk_policy
+            policy: match (task.ask, self.config.options.max_rate) {
+                (true, _) => CommitPolicy::EachRecord,
+                (false, Some(rate)) => rate_limited(self.config.options.bulk_policy, rate),
+                (false, None) => self.config.options.bulk_policy,
             },
             limit: self.config.options.limit,
             watch_keys: task.ask || !self.filter.borrow().is_empty(),

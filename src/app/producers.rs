@@ -116,15 +116,16 @@ fn instance_transactional_id(derived: &str, instance: &str) -> String {
 }
 
 /// The transaction timeout of bulk instances sharing a group (unless the producer's
-/// properties set one): 5 s, above a batch's life (at most 2 s, plus the wait for its
-/// deliveries; a batch whose records are not acknowledged in time is aborted and done again),
-/// and short because an open transaction of a killed instance holds things up until it is
-/// aborted: `read_committed` readers of the destination and the DLQ stop at it, and when the
-/// instance was killed after adding its offsets to it, whoever receives its partitions waits
-/// for their committed offsets. The instances that saw it leave fence it at once (plain
-/// `-t`); otherwise the coordinator aborts it once it timed out (within its sweep interval,
-/// 10 s by default), rather than after librdkafka's default minute.
-const SHARED_TRANSACTION_TIMEOUT_MS: &str = "5000";
+/// properties set one): 20 s. Short, because an open transaction of a killed instance holds
+/// things up until it is aborted (`read_committed` readers of the destination and the DLQ stop
+/// at it; whoever receives its partitions waits for their committed offsets); with plain `-t`
+/// the instances that saw it leave fence it at once, so this bounds only the other cases (an
+/// explicit `-t=ID`), to the timeout plus the coordinator's sweep (10 s by default) instead of
+/// librdkafka's default minute. Not shorter, because librdkafka caps each record's delivery
+/// time (`message.timeout.ms`) at the transaction timeout: at 5 s, a broker that stopped for
+/// 8 s made every record of every batch time out, the batch abort, and the next one fail the
+/// same way; 20 s outlasts such a stop (and a leader election), and a batch lives 2 s at most.
+const SHARED_TRANSACTION_TIMEOUT_MS: &str = "20000";
 
 /// Initializes, in the background, a producer with the transactional id of `settings`: that
 /// fences any other producer with the id and aborts its open transaction at once.

@@ -24,6 +24,6 @@ pub use gate::{Admission, Gate, LeftAlone, OpenGate};
 pub use interrupt::Interrupt;
 pub use offsets::{Held, Offsets};
 pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview};
-pub use pace::{NoWrites, Paced};
+pub use pace::{NoWrites, Paced, rate_limited};
 pub use plan::{Plan, PlanDecisions, PlanGate};
 pub use summary::Summary;

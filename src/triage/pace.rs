@@ -1,5 +1,8 @@
 //! `--max-rate`: an [`ActionSink`] wrapper that spaces merges out in time. The only place in
-//! the triage layer that sleeps.
+//! the triage layer that sleeps, and never while a transaction is open: the merges of a batch
+//! go out as they come, and the wait they owe is taken once the batch is committed (or
+//! aborted). The engine keeps batches to about a second of merges at the rate
+//! ([`rate_limited`]), so bursts stay short.
 
 use std::time::{Duration, Instant};
 
@@ -26,30 +29,62 @@ impl<S: ActionSink> Paced<S> {
         }
     }
 
-    fn wait_turn(&mut self) {
+    /// Takes the next turn (no wait).
+    fn take_turn(&mut self) {
         let now = Instant::now();
         let turn = self.next.map_or(now, |next| next.max(now));
-        while Instant::now() < turn && !self.interrupt.is_raised() {
-            std::thread::sleep((turn - Instant::now()).min(Duration::from_millis(50)));
-        }
         self.next = Some(turn + self.interval);
+    }
+
+    /// Waits until the merges taken so far are paid for: nothing is open now.
+    fn wait_owed(&self) {
+        let Some(until) = self.next.map(|next| next - self.interval) else {
+            return;
+        };
+        while Instant::now() < until && !self.interrupt.is_raised() {
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(50)));
+        }
     }
 }
 
 impl<S: ActionSink> ActionSink for Paced<S> {
     fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         if matches!(action, Action::Merge { .. }) {
-            self.wait_turn();
+            self.take_turn();
         }
         self.inner.apply(record, action)
     }
 
     fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
-        self.inner.commit(offsets)
+        let committed = self.inner.commit(offsets);
+        self.wait_owed();
+        committed
     }
 
     fn abort(&mut self) -> anyhow::Result<()> {
-        self.inner.abort()
+        let aborted = self.inner.abort();
+        self.wait_owed();
+        aborted
+    }
+}
+
+/// `policy` for a run paced at `rate` merges per second: batches of about a second of merges.
+#[must_use]
+pub fn rate_limited(policy: super::CommitPolicy, rate: f64) -> super::CommitPolicy {
+    match policy {
+        super::CommitPolicy::Batch {
+            max_records,
+            max_age,
+        } => super::CommitPolicy::Batch {
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a positive rate, rounded up to whole records"
+            )]
+            max_records: max_records.min((rate.ceil() as usize).max(1)),
+            max_age,
+        },
+        each => each,
     }
 }
 
@@ -76,21 +111,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn merges_are_spaced_and_other_actions_are_not() {
+    fn merges_are_paid_for_after_the_commit_and_other_actions_are_not() {
         let record = Record::test(0, 0);
+        let merge = Action::Merge {
+            tombstone: true,
+            to: crate::triage::Target::topic("retry"),
+        };
         let mut paced = Paced::new(NoWrites, 50.0, Interrupt::new());
         let started = Instant::now();
         for _ in 0..6 {
-            paced
-                .apply(
-                    &record,
-                    &Action::Merge {
-                        tombstone: true,
-                        to: crate::triage::Target::topic("retry"),
-                    },
-                )
-                .unwrap();
+            paced.apply(&record, &merge).unwrap();
         }
+        // No wait while the batch (its transaction) is open.
+        assert!(started.elapsed() < Duration::from_millis(100));
+        paced.commit(&Offsets::default()).unwrap();
         // Five intervals of 20 ms at least between the first and the sixth merge.
         assert!(
             started.elapsed() >= Duration::from_millis(100),
@@ -102,5 +136,20 @@ mod tests {
             paced.apply(&record, &Action::Purge).unwrap();
         }
         assert_eq!(paced.next, next, "purges do not take a turn");
+    }
+
+    #[test]
+    fn a_paced_batch_holds_about_a_second_of_merges() {
+        let policy = crate::triage::CommitPolicy::Batch {
+            max_records: 250_000,
+            max_age: Duration::from_secs(2),
+        };
+        let limited = |rate| match rate_limited(policy, rate) {
+            crate::triage::CommitPolicy::Batch { max_records, .. } => max_records,
+            crate::triage::CommitPolicy::EachRecord => 0,
+        };
+        assert_eq!(limited(0.5), 1);
+        assert_eq!(limited(100.0), 100);
+        assert_eq!(limited(1e9), 250_000);
     }
 }
