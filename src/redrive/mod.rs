@@ -38,8 +38,7 @@ pub struct Redrive<'a, C> {
 }
 
 /// Reads partitions of the DLQ, each from its offset to its end now, into the index.
-pub type Rescan<'a> =
-    Box<dyn FnMut(&[(i32, i64)], &mut TombstoneIndex) -> anyhow::Result<()> + 'a>;
+pub type Rescan<'a> = Box<dyn FnMut(&[(i32, i64)], &mut TombstoneIndex) -> anyhow::Result<()> + 'a>;
 
 /// Per destination topic, the oldest timestamp a copy may keep and the retention behind it;
 /// `None` when age deletes nothing there.

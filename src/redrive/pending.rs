@@ -113,7 +113,10 @@ impl TombstoneIndex {
 
     /// The record at `at` was decided, and the decision committed, by this run.
     pub fn decided(&mut self, at: &Coordinates) {
-        self.marked.entry(at.partition).or_default().insert(at.offset);
+        self.marked
+            .entry(at.partition)
+            .or_default()
+            .insert(at.offset);
     }
 
     /// Whether nothing in the DLQ says `record` was decided. One of our markers is never

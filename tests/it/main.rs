@@ -8,6 +8,7 @@ mod allocator;
 mod ask;
 mod bad_input;
 mod completions;
+mod decided;
 mod decode;
 mod errors;
 mod faults;

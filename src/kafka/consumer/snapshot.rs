@@ -67,11 +67,26 @@ impl SourceConsumer {
     ) -> anyhow::Result<BTreeMap<i32, Range>> {
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let ends = self.list_offsets(partitions, Offset::End)?;
-        let committed = if with_group {
+        let mut committed = if with_group {
             self.committed(partitions)?
         } else {
             BTreeMap::new()
         };
+        if matches!(from, Start::Beginning) {
+            // `--from-beginning`, the way out of an offset past the end: that offset is no
+            // floor (the committed offset never moves back, except from where nothing is).
+            committed.retain(|partition, offset| {
+                let end = ends.get(partition).copied().unwrap_or_default();
+                let past = *offset > end;
+                if past {
+                    tracing::warn!(
+                        "the committed offset {offset} of the group on {}/{partition} is past the partition's end {end}: this run commits its offsets from the beginning",
+                        self.topic
+                    );
+                }
+                !past
+            });
+        }
         let mut ranges = BTreeMap::new();
         for &partition in partitions {
             let beginning = beginnings.get(&partition).copied().unwrap_or(0);

@@ -216,6 +216,22 @@ impl Broker {
         config
     }
 
+    /// Commits `offset` for `group` on `topic`/`partition` (any offset, past the end too, as
+    /// a group that read a topic deleted and created again since holds).
+    pub fn commit_offset(&self, group: &str, topic: &str, partition: i32, offset: i64) {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", group)
+            .create()
+            .unwrap_or_else(|e| panic!("consumer: {e}"));
+        let mut list = rdkafka::TopicPartitionList::new();
+        list.add_partition_offset(topic, partition, rdkafka::Offset::Offset(offset))
+            .unwrap_or_else(|e| panic!("offset list: {e}"));
+        consumer
+            .commit(&list, rdkafka::consumer::CommitMode::Sync)
+            .unwrap_or_else(|e| panic!("committing {topic}/{partition} {offset}: {e}"));
+    }
+
     /// Creates `name` with `partitions` partitions (replication factor 1), compacted when
     /// `compact`, and waits until every partition has a leader.
     ///

@@ -390,17 +390,19 @@ fn run_once(
         rng: StdRng::seed_from_u64(rng.random()),
     };
     let mut gate = Redrive {
-        router: spec.merge.then(|| {
-            Router::new(Routing::Fixed(Arc::from("retry")), "dlq", false, NoTopics)
-        }),
+        router: spec
+            .merge
+            .then(|| Router::new(Routing::Fixed(Arc::from("retry")), "dlq", false, NoTopics)),
         max_replays: spec.max_replays,
         pending: Some(index),
-        rescan: Some(Box::new(|partitions: &[(i32, i64)], index: &mut TombstoneIndex| {
-            for &(partition, from) in partitions {
-                world.borrow().scan(partition, from, index);
-            }
-            Ok(())
-        })),
+        rescan: Some(Box::new(
+            |partitions: &[(i32, i64)], index: &mut TombstoneIndex| {
+                for &(partition, from) in partitions {
+                    world.borrow().scan(partition, from, index);
+                }
+                Ok(())
+            },
+        )),
         dedupe: None,
         retention: None,
     };
@@ -497,7 +499,9 @@ fn check_case(seed: u64) {
                 // group's offset passes (skips are per group).
                 let skipped = record.key.is_none() && !keyless_markers;
                 assert!(
-                    skipped || seen.contains(&at) || decided_in_dlq(&world, partition, record.at.offset),
+                    skipped
+                        || seen.contains(&at)
+                        || decided_in_dlq(&world, partition, record.at.offset),
                     "group {} committed {partition}/{committed} past the undecided record at {at:?}; {context}",
                     spec.group
                 );
