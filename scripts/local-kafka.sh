@@ -2,7 +2,7 @@
 # Runs a single-node Apache Kafka broker (KRaft, broker + controller in one JVM) from
 # Apache Kafka's own jars on Maven Central, for the demo and the integration tests.
 #
-# Usage: scripts/local-kafka.sh fetch|start|stop|restart|status|info|tool <name> [args...]
+# Usage: scripts/local-kafka.sh fetch|start|stop|restart|status|pause S|info|tool <name> [args...]
 #
 #   fetch    download the Kafka jars into the cache (quick when already there)
 #   start    start the broker and wait until it answers metadata requests;
@@ -10,6 +10,7 @@
 #   stop     stop the broker this script started (pid file) and wait for it to exit
 #   restart  stop, then start again on the same data directory
 #   status   exit 0 when the broker runs, 1 otherwise
+#   pause S  stop the broker's process (SIGSTOP) for S seconds, then let it go on
 #   info     key=value lines: bootstrap servers per listener, users, certificate files
 #   tool     run one of Kafka's command line tools from the same jars, e.g.
 #            scripts/local-kafka.sh tool kafka-topics --bootstrap-server 127.0.0.1:9092 --list
@@ -537,8 +538,22 @@ with_lock() {
   "$@"
 }
 
+# Stops the broker (SIGSTOP) for $1 seconds, then lets it go on (SIGCONT): a broker that
+# hangs (a long GC pause, a stalled disk) without closing its connections.
+cmd_pause() {
+  local seconds=${1:?pause needs a number of seconds} pid
+  pid=$(running_pid) || {
+    echo "local-kafka: no broker running on 127.0.0.1:$PORT" >&2
+    return 1
+  }
+  kill -STOP "$pid"
+  sleep "$seconds"
+  kill -CONT "$pid"
+}
+
 case ${1:-} in
   fetch) mkdir -p "$CACHE_DIR" && fetch ;;
+  pause) shift && cmd_pause "$@" ;;
   start) shift && with_lock cmd_start "$@" ;;
   stop) with_lock cmd_stop yes ;;
   restart) with_lock cmd_restart ;;
@@ -546,7 +561,7 @@ case ${1:-} in
   info) cmd_info ;;
   tool) shift && run_tool "$@" ;;
   *)
-    echo "usage: $0 fetch|start [--new]|stop|restart|status|info|tool <name> [args...]" >&2
+    echo "usage: $0 fetch|start [--new]|stop|restart|status|pause SECONDS|info|tool <name> [args...]" >&2
     exit 2
     ;;
 esac

@@ -679,9 +679,9 @@ impl<'a> Run<'a> {
         let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
         let mut sink = OffsetsOnly { committer };
         let renderer = self.renderer(self.terminal.color_stdout())?;
-        let mut printer = RecordPrinter::new(task.output, renderer).map_err(|error| {
-            anyhow::Error::new(error).context("cannot start the printing thread")
-        })?;
+        let mut printer = RecordPrinter::new(task.output, renderer)
+            .map_err(|error| anyhow::Error::new(error).context("cannot start the printing thread"))?
+            .pending_only(self.config.options.pending);
         let result = self.drive(
             &mut source,
             &mut Always(Decision::Skip),

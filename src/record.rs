@@ -46,11 +46,31 @@ pub struct Record {
     pub headers: Vec<Header>,
 }
 
+/// The header of the markers (tombstones) this tool writes for its decisions: the offset of
+/// the decided record, decimal text (DESIGN §9).
+pub const DECIDED_OFFSET: &str = "kmp-decided-offset";
+/// The header naming who decided: the consumer group of the run, or `-` without one.
+pub const DECIDED_BY: &str = "kmp-decided-by";
+
 impl Record {
     /// A record with a null value marks its key for deletion under log compaction.
     #[must_use]
     pub fn is_tombstone(&self) -> bool {
         self.value.is_none()
+    }
+
+    /// The offset a marker of ours names, when this record is one (a tombstone with a
+    /// [`DECIDED_OFFSET`] header holding a number).
+    #[must_use]
+    pub fn marked_offset(&self) -> Option<i64> {
+        if !self.is_tombstone() {
+            return None;
+        }
+        let header = self.headers.iter().find(|h| h.name == DECIDED_OFFSET)?;
+        std::str::from_utf8(header.value.as_deref()?)
+            .ok()?
+            .parse()
+            .ok()
     }
 }
 

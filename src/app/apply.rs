@@ -74,11 +74,16 @@ impl Run<'_> {
         let mut check = ApplyCheck::new(plan).journaled(self.journaled_before(&plan.header.id)?);
         let starts = check.starts();
         if !starts.is_empty() {
-            // Read as nobody: the group's offsets play no part in what is at an offset.
-            let mut reader = self.settings().clone();
-            reader.group = None;
-            let mut pass =
-                SourceConsumer::open_at(&reader, &task.source, &starts, self.interrupt.clone())?;
+            // From the first planned offset, or the group's offset when it is lower (what is
+            // at an offset does not depend on it); the group's offsets say which journaled
+            // decisions Kafka shows as done.
+            let mut pass = SourceConsumer::open_at(
+                self.settings(),
+                &task.source,
+                &starts,
+                self.interrupt.clone(),
+            )?;
+            check = check.committed(pass.committed_at_start().clone());
             while let Some(record) = pass.next_record()? {
                 if self.interrupt.is_raised() {
                     return Err(Error::Interrupted { summary: None });
@@ -172,8 +177,10 @@ impl Run<'_> {
                 value: Some(plan.header.id.as_bytes().to_vec()),
             }],
             decided_by: String::new(),
-            // A plan's null-key records are merged without a marker (as before markers).
-            keyless_markers: false,
+            keyless_markers: super::accepts_keyless(
+                &task.source,
+                &kafka::ConfigLookup::start(settings, &[task.source.as_str()]),
+            ),
         };
         let mut sink = self.sink_with(
             producer,

@@ -16,23 +16,12 @@ use crate::record::{Coordinates, Record};
 
 use super::digest::{Digest128, key_digest};
 
-/// The header of the markers (tombstones) this tool writes: the offset of the decided record,
-/// decimal text.
-pub const DECIDED_OFFSET: &str = "kmp-decided-offset";
-/// The header naming who decided: the consumer group of the run, or `-` without one.
-pub const DECIDED_BY: &str = "kmp-decided-by";
+pub use crate::record::{DECIDED_BY, DECIDED_OFFSET};
 
 /// The offset a marker of ours names, when `record` is one.
 #[must_use]
 pub fn marked_offset(record: &Record) -> Option<i64> {
-    if !record.is_tombstone() {
-        return None;
-    }
-    let header = record.headers.iter().find(|h| h.name == DECIDED_OFFSET)?;
-    std::str::from_utf8(header.value.as_deref()?)
-        .ok()?
-        .parse()
-        .ok()
+    record.marked_offset()
 }
 
 /// A set of offsets kept as disjoint half-open ranges: decided offsets come in runs, so a

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::record::Record;
+use crate::redrive::marked_offset;
 use crate::triage::{Admission, Decision, Gate, LeftAlone, Target};
 
 use super::digest::{RecordDigests, Sha, from_hex, sha256};
@@ -63,8 +64,9 @@ impl fmt::Display for Refusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Apply,
-    /// An earlier apply of this plan journaled it, and it leaves no tombstone to look for (a
-    /// null key, a merged tombstone): not written again, so that nothing is written twice.
+    /// An earlier apply of this plan journaled it, it leaves no marker to look for (a null key
+    /// on a compacted DLQ, a merged tombstone), and the group's offset passed it: not written
+    /// again, so that nothing is written twice.
     Journaled,
     /// A tombstone written by an earlier apply of this plan follows it, at `at`.
     AlreadyApplied {
@@ -259,6 +261,12 @@ pub struct ApplyCheck<'p> {
     keys: HashMap<KeyAt, Vec<(i64, Seen)>>,
     /// Places an earlier apply of this plan journaled (`--journal`).
     journaled: HashSet<(i32, i64)>,
+    /// The group's committed offsets: a journaled decision counts as applied only when the
+    /// group's offset passed it (Kafka shows it, not only the journal).
+    committed: BTreeMap<i32, i64>,
+    /// Decision markers seen: the decided offset, and the marker's offset and whether this
+    /// plan's apply wrote it, per partition.
+    markers: HashMap<(i32, i64), (i64, bool)>,
 }
 
 impl<'p> ApplyCheck<'p> {
@@ -275,7 +283,16 @@ impl<'p> ApplyCheck<'p> {
             found: vec![None; plan.records.len()],
             keys,
             journaled: HashSet::new(),
+            committed: BTreeMap::new(),
+            markers: HashMap::new(),
         }
+    }
+
+    /// The group's committed offsets when the check ran.
+    #[must_use]
+    pub fn committed(mut self, offsets: BTreeMap<i32, i64>) -> Self {
+        self.committed = offsets;
+        self
     }
 
     /// The places an earlier apply of this plan journaled: a decision that leaves no
@@ -296,23 +313,32 @@ impl<'p> ApplyCheck<'p> {
             .collect()
     }
 
+    /// Whether `record` carries this plan's header.
+    fn ours(&self, record: &Record) -> bool {
+        let id = self.plan.header.id.as_bytes();
+        record
+            .headers
+            .iter()
+            .any(|h| h.name == PLAN_HEADER && h.value.as_deref() == Some(id))
+    }
+
     /// Notes one record of the DLQ.
     pub fn see(&mut self, record: &Record) {
+        if let Some(decided) = marked_offset(record) {
+            let ours = self.ours(record);
+            self.markers
+                .insert((record.at.partition, decided), (record.at.offset, ours));
+        }
         let planned = self.plan.at(record.at.partition, record.at.offset);
         if let Some((index, planned)) = planned {
             self.found[index] = Some(planned.differences(record));
         }
+        let ours = record.is_tombstone() && self.ours(record);
         if let Some(key) = &record.key
             && let Some(seen) = self.keys.get_mut(&(record.at.partition, sha256(key)))
         {
             let what = if record.is_tombstone() {
-                let id = self.plan.header.id.as_bytes();
-                Seen::Tombstone {
-                    ours: record
-                        .headers
-                        .iter()
-                        .any(|h| h.name == PLAN_HEADER && h.value.as_deref() == Some(id)),
-                }
+                Seen::Tombstone { ours }
             } else {
                 Seen::Record {
                     planned: planned.is_some(),
@@ -344,7 +370,25 @@ impl<'p> ApplyCheck<'p> {
         let tombstoned = planned.tombstones() && planned.digests.value.is_some();
         let Some(key) = planned.digests.key.filter(|_| tombstoned) else {
             let writes = planned.decision != PlanDecision::Skip;
+            // A keyless marker naming it: decided, by this plan or by someone else.
+            if writes
+                && let Some(&(at, ours)) = self.markers.get(&(planned.partition, planned.offset))
+            {
+                return if ours {
+                    Verdict::AlreadyApplied { at }
+                } else {
+                    Verdict::Refused(Refusal::Tombstoned { at })
+                };
+            }
+            // No marker to look for: applied when the journal says it was written and the
+            // group's offset passed it, never on the journal's word alone (it is written
+            // before the write it describes, which may have been aborted).
+            let passed = self
+                .committed
+                .get(&planned.partition)
+                .is_some_and(|&committed| committed > planned.offset);
             return if writes
+                && passed
                 && self
                     .journaled
                     .contains(&(planned.partition, planned.offset))

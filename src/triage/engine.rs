@@ -421,7 +421,10 @@ impl Engine<'_> {
                 continue;
             }
             matched += 1;
-            let action = if record.is_tombstone() && !options.merge_tombstones {
+            // A marker of a decision is what a decision left behind: never offered, `-T` or not.
+            let action = if record.is_tombstone()
+                && (!options.merge_tombstones || record.marked_offset().is_some())
+            {
                 Action::Skip {
                     reason: SkipReason::ExistingTombstone,
                 }

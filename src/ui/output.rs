@@ -31,6 +31,8 @@ pub struct RecordPrinter {
     worker: Option<JoinHandle<io::Result<u64>>>,
     /// Records printed, known once [`RecordPrinter::finish`] returned.
     pub printed: u64,
+    /// `--pending` ([`RecordPrinter::pending_only`]).
+    pending_only: bool,
 }
 
 /// Records per hand-over for JSON Lines: enough to make the hand-over cost nothing next to
@@ -69,7 +71,16 @@ impl RecordPrinter {
             jobs: Some(jobs),
             worker: Some(worker),
             printed: 0,
+            pending_only: false,
         })
+    }
+
+    /// `--pending`: records already decided and tombstones (decision markers among them) are
+    /// not shown.
+    #[must_use]
+    pub fn pending_only(mut self, pending: bool) -> Self {
+        self.pending_only = pending;
+        self
     }
 
     /// Hands `job` to the printing thread; when it has stopped, its error.
@@ -161,11 +172,12 @@ impl Observer for RecordPrinter {
     }
 
     fn take_action(&mut self, record: Record, action: Action) -> anyhow::Result<()> {
-        // `--pending`: a record merged or purged already is not shown.
+        // `--pending`: a record merged or purged already, or a tombstone, is not shown.
         if action
             == (Action::Skip {
                 reason: SkipReason::AlreadyDecided,
             })
+            || (self.pending_only && record.is_tombstone())
         {
             return Ok(());
         }

@@ -8,8 +8,11 @@ use std::collections::BTreeMap;
 
 use crate::common::*;
 
+/// A record's key and value.
+type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// How often each (key, value) was copied into `retry`, read by the Java client.
-fn copies(retry: &str) -> BTreeMap<(Option<Vec<u8>>, Option<Vec<u8>>), usize> {
+fn copies(retry: &str) -> BTreeMap<KeyValue, usize> {
     let mut counted = BTreeMap::new();
     for record in kafka().read_all(retry, Isolation::ReadCommitted) {
         *counted.entry((record.key, record.value)).or_default() += 1;
@@ -31,7 +34,7 @@ fn header<'a>(record: &'a ReadRecord, name: &str) -> Option<&'a str> {
         .iter()
         .find(|(n, _)| n == name)
         .and_then(|(_, v)| v.as_deref())
-        .map(|v| std::str::from_utf8(v).unwrap())
+        .map(|v| std::str::from_utf8(v).unwrap_or_else(|e| panic!("header {name}: {e}")))
 }
 
 #[test]

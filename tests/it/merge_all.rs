@@ -187,34 +187,51 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
     let values: Vec<_> = merged.iter().map(|r| r.value.clone()).collect();
     assert_eq!(values, [Some(b"1".to_vec()), Some(b"keyless".to_vec())]);
-    // Only the keyed, non-tombstone record got a tombstone.
+    // The keyed record got a tombstone; the null-key one (the DLQ is not compacted) a keyless
+    // marker naming its offset; the tombstone already there nothing.
     let dlq_after = kafka().read_all(&dlq, Isolation::ReadCommitted);
-    assert_eq!(dlq_after.len(), 4);
+    assert_eq!(dlq_after.len(), 5);
     assert_eq!(dlq_after[3].key.as_deref(), Some(&b"a"[..]));
     assert_eq!(dlq_after[3].value, None);
+    assert_eq!((&dlq_after[4].key, &dlq_after[4].value), (&None, &None));
+    assert!(
+        dlq_after[4]
+            .headers
+            .contains(&("kmp-decided-offset".to_owned(), Some(b"2".to_vec())))
+    );
     assert_eq!(
         kafka().group_offsets(&group, &dlq),
         BTreeMap::from([(0, 3)])
     );
 
-    // With -T the tombstone is merged too (and no new tombstone is written for it).
+    // With -T the tombstone is merged too (and gets its marker).
+    let dlq_t = unique("dlq");
+    kafka().create_topic(&dlq_t, 1, false);
+    kafka().produce(
+        &dlq_t,
+        &[
+            TestRecord::new(0, Some(b"a"), Some(b"1")),
+            TestRecord::new(0, Some(b"gone"), None),
+            TestRecord::new(0, None, Some(b"keyless")),
+        ],
+    );
     let retry_t = unique("retry");
     kafka().create_topic(&retry_t, 1, false);
     let group_t = unique("group");
     Kmp::new()
         .group(&group_t)
-        .merge_all(&dlq, &retry_t)
+        .merge_all(&dlq_t, &retry_t)
         .args(["-T"])
-        .ok();
+        .ok()
+        .assert_said("3 merged");
     let merged = kafka().read_all(&retry_t, Isolation::ReadCommitted);
     assert_eq!(
         merged.len(),
-        4,
+        3,
         "every record of the snapshot, tombstones included"
     );
-    assert_eq!(merged.iter().filter(|r| r.value.is_none()).count(), 2);
-    // The run tombstoned only record "a" again (a keyed, non-tombstone record).
-    assert_eq!(kafka().read_all(&dlq, Isolation::ReadCommitted).len(), 5);
+    assert_eq!(merged.iter().filter(|r| r.value.is_none()).count(), 1);
+    assert_eq!(kafka().read_all(&dlq_t, Isolation::ReadCommitted).len(), 6);
 }
 
 #[test]

@@ -233,7 +233,17 @@ fn a_plan_from_merge_all_is_applied_exactly_and_once() {
             assert_eq!(tombstone.partition, original.partition);
             assert_eq!(
                 tombstone.headers,
-                [("kmp-plan".to_owned(), Some(id.clone().into_bytes()))]
+                [
+                    ("kmp-plan".to_owned(), Some(id.clone().into_bytes())),
+                    (
+                        "kmp-decided-offset".to_owned(),
+                        Some(original.offset.to_string().into_bytes())
+                    ),
+                    (
+                        "kmp-decided-by".to_owned(),
+                        Some(group.clone().into_bytes())
+                    ),
+                ]
             );
         }
         // Partition 0 wholly decided; partition 1 held at k7 (offset 3), never past it.

@@ -399,6 +399,8 @@ fn a_paused_instance_is_fenced_and_cannot_commit() {
         told.is_some(),
         "the paused instance was not told it was out of the group: {zombie_said}"
     );
+    // Then it goes on, and ends like any instance: with nothing left, exit 0.
+    assert_eq!(zombie_code, Some(0), "{zombie_said}");
     assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
 }
 
