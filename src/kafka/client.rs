@@ -12,7 +12,32 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtoc
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
 
+use crate::config::Settings;
+
 use super::security::{SecurityFailure, describe_security};
+
+/// The consumer's librdkafka configuration: the settings' properties, the group of
+/// [`Settings::group`] (its one source), and what reading to an end snapshot needs.
+pub(super) fn consumer_config(settings: &Settings) -> ClientConfig {
+    let mut config = client_config(
+        &settings.consumer,
+        &[
+            ("enable.partition.eof", "true"),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+        ],
+    );
+    match &settings.group {
+        Some(group) => config.set("group.id", group),
+        // librdkafka assigns partitions only with a group id; this one never commits, so it
+        // never appears on the broker.
+        None => config.set(
+            "group.id",
+            format!("kafka-merge-purge-reader-{}", uuid::Uuid::new_v4().simple()),
+        ),
+    };
+    config
+}
 
 /// Builds a librdkafka configuration from `properties`, then applies `forced` on top.
 #[must_use]

@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::Settings;
 use crate::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
@@ -28,7 +28,7 @@ use self::snapshot::{Start, Unsettled};
 
 pub use self::shared::FenceDeparted;
 
-use super::client::{Context, MetadataError, client_config, fetch_metadata};
+use super::client::{Context, MetadataError, consumer_config, fetch_metadata};
 
 /// How often a blocked read looks at the interrupt flag.
 const POLL_SLICE: Duration = Duration::from_millis(100);
@@ -540,28 +540,6 @@ pub(super) fn to_record(message: &BorrowedMessage<'_>) -> Record {
     }
 }
 
-/// The consumer's librdkafka configuration: the settings' properties, the group of
-/// [`Settings::group`] (its one source), and what reading to an end snapshot needs.
-pub(super) fn consumer_config(settings: &Settings) -> ClientConfig {
-    let mut config = client_config(
-        &settings.consumer,
-        &[
-            ("enable.partition.eof", "true"),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-        ],
-    );
-    match &settings.group {
-        Some(group) => config.set("group.id", group),
-        // librdkafka assigns partitions only with a group id; this one never commits, so it
-        // never appears on the broker.
-        None => config.set(
-            "group.id",
-            format!("kafka-merge-purge-reader-{}", uuid::Uuid::new_v4().simple()),
-        ),
-    };
-    config
-}
 
 /// Commits offsets of the source topic for the group (used by non-transactional sinks) and
 /// hands out the group metadata for transactional offset commits.

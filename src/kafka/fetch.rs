@@ -13,7 +13,8 @@ use crate::config::Settings;
 use crate::record::Record;
 
 use super::client::Context;
-use super::consumer::{consumer_config, to_record};
+use super::client::consumer_config;
+use super::consumer::to_record;
 
 /// Reads single records of one topic (`read_committed`, never committing).
 pub struct RecordFetcher {

@@ -15,8 +15,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use crate::config::Settings;
 
-use super::client::{Context, MetadataError, fetch_metadata};
-use super::consumer::consumer_config;
+use super::client::{Context, MetadataError, consumer_config, fetch_metadata};
 
 /// What marks our members' client ids.
 const MARK: &str = "kafka-merge-purge:";
