@@ -169,24 +169,58 @@ fn the_gate_decides_only_what_the_check_let_through_and_checks_again() {
 }
 
 #[test]
-fn a_decision_without_a_tombstone_to_find_is_applied_once_by_the_journal() {
+fn a_decision_without_a_tombstone_to_find_is_applied_once_kafka_shows_it() {
     let null_key = Record::test(0, 0).with_key(None);
     let keyed = record(0, 1, "k", Some("v"));
     let table = plan(&[
         line(0, 0, &null_key, PlanDecision::Merge),
         line(0, 1, &keyed, PlanDecision::Merge),
     ]);
-    let verdicts = |journaled: &[(i32, i64)]| {
-        let mut check = ApplyCheck::new(&table).journaled(journaled.iter().copied().collect());
+    let verdicts = |journaled: &[(i32, i64)], committed: Option<i64>, seen: &[&Record]| {
+        let mut check = ApplyCheck::new(&table)
+            .journaled(journaled.iter().copied().collect())
+            .committed(committed.map(|offset| (0, offset)).into_iter().collect());
         check.see(&null_key);
         check.see(&keyed);
+        for record in seen {
+            check.see(record);
+        }
         check.verdicts()
     };
-    assert_eq!(verdicts(&[]), [Verdict::Apply, Verdict::Apply]);
-    // Journaled before: the null key's merge is not written again; the keyed record's
-    // tombstone is what says whether it was (none here: it is applied).
+    assert_eq!(verdicts(&[], None, &[]), [Verdict::Apply, Verdict::Apply]);
+    // Journaled, but the journal is written before the write it describes (which may have
+    // been aborted): its word alone applies nothing.
     assert_eq!(
-        verdicts(&[(0, 0), (0, 1)]),
+        verdicts(&[(0, 0), (0, 1)], None, &[]),
+        [Verdict::Apply, Verdict::Apply]
+    );
+    // Journaled and the group's offset passed it: the null key's merge is not written again;
+    // the keyed record's tombstone is what says whether it was (none here: it is applied).
+    assert_eq!(
+        verdicts(&[(0, 0), (0, 1)], Some(2), &[]),
         [Verdict::Journaled, Verdict::Apply]
     );
+    // A keyless marker of this plan's apply names it: applied, journal or not.
+    let id = table.header.id.clone();
+    let mut ours = Record::test(0, 7)
+        .with_key(None)
+        .with_value(None)
+        .with_header(crate::record::DECIDED_OFFSET, "0");
+    ours.headers.push(crate::record::Header {
+        name: super::PLAN_HEADER.to_owned(),
+        value: Some(id.into_bytes()),
+    });
+    assert_eq!(
+        verdicts(&[], None, &[&ours]),
+        [Verdict::AlreadyApplied { at: 7 }, Verdict::Apply]
+    );
+    // Someone else's marker: decided by another, refused.
+    let theirs = Record::test(0, 8)
+        .with_key(None)
+        .with_value(None)
+        .with_header(crate::record::DECIDED_OFFSET, "0");
+    assert!(matches!(
+        verdicts(&[], None, &[&theirs])[0],
+        Verdict::Refused(Refusal::Tombstoned { at: 8 })
+    ));
 }
