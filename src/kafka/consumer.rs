@@ -540,7 +540,6 @@ pub(super) fn to_record(message: &BorrowedMessage<'_>) -> Record {
     }
 }
 
-
 /// Commits offsets of the source topic for the group (used by non-transactional sinks) and
 /// hands out the group metadata for transactional offset commits.
 #[derive(Clone)]
