@@ -244,13 +244,8 @@ impl<'a> Run<'a> {
             return nothing_left(self.settings(), &task.source);
         }
         warn_unless_compacted(&task.source, &configs);
-        // A shared source reads what the DLQ says of each partition as it receives it.
-        let pending = if source.is_shared() {
-            (!self.config.options.again).then(TombstoneIndex::default)
-        } else {
-            self.decided_index(&task.source)?
-        };
         if task.ask && task.tui && self.terminal.full_screen() {
+            let pending = self.decided_index(&task.source)?;
             // Each write of the view makes its own producer; this one has fenced a crashed run.
             drop(producer);
             return view::triage(self, task, source, pending, &configs);
@@ -263,7 +258,7 @@ impl<'a> Run<'a> {
         } else {
             (limits, None)
         };
-        self.survey(task, pending.as_ref(), survey_limits)?;
+        let pending = self.survey(task, source.is_shared(), survey_limits)?;
         let mut gate = self.redrive(task, &source, pending, ask_limits);
         let keyless_markers = accepts_keyless(&task.source, &configs);
         let mut sink = self.sink(producer, &source, task, keyless_markers)?;
@@ -335,18 +330,30 @@ impl<'a> Run<'a> {
     }
 
     /// Reads again what `topic` says was decided in partitions the source reads again, each
-    /// from its offset to its end now (a shared source's partitions, as it receives them).
+    /// from its offset (or after what the index read of it already) to its end now (a shared
+    /// source's partitions, as it receives them).
     fn rescan(&self, topic: &str) -> Rescan<'a> {
-        let settings = self.settings();
+        let mut reader = self.settings().clone();
+        // Exactly from where the index needs it: the group's offsets play no part.
+        reader.group = None;
         let topic = topic.to_owned();
         let interrupt = self.interrupt.clone();
         Box::new(move |partitions, index| {
             let started = std::time::Instant::now();
-            let starts: std::collections::BTreeMap<i32, i64> = partitions.iter().copied().collect();
-            let mut pass = SourceConsumer::open_at(settings, &topic, &starts, interrupt.clone())?;
+            let starts: std::collections::BTreeMap<i32, i64> = partitions
+                .iter()
+                .map(|&(partition, from)| (partition, index.resume_at(partition, from)))
+                .collect();
+            let mut pass = SourceConsumer::open_at(&reader, &topic, &starts, interrupt.clone())?;
             let before = index.scanned;
             while let Some(record) = pass.next_record()? {
                 index.add(&record);
+            }
+            if interrupt.is_raised() {
+                anyhow::bail!("interrupted");
+            }
+            for (&partition, range) in pass.ranges() {
+                index.cover(partition, range.start, range.end);
             }
             tracing::info!(
                 "decided records in partitions {:?} of {topic}: {} record(s) read in {:.1} s",
@@ -400,7 +407,10 @@ impl<'a> Run<'a> {
     fn index_pass(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
         let started = std::time::Instant::now();
         let mut pass = self.open_source(topic)?;
-        let index = survey::pending_index(&mut pass, self.interrupt)?;
+        let mut index = survey::pending_index(&mut pass, self.interrupt)?;
+        for (&partition, range) in pass.ranges() {
+            index.cover(partition, range.start, range.end);
+        }
         tracing::info!(
             "decided records: {} record(s) read, {} tombstoned key(s) remembered, in {:.1} s",
             index.scanned,
@@ -410,19 +420,32 @@ impl<'a> Run<'a> {
         Ok(Some(index))
     }
 
-    /// Before anything is written: shows the overview, and refuses to start when a copy
-    /// would be older than its destination's retention. One pass, only when one is needed.
+    /// Before anything is written: reads what the DLQ says was decided (unless `--again`),
+    /// shows the overview, and refuses to start when a copy of a record still pending would be
+    /// older than its destination's retention. One pass over the DLQ, or two when the overview
+    /// is shown (it leaves decided records out as it goes, so the index comes first). A shared
+    /// source with neither reads what the DLQ says of each partition as it receives it.
     fn survey(
         &self,
         task: &WriteTask,
-        pending: Option<&TombstoneIndex>,
+        shared: bool,
         limits: Option<RetentionLookup<'_>>,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<TombstoneIndex>, Error> {
         let retention =
             limits.map(|lookup| RetentionCheck::new(lookup, chrono::Utc::now().timestamp_millis()));
+        let wants_index = !self.config.options.again;
         if task.overview.is_none() && retention.is_none() {
-            return Ok(());
+            return match (wants_index, shared) {
+                (false, _) => Ok(None),
+                (true, true) => Ok(Some(TombstoneIndex::default())),
+                (true, false) => self.decided_index(&task.source),
+            };
         }
+        let index = match (wants_index, &task.overview) {
+            (true, Some(_)) => self.decided_index(&task.source)?,
+            _ => None,
+        };
+        let mut building = (wants_index && index.is_none()).then(TombstoneIndex::default);
         let started = std::time::Instant::now();
         let mut pass = self.open_source(&task.source)?;
         let mut filter = self.filter.borrow_mut();
@@ -431,7 +454,8 @@ impl<'a> Run<'a> {
             filter: &mut filter,
             router: task.merges().then(|| self.router(task, pass.catalog())),
             max_replays: task.redrive.max_replays,
-            pending,
+            pending: index.as_ref(),
+            index: building.as_mut(),
             merge_tombstones: task.merge_tombstones,
             destinations: task.redrive.to_origin || task.redrive.max_replays.is_some(),
             overview: task.overview.clone().map(Overview::new),
@@ -440,9 +464,19 @@ impl<'a> Run<'a> {
             settings: &self.config.settings,
         }
         .run(&mut pass, self.interrupt)?;
+        if let Some(building) = building.as_mut() {
+            for (&partition, range) in pass.ranges() {
+                building.cover(partition, range.start, range.end);
+            }
+        }
         if checks_retention {
             tracing::info!(
-                "checked the records against the destinations' retention in {:.1} s",
+                "checked the records against the destinations' retention{} in {:.1} s",
+                if building.is_some() {
+                    ", and read what the DLQ says was decided,"
+                } else {
+                    ""
+                },
                 started.elapsed().as_secs_f64()
             );
         }
@@ -454,7 +488,7 @@ impl<'a> Run<'a> {
                 source: anyhow::anyhow!(refusal),
                 summary: None,
             }),
-            None => Ok(()),
+            None => Ok(index.or(building)),
         }
     }
 

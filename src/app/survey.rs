@@ -43,12 +43,23 @@ struct TooOld {
     retention_ms: i64,
 }
 
+/// A record whose copy would be too old, kept until the pass knows whether it was decided
+/// already (a marker after it, read later in the same pass).
+struct Candidate {
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    topic: String,
+    timestamp: i64,
+    retention_ms: i64,
+}
+
 /// The retention check: per destination, the oldest timestamp a copy may keep.
 pub(super) struct RetentionCheck<'a> {
     /// The same per-record judgement `ask` makes, counted here instead of acted on.
     guard: RetentionGuard<'a>,
     now: i64,
-    too_old: BTreeMap<String, TooOld>,
+    too_old: Vec<Candidate>,
 }
 
 impl<'a> RetentionCheck<'a> {
@@ -56,7 +67,7 @@ impl<'a> RetentionCheck<'a> {
         Self {
             guard: RetentionGuard::new(lookup),
             now,
-            too_old: BTreeMap::new(),
+            too_old: Vec::new(),
         }
     }
 
@@ -67,26 +78,48 @@ impl<'a> RetentionCheck<'a> {
         ) else {
             return Ok(());
         };
-        let entry = self.too_old.entry(topic.to_owned()).or_insert(TooOld {
-            count: 0,
-            oldest: timestamp,
+        self.too_old.push(Candidate {
+            partition: record.at.partition,
+            offset: record.at.offset,
+            key: record.key.clone(),
+            topic: topic.to_owned(),
+            timestamp,
             retention_ms,
         });
-        entry.count += 1;
-        entry.oldest = entry.oldest.min(timestamp);
         Ok(())
     }
 
-    /// The refusal, when any copy would be too old.
-    fn refusal(&self) -> Option<String> {
-        if self.too_old.is_empty() {
+    /// The refusal, when any copy of a record still pending (per `decided`, when given)
+    /// would be too old.
+    fn refusal(&self, decided: Option<&TombstoneIndex>) -> Option<String> {
+        let mut by_topic: BTreeMap<&str, TooOld> = BTreeMap::new();
+        for candidate in &self.too_old {
+            if decided.is_some_and(|index| {
+                !index.is_pending_at(
+                    candidate.partition,
+                    candidate.offset,
+                    candidate.key.as_deref(),
+                )
+            }) {
+                continue;
+            }
+            let entry = by_topic.entry(&candidate.topic).or_insert(TooOld {
+                count: 0,
+                oldest: candidate.timestamp,
+                retention_ms: candidate.retention_ms,
+            });
+            entry.count += 1;
+            entry.oldest = entry.oldest.min(candidate.timestamp);
+        }
+        if by_topic.is_empty() {
             return None;
         }
-        let total: u64 = self.too_old.values().map(|t| t.count).sum();
+        let too_old = by_topic;
+        let total: u64 = too_old.values().map(|t| t.count).sum();
         let mut text = format!(
             "refusing to merge: {total} record(s) are older than the retention of their destination, and the broker would delete their copies within minutes:"
         );
-        for (topic, old) in &self.too_old {
+        for (topic, old) in &too_old {
             text.push_str(&format!(
                 "\n  {topic}: {} record(s), the oldest from {} ({} old; retention.ms={} is {})",
                 old.count,
@@ -121,7 +154,11 @@ pub(super) struct Survey<'a, C> {
     /// Where merges go; `None` when nothing is merged.
     pub router: Option<Router<C>>,
     pub max_replays: Option<u64>,
+    /// What the DLQ says was decided, read before (records decided are passed over).
     pub pending: Option<&'a TombstoneIndex>,
+    /// What the DLQ says was decided, read in this same pass: the retention check leaves out
+    /// the records it finds decided once the pass is done (the overview needs `pending`).
+    pub index: Option<&'a mut TombstoneIndex>,
     pub merge_tombstones: bool,
     /// Count by destination (the redrive options are in use).
     pub destinations: bool,
@@ -157,10 +194,15 @@ impl<C: TopicCatalog> Survey<'_, C> {
             if interrupt.is_raised() {
                 return Err(Error::Interrupted { summary: None });
             }
+            if let Some(index) = self.index.as_deref_mut() {
+                index.add(&record);
+            }
             if !self.filter.matches(&record) {
                 continue;
             }
-            if self.pending.is_some_and(|index| !index.is_pending(&record)) {
+            if self.pending.is_some_and(|index| !index.is_pending(&record))
+                || record.marked_offset().is_some()
+            {
                 continue;
             }
             seen += 1;
@@ -185,9 +227,13 @@ impl<C: TopicCatalog> Survey<'_, C> {
             }
             None => None,
         };
+        let decided = self.pending.or(self.index.as_deref());
         Ok(Surveyed {
             overview,
-            refusal: self.retention.as_ref().and_then(RetentionCheck::refusal),
+            refusal: self
+                .retention
+                .as_ref()
+                .and_then(|check| check.refusal(decided)),
         })
     }
 

@@ -74,6 +74,10 @@ pub struct TombstoneIndex {
     last: HashMap<(i32, Digest128), i64>,
     /// Offsets named by markers, and decided by this run.
     marked: HashMap<i32, OffsetSet>,
+    /// Per partition, the offsets `[from, to)` read into the index: reading the partition again
+    /// from `from` or later needs only what came after `to` (a marker always follows the
+    /// record it names).
+    covered: HashMap<i32, (i64, i64)>,
     /// Records read to build the index.
     pub scanned: u64,
 }
@@ -100,6 +104,28 @@ impl TombstoneIndex {
         }
     }
 
+    /// `[from, to)` of `partition` was read into the index (joined with what was read before
+    /// when the two meet).
+    pub fn cover(&mut self, partition: i32, from: i64, to: i64) {
+        let range = match self.covered.get(&partition) {
+            Some(&(old_from, old_to)) if from <= old_to && old_from <= to => {
+                (old_from.min(from), old_to.max(to))
+            }
+            _ => (from, to),
+        };
+        self.covered.insert(partition, range);
+    }
+
+    /// Where reading `partition` into the index must start so that it is complete for records
+    /// from `from` on: after what was read already when that covers `from`, else `from`.
+    #[must_use]
+    pub fn resume_at(&self, partition: i32, from: i64) -> i64 {
+        match self.covered.get(&partition) {
+            Some(&(covered_from, covered_to)) if covered_from <= from => covered_to.max(from),
+            _ => from,
+        }
+    }
+
     /// The record at `at` was decided, and the decision committed, by this run.
     pub fn decided(&mut self, at: &Coordinates) {
         self.marked
@@ -113,22 +139,27 @@ impl TombstoneIndex {
     /// has its key (`-T` merges it).
     #[must_use]
     pub fn is_pending(&self, record: &Record) -> bool {
-        if marked_offset(record).is_some() {
-            return false;
-        }
+        marked_offset(record).is_none()
+            && self.is_pending_at(record.at.partition, record.at.offset, record.key.as_deref())
+    }
+
+    /// [`TombstoneIndex::is_pending`] of the record with `key` at `offset` of `partition`,
+    /// which is no marker.
+    #[must_use]
+    pub fn is_pending_at(&self, partition: i32, offset: i64, key: Option<&[u8]>) -> bool {
         if self
             .marked
-            .get(&record.at.partition)
-            .is_some_and(|set| set.contains(record.at.offset))
+            .get(&partition)
+            .is_some_and(|set| set.contains(offset))
         {
             return false;
         }
-        let Some(key) = &record.key else {
+        let Some(key) = key else {
             return true;
         };
         self.last
-            .get(&(record.at.partition, key_digest(key)))
-            .is_none_or(|&tombstone| tombstone <= record.at.offset)
+            .get(&(partition, key_digest(key)))
+            .is_none_or(|&tombstone| tombstone <= offset)
     }
 
     /// How many distinct (partition, key) tombstones are remembered.
@@ -215,6 +246,24 @@ mod tests {
         assert!(index.is_pending(&at(2, 1_001, Some("k"), Some("v"))));
         assert!(!index.is_pending(&at(2, 2_499, None, Some("v"))));
         assert!(index.is_pending(&at(1, 5, None, Some("v"))));
+    }
+
+    #[test]
+    fn reading_again_starts_after_what_was_read() {
+        let mut index = TombstoneIndex::default();
+        assert_eq!(index.resume_at(0, 5), 5);
+        index.cover(0, 5, 100);
+        assert_eq!(index.resume_at(0, 5), 100);
+        assert_eq!(index.resume_at(0, 40), 100);
+        // From before what was read: all of it again.
+        assert_eq!(index.resume_at(0, 2), 2);
+        assert_eq!(index.resume_at(0, 200), 200);
+        index.cover(0, 100, 130);
+        assert_eq!(index.resume_at(0, 7), 130);
+        // A range that does not meet the one read replaces it.
+        index.cover(0, 200, 210);
+        assert_eq!(index.resume_at(0, 7), 7);
+        assert_eq!(index.resume_at(1, 0), 0);
     }
 
     #[test]

@@ -574,19 +574,18 @@ fn seams_loop_writes_each_record_once() {
     }
     let group = unique("seams-group");
     let rate = (count / 5).max(200).to_string();
-    let base = [
-        "-t",
-        "--max-replays",
-        "3",
-        "--batch-size",
-        "200",
-        "--max-rate",
-        &rate,
-    ];
+    let base = ["-t", "--batch-size", "200", "--max-rate", &rate];
+    // merge-all's own options come after it.
+    let with = |group: &str, extra: &[String]| {
+        let mut args = merge_args(group, &base, &dlq, &retry);
+        args.extend(["--max-replays".to_owned(), "3".to_owned()]);
+        args.extend(extra.iter().cloned());
+        args
+    };
     let started = Instant::now();
     let mut events = Vec::new();
     for round in 0..rounds {
-        let mut options: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
+        let mut options: Vec<String> = Vec::new();
         if rng.random_bool(0.4) {
             // Ids ending in some digits only.
             let digits: String = (0..10)
@@ -597,17 +596,10 @@ fn seams_loop_writes_each_record_once() {
                 options.extend(["--key".to_owned(), format!("[{digits}]$")]);
             }
         }
-        let refs: Vec<&str> = options.iter().map(String::as_str).collect();
-        let args = merge_args(&group, &refs, &dlq, &retry);
+        let args = with(&group, &options);
         let event = ["plain", "kill", "join", "broker-stop"][rng.random_range(0..4)];
-        events.push(format!(
-            "{round}:{event}{}",
-            if refs.contains(&"--key") {
-                "+filter"
-            } else {
-                ""
-            }
-        ));
+        let filtered = if options.is_empty() { "" } else { "+filter" };
+        events.push(format!("{round}:{event}{filtered}"));
         let first = spawn(&args, true);
         match event {
             "kill" => {
@@ -649,21 +641,11 @@ fn seams_loop_writes_each_record_once() {
         assert!(started.elapsed() < RUN * 4, "the loop took too long");
     }
     // A plain run leaves only the records over the limit; another group finds nothing to do.
-    let args: Vec<&str> = base.to_vec();
-    run(
-        kmp().args(merge_args(&group, &args, &dlq, &retry)),
-        b"",
-        RUN,
-    )
-    .assert_ok();
+    run(kmp().args(with(&group, &[])), b"", RUN).assert_ok();
     let other = unique("seams-other");
-    run(
-        kmp().args(merge_args(&other, &args, &dlq, &retry)),
-        b"",
-        RUN,
-    )
-    .assert_ok()
-    .assert_said(" 0 merged");
+    run(kmp().args(with(&other, &[])), b"", RUN)
+        .assert_ok()
+        .assert_said(" 0 merged");
 
     let copies = id_counts(&retry);
     let expected: Vec<&String> = ids

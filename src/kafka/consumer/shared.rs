@@ -178,6 +178,8 @@ pub(super) struct Membership {
     /// Every partition is done by some instance.
     done: bool,
     checked: Option<Instant>,
+    /// Since when asking whether every partition is done has failed, in a row.
+    unanswered: Option<Instant>,
     /// The group's members were checked once this member was in.
     joined: bool,
     /// Records left before this instance read anything, for the progress display.
@@ -239,6 +241,7 @@ impl SourceConsumer {
             idle: false,
             done: false,
             checked: None,
+            unanswered: None,
             joined: false,
             estimate: estimate.values().map(Range::len).sum(),
             since: Instant::now(),
@@ -296,11 +299,34 @@ impl SourceConsumer {
                 }
                 if member.idle && member.checked.is_none_or(|at| at.elapsed() >= DONE_CHECK) {
                     member.checked = Some(Instant::now());
-                    if self.all_done()? {
-                        if let Some(member) = self.membership.as_mut() {
-                            member.done = true;
+                    match self.all_done() {
+                        Ok(true) => {
+                            if let Some(member) = self.membership.as_mut() {
+                                member.done = true;
+                            }
+                            return Ok(None);
                         }
-                        return Ok(None);
+                        Ok(false) => {
+                            if let Some(member) = self.membership.as_mut() {
+                                member.unanswered = None;
+                            }
+                        }
+                        // Nothing of this member's is open: a cluster that does not answer
+                        // for a while (a broker paused, a coordinator moving) is waited for,
+                        // for a few timeouts, before the run fails.
+                        Err(error) => {
+                            let timeout = self.timeout;
+                            let Some(member) = self.membership.as_mut() else {
+                                return Err(error);
+                            };
+                            let since = *member.unanswered.get_or_insert_with(Instant::now);
+                            if since.elapsed() >= 3 * timeout {
+                                return Err(error);
+                            }
+                            tracing::warn!(
+                                "waiting for the other instances: {error:#}; asking again"
+                            );
+                        }
                     }
                 }
                 continue;
