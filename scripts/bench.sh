@@ -18,6 +18,9 @@
 #        DLQ that checks the copies against the destination's retention)
 #   cd   kafka-merge-purge merge-all DLQ DEST --dedupe     (every record unique: the digest of
 #        each is remembered, which is what the peak RSS shows)
+#   cm   kafka-merge-purge merge-all DLQ DEST on a DLQ of which another group purged half the
+#        records before (untimed, purge-all --limit N/2): N records and N/2 markers read, N/2
+#        passed over as decided, N/2 merged
 #   p    kafka-merge-purge print --pending --output json DLQ > /dev/null, on a DLQ of its own
 #        purged before (untimed): N records and N tombstones, so N tombstoned keys in the index
 #        and nothing printed; the pre-scan's own time is logged
@@ -41,7 +44,7 @@
 #   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
 #   BENCH_PARTITIONS   partitions of every topic (default 6)
 #   BENCH_RUNS         repetitions (default 3); medians are reported
-#   BENCH_CASES        cases to run (default "a b c ct co ci cd d p e ep ej ask view")
+#   BENCH_CASES        cases to run (default "a b c ct co ci cd cm d p e ep ej ask view")
 #   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
 #                      part between the `bench:begin`/`bench:end` markers is replaced
 #   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
@@ -63,7 +66,7 @@ KEY_BYTES=${BENCH_KEY_BYTES:-16}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
 PARTITIONS=${BENCH_PARTITIONS:-6}
 RUNS=${BENCH_RUNS:-3}
-read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd d p e ep ej ask view}"
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd cm d p e ep ej ask view}"
 OUT=${BENCH_OUT-BENCHMARKS.md}
 PROFILE=${BENCH_PROFILE:-release}
 DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
@@ -355,13 +358,25 @@ case_cd() { # RUN
   expect_counts "cd (run $1)" "$dest" "$RECORDS" 0
 }
 
+case_cm() { # RUN
+  local dlq=$PREFIX-r$1-dlq-cm dest=$PREFIX-r$1-dest-cm half=$((RECORDS / 2))
+  "${KMP[@]}" -g "$PREFIX-r$1-cm-before" purge-all "$dlq" --limit "$half" >/dev/null \
+    2>"$WORK/cm-$1-before.err" \
+    || { tail -n 20 "$WORK/cm-$1-before.err" >&2; die "cm (run $1): the purge before failed"; }
+  measure cm "$1" "${KMP[@]}" -g "$PREFIX-r$1-cm" merge-all "$dlq" "$dest"
+  expect_summary cm "$1" "$((RECORDS - half)) merged, 0 purged, 0 skipped"
+  grep -qF "$half record(s) already merged or purged" "$WORK/cm-$1.err" \
+    || die "cm (run $1): $half records were not passed over as decided"
+  expect_counts "cm (run $1)" "$dest" "$((RECORDS - half))" 0
+}
+
 case_p() { # RUN
   local dlq=$PREFIX-r$1-dlq-p
   "${KMP[@]}" -g "$PREFIX-r$1-p-purge" purge-all "$dlq" >/dev/null 2>"$WORK/p-$1-purge.err" \
     || { tail -n 20 "$WORK/p-$1-purge.err" >&2; die "p (run $1): the purge before failed"; }
   MEASURE_STDOUT=$WORK/p-$1.printed measure p "$1" "${KMP[@]}" print --pending --output json "$dlq"
   [[ ! -s $WORK/p-$1.printed ]] || die "p (run $1): printed records that were purged"
-  log "p (run $1): $(grep -o -- '--pending: .*' "$WORK/p-$1.err" | tail -n 1)"
+  log "p (run $1): $(grep -o -- 'decided records: .*' "$WORK/p-$1.err" | tail -n 1)"
 }
 
 case_d() { # RUN
@@ -459,23 +474,24 @@ warm_up() {
   done
   delete_topics "$PREFIX-warm-.*"
 }
-if needs c || needs ct || needs co || needs ci || needs cd || needs d; then
+if needs c || needs ct || needs co || needs ci || needs cd || needs cm || needs d; then
   warm_up
 fi
 
 log "$RECORDS records of $KEY_BYTES+$VALUE_BYTES bytes, $PARTITIONS partitions, $RUNS runs of: ${CASES[*]}"
 for ((run = 1; run <= RUNS; run++)); do
   specs=()
-  for c in b c ct co ci cd d p; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
+  for c in b c ct co ci cd cm d p; do needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq"); done
   needs b && specs+=("$PREFIX-r$run-copy:plain")
   needs c && specs+=("$PREFIX-r$run-dest-c:plain")
   needs ct && specs+=("$PREFIX-r$run-dest-ct:plain")
   needs ci && specs+=("$PREFIX-r$run-dest-ci:plain")
   needs cd && specs+=("$PREFIX-r$run-dest-cd:plain")
+  needs cm && specs+=("$PREFIX-r$run-dest-cm:plain")
   ((run == 1)) && needs co && specs+=("$ORIGIN:plain")
   needs a && specs+=("$PREFIX-r$run-perf:plain")
   ((${#specs[@]} > 0)) && create_topics "${specs[@]}"
-  for c in b c ct co ci cd d p; do
+  for c in b c ct co ci cd cm d p; do
     needs "$c" && fill "$PREFIX-r$run-dlq-$c" "$PLAIN" "$run"
   done
   # Rotate the order, so that no case always runs first or right after another.
@@ -489,6 +505,7 @@ for ((run = 1; run <= RUNS; run++)); do
       co) case_co "$run" ;;
       ci) case_ci "$run" ;;
       cd) case_cd "$run" ;;
+      cm) case_cm "$run" ;;
       p) case_p "$run" ;;
       d) case_d "$run" ;;
       e) case_e "$run" ;;
@@ -558,6 +575,7 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ --to-origin"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST --ignore-retention"
   echo "$kmp_shown -g NEW_GROUP merge-all DLQ DEST --dedupe"
+  echo "$kmp_shown -g NEW_GROUP merge-all HALF_DECIDED_DLQ DEST  # after: -g OTHER purge-all DLQ --limit N/2"
   echo "$kmp_shown -g NEW_GROUP purge-all DLQ"
   echo "$kmp_shown print --pending --output json PURGED_DLQ > /dev/null"
   echo "$kmp_shown -o schema.registry.url=http://127.0.0.1:PORT print --output json AVRO_DLQ > /dev/null"

@@ -552,6 +552,7 @@ CASES = [
     ("co", "(c) `kafka-merge-purge merge-all --to-origin`"),
     ("ci", "(c) `kafka-merge-purge merge-all --ignore-retention` (no retention pass)"),
     ("cd", "(c) `kafka-merge-purge merge-all --dedupe`"),
+    ("cm", "(c) `kafka-merge-purge merge-all`, half of the DLQ decided before (passed over)"),
     ("d", "(d) `kafka-merge-purge purge-all`"),
     ("p", "(p) `kafka-merge-purge print --pending` of a purged DLQ (2 × N records read)"),
     ("e", "(e) `kafka-merge-purge print --output json` (Avro, cached schema)"),

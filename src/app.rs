@@ -29,8 +29,8 @@ use crate::redrive::{
 use crate::review::{Journal, Journaled};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
-    Interrupt, NoWrites, Observer, Overview, Paced, RecordSource as _, RunError, Summary,
-    rate_limited,
+    Interrupt, NoWrites, NullKeysBelow, Observer, Overview, Paced, RecordSource as _, RunError,
+    Summary, rate_limited,
 };
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
@@ -259,8 +259,19 @@ impl<'a> Run<'a> {
             (limits, None)
         };
         let pending = self.survey(task, source.is_shared(), survey_limits)?;
-        let mut gate = self.redrive(task, &source, pending, ask_limits);
         let keyless_markers = accepts_keyless(&task.source, &configs);
+        let redrive = self.redrive(task, &source, pending, ask_limits);
+        // Below the group's offset, only that offset recorded decisions on null keys where
+        // no marker can be written.
+        let mut gate: Box<dyn Gate + '_> = if self.config.options.from_beginning && !keyless_markers
+        {
+            Box::new(NullKeysBelow {
+                inner: redrive,
+                floor: source.committed_at_start().clone(),
+            })
+        } else {
+            Box::new(redrive)
+        };
         let mut sink = self.sink(producer, &source, task, keyless_markers)?;
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?
             .with_plan(self.plan_writer(task, &source)?);
@@ -270,7 +281,7 @@ impl<'a> Run<'a> {
             &mut *decisions,
             &mut *sink,
             &mut watchers.observers(),
-            &mut gate,
+            &mut *gate,
             self.write_options(task, keyless_markers),
         );
         watchers.finish();

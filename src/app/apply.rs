@@ -158,6 +158,10 @@ impl Run<'_> {
                 .is_some_and(|&committed| record.at.offset < committed)
         }));
         let options = &plan.header.options;
+        let keyless_markers = super::accepts_keyless(
+            &task.source,
+            &kafka::ConfigLookup::start(settings, &[task.source.as_str()]),
+        );
         let rules = CopyRules {
             headers: HeaderPolicy {
                 strip_dlq: options.strip_dlq_headers,
@@ -177,10 +181,7 @@ impl Run<'_> {
                 value: Some(plan.header.id.as_bytes().to_vec()),
             }],
             decided_by: String::new(),
-            keyless_markers: super::accepts_keyless(
-                &task.source,
-                &kafka::ConfigLookup::start(settings, &[task.source.as_str()]),
-            ),
+            keyless_markers,
         };
         let mut sink = self.sink_with(
             producer,
@@ -202,7 +203,7 @@ impl Run<'_> {
                 policy: self.config.options.bulk_policy,
                 limit: None,
                 watch_keys: false,
-                unmarked_null_keys: true,
+                unmarked_null_keys: !keyless_markers,
             },
         );
         watchers.finish();

@@ -28,7 +28,7 @@ use self::snapshot::{Start, Unsettled};
 
 pub use self::shared::FenceDeparted;
 
-use super::client::{Context, MetadataError, consumer_config, fetch_metadata};
+use super::client::{Context, GroupEvent, MetadataError, consumer_config, fetch_metadata};
 
 /// How often a blocked read looks at the interrupt flag.
 const POLL_SLICE: Duration = Duration::from_millis(100);
@@ -439,6 +439,27 @@ impl Drop for SourceConsumer {
     fn drop(&mut self) {
         // Closing a group member revokes its partitions: nothing is left to commit then.
         self.consumer.context().leave();
+        // A rebalance this member was told of but did not carry out (it came after its last
+        // read: the group took it back in after a broker pause, say) is carried out now:
+        // librdkafka's close waits for it, and waited forever.
+        for event in self.consumer.context().take_group_events() {
+            let (partitions, assigned) = match event {
+                GroupEvent::Assigned(partitions) => (partitions, true),
+                GroupEvent::Revoked { partitions, .. } => (partitions, false),
+            };
+            let mut list = TopicPartitionList::new();
+            for partition in partitions {
+                list.add_partition(&self.topic, partition);
+            }
+            let answered = if assigned {
+                self.consumer.incremental_assign(&list)
+            } else {
+                self.consumer.incremental_unassign(&list)
+            };
+            if let Err(error) = answered {
+                tracing::debug!(%error, "carrying out a rebalance while leaving the group");
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, DECIDED_BY, DECIDED_OFFSET, HeaderPolicy};
-use crate::triage::{Action, ActionSink, Offsets};
+use crate::triage::{Action, ActionSink, BatchAborted, Offsets};
 
 use super::consumer::OffsetCommitter;
 use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
@@ -166,7 +166,21 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
             self.mark(partition, key.as_deref(), offset)?;
         }
         self.writer.flush()?;
-        self.writer.commit_offsets(offsets)
+        match self.writer.commit_offsets(offsets) {
+            // The copies and their markers are written: the batch is done whatever the
+            // group's offsets say, and whoever reads its records again passes them over.
+            Err(error)
+                if error
+                    .chain()
+                    .any(|cause| cause.downcast_ref::<BatchAborted>().is_some()) =>
+            {
+                tracing::warn!(
+                    "{error:#}: the batch's copies and markers are written, so its records are passed over when read again"
+                );
+                Ok(())
+            }
+            committed => committed,
+        }
     }
 
     fn abort(&mut self) -> anyhow::Result<()> {
@@ -232,6 +246,8 @@ mod tests {
         calls: Vec<Call>,
         flushes: usize,
         fail_flush: Option<usize>,
+        /// The group refuses the offsets (without transactions).
+        refuse_offsets: bool,
     }
 
     impl Recording {
@@ -271,7 +287,11 @@ mod tests {
             self.calls.push(Call::Discard);
         }
         fn commit_offsets(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
-            self.note(Call::CommitOffsets(offsets.iter().collect()))
+            self.note(Call::CommitOffsets(offsets.iter().collect()))?;
+            if self.refuse_offsets {
+                return Err(anyhow::Error::new(BatchAborted("rebalance".into())));
+            }
+            Ok(())
         }
         fn begin(&mut self) -> anyhow::Result<()> {
             self.note(Call::Begin)
@@ -365,6 +385,28 @@ mod tests {
             let later = &sink.writer.calls[expected.len()..];
             assert!(!later.contains(&tombstone), "{later:?}");
         }
+    }
+
+    /// Without transactions, offsets the group refuses after the copies and markers are
+    /// written do not undo the batch: it is done (its markers say so), and counted.
+    #[test]
+    fn without_transactions_refused_offsets_after_the_markers_leave_the_batch_done() {
+        let mut sink = sink(Recording {
+            refuse_offsets: true,
+            ..Recording::default()
+        });
+        sink.apply(&Record::test(0, 3), &merge()).unwrap();
+        sink.commit(&offsets(&[(0, 4)])).unwrap();
+        assert_eq!(
+            sink.writer.calls,
+            [
+                Call::Copy(3, "retry".into()),
+                Call::Flush,
+                Call::Tombstone(0, b"k".to_vec()),
+                Call::Flush,
+                Call::CommitOffsets(vec![(0, 4)]),
+            ]
+        );
     }
 
     #[test]

@@ -83,17 +83,22 @@ pub struct TombstoneIndex {
 }
 
 impl TombstoneIndex {
-    /// Notes `record`, read from the DLQ: tombstones with a key and our markers count.
+    /// Notes `record`, read from the DLQ: our markers decide the offset they name, and only
+    /// that one (a record of the same key left alone before it stays pending); another
+    /// tombstone with a key decides every earlier record of its key.
     pub fn add(&mut self, record: &Record) {
         self.scanned += 1;
         if !record.is_tombstone() {
             return;
         }
-        if let Some(offset) = marked_offset(record).filter(|&o| o < record.at.offset) {
-            self.marked
-                .entry(record.at.partition)
-                .or_default()
-                .insert(offset);
+        if let Some(marked) = marked_offset(record) {
+            if marked < record.at.offset {
+                self.marked
+                    .entry(record.at.partition)
+                    .or_default()
+                    .insert(marked);
+            }
+            return;
         }
         if let Some(key) = &record.key {
             let entry = self
@@ -203,6 +208,22 @@ mod tests {
         // The tombstone at 2 is the last of its key: pending (for -T); the one at 4 too.
         assert_eq!(pending, [false, false, true, true, true, true, true]);
         assert_eq!((index.len(), index.scanned), (2, 7));
+    }
+
+    #[test]
+    fn a_keyed_marker_decides_its_offset_not_the_records_of_its_key_left_alone() {
+        let mut index = TombstoneIndex::default();
+        let merged = at(0, 0, Some("order-7"), Some("v"));
+        let left_alone = at(0, 1, Some("order-7"), Some("bounced"));
+        let marker = at(0, 2, Some("order-7"), None).with_header(DECIDED_OFFSET, "0");
+        for record in [&merged, &left_alone, &marker] {
+            index.add(record);
+        }
+        assert!(!index.is_pending(&merged));
+        assert!(index.is_pending(&left_alone));
+        // A plain tombstone of the key (another tool's) decides both.
+        index.add(&at(0, 3, Some("order-7"), None));
+        assert!(!index.is_pending(&left_alone));
     }
 
     #[test]

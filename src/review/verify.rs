@@ -37,6 +37,9 @@ pub enum Refusal {
     /// A record of the same key that the plan does not decide follows it: the planned
     /// tombstone would let compaction remove that record too.
     NewerRecord { at: i64 },
+    /// An earlier apply of this plan journaled it, but Kafka shows nothing of it (no marker
+    /// to look for, the group's offset before it): it may have been written, or not.
+    Unconfirmed,
 }
 
 impl fmt::Display for Refusal {
@@ -51,6 +54,9 @@ impl fmt::Display for Refusal {
             Self::Tombstoned { at } => write!(
                 f,
                 "already tombstoned at offset {at}, not by this plan: someone else decided it"
+            ),
+            Self::Unconfirmed => f.write_str(
+                "an earlier apply journaled it, but Kafka shows no trace of it (no marker can be written for it, and the group's offset is before it): it may have been written; left alone rather than written twice",
             ),
             Self::NewerRecord { at } => write!(
                 f,
@@ -324,14 +330,16 @@ impl<'p> ApplyCheck<'p> {
 
     /// Notes one record of the DLQ.
     pub fn see(&mut self, record: &Record) {
+        let planned = self.plan.at(record.at.partition, record.at.offset);
+        if let Some((index, planned)) = planned {
+            self.found[index] = Some(planned.differences(record));
+        }
+        // A marker decides the offset it names, no other record of its key.
         if let Some(decided) = marked_offset(record) {
             let ours = self.ours(record);
             self.markers
                 .insert((record.at.partition, decided), (record.at.offset, ours));
-        }
-        let planned = self.plan.at(record.at.partition, record.at.offset);
-        if let Some((index, planned)) = planned {
-            self.found[index] = Some(planned.differences(record));
+            return;
         }
         let ours = record.is_tombstone() && self.ours(record);
         if let Some(key) = &record.key
@@ -367,35 +375,34 @@ impl<'p> ApplyCheck<'p> {
 
     /// What the records of its key after it say of a planned record found as planned.
     fn after(&self, planned: &Planned) -> Verdict {
+        let writes = planned.decision != PlanDecision::Skip;
+        // A marker naming it: decided, by this plan or by someone else.
+        if writes && let Some(&(at, ours)) = self.markers.get(&(planned.partition, planned.offset))
+        {
+            return if ours {
+                Verdict::AlreadyApplied { at }
+            } else {
+                Verdict::Refused(Refusal::Tombstoned { at })
+            };
+        }
         let tombstoned = planned.tombstones() && planned.digests.value.is_some();
         let Some(key) = planned.digests.key.filter(|_| tombstoned) else {
-            let writes = planned.decision != PlanDecision::Skip;
-            // A keyless marker naming it: decided, by this plan or by someone else.
-            if writes
-                && let Some(&(at, ours)) = self.markers.get(&(planned.partition, planned.offset))
-            {
-                return if ours {
-                    Verdict::AlreadyApplied { at }
-                } else {
-                    Verdict::Refused(Refusal::Tombstoned { at })
-                };
-            }
             // No marker to look for: applied when the journal says it was written and the
             // group's offset passed it, never on the journal's word alone (it is written
-            // before the write it describes, which may have been aborted).
+            // before the write it describes, which may have been aborted); journaled and
+            // not shown, it is left alone (written again, it might be written twice).
+            let journaled = writes
+                && self
+                    .journaled
+                    .contains(&(planned.partition, planned.offset));
             let passed = self
                 .committed
                 .get(&planned.partition)
                 .is_some_and(|&committed| committed > planned.offset);
-            return if writes
-                && passed
-                && self
-                    .journaled
-                    .contains(&(planned.partition, planned.offset))
-            {
-                Verdict::Journaled
-            } else {
-                Verdict::Apply
+            return match (journaled, passed) {
+                (true, true) => Verdict::Journaled,
+                (true, false) => Verdict::Refused(Refusal::Unconfirmed),
+                (false, _) => Verdict::Apply,
             };
         };
         let later = self

@@ -368,6 +368,9 @@ impl Engine<'_> {
                 let committed =
                     commit(sink, &mut batch, &mut committed, observer, gate, &mut pace)?;
                 if !committed {
+                    // Read again from the committed offsets: what holds them back is met
+                    // again.
+                    frozen.clear();
                     attempt!(source.settle(false));
                 }
                 committed
@@ -384,6 +387,9 @@ impl Engine<'_> {
             let next = source.next_record();
             let rereads = source.take_rereads();
             if !rereads.is_empty() {
+                for (partition, _) in &rereads {
+                    frozen.remove(partition);
+                }
                 attempt!(gate.reread(&rereads));
             }
             for (partition, end) in source.take_finished() {
@@ -407,7 +413,10 @@ impl Engine<'_> {
                 }
                 continue;
             };
-            if !filter.matches(&record) {
+            // A tombstone a writing run passes over (a decision's marker among them) is not
+            // offered whatever the filters say: failing them must not hold the offset back.
+            let passed_over = record.is_tombstone() && !options.merge_tombstones;
+            if !passed_over && !filter.matches(&record) {
                 frozen
                     .entry(record.at.partition)
                     .or_insert(record.at.offset);
@@ -487,6 +496,9 @@ impl Engine<'_> {
                 && frozen.contains_key(&record.at.partition)
             {
                 let why = LeftAlone::Unrecordable;
+                frozen
+                    .entry(record.at.partition)
+                    .or_insert(record.at.offset);
                 batch.counts.left(&why);
                 attempt!(observer.on_left_alone(&record, &why));
                 if tell {
@@ -527,6 +539,7 @@ impl Engine<'_> {
                 // A transaction that failed while the record was queued: like a refused
                 // commit, the batch and this record are read again.
                 drop_batch(sink, &mut batch, &committed, error, observer, &mut pace)?;
+                frozen.clear();
                 attempt!(source.settle(false));
                 continue;
             }

@@ -34,6 +34,9 @@ pub enum LeftAlone {
     /// A null key on a compacted DLQ (no marker can be written for it) after a record left
     /// alone: its decision could be recorded nowhere, and a later run would take it again.
     Unrecordable,
+    /// A null key on a compacted DLQ below the group's committed offset (`--from-beginning`):
+    /// only that offset could record a decision on it, so whether it was merged is unknown.
+    BelowTheGroupsOffset,
 }
 
 impl fmt::Display for LeftAlone {
@@ -61,6 +64,9 @@ impl fmt::Display for LeftAlone {
                 )
             }
             Self::PlanRefused { reason } => write!(f, "refused by apply: {reason}"),
+            Self::BelowTheGroupsOffset => f.write_str(
+                "null key on a compacted DLQ below the group's offset: whether it was merged before is recorded nowhere",
+            ),
             Self::Unrecordable => f.write_str(
                 "null key on a compacted DLQ after a record left alone: its decision could not be recorded (no marker, and the group's offset stays before it)",
             ),
@@ -125,5 +131,59 @@ impl Gate for OpenGate {
         Ok(Admission::Decide {
             target: self.0.clone(),
         })
+    }
+}
+
+/// `--from-beginning` on a DLQ that takes no keyless markers: a null-key record below the
+/// group's committed offset may have been merged by the group (its offset is the only record
+/// of that), so it is left alone; everything else goes to `inner`.
+pub struct NullKeysBelow<G> {
+    pub inner: G,
+    /// The group's committed offset of each partition when the run started.
+    pub floor: std::collections::BTreeMap<i32, i64>,
+}
+
+impl<G: Gate> Gate for NullKeysBelow<G> {
+    fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
+        let below = self
+            .floor
+            .get(&record.at.partition)
+            .is_some_and(|&floor| record.at.offset < floor);
+        if below && record.key.is_none() && !record.is_tombstone() {
+            return Ok(Admission::LeaveAlone(LeftAlone::BelowTheGroupsOffset));
+        }
+        self.inner.admit(record)
+    }
+
+    fn decided(&mut self, record: &Record, action: &Action) {
+        self.inner.decided(record, action);
+    }
+
+    fn committed(&mut self, at: &Coordinates) {
+        self.inner.committed(at);
+    }
+
+    fn reread(&mut self, partitions: &[(i32, i64)]) -> anyhow::Result<()> {
+        self.inner.reread(partitions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_keys_below_the_groups_offset_are_left_alone() {
+        let mut gate = NullKeysBelow {
+            inner: OpenGate(None),
+            floor: [(0, 5)].into(),
+        };
+        let decide = Admission::Decide { target: None };
+        let below = Admission::LeaveAlone(LeftAlone::BelowTheGroupsOffset);
+        let null_key = |p, o| Record::test(p, o).with_key(None);
+        assert_eq!(gate.admit(&null_key(0, 4)).unwrap(), below);
+        assert_eq!(gate.admit(&null_key(0, 5)).unwrap(), decide);
+        assert_eq!(gate.admit(&null_key(1, 0)).unwrap(), decide);
+        assert_eq!(gate.admit(&Record::test(0, 1)).unwrap(), decide);
     }
 }

@@ -20,7 +20,7 @@ pub use engine::{
     BatchAborted, CommitPolicy, Engine, EngineOptions, Observer, Observers, RecordSource, RunError,
 };
 pub use filter::{Filter, HeaderCondition, RecordFilter};
-pub use gate::{Admission, Gate, LeftAlone, OpenGate};
+pub use gate::{Admission, Gate, LeftAlone, NullKeysBelow, OpenGate};
 pub use interrupt::Interrupt;
 pub use offsets::{Held, Offsets};
 pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview};

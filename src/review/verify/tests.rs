@@ -189,10 +189,11 @@ fn a_decision_without_a_tombstone_to_find_is_applied_once_kafka_shows_it() {
     };
     assert_eq!(verdicts(&[], None, &[]), [Verdict::Apply, Verdict::Apply]);
     // Journaled, but the journal is written before the write it describes (which may have
-    // been aborted): its word alone applies nothing.
+    // been aborted): its word alone applies nothing, and writing it again might write it
+    // twice: left alone, said why. The keyed record's tombstone says (none: applied).
     assert_eq!(
         verdicts(&[(0, 0), (0, 1)], None, &[]),
-        [Verdict::Apply, Verdict::Apply]
+        [Verdict::Refused(Refusal::Unconfirmed), Verdict::Apply]
     );
     // Journaled and the group's offset passed it: the null key's merge is not written again;
     // the keyed record's tombstone is what says whether it was (none here: it is applied).

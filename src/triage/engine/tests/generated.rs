@@ -20,7 +20,7 @@ use crate::redrive::{
     DECIDED_OFFSET, Redrive, Router, Routing, TombstoneIndex, TopicCatalog, TopicState,
     marked_offset,
 };
-use crate::triage::{Always, Decision};
+use crate::triage::{Always, Decision, SkipReason};
 
 /// The DLQ, the destination and the groups' offsets.
 #[derive(Debug, Default)]
@@ -35,6 +35,8 @@ struct World {
     originals: Vec<i64>,
     /// Records merged by the other instances ([`World::other_instance`]).
     others: usize,
+    /// Null-key records a group skipped (purged where no marker can be written), committed.
+    skipped: BTreeSet<(String, (i32, i64))>,
     /// Null-key records written without a marker (a compacted DLQ), with the group.
     unmarked: Vec<(String, (i32, i64))>,
 }
@@ -141,11 +143,22 @@ struct Source<'w> {
     ends: BTreeMap<i32, i64>,
     next: BTreeMap<i32, i64>,
     rereads: Vec<(i32, i64)>,
+    finished: Vec<(i32, i64)>,
+    reported: BTreeSet<i32>,
+    /// Partitions may go to another instance and come back after an abort.
+    moves: bool,
     rng: StdRng,
 }
 
 impl RecordSource for Source<'_> {
     fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        // A partition read to its end is reported once (as a real source does when it reads
+        // past the last record), so that its offset can be held at a record left alone.
+        for (&partition, &next) in &self.next {
+            if next >= self.ends[&partition] && self.reported.insert(partition) {
+                self.finished.push((partition, self.ends[&partition]));
+            }
+        }
         let open: Vec<i32> = self
             .next
             .iter()
@@ -168,14 +181,20 @@ impl RecordSource for Source<'_> {
         std::mem::take(&mut self.rereads)
     }
 
+    fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        std::mem::take(&mut self.finished)
+    }
+
     fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
         if !committed {
+            self.finished.clear();
+            self.reported.clear();
             let partitions: Vec<i32> = self.next.keys().copied().collect();
             for partition in partitions {
                 // Some partitions went to another instance of the group, which decided some
                 // of their records, and came back (what the DLQ says of them must be looked
                 // up again); the others stayed, and the engine knows what it committed.
-                if self.rng.random_bool(0.3) {
+                if self.moves && self.rng.random_bool(0.3) {
                     let upto = self.rng.random_range(0..=self.ends[&partition]);
                     self.world
                         .borrow_mut()
@@ -201,13 +220,22 @@ struct Sink<'w> {
     purges: Vec<(i32, i64)>,
     markers: Vec<(i32, Option<Vec<u8>>, i64)>,
     unmarked: Vec<(i32, i64)>,
+    skips: Vec<(i32, i64)>,
     fail_one_in: u32,
+    refuse_first_commit: bool,
+    commits: usize,
     rng: StdRng,
 }
 
 impl Sink<'_> {
     fn refuse(&mut self) -> bool {
         self.fail_one_in > 0 && self.rng.random_range(0..self.fail_one_in) == 0
+    }
+
+    /// Whether this commit is refused: the first one when the run says so, else at random.
+    fn refuse_commit(&mut self) -> bool {
+        self.commits += 1;
+        (self.refuse_first_commit && self.commits == 1) || self.refuse()
     }
 }
 
@@ -220,6 +248,12 @@ impl ActionSink for Sink<'_> {
         match action {
             Action::Merge { .. } => self.copies.push(at),
             Action::Purge => self.purges.push(at),
+            Action::Skip {
+                reason: SkipReason::NullKey,
+            } => {
+                self.skips.push(at);
+                return Ok(());
+            }
             Action::Skip { .. } => return Ok(()),
         }
         if record.key.is_some() || self.keyless_markers {
@@ -231,7 +265,7 @@ impl ActionSink for Sink<'_> {
     }
 
     fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
-        if self.refuse() {
+        if self.refuse_commit() {
             return Err(anyhow::Error::new(BatchAborted("generation moved".into())));
         }
         let mut world = self.world.borrow_mut();
@@ -252,8 +286,22 @@ impl ActionSink for Sink<'_> {
         world
             .unmarked
             .extend(self.unmarked.drain(..).map(|at| (group.clone(), at)));
+        world
+            .skipped
+            .extend(self.skips.drain(..).map(|at| (group.clone(), at)));
+        // As the committer of a shared group does: a partition read to its end with a record
+        // left alone gets the offset of that record (or past it, what was processed).
         let group = world.groups.entry(self.group.clone()).or_default();
-        for (partition, next) in offsets.iter() {
+        let held: BTreeMap<i32, i64> = offsets
+            .held_back()
+            .map(|(partition, held)| (partition, held.at))
+            .collect();
+        let mut commits: BTreeMap<i32, i64> = offsets.iter().collect();
+        for (&partition, &at) in &held {
+            let next = commits.get(&partition).copied().unwrap_or(at);
+            commits.insert(partition, next.max(at));
+        }
+        for (partition, next) in commits {
             let at = group.entry(partition).or_default();
             *at = (*at).max(next);
         }
@@ -265,6 +313,7 @@ impl ActionSink for Sink<'_> {
         self.purges.clear();
         self.markers.clear();
         self.unmarked.clear();
+        self.skips.clear();
         Ok(())
     }
 }
@@ -320,6 +369,9 @@ struct RunSpec {
     keys: Option<BTreeSet<String>>,
     max_replays: Option<u64>,
     fail_one_in: u32,
+    refuse_first_commit: bool,
+    /// Partitions move to another instance (which decides some records) and back.
+    moves: bool,
     batch: usize,
 }
 
@@ -336,6 +388,8 @@ impl RunSpec {
             }),
             max_replays: (rng.random_range(0..3) == 0).then_some(3),
             fail_one_in: [0, 4, 10][rng.random_range(0..3)],
+            refuse_first_commit: rng.random_bool(0.2),
+            moves: rng.random_bool(0.5),
             batch: rng.random_range(1..6),
         }
     }
@@ -347,6 +401,8 @@ impl RunSpec {
             keys: None,
             max_replays: None,
             fail_one_in: 0,
+            refuse_first_commit: false,
+            moves: false,
             batch: 4,
         }
     }
@@ -376,6 +432,9 @@ fn run_once(
         ends,
         next: starts,
         rereads: Vec::new(),
+        finished: Vec::new(),
+        reported: BTreeSet::new(),
+        moves: spec.moves,
         rng: StdRng::seed_from_u64(rng.random()),
     };
     let mut sink = Sink {
@@ -386,7 +445,10 @@ fn run_once(
         purges: Vec::new(),
         markers: Vec::new(),
         unmarked: Vec::new(),
+        skips: Vec::new(),
         fail_one_in: spec.fail_one_in,
+        refuse_first_commit: spec.refuse_first_commit,
+        commits: 0,
         rng: StdRng::seed_from_u64(rng.random()),
     };
     let mut gate = Redrive {
@@ -440,12 +502,23 @@ fn run_once(
     (result, audit)
 }
 
-/// Whether the DLQ says the record at `at` was decided: what a new group would find.
-fn decided_in_dlq(world: &World, partition: i32, offset: i64) -> bool {
-    let mut index = TombstoneIndex::default();
-    world.scan(partition, 0, &mut index);
-    let record = &world.dlq[usize::try_from(partition).unwrap()][usize::try_from(offset).unwrap()];
-    !index.is_pending(record)
+/// Whether the record at `offset` of `partition` is decided, known without the index under
+/// test: written (merged or purged) by some run, or followed by a tombstone of its key that
+/// was in the DLQ before any run (another tool's; the markers the runs wrote decide only the
+/// offset they name, and those are written records).
+fn decided(world: &World, partition: i32, offset: i64) -> bool {
+    let at = (partition, offset);
+    if world.copies.contains(&at) || world.purges.contains(&at) {
+        return true;
+    }
+    let p = usize::try_from(partition).unwrap();
+    let log = &world.dlq[p];
+    let record = &log[usize::try_from(offset).unwrap()];
+    let originals = usize::try_from(world.originals[p]).unwrap();
+    record.key.is_some()
+        && log[usize::try_from(offset).unwrap() + 1..originals]
+            .iter()
+            .any(|later| later.is_tombstone() && later.key == record.key)
 }
 
 fn check_case(seed: u64) {
@@ -497,11 +570,9 @@ fn check_case(seed: u64) {
                 let at = (partition, record.at.offset);
                 // A null key that cannot be marked cannot be purged either: a skip, which the
                 // group's offset passes (skips are per group).
-                let skipped = record.key.is_none() && !keyless_markers;
+                let skipped = world.skipped.contains(&(spec.group.clone(), at));
                 assert!(
-                    skipped
-                        || seen.contains(&at)
-                        || decided_in_dlq(&world, partition, record.at.offset),
+                    skipped || decided(&world, partition, record.at.offset),
                     "group {} committed {partition}/{committed} past the undecided record at {at:?}; {context}",
                     spec.group
                 );
@@ -518,9 +589,8 @@ fn check_case(seed: u64) {
                 continue;
             }
             let at = (partition, record.at.offset);
-            let written = world.copies.contains(&at) || world.purges.contains(&at);
             assert!(
-                written || decided_in_dlq(&world, partition, record.at.offset),
+                decided(&world, partition, at.1),
                 "seed {seed}: {at:?} left undecided after a plain run"
             );
         }
@@ -543,4 +613,41 @@ fn generated_runs_never_write_a_record_twice_nor_pass_an_undecided_one() {
     for seed in 0..cases {
         check_case(seed);
     }
+}
+
+/// The case the generated ones found rarely: a null-key record merged (no marker can be
+/// written) and a record left alone after it in one batch, the batch aborted and read again.
+/// The partition must not stay held at the record left alone from before the abort: the
+/// null-key record is merged again (it never was), and the offset stops before the record
+/// left alone, not past an undecided one.
+#[test]
+fn a_batch_read_again_is_held_where_it_is_left_alone_now() {
+    let null_key = Record::test(0, 0).with_key(None);
+    let bounced = Record::test(0, 1).with_header(crate::redrive::REPLAY_COUNT, "3");
+    let keyed = Record::test(0, 2).with_key(Some(b"k2"));
+    let world = RefCell::new(World {
+        dlq: vec![vec![null_key, bounced, keyed]],
+        originals: vec![3],
+        ..World::default()
+    });
+    let spec = RunSpec {
+        group: "g".into(),
+        merge: true,
+        keys: None,
+        max_replays: Some(3),
+        fail_one_in: 0,
+        refuse_first_commit: true,
+        moves: false,
+        batch: 10,
+    };
+    let (result, audit) = run_once(&world, &spec, false, &mut StdRng::seed_from_u64(1));
+    let summary = result.unwrap();
+    assert_eq!((summary.merged, audit.lines), (2, 2));
+    let world = world.borrow();
+    assert_eq!(world.copies, [(0, 0), (0, 2)]);
+    assert_eq!(
+        world.committed("g", 0),
+        1,
+        "held before the record left alone"
+    );
 }
