@@ -157,3 +157,59 @@ impl Observer for AuditLog {
         self.pending.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::Target;
+
+    fn context() -> AuditContext {
+        AuditContext::current("h:1", Some("g"), None, Some("retry"))
+    }
+
+    fn merge() -> Action {
+        Action::Merge {
+            tombstone: true,
+            to: Target::topic("retry"),
+        }
+    }
+
+    #[test]
+    fn only_committed_decisions_are_written_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&path, context()).unwrap();
+        // A batch that is aborted leaves nothing; its records come again and are committed.
+        log.on_action(&Record::test(0, 0), &merge()).unwrap();
+        log.on_action(&Record::test(0, 1), &merge()).unwrap();
+        log.on_abort();
+        log.on_action(&Record::test(0, 0), &merge()).unwrap();
+        log.on_action(&Record::test(0, 1), &Action::Purge).unwrap();
+        log.on_commit(&Summary::default()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let offsets: Vec<(i64, String)> = text
+            .lines()
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                (
+                    line["offset"].as_i64().unwrap(),
+                    line["action"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(offsets, [(0, "merge".into()), (1, "purge".into())]);
+    }
+
+    /// A log that cannot be written fails the commit's report, which ends the run.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_log_that_cannot_be_written_is_an_error() {
+        let mut log = AuditLog::open(Path::new("/dev/full"), context()).unwrap();
+        log.on_action(&Record::test(0, 0), &merge()).unwrap();
+        let error = log.on_commit(&Summary::default()).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("cannot write the audit log"),
+            "{error:#}"
+        );
+    }
+}
