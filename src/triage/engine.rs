@@ -280,9 +280,12 @@ impl Batch {
 }
 
 /// When the batch is committed: the policy, made smaller by each aborted batch (a batch that
-/// keeps failing is not retried whole), and how many were aborted in a row.
+/// keeps failing is not retried whole) and grown back by each commit, and how many batches
+/// were aborted in a row.
 struct Pace {
     policy: CommitPolicy,
+    /// The policy of the run, which a commit grows the smaller one back to.
+    full: CommitPolicy,
     aborts_in_a_row: u32,
 }
 
@@ -318,6 +321,25 @@ impl Pace {
             Ok(())
         }
     }
+
+    /// A batch was committed: the next may be twice as big again, up to the run's policy.
+    fn committed(&mut self) {
+        self.aborts_in_a_row = 0;
+        if let (
+            CommitPolicy::Batch {
+                max_records,
+                max_age,
+            },
+            CommitPolicy::Batch {
+                max_records: full_records,
+                max_age: full_age,
+            },
+        ) = (&mut self.policy, self.full)
+        {
+            *max_records = max_records.saturating_mul(2).min(full_records);
+            *max_age = max_age.saturating_mul(2).min(full_age);
+        }
+    }
 }
 
 impl Engine<'_> {
@@ -340,6 +362,7 @@ impl Engine<'_> {
         let mut batch = Batch::default();
         let mut pace = Pace {
             policy: options.policy,
+            full: options.policy,
             aborts_in_a_row: 0,
         };
         // Partitions with a record left alone: their offsets stay before it.
@@ -645,7 +668,7 @@ fn commit(
         drop_batch(sink, batch, committed, error, observer, pace)?;
         return Ok(false);
     }
-    pace.aborts_in_a_row = 0;
+    pace.committed();
     for at in &batch.writes {
         gate.committed(at);
     }

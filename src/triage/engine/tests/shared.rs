@@ -62,11 +62,19 @@ struct Refusing {
     /// Fails the `refuse_apply`-th write (1-based) as a transaction that failed would.
     applies: usize,
     refuse_apply: Option<usize>,
+    /// Refuses every commit.
+    refuse_all: bool,
     events: Rc<std::cell::RefCell<Vec<String>>>,
 }
 
 impl ActionSink for Refusing {
     fn apply(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
+        if self.refuse_all {
+            self.events.borrow_mut().push(format!(
+                "apply {}/{}",
+                record.at.partition, record.at.offset
+            ));
+        }
         self.applies += 1;
         if self.refuse_apply == Some(self.applies) {
             self.events.borrow_mut().push(format!(
@@ -82,7 +90,7 @@ impl ActionSink for Refusing {
     }
     fn commit(&mut self, offsets: &Offsets) -> anyhow::Result<()> {
         self.commits += 1;
-        if self.refuse == Some(self.commits) {
+        if self.refuse == Some(self.commits) || self.refuse_all {
             self.events.borrow_mut().push("refused".to_owned());
             return Err(
                 anyhow::Error::new(BatchAborted("generation moved".to_owned()))
@@ -108,6 +116,7 @@ impl Refusing {
             refuse,
             applies: 0,
             refuse_apply: None,
+            refuse_all: false,
             events: Rc::clone(events),
         }
     }
@@ -210,4 +219,58 @@ fn a_refused_commit_fails_a_source_that_cannot_read_again() {
         "{source:#}"
     );
     assert_eq!(committed.merged, 0);
+}
+
+#[test]
+fn batches_that_keep_being_aborted_shrink_and_end_the_run_after_the_budget() {
+    let events = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let records: Vec<Record> = (0..40).map(|offset| Record::test(0, offset)).collect();
+    let mut source = Shared {
+        records,
+        next: 0,
+        committed: 0,
+        pause_after: None,
+        pausing: false,
+        events: Rc::clone(&events),
+    };
+    let mut sink = Refusing::new(None, &events);
+    sink.refuse_all = true;
+    let error = Engine {
+        source: &mut source,
+        decisions: &mut Always(Decision::Merge),
+        sink: &mut sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut retry(),
+        interrupt: Interrupt::new(),
+        options: EngineOptions {
+            policy: CommitPolicy::Batch {
+                max_records: 8,
+                max_age: Duration::from_secs(3600),
+            },
+            ..EACH
+        },
+    }
+    .run()
+    .unwrap_err();
+    let RunError::Failed { source, committed } = error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        format!("{source:#}").contains("5 batches in a row were aborted"),
+        "{source:#}"
+    );
+    assert_eq!(committed.merged, 0);
+    // Each aborted batch was half the one before: 8, 4, 2, 1, 1 records written.
+    let mut sizes = Vec::new();
+    let mut size = 0;
+    for event in events.borrow().iter() {
+        if event.starts_with("apply") {
+            size += 1;
+        } else if event == "refused" {
+            sizes.push(size);
+            size = 0;
+        }
+    }
+    assert_eq!(sizes, [8, 4, 2, 1, 1]);
 }
