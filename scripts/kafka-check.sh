@@ -33,6 +33,6 @@ fi
 
 [[ ${1:-} == compile ]] && exit 0
 
-exec java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+exec java -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -Dlog4j2.configurationFile="$CACHE_DIR/kafka-4.1.1/tools-log4j2.properties" \
   -cp "$CLASSES:$LIBS/*" KafkaCheck "$@"

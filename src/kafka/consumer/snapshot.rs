@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use rdkafka::consumer::Consumer;
@@ -11,6 +12,19 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{Range, SourceConsumer, coordinator_retry};
+
+/// Errors of a partition whose leadership is moving or catching up: asked again, they go away.
+fn leader_is_moving(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::UnknownLeaderEpoch
+            | RDKafkaErrorCode::FencedLeaderEpoch
+            | RDKafkaErrorCode::NotLeaderForPartition
+            | RDKafkaErrorCode::LeaderNotAvailable
+            | RDKafkaErrorCode::OffsetNotAvailable
+            | RDKafkaErrorCode::RequestTimedOut
+    )
+}
 
 /// Where reading starts in each partition (at the log start at the earliest).
 pub(super) enum Start<'a> {
@@ -33,10 +47,27 @@ impl SourceConsumer {
         for &partition in partitions {
             request.add_partition_offset(&self.topic, partition, position)?;
         }
-        let answer = self
-            .consumer
-            .offsets_for_times(request, self.timeout)
-            .map_err(|error| self.unreachable(&error))?;
+        // A partition whose leader is moving or catching up (after a broker restart or pause:
+        // "leader epoch is newer than broker epoch") answers again within moments.
+        let deadline = Instant::now() + self.timeout;
+        let answer = loop {
+            let answer = self
+                .consumer
+                .offsets_for_times(request.clone(), self.timeout)
+                .map_err(|error| self.unreachable(&error))?;
+            let moving = answer.elements().iter().any(|element| {
+                element
+                    .error()
+                    .err()
+                    .and_then(|error| error.rdkafka_error_code())
+                    .is_some_and(leader_is_moving)
+            });
+            if !moving || Instant::now() >= deadline {
+                break answer;
+            }
+            tracing::debug!("a partition's leader is moving; listing offsets again");
+            std::thread::sleep(Duration::from_millis(200));
+        };
         let mut offsets = BTreeMap::new();
         for element in answer.elements() {
             element.error().with_context(|| {
