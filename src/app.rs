@@ -245,6 +245,9 @@ impl<'a> Run<'a> {
         }
         warn_unless_compacted(&task.source, &configs);
         if task.ask && task.tui && self.terminal.full_screen() {
+            if self.config.options.again {
+                tracing::warn!("--again: records the DLQ says were decided already are listed");
+            }
             let pending = self.decided_index(&task.source)?;
             // Each write of the view makes its own producer; this one has fenced a crashed run.
             drop(producer);
@@ -398,9 +401,6 @@ impl<'a> Run<'a> {
     /// the run's ranges (DESIGN §9).
     fn decided_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
         if self.config.options.again {
-            tracing::warn!(
-                "--again: records the DLQ says were decided already are decided, and written, again"
-            );
             return Ok(None);
         }
         self.index_pass(topic)
@@ -445,6 +445,11 @@ impl<'a> Run<'a> {
         let retention =
             limits.map(|lookup| RetentionCheck::new(lookup, chrono::Utc::now().timestamp_millis()));
         let wants_index = !self.config.options.again;
+        if !wants_index {
+            tracing::warn!(
+                "--again: records the DLQ says were decided already are decided, and written, again"
+            );
+        }
         if task.overview.is_none() && retention.is_none() {
             return match (wants_index, shared) {
                 (false, _) => Ok(None),
