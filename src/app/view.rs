@@ -14,8 +14,8 @@ use crate::kafka::{ConfigLookup, RecordFetcher, SourceConsumer};
 use crate::record::Record;
 use crate::redrive::TombstoneIndex;
 use crate::triage::{
-    DEFAULT_CLASS_HEADERS, EngineOptions, Observer, Plan, PlanDecisions, PlanGate, RecordFilter,
-    RecordSource, Summary,
+    DEFAULT_CLASS_HEADERS, EngineOptions, Gate, NullKeysBelow, Observer, Plan, PlanDecisions,
+    PlanGate, RecordFilter, RecordSource, Summary,
 };
 use crate::ui::output::message;
 use crate::ui::render::Renderer;
@@ -165,11 +165,20 @@ impl Backend for ViewBackend<'_, '_> {
         let limits = run.retention_limits(task, self.configs)?;
         // Records decided already (`--pending`) were not listed; the plan's gate passes them.
         let redrive = run.redrive(task, &source, None, limits);
+        let keyless = super::accepts_keyless(&task.source, self.configs);
+        // `--from-beginning` where no marker can be written: as in every writing run.
+        let redrive: Box<dyn Gate + '_> = if run.config.options.from_beginning && !keyless {
+            Box::new(NullKeysBelow {
+                inner: redrive,
+                floor: source.committed_at_start().clone(),
+            })
+        } else {
+            Box::new(redrive)
+        };
         let mut gate = PlanGate::new(Rc::clone(&plan), redrive);
         if let Some(index) = self.pending.clone() {
             gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));
         }
-        let keyless = super::accepts_keyless(&task.source, self.configs);
         let mut sink = run.sink(producer, &source, task, keyless)?;
         // `--plan`: each `w` writes the plan of what is pending then (a plan writes nothing,
         // so nothing is locked: the next `w` plans it all again).

@@ -440,9 +440,22 @@ impl Drop for SourceConsumer {
         // Closing a group member revokes its partitions: nothing is left to commit then.
         self.consumer.context().leave();
         // A rebalance this member was told of but did not carry out (it came after its last
-        // read: the group took it back in after a broker pause, say) is carried out now:
+        // read: the group took it back in after a broker pause, say; receiving the partitions
+        // failed; partitions revoked wait for a commit that never came) is carried out now:
         // librdkafka's close waits for it, and waited forever.
-        for event in self.consumer.context().take_group_events() {
+        let mut events = Vec::new();
+        if let Some(member) = self.membership.as_mut() {
+            events.append(&mut member.untaken);
+            let revoking = std::mem::take(&mut member.revoking);
+            if !revoking.is_empty() {
+                events.push(GroupEvent::Revoked {
+                    partitions: revoking,
+                    lost: false,
+                });
+            }
+        }
+        events.extend(self.consumer.context().take_group_events());
+        for event in events {
             let (partitions, assigned) = match event {
                 GroupEvent::Assigned(partitions) => (partitions, true),
                 GroupEvent::Revoked { partitions, .. } => (partitions, false),

@@ -175,7 +175,7 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                     .any(|cause| cause.downcast_ref::<BatchAborted>().is_some()) =>
             {
                 tracing::warn!(
-                    "{error:#}: the batch's copies and markers are written, so its records are passed over when read again"
+                    "{error:#}: the batch's copies and markers are written, so its records are passed over when read again (but for null keys on a compacted DLQ, which only the offsets record)"
                 );
                 Ok(())
             }

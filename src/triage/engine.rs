@@ -439,7 +439,8 @@ impl Engine<'_> {
             // A tombstone a writing run passes over (a decision's marker among them) is not
             // offered whatever the filters say: failing them must not hold the offset back.
             let passed_over = record.is_tombstone() && !options.merge_tombstones;
-            if !passed_over && !filter.matches(&record) {
+            let matches = filter.matches(&record);
+            if !passed_over && !matches {
                 frozen
                     .entry(record.at.partition)
                     .or_insert(record.at.offset);
@@ -452,7 +453,9 @@ impl Engine<'_> {
                 observer.on_left_out(&record);
                 continue;
             }
-            matched += 1;
+            if matches {
+                matched += 1;
+            }
             // A marker of a decision is what a decision left behind: never offered, `-T` or not.
             let action = if record.is_tombstone()
                 && (!options.merge_tombstones || record.marked_offset().is_some())
@@ -478,9 +481,13 @@ impl Engine<'_> {
                         continue;
                     }
                     Admission::LeaveAlone(why) => {
-                        frozen
-                            .entry(record.at.partition)
-                            .or_insert(record.at.offset);
+                        // Below the group's offset, which never moves back, holding the
+                        // partition there would only keep the records after it from moving it.
+                        if why != LeftAlone::BelowTheGroupsOffset {
+                            frozen
+                                .entry(record.at.partition)
+                                .or_insert(record.at.offset);
+                        }
                         batch.counts.left(&why);
                         if options.watch_keys
                             && let Some(warning) = keys.kept(&record)
@@ -518,10 +525,8 @@ impl Engine<'_> {
                 && record.key.is_none()
                 && frozen.contains_key(&record.at.partition)
             {
+                // Its partition is held already (that is why).
                 let why = LeftAlone::Unrecordable;
-                frozen
-                    .entry(record.at.partition)
-                    .or_insert(record.at.offset);
                 batch.counts.left(&why);
                 attempt!(observer.on_left_alone(&record, &why));
                 if tell {

@@ -121,6 +121,25 @@ pub trait Gate {
     }
 }
 
+/// A boxed gate (one chosen at run time) is a gate.
+impl<G: Gate + ?Sized> Gate for Box<G> {
+    fn admit(&mut self, record: &Record) -> anyhow::Result<Admission> {
+        (**self).admit(record)
+    }
+
+    fn decided(&mut self, record: &Record, action: &Action) {
+        (**self).decided(record, action);
+    }
+
+    fn committed(&mut self, at: &Coordinates) {
+        (**self).committed(at);
+    }
+
+    fn reread(&mut self, partitions: &[(i32, i64)]) -> anyhow::Result<()> {
+        (**self).reread(partitions)
+    }
+}
+
 /// Everything goes to the decision; merges go to one fixed destination (or nowhere).
 #[derive(Debug, Clone, Default)]
 pub struct OpenGate(pub Option<Target>);

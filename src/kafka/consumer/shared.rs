@@ -170,7 +170,10 @@ pub(super) struct Membership {
     /// Every partition of the topic.
     all: Vec<i32>,
     /// Partitions revoked, handed over once the engine committed.
-    revoking: Vec<i32>,
+    pub(super) revoking: Vec<i32>,
+    /// Rebalances taken from librdkafka but not carried out (receiving the partitions
+    /// failed): carried out when the member leaves.
+    pub(super) untaken: Vec<GroupEvent>,
     /// Waiting for the engine to commit (a hand-over, or this member's partitions are done).
     pausing: bool,
     /// This member's partitions are done and committed: it waits for the others.
@@ -237,6 +240,7 @@ impl SourceConsumer {
             group,
             all: partitions,
             revoking: Vec::new(),
+            untaken: Vec::new(),
             pausing: false,
             idle: false,
             done: false,
@@ -401,9 +405,21 @@ impl SourceConsumer {
     /// Takes the rebalances librdkafka queued: partitions received are read at once;
     /// partitions revoked wait for the engine's commit.
     fn carry_out_rebalances(&mut self) -> anyhow::Result<()> {
-        for event in self.consumer.context().take_group_events() {
+        let mut events = self.consumer.context().take_group_events().into_iter();
+        while let Some(event) = events.next() {
             match event {
-                GroupEvent::Assigned(partitions) => self.receive(&partitions)?,
+                GroupEvent::Assigned(partitions) => {
+                    if let Err(error) = self.receive(&partitions) {
+                        // librdkafka waits for the assignment to be carried out, and a
+                        // member's close waits for librdkafka: leaving, it is carried out
+                        // then, with the events after it.
+                        if let Some(member) = self.membership.as_mut() {
+                            member.untaken.push(GroupEvent::Assigned(partitions));
+                            member.untaken.extend(events);
+                        }
+                        return Err(error);
+                    }
+                }
                 GroupEvent::Revoked { partitions, lost } => {
                     if lost {
                         tracing::warn!(

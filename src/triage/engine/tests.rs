@@ -642,5 +642,36 @@ fn a_plan_commits_each_partition_up_to_its_first_undecided_record() {
     assert_eq!(commits(&all), BTreeMap::from([(0, 3), (1, 3)]));
 }
 
+#[test]
+fn a_null_key_below_the_groups_offset_is_left_alone_without_holding_its_partition() {
+    let mut sink = Recorder::default();
+    let summary = Engine {
+        source: &mut Memory(
+            [
+                record(0, 0, None, Some("merged before, perhaps")),
+                record(0, 1, Some("a"), Some("1")),
+            ]
+            .into(),
+        ),
+        decisions: &mut Always(Decision::Merge),
+        sink: &mut sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut crate::triage::NullKeysBelow {
+            inner: retry(),
+            floor: [(0, 1)].into(),
+        },
+        interrupt: Interrupt::new(),
+        options: EACH,
+    }
+    .run()
+    .unwrap();
+    assert_eq!(summary.merged, 1);
+    assert_eq!(summary.left_alone_total(), 1);
+    assert_eq!(sink.applied, [(1, merge(true))]);
+    // The merge moves the offset on: the record left alone is below the group's offset.
+    assert_eq!(sink.commits[0].1.iter().collect::<Vec<_>>(), [(0, 2)]);
+}
+
 mod generated;
 mod shared;
