@@ -23,14 +23,13 @@ use crate::kafka::{
     OffsetsOnly, Presence, RecordProducer, Role, SourceConsumer,
 };
 use crate::redrive::{
-    CopyTimestamp, Dedupe, Redrive, Rescan, RetentionGuard, RetentionLookup, Router, Routing,
+    CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
     TombstoneIndex, dedupe,
 };
 use crate::review::{Journal, Journaled};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
-    Interrupt, NoWrites, NullKeysBelow, Observer, Overview, Paced, RecordSource as _, RunError,
-    Summary, rate_limited,
+    Interrupt, NoWrites, NullKeysBelow, Observer, Paced, RunError, Summary, rate_limited,
 };
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
@@ -38,7 +37,6 @@ use crate::ui::terminal::Terminal;
 use crate::ui::{docs, prompt, summary_file};
 
 use self::filter::DisplayedFilter;
-use self::survey::{RetentionCheck, Survey};
 use self::watchers::Watchers;
 
 /// Sets the interrupt flag on SIGINT and SIGTERM, noting which; a second signal ends the
@@ -343,42 +341,6 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Reads again what `topic` says was decided in partitions the source reads again, each
-    /// from its offset (or after what the index read of it already) to its end now (a shared
-    /// source's partitions, as it receives them).
-    fn rescan(&self, topic: &str) -> Rescan<'a> {
-        let mut reader = self.settings().clone();
-        // Exactly from where the index needs it: the group's offsets play no part.
-        reader.group = None;
-        let topic = topic.to_owned();
-        let interrupt = self.interrupt.clone();
-        Box::new(move |partitions, index| {
-            let started = std::time::Instant::now();
-            let starts: std::collections::BTreeMap<i32, i64> = partitions
-                .iter()
-                .map(|&(partition, from)| (partition, index.resume_at(partition, from)))
-                .collect();
-            let mut pass = SourceConsumer::open_at(&reader, &topic, &starts, interrupt.clone())?;
-            let before = index.scanned;
-            while let Some(record) = pass.next_record()? {
-                index.add(&record);
-            }
-            if interrupt.is_raised() {
-                anyhow::bail!("interrupted");
-            }
-            for (&partition, range) in pass.ranges() {
-                index.cover(partition, range.start, range.end);
-            }
-            tracing::info!(
-                "decided records in partitions {:?} of {topic}: {} record(s) read in {:.1} s",
-                starts.keys().collect::<Vec<_>>(),
-                index.scanned - before,
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        })
-    }
-
     /// Where the merges of `task` go, asking `catalog` about origin topics.
     fn router(&self, task: &WriteTask, catalog: ClusterTopics) -> Router<ClusterTopics> {
         let fallback = task.destination.as_deref().map(std::sync::Arc::from);
@@ -395,117 +357,6 @@ impl<'a> Run<'a> {
             self.config.options.keep_partition,
             catalog,
         )
-    }
-
-    /// What the DLQ says was decided, for a writing run (unless `--again`): one pass over
-    /// the run's ranges (DESIGN §9).
-    fn decided_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
-        if self.config.options.again {
-            return Ok(None);
-        }
-        self.index_pass(topic)
-    }
-
-    /// `--pending`: the last tombstone of every key, from one pass over the run's ranges.
-    fn pending_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
-        if !self.config.options.pending {
-            return Ok(None);
-        }
-        self.index_pass(topic)
-    }
-
-    /// The decisions the DLQ holds, from one pass over the run's ranges.
-    fn index_pass(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
-        let started = std::time::Instant::now();
-        let mut pass = self.open_source(topic)?;
-        let mut index = survey::pending_index(&mut pass, self.interrupt)?;
-        for (&partition, range) in pass.ranges() {
-            index.cover(partition, range.start, range.end);
-        }
-        tracing::info!(
-            "decided records: {} record(s) read, {} tombstoned key(s) remembered, in {:.1} s",
-            index.scanned,
-            index.len(),
-            started.elapsed().as_secs_f64()
-        );
-        Ok(Some(index))
-    }
-
-    /// Before anything is written: reads what the DLQ says was decided (unless `--again`),
-    /// shows the overview, and refuses to start when a copy of a record still pending would be
-    /// older than its destination's retention. One pass over the DLQ, or two when the overview
-    /// is shown (it leaves decided records out as it goes, so the index comes first). A shared
-    /// source with neither reads what the DLQ says of each partition as it receives it.
-    fn survey(
-        &self,
-        task: &WriteTask,
-        shared: bool,
-        limits: Option<RetentionLookup<'_>>,
-    ) -> Result<Option<TombstoneIndex>, Error> {
-        let retention =
-            limits.map(|lookup| RetentionCheck::new(lookup, chrono::Utc::now().timestamp_millis()));
-        let wants_index = !self.config.options.again;
-        if !wants_index {
-            tracing::warn!(
-                "--again: records the DLQ says were decided already are decided, and written, again"
-            );
-        }
-        if task.overview.is_none() && retention.is_none() {
-            return match (wants_index, shared) {
-                (false, _) => Ok(None),
-                (true, true) => Ok(Some(TombstoneIndex::default())),
-                (true, false) => self.decided_index(&task.source),
-            };
-        }
-        let index = match (wants_index, &task.overview) {
-            (true, Some(_)) => self.decided_index(&task.source)?,
-            _ => None,
-        };
-        let mut building = (wants_index && index.is_none()).then(TombstoneIndex::default);
-        let started = std::time::Instant::now();
-        let mut pass = self.open_source(&task.source)?;
-        let mut filter = self.filter.borrow_mut();
-        let checks_retention = retention.is_some();
-        let surveyed = Survey {
-            filter: &mut filter,
-            router: task.merges().then(|| self.router(task, pass.catalog())),
-            max_replays: task.redrive.max_replays,
-            pending: index.as_ref(),
-            index: building.as_mut(),
-            merge_tombstones: task.merge_tombstones,
-            destinations: task.redrive.to_origin || task.redrive.max_replays.is_some(),
-            overview: task.overview.clone().map(Overview::new),
-            dedupe: task.redrive.dedupe,
-            retention,
-            settings: &self.config.settings,
-        }
-        .run(&mut pass, self.interrupt)?;
-        if let Some(building) = building.as_mut() {
-            for (&partition, range) in pass.ranges() {
-                building.cover(partition, range.start, range.end);
-            }
-        }
-        if checks_retention {
-            tracing::info!(
-                "checked the records against the destinations' retention{} in {:.1} s",
-                if building.is_some() {
-                    ", and read what the DLQ says was decided,"
-                } else {
-                    ""
-                },
-                started.elapsed().as_secs_f64()
-            );
-        }
-        if let Some(overview) = surveyed.overview {
-            message(&overview);
-        }
-        match surveyed.refusal {
-            Some(refusal) => Err(Error::Failed {
-                source: anyhow::anyhow!(refusal),
-                summary: None,
-            }),
-            None => Ok(index.or(building)),
-        }
     }
 
     /// Per destination, the oldest timestamp a copy may keep (with the retention behind it),

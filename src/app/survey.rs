@@ -4,35 +4,184 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Settings;
+use crate::config::{Settings, WriteTask};
 use crate::decode::Decoder;
 use crate::error::Error;
+use crate::kafka::SourceConsumer;
 use crate::record::Record;
 use crate::redrive::{
-    Dedupe, RetentionGuard, RetentionLookup, Router, TombstoneIndex, TopicCatalog, dedupe,
+    Dedupe, Rescan, RetentionGuard, RetentionLookup, Router, TombstoneIndex, TopicCatalog, dedupe,
     loop_guard, replay_count,
 };
 use crate::triage::{Fate, Interrupt, LeftAlone, Overview, RecordFilter, RecordSource};
+use crate::ui::output::message;
 use crate::ui::render::iso_timestamp;
 
+use super::Run;
 use super::filter::DisplayedFilter;
 
-/// Reads `source` to its end and remembers the last tombstone of every key.
+/// Reads `pass` to its end into `index`, which then covers the ranges read; how many records
+/// were read.
 ///
 /// # Errors
 /// When the source cannot be read, or on interrupt.
-pub(super) fn pending_index(
-    source: &mut dyn RecordSource,
+fn read_decided(
+    pass: &mut SourceConsumer,
+    index: &mut TombstoneIndex,
     interrupt: &Interrupt,
-) -> Result<TombstoneIndex, Error> {
-    let mut index = TombstoneIndex::default();
-    while let Some(record) = source.next_record()? {
+) -> Result<u64, Error> {
+    let before = index.scanned;
+    while let Some(record) = pass.next_record()? {
         if interrupt.is_raised() {
             return Err(Error::Interrupted { summary: None });
         }
         index.add(&record);
     }
-    Ok(index)
+    if interrupt.is_raised() {
+        return Err(Error::Interrupted { summary: None });
+    }
+    for (&partition, range) in pass.ranges() {
+        index.cover(partition, range.start, range.end);
+    }
+    Ok(index.scanned - before)
+}
+
+impl<'a> Run<'a> {
+    /// Reads again what `topic` says was decided in partitions the source reads again, each
+    /// from its offset (or after what the index read of it already) to its end now (a shared
+    /// source's partitions, as it receives them).
+    pub(super) fn rescan(&self, topic: &str) -> Rescan<'a> {
+        let mut reader = self.settings().clone();
+        // Exactly from where the index needs it: the group's offsets play no part.
+        reader.group = None;
+        let topic = topic.to_owned();
+        let interrupt = self.interrupt.clone();
+        Box::new(move |partitions, index| {
+            let started = std::time::Instant::now();
+            let starts: std::collections::BTreeMap<i32, i64> = partitions
+                .iter()
+                .map(|&(partition, from)| (partition, index.resume_at(partition, from)))
+                .collect();
+            let mut pass = SourceConsumer::open_at(&reader, &topic, &starts, interrupt.clone())?;
+            let read = read_decided(&mut pass, index, &interrupt)?;
+            tracing::info!(
+                "decided records in partitions {:?} of {topic}: {} record(s) read in {:.1} s",
+                starts.keys().collect::<Vec<_>>(),
+                read,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        })
+    }
+
+    /// What the DLQ says was decided, for a writing run (unless `--again`): one pass over
+    /// the run's ranges (DESIGN §9).
+    pub(super) fn decided_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
+        if self.config.options.again {
+            return Ok(None);
+        }
+        self.index_pass(topic)
+    }
+
+    /// `--pending`: the last tombstone of every key, from one pass over the run's ranges.
+    pub(super) fn pending_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
+        if !self.config.options.pending {
+            return Ok(None);
+        }
+        self.index_pass(topic)
+    }
+
+    /// The decisions the DLQ holds, from one pass over the run's ranges.
+    fn index_pass(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
+        let started = std::time::Instant::now();
+        let mut pass = self.open_source(topic)?;
+        let mut index = TombstoneIndex::default();
+        read_decided(&mut pass, &mut index, self.interrupt)?;
+        tracing::info!(
+            "decided records: {} record(s) read, {} tombstoned key(s) remembered, in {:.1} s",
+            index.scanned,
+            index.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Some(index))
+    }
+
+    /// Before anything is written: reads what the DLQ says was decided (unless `--again`),
+    /// shows the overview, and refuses to start when a copy of a record still pending would be
+    /// older than its destination's retention. One pass over the DLQ, or two when the overview
+    /// is shown (it leaves decided records out as it goes, so the index comes first). A shared
+    /// source with neither reads what the DLQ says of each partition as it receives it.
+    pub(super) fn survey(
+        &self,
+        task: &WriteTask,
+        shared: bool,
+        limits: Option<RetentionLookup<'_>>,
+    ) -> Result<Option<TombstoneIndex>, Error> {
+        let retention =
+            limits.map(|lookup| RetentionCheck::new(lookup, chrono::Utc::now().timestamp_millis()));
+        let wants_index = !self.config.options.again;
+        if !wants_index {
+            tracing::warn!(
+                "--again: records the DLQ says were decided already are decided, and written, again"
+            );
+        }
+        if task.overview.is_none() && retention.is_none() {
+            return match (wants_index, shared) {
+                (false, _) => Ok(None),
+                (true, true) => Ok(Some(TombstoneIndex::default())),
+                (true, false) => self.decided_index(&task.source),
+            };
+        }
+        let index = match (wants_index, &task.overview) {
+            (true, Some(_)) => self.decided_index(&task.source)?,
+            _ => None,
+        };
+        let mut building = (wants_index && index.is_none()).then(TombstoneIndex::default);
+        let started = std::time::Instant::now();
+        let mut pass = self.open_source(&task.source)?;
+        let mut filter = self.filter.borrow_mut();
+        let checks_retention = retention.is_some();
+        let surveyed = Survey {
+            filter: &mut filter,
+            router: task.merges().then(|| self.router(task, pass.catalog())),
+            max_replays: task.redrive.max_replays,
+            pending: index.as_ref(),
+            index: building.as_mut(),
+            merge_tombstones: task.merge_tombstones,
+            destinations: task.redrive.to_origin || task.redrive.max_replays.is_some(),
+            overview: task.overview.clone().map(Overview::new),
+            dedupe: task.redrive.dedupe,
+            retention,
+            settings: &self.config.settings,
+        }
+        .run(&mut pass, self.interrupt)?;
+        if let Some(building) = building.as_mut() {
+            for (&partition, range) in pass.ranges() {
+                building.cover(partition, range.start, range.end);
+            }
+        }
+        if checks_retention {
+            tracing::info!(
+                "checked the records against the destinations' retention{} in {:.1} s",
+                if building.is_some() {
+                    ", and read what the DLQ says was decided,"
+                } else {
+                    ""
+                },
+                started.elapsed().as_secs_f64()
+            );
+        }
+        if let Some(overview) = surveyed.overview {
+            message(&overview);
+        }
+        match surveyed.refusal {
+            Some(refusal) => Err(Error::Failed {
+                source: anyhow::anyhow!(refusal),
+                summary: None,
+            }),
+            None => Ok(index.or(building)),
+        }
+    }
 }
 
 /// Copies that would be older than their destination's retention, per destination.

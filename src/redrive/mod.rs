@@ -16,7 +16,7 @@ use crate::triage::{Action, Admission, Gate, LeftAlone};
 
 pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
-pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex, marked_offset};
+pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex};
 pub use route::{Router, Routing, TopicCatalog, TopicState};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record

@@ -18,12 +18,6 @@ use super::digest::{Digest128, key_digest};
 
 pub use crate::record::{DECIDED_BY, DECIDED_OFFSET};
 
-/// The offset a marker of ours names, when `record` is one.
-#[must_use]
-pub fn marked_offset(record: &Record) -> Option<i64> {
-    record.marked_offset()
-}
-
 /// A set of offsets kept as disjoint half-open ranges: decided offsets come in runs, so a
 /// million decisions of one batch-after-batch run cost one entry.
 #[derive(Debug, Default, Clone)]
@@ -91,7 +85,7 @@ impl TombstoneIndex {
         if !record.is_tombstone() {
             return;
         }
-        if let Some(marked) = marked_offset(record) {
+        if let Some(marked) = record.marked_offset() {
             if marked < record.at.offset {
                 self.marked
                     .entry(record.at.partition)
@@ -144,7 +138,7 @@ impl TombstoneIndex {
     /// has its key (`-T` merges it).
     #[must_use]
     pub fn is_pending(&self, record: &Record) -> bool {
-        marked_offset(record).is_none()
+        record.marked_offset().is_none()
             && self.is_pending_at(record.at.partition, record.at.offset, record.key.as_deref())
     }
 
@@ -159,7 +153,8 @@ impl TombstoneIndex {
         {
             return false;
         }
-        let Some(key) = key else {
+        // No tombstone of another tool read: no key to digest (the common case, per record).
+        let Some(key) = key.filter(|_| !self.last.is_empty()) else {
             return true;
         };
         self.last

@@ -15,7 +15,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::record::Record;
-use crate::redrive::marked_offset;
 use crate::triage::{Admission, Decision, Gate, LeftAlone, Target};
 
 use super::digest::{RecordDigests, Sha, from_hex, sha256};
@@ -335,7 +334,7 @@ impl<'p> ApplyCheck<'p> {
             self.found[index] = Some(planned.differences(record));
         }
         // A marker decides the offset it names, no other record of its key.
-        if let Some(decided) = marked_offset(record) {
+        if let Some(decided) = record.marked_offset() {
             let ours = self.ours(record);
             self.markers
                 .insert((record.at.partition, decided), (record.at.offset, ours));

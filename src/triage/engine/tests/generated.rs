@@ -18,7 +18,6 @@ use super::*;
 use crate::record::Header;
 use crate::redrive::{
     DECIDED_OFFSET, Redrive, Router, Routing, TombstoneIndex, TopicCatalog, TopicState,
-    marked_offset,
 };
 use crate::triage::{Always, Decision, SkipReason};
 
@@ -564,7 +563,7 @@ fn check_case(seed: u64) {
             let partition = i32::try_from(partition).unwrap();
             let committed = world.committed(&spec.group, partition);
             for record in &log[..usize::try_from(committed).unwrap()] {
-                if record.is_tombstone() || marked_offset(record).is_some() {
+                if record.is_tombstone() || record.marked_offset().is_some() {
                     continue;
                 }
                 let at = (partition, record.at.offset);
