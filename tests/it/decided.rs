@@ -28,6 +28,15 @@ fn each_once(retry: &str, expected: usize) {
     assert_eq!(counted.len(), expected, "{counted:?}");
 }
 
+/// The group's committed offset of `partition`, 0 when it has none (read by the Java client).
+fn committed(group: &str, topic: &str, partition: i32) -> i64 {
+    kafka()
+        .group_offsets(group, topic)
+        .get(&partition)
+        .copied()
+        .unwrap_or(0)
+}
+
 fn header<'a>(record: &'a ReadRecord, name: &str) -> Option<&'a str> {
     record
         .headers
@@ -61,14 +70,7 @@ fn a_filtered_run_then_a_plain_one_writes_each_record_once() {
         };
         // k00000 is left out: the group's offset stays at 0.
         run(&["--key", "^k000(0[1-9]|[1-4][0-9])$"]).assert_said("49 merged");
-        assert_eq!(
-            kafka()
-                .group_offsets(&group, &dlq)
-                .get(&0)
-                .copied()
-                .unwrap_or(0),
-            0
-        );
+        assert_eq!(committed(&group, &dlq, 0), 0);
         let plain = run(&[]);
         plain.assert_said("1 merged");
         plain.assert_said("49 record(s) already merged or purged");
@@ -128,14 +130,7 @@ fn a_record_left_alone_by_max_replays_does_not_make_the_next_run_write_again() {
     again.assert_said("1 record(s) left alone: bounced too often");
     each_once(&retry, 19);
     // The record left alone holds the group's offset back: the next run still meets it.
-    assert_eq!(
-        kafka()
-            .group_offsets(&group, &dlq)
-            .get(&0)
-            .copied()
-            .unwrap_or(0),
-        0
-    );
+    assert_eq!(committed(&group, &dlq, 0), 0);
 }
 
 #[test]

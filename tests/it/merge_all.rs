@@ -154,6 +154,15 @@ fn merge_all_copies_every_record_whole_and_tombstones_it() {
     }
 }
 
+/// A record, a tombstone and a record with a null key, in partition 0.
+fn keyed_tombstone_and_keyless() -> [TestRecord; 3] {
+    [
+        TestRecord::new(0, Some(b"a"), Some(b"1")),
+        TestRecord::new(0, Some(b"gone"), None),
+        TestRecord::new(0, None, Some(b"keyless")),
+    ]
+}
+
 #[test]
 fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     let dlq = unique("dlq");
@@ -162,14 +171,7 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     // the delete cleanup policy.
     kafka().create_topic(&dlq, 1, false);
     kafka().create_topic(&retry, 1, false);
-    kafka().produce(
-        &dlq,
-        &[
-            TestRecord::new(0, Some(b"a"), Some(b"1")),
-            TestRecord::new(0, Some(b"gone"), None),
-            TestRecord::new(0, None, Some(b"keyless")),
-        ],
-    );
+    kafka().produce(&dlq, &keyed_tombstone_and_keyless());
 
     let group = unique("group");
     let run = Kmp::new().group(&group).merge_all(&dlq, &retry).ok();
@@ -207,14 +209,7 @@ fn tombstones_are_merged_only_with_capital_t_and_null_keys_are_reported() {
     // With -T the tombstone is merged too (and gets its marker).
     let dlq_t = unique("dlq");
     kafka().create_topic(&dlq_t, 1, false);
-    kafka().produce(
-        &dlq_t,
-        &[
-            TestRecord::new(0, Some(b"a"), Some(b"1")),
-            TestRecord::new(0, Some(b"gone"), None),
-            TestRecord::new(0, None, Some(b"keyless")),
-        ],
-    );
+    kafka().produce(&dlq_t, &keyed_tombstone_and_keyless());
     let retry_t = unique("retry");
     kafka().create_topic(&retry_t, 1, false);
     let group_t = unique("group");

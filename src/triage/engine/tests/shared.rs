@@ -27,6 +27,24 @@ struct Shared {
     events: Rc<std::cell::RefCell<Vec<String>>>,
 }
 
+impl Shared {
+    /// A source of `records` from the first, pausing once after `pause_after` records.
+    fn over(
+        records: Vec<Record>,
+        pause_after: Option<usize>,
+        events: &Rc<std::cell::RefCell<Vec<String>>>,
+    ) -> Self {
+        Self {
+            records,
+            next: 0,
+            committed: 0,
+            pause_after,
+            pausing: false,
+            events: Rc::clone(events),
+        }
+    }
+}
+
 impl RecordSource for Shared {
     fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
         if self.pause_after == Some(self.next) {
@@ -145,14 +163,7 @@ fn shared_run(
     refuse: Option<usize>,
 ) -> (Summary, Refusing, Vec<String>) {
     let events = Rc::new(std::cell::RefCell::new(Vec::new()));
-    let mut source = Shared {
-        records: five_records().0.into(),
-        next: 0,
-        committed: 0,
-        pause_after,
-        pausing: false,
-        events: Rc::clone(&events),
-    };
+    let mut source = Shared::over(five_records().0.into(), pause_after, &events);
     let mut sink = Refusing::new(refuse, &events);
     let summary = merge_in_one_batch(&mut source, &mut sink).unwrap();
     let events = events.borrow().clone();
@@ -184,14 +195,7 @@ fn a_batch_the_group_refused_is_aborted_and_read_again() {
 #[test]
 fn a_write_into_a_failed_transaction_aborts_the_batch_and_reads_it_again() {
     let events = Rc::new(std::cell::RefCell::new(Vec::new()));
-    let mut source = Shared {
-        records: five_records().0.into(),
-        next: 0,
-        committed: 0,
-        pause_after: None,
-        pausing: false,
-        events: Rc::clone(&events),
-    };
+    let mut source = Shared::over(five_records().0.into(), None, &events);
     let mut sink = Refusing::new(None, &events);
     sink.refuse_apply = Some(4);
     let summary = merge_in_one_batch(&mut source, &mut sink).unwrap();
@@ -225,14 +229,7 @@ fn a_refused_commit_fails_a_source_that_cannot_read_again() {
 fn batches_that_keep_being_aborted_shrink_and_end_the_run_after_the_budget() {
     let events = Rc::new(std::cell::RefCell::new(Vec::new()));
     let records: Vec<Record> = (0..40).map(|offset| Record::test(0, offset)).collect();
-    let mut source = Shared {
-        records,
-        next: 0,
-        committed: 0,
-        pause_after: None,
-        pausing: false,
-        events: Rc::clone(&events),
-    };
+    let mut source = Shared::over(records, None, &events);
     let mut sink = Refusing::new(None, &events);
     sink.refuse_all = true;
     let error = Engine {
