@@ -213,6 +213,27 @@ fn purge_all_marks_null_keys_where_the_dlq_takes_keyless_records() {
         .purge_all(&dlq)
         .ok()
         .assert_said("0 merged, 2 purged");
+    // What the Java client reads after them: a keyless marker naming offset 0, and the
+    // tombstone of k naming offset 1.
+    let markers: Vec<(Option<Vec<u8>>, Option<String>)> = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
+        .iter()
+        .filter(|r| r.offset >= 2)
+        .map(|r| {
+            assert_eq!(r.value, None);
+            (
+                r.key.clone(),
+                header(r, "kmp-decided-offset").map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            (None, Some("0".to_owned())),
+            (Some(b"k".to_vec()), Some("1".to_owned()))
+        ]
+    );
     Kmp::new()
         .group(&unique("group"))
         .purge_all(&dlq)
