@@ -184,15 +184,26 @@ pub fn assert_exactly_once(
     ids: &[String],
     ends: &BTreeMap<i32, i64>,
 ) {
-    let mut copies: BTreeMap<String, usize> = BTreeMap::new();
+    // Per id, where its copies are in the retry topic (partition, offset).
+    let mut copies: BTreeMap<String, Vec<(i32, i64)>> = BTreeMap::new();
     for record in kafka().read_all(retry, Isolation::ReadCommitted) {
         let value = record.value.unwrap_or_default();
         let id = String::from_utf8_lossy(&value[..10.min(value.len())]).into_owned();
-        *copies.entry(id).or_default() += 1;
+        copies
+            .entry(id)
+            .or_default()
+            .push((record.partition, record.offset));
     }
-    let lost = ids.iter().filter(|id| !copies.contains_key(*id)).count();
-    let duplicated = copies.values().filter(|&&n| n > 1).count();
-    assert_eq!((lost, duplicated), (0, 0), "lost, duplicated copies");
+    let lost: Vec<&String> = ids.iter().filter(|id| !copies.contains_key(*id)).collect();
+    let duplicated: Vec<(&String, &Vec<(i32, i64)>)> =
+        copies.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert_eq!(
+        (lost.len(), duplicated.len()),
+        (0, 0),
+        "lost, duplicated copies; the first lost {:?}; the first duplicated, with where their copies are {:?}",
+        &lost[..lost.len().min(10)],
+        &duplicated[..duplicated.len().min(10)]
+    );
     assert_eq!(copies.len(), ids.len());
     let mut tombstones: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
     for record in kafka().read_all(dlq, Isolation::ReadCommitted) {
@@ -241,9 +252,23 @@ fn three_instances_split_a_dlq_exactly_once() {
             .map(|(_, e)| merged_count(e))
             .collect::<Vec<_>>()
     );
-    // Each instance counts its own work; together, every record once.
-    assert_eq!(merged, ids.len() as u64);
+    // What Kafka holds first (the stronger check), then what each instance said it did:
+    // together, every record once.
     assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
+    assert_eq!(
+        merged,
+        ids.len() as u64,
+        "the instances' merged counts; what they said (but debug lines):\n{}",
+        results
+            .iter()
+            .map(|(_, stderr)| stderr
+                .lines()
+                .filter(|line| !line.contains("DEBUG"))
+                .collect::<Vec<_>>()
+                .join("\n"))
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    );
     assert_eq!(
         kafka().group_offsets(&group, &dlq),
         ends,
