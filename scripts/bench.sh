@@ -556,7 +556,7 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
   echo "$PARTITIONS-partition DLQ; $RUNS runs of each case, interleaved; medians (peak RSS: the largest)."
   echo
   echo "Machine: $cpu_model, $(nproc) cores, $mem_gib GiB RAM, ${os_name:-Linux} ($(uname -r)), shared"
-  echo "with other jobs while it ran. Apache Kafka 4.1.1 (one KRaft node, scripts/local-kafka.sh) on"
+  echo "with other jobs while it ran. Apache Kafka ${KAFKA_VERSION:-4.4.0} (one KRaft node, scripts/local-kafka.sh) on"
   echo "$(java -version 2>&1 | head -n 1); kcat $kcat_version; $(rustc --version 2>/dev/null || echo rustc); $PROFILE build."
   echo
   cat "$WORK/table.md"

@@ -9,6 +9,9 @@
 #                    the completion and manual page tests, time, python3 and python3-pyte (the
 #                    full-screen view's probe) for the benchmark)
 #   Kafka jars       Apache Kafka's jars from Maven Central (scripts/local-kafka.sh fetch)
+#   Registry         Apicurio Registry's `all` tarball from Maven Central, the tests' real schema
+#                    registry (scripts/local-registry.sh fetch; it runs on a JDK 21+ under
+#                    /usr/lib/jvm, Kafka on Java 17)
 #   Java checker     the tests' independent client, compiled once (scripts/kafka-check.sh)
 #
 # Rust itself (stable, with rustfmt and clippy) comes from rustup; it is not installed here.
@@ -16,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DEBIAN_PACKAGES=(libssl-dev zlib1g-dev pkg-config libsasl2-dev libcurl4-openssl-dev kcat cmake
-  openssl zsh fish groff-base man-db time python3 python3-pyte)
+  openssl zsh fish groff-base man-db time python3 python3-pyte curl)
 
 as_root() {
   if ((EUID == 0)); then
@@ -52,4 +55,5 @@ command -v cargo >/dev/null || {
 }
 
 scripts/local-kafka.sh fetch
+scripts/local-registry.sh fetch
 scripts/kafka-check.sh compile

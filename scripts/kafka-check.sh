@@ -9,15 +9,19 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_DIR=${KMP_CACHE_DIR:-$HOME/.cache/kafka-merge-purge}
-LIBS=$CACHE_DIR/kafka-4.1.1/libs
+# The checker is the newest Java client whatever broker the tests run (KAFKA_VERSION): clients
+# of 4.x talk to every broker line the tests use.
+CHECKER_KAFKA_VERSION=4.4.0
+LIBS=$CACHE_DIR/kafka-$CHECKER_KAFKA_VERSION/libs
 SRC=$ROOT/tests/support/KafkaCheck.java
 
-# Keyed by the source's hash: clones with different versions of the checker never share classes.
-hash=$(sha256sum "$SRC" | cut -c1-16)
+# Keyed by the source's hash and the client's version: clones with different versions of the
+# checker never share classes.
+hash=$( (sha256sum "$SRC"; echo "$CHECKER_KAFKA_VERSION") | sha256sum | cut -c1-16)
 CLASSES=$CACHE_DIR/kafka-check/$hash
 
-if [[ ! -f $CLASSES/KafkaCheck.class ]]; then
-  "$ROOT/scripts/local-kafka.sh" fetch
+if [[ ! -f $CLASSES/KafkaCheck.class || ! -f $LIBS/.complete ]]; then
+  KAFKA_VERSION=$CHECKER_KAFKA_VERSION "$ROOT/scripts/local-kafka.sh" fetch
   mkdir -p "$CACHE_DIR/kafka-check"
   (
     # Tests call this concurrently: compile once, into place atomically.
@@ -34,5 +38,5 @@ fi
 [[ ${1:-} == compile ]] && exit 0
 
 exec java -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -Dlog4j2.configurationFile="$CACHE_DIR/kafka-4.1.1/tools-log4j2.properties" \
+  -Dlog4j2.configurationFile="$CACHE_DIR/kafka-$CHECKER_KAFKA_VERSION/tools-log4j2.properties" \
   -cp "$CLASSES:$LIBS/*" KafkaCheck "$@"

@@ -174,7 +174,7 @@ fn json_lines(run: &RunOutput) -> Vec<Value> {
 }
 
 /// The value fastavro wrote, as kafka-merge-purge shows it.
-fn expected_order() -> Value {
+pub(crate) fn expected_order() -> Value {
     json!({
         "id": 17,
         "state": "CANCELED",

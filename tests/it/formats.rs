@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
@@ -172,7 +172,7 @@ fn print(url: &str, topic: &str, extra: &[&str]) -> RunOutput {
     run
 }
 
-fn expected_order() -> Value {
+pub(crate) fn expected_order() -> Value {
     json!({
         "id": "o-17",
         "customer": 9_007_199_254_740_993_u64,

@@ -19,6 +19,7 @@ mod prompt_tty;
 mod purge_all;
 mod rails;
 mod redrive;
+mod registry;
 mod review;
 mod scale_out;
 mod security;

@@ -9,10 +9,13 @@
 //! - [`tool`]: the tool itself ([`Kmp`] to build a run, [`kmp`] for its bare command with a
 //!   scrubbed environment) and [`run`] for any process (stdin bytes, timeout, captured output).
 //! - [`records`]: [`TestRecord`], what a test writes in its setup.
+//! - [`registry`]: the real schema registry (Apicurio Registry through its Confluent-compatible
+//!   API), started once per test process; schemas registered over HTTP.
 
 pub mod broker;
 pub mod checker;
 pub mod records;
+pub mod registry;
 pub mod tool;
 
 pub use broker::{Broker, kafka, secured};
