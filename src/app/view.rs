@@ -55,7 +55,10 @@ pub(super) fn triage(
             listed(run, task, pending.clone())?,
             class_headers(task),
         ),
-        fetch: fetch::spawn(fetcher, run.renderer(false)?),
+        fetch: fetch::spawn(
+            move |partition, offset| fetcher.fetch(partition, offset),
+            run.renderer(false)?,
+        ),
         can_merge: task.merges(),
         dry_run: run.config.options.dry_run,
         plan: run

@@ -13,6 +13,9 @@ use crate::common::registry::{Schema, apicurio};
 use crate::common::*;
 use crate::formats::fixture;
 
+/// A record's key and value bytes.
+type KeyAndValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// `payload` (a fixture framed in Confluent's wire format) framed with `id` instead.
 fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
     assert_eq!(payload.first(), Some(&0), "not in the wire format");
@@ -191,11 +194,11 @@ fn every_format_decodes_through_apicurio_and_merges_byte_exact() {
         .run();
     run.assert_ok();
     let merged = kafka().read_all(&retry, Isolation::ReadCommitted);
-    let written: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> = merged
+    let written: Vec<KeyAndValue> = merged
         .into_iter()
         .map(|record| (record.key, record.value))
         .collect();
-    let sent: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> = records
+    let sent: Vec<KeyAndValue> = records
         .iter()
         .map(|record| (record.key.clone(), record.value.clone()))
         .collect();

@@ -1,4 +1,7 @@
 //! The configuration layer end to end: precedence, group, commit, transactions, checks.
+//!
+//! They check properties with librdkafka's own check: only with the `kafka` feature.
+#![cfg(feature = "kafka")]
 
 use super::*;
 use crate::config::layers::parse_cli;

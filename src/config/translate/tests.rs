@@ -1,4 +1,7 @@
 //! Translation of realistic Java client files, through the whole configuration layer.
+//!
+//! They check properties with librdkafka's own check: only with the `kafka` feature.
+#![cfg(feature = "kafka")]
 
 use crate::testing::{assert_mentions, properties_file};
 use std::path::PathBuf;

@@ -4,7 +4,6 @@
 
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
-use crate::kafka::RecordFetcher;
 use crate::record::Record;
 use crate::ui::render::{Renderer, raw_text};
 
@@ -31,7 +30,6 @@ impl Fetch {
     }
 }
 
-/// Starts the fetching thread.
 /// A fetcher nobody answers, for tests of the view without a broker.
 #[cfg(test)]
 #[must_use]
@@ -41,14 +39,19 @@ pub fn detached() -> (Fetch, Receiver<(i32, i64)>, Sender<Detail>) {
     (Fetch { ask, answers }, questions, answer)
 }
 
-pub fn spawn(fetcher: RecordFetcher, mut renderer: Renderer) -> Fetch {
+/// Starts the fetching thread over `fetch`, which reads the record at (partition, offset):
+/// `Ok(None)` when it is no longer in the topic.
+pub fn spawn<F>(fetch: F, mut renderer: Renderer) -> Fetch
+where
+    F: Fn(i32, i64) -> anyhow::Result<Option<Record>> + Send + 'static,
+{
     let (ask, questions) = channel::<(i32, i64)>();
     let (answer, answers) = channel();
     let spawned = std::thread::Builder::new()
         .name("view-fetch".into())
         .spawn(move || {
             while let Some(at) = newest(&questions) {
-                let detail = match fetcher.fetch(at.0, at.1) {
+                let detail = match fetch(at.0, at.1) {
                     Ok(Some(record)) => show(&mut renderer, at, &record),
                     Ok(None) => Detail {
                         at,
