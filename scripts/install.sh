@@ -55,5 +55,13 @@ command -v cargo >/dev/null || {
 }
 
 scripts/local-kafka.sh fetch
+# Apicurio Registry needs Java 21 or newer beside Kafka's 17 (these machines have a Temurin 25).
+if ! scripts/local-registry.sh java >/dev/null 2>&1; then
+  echo "install.sh: installing openjdk-21-jre-headless for the schema registry" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    openjdk-21-jre-headless >/dev/null ||
+    echo "install.sh: no Java 21 or newer: the registry tests will fail (set REGISTRY_JAVA)" >&2
+fi
 scripts/local-registry.sh fetch
 scripts/kafka-check.sh compile

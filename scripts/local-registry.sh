@@ -11,6 +11,7 @@
 #   stop    stop the registry this script started and wait for it to exit
 #   status  exit 0 when it runs, 1 otherwise
 #   url     print the URL to give the tool as schema.registry.url
+#   java    print the java it runs with (exits 1 when there is no Java 21 or newer)
 #
 # Environment:
 #   REGISTRY_PORT          HTTP port on 127.0.0.1 (default 8081); its management interface
@@ -71,13 +72,14 @@ cmd_fetch() {
   command -v mvn >/dev/null || die "mvn (Maven) is needed to fetch the registry"
   local artifact=io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all
   local repo tarball
-  repo=$(mvn -B -q help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>/dev/null || true)
-  [[ -d $repo ]] || repo=$HOME/.m2/repository
+  # Maven's local repository (its default place; MAVEN_REPO names another).
+  repo=${MAVEN_REPO:-$HOME/.m2/repository}
   tarball=$repo/io/apicurio/apicurio-registry-app/$APICURIO_VERSION/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz
   if [[ ! -f $tarball ]]; then
     log "fetching Apicurio Registry $APICURIO_VERSION from Maven Central"
     mkdir -p "$CACHE_DIR"
     if ! mvn -B -Dstyle.color=never dependency:get -Dartifact="$artifact" -Dtransitive=false \
+        -Dmaven.repo.local="$repo" \
         >"$CACHE_DIR/apicurio-fetch.log" 2>&1; then
       tail -n 30 "$CACHE_DIR/apicurio-fetch.log" >&2
       die "mvn dependency:get $artifact failed (whole log: $CACHE_DIR/apicurio-fetch.log)"
@@ -162,5 +164,6 @@ case ${1:-} in
   stop) cmd_stop ;;
   status) running_pid >/dev/null ;;
   url) url ;;
-  *) die "usage: $0 fetch|start|stop|status|url" ;;
+  java) find_java ;;
+  *) die "usage: $0 fetch|start|stop|status|url|java" ;;
 esac
