@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets of fuzz/ (cargo fuzz, libFuzzer) for FUZZ_SECONDS each (default 20):
-#   scripts/fuzz.sh                   every target, 20 s each (what CI runs)
+#   scripts/fuzz.sh                   every target, 20 s each (CI runs 10 s each)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh avro
 #   FUZZ_DEV=1 scripts/fuzz.sh        unoptimized build (CI): builds in half the time, runs
 #                                     several times slower, checks integer overflow
 # Installs cargo-fuzz when it is missing. Only stable Rust exists here: RUSTC_BOOTSTRAP=1 lets
 # it take the nightly flags cargo fuzz passes. No sanitizer (-s none): the crate forbids unsafe
-# code, and with AddressSanitizer the C code of zstd-sys is built instrumented and librdkafka's
-# configure can no longer link against it.
+# code (the targets use the library without its `kafka` feature, so no librdkafka is built).
 # The committed seeds (fuzz/corpus/<target>) are read, never written: new inputs go to
 # FUZZ_WORK/<target> (default: a temporary directory, removed afterwards). A crash, a panic,
 # more than FUZZ_RSS_MB of memory (default 1024) or FUZZ_TIMEOUT seconds (default 10) for one

@@ -10,8 +10,9 @@
 #                    full-screen view's probe) for the benchmark)
 #   Kafka jars       Apache Kafka's jars from Maven Central (scripts/local-kafka.sh fetch)
 #   Registry         Apicurio Registry's `all` tarball from Maven Central, the tests' real schema
-#                    registry (scripts/local-registry.sh fetch; it runs on a JDK 21+ under
-#                    /usr/lib/jvm, Kafka on Java 17)
+#                    registry (scripts/local-registry.sh fetch; it runs on a Java 21+ from
+#                    /usr/lib/jvm, OpenJDK 21 installed when there is none and Debian has it;
+#                    Kafka runs on Java 17)
 #   Java checker     the tests' independent client, compiled once (scripts/kafka-check.sh)
 #
 # Rust itself (stable, with rustfmt and clippy) comes from rustup; it is not installed here.
@@ -55,13 +56,15 @@ command -v cargo >/dev/null || {
 }
 
 scripts/local-kafka.sh fetch
-# Apicurio Registry needs Java 21 or newer beside Kafka's 17 (these machines have a Temurin 25).
+# Apicurio Registry needs Java 21 or newer beside Kafka's 17: these machines have a Temurin 25
+# under /usr/lib/jvm; Debian 13 packages OpenJDK 21, Debian 12 none. Without one only the
+# registry tests fail, saying so; the demo and the rest do not need it.
 if ! scripts/local-registry.sh java >/dev/null 2>&1; then
-  echo "install.sh: installing openjdk-21-jre-headless for the schema registry" >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    openjdk-21-jre-headless >/dev/null ||
-    echo "install.sh: no Java 21 or newer: the registry tests will fail (set REGISTRY_JAVA)" >&2
+  echo "install.sh: no Java 21 or newer for the schema registry; trying openjdk-21-jre-headless" >&2
+  { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      openjdk-21-jre-headless >/dev/null; } ||
+    echo "install.sh: no Java 21 or newer: the registry tests will fail (install one, or set REGISTRY_JAVA)" >&2
 fi
 scripts/local-registry.sh fetch
 scripts/kafka-check.sh compile

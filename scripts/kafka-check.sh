@@ -17,7 +17,7 @@ SRC=$ROOT/tests/support/KafkaCheck.java
 
 # Keyed by the source's hash and the client's version: clones with different versions of the
 # checker never share classes.
-hash=$( (sha256sum "$SRC"; echo "$CHECKER_KAFKA_VERSION") | sha256sum | cut -c1-16)
+hash=$( { sha256sum <"$SRC"; echo "$CHECKER_KAFKA_VERSION"; } | sha256sum | cut -c1-16)
 CLASSES=$CACHE_DIR/kafka-check/$hash
 
 if [[ ! -f $CLASSES/KafkaCheck.class || ! -f $LIBS/.complete ]]; then

@@ -81,13 +81,22 @@ write_pom() {
       <groupId>org.apache.kafka</groupId>
       <artifactId>kafka_2.13</artifactId>
       <version>$KAFKA_VERSION</version>
+      <!-- 3.x logs through reload4j: left out, so Log4j 2 below is the one binding. -->
+      <exclusions>
+        <exclusion><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId></exclusion>
+        <exclusion><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId></exclusion>
+      </exclusions>
     </dependency>
     <dependency>
       <groupId>org.apache.kafka</groupId>
       <artifactId>kafka-tools</artifactId>
       <version>$KAFKA_VERSION</version>
+      <exclusions>
+        <exclusion><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId></exclusion>
+        <exclusion><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId></exclusion>
+      </exclusions>
     </dependency>
-    <!-- Kafka $KAFKA_VERSION logs through slf4j-api 1.7: this is the matching Log4j 2 binding. -->
+    <!-- Kafka logs through slf4j-api 1.7 (4.x and 3.x): this is the matching Log4j 2 binding. -->
     <dependency>
       <groupId>org.apache.logging.log4j</groupId>
       <artifactId>log4j-slf4j-impl</artifactId>

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs Apicurio Registry (in-memory storage) from its `all` tarball on Maven Central, for the
 # tests of decoding through a real schema registry: the tool talks to it through its
-# Confluent-compatible API, REGISTRY_URL below.
+# Confluent-compatible API, whose base URL `url` prints.
 #
-# Usage: scripts/local-registry.sh fetch|start|stop|status|url
+# Usage: scripts/local-registry.sh fetch|start|stop|status|url|java
 #
 #   fetch   download and unpack the registry into the cache (quick when already there)
 #   start   start it and wait until its Confluent-compatible API answers; exits 0 at once
@@ -51,6 +51,8 @@ java_major() {
 # Apicurio Registry 3 needs Java 21 or newer; Kafka stays on the default Java.
 find_java() {
   if [[ -n ${REGISTRY_JAVA:-} ]]; then
+    (($(java_major "$REGISTRY_JAVA") >= 21)) ||
+      die "REGISTRY_JAVA=$REGISTRY_JAVA is not a Java 21 or newer"
     echo "$REGISTRY_JAVA"
     return
   fi
@@ -98,8 +100,14 @@ running_pid() {
   local pid
   [[ -f $PID_FILE ]] || return 1
   pid=$(cat "$PID_FILE")
-  kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  # The pid must still be our registry on this port, not a recycled pid of something else.
+  if [[ -r /proc/$pid/cmdline ]] &&
+      tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "-Dquarkus.http.port=$PORT .*quarkus-run.jar"; then
+    echo "$pid"
+    return 0
+  fi
+  return 1
 }
 
 answers() {
@@ -158,10 +166,23 @@ cmd_stop() {
   rm -f "$PID_FILE"
 }
 
+# One command at a time per port (tests start it from several threads' first use).
+with_lock() {
+  mkdir -p "$STATE_DIR"
+  exec 9>"$STATE_DIR/lock"
+  flock 9
+  "$@"
+}
+
 case ${1:-} in
-  fetch) cmd_fetch ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  fetch)
+    mkdir -p "$CACHE_DIR"
+    exec 8>"$CACHE_DIR/apicurio-fetch.lock"
+    flock 8
+    cmd_fetch
+    ;;
+  start) with_lock cmd_start ;;
+  stop) with_lock cmd_stop ;;
   status) running_pid >/dev/null ;;
   url) url ;;
   java) find_java ;;

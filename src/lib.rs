@@ -1,7 +1,7 @@
 //! kafka-merge-purge: triage of Kafka dead letter queues.
 //!
-//! The data path reads in one direction: [`config`] → [`kafka`] consumer → [`triage`] engine
-//! (asking a decision source) → action sink ([`kafka`] producer) ; [`ui`] renders on the way.
+//! The data path reads in one direction: [`config`] → `kafka` consumer → [`triage`] engine
+//! (asking a decision source) → action sink (`kafka` producer) ; [`ui`] renders on the way.
 //!
 //! Without the `kafka` feature (on by default) the crate builds without librdkafka: no
 //! `kafka` and `app` modules, the rest whole (what the fuzz targets use).

@@ -152,7 +152,7 @@ fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    /// Messages librdkafka 2.12 gave against Apache Kafka 4.1 (scripts/local-kafka.sh with
+    /// Messages librdkafka 2.12 gave against Apache Kafka 4.1 and 4.4 (scripts/local-kafka.sh with
     /// `KAFKA_SECURITY=1`).
     #[test]
     fn recognizes_what_librdkafka_reports() {

@@ -6,7 +6,8 @@
 //! printed. Every result is checked with the independent Java client in `read_committed`.
 //!
 //! Knobs (environment): `FAULT_SEED` (default 20261125), `FAULT_KILLS` (default 8, sized for
-//! CI; 20 or more for a long run), `FAULT_RECORDS` (default 10000).
+//! CI; 20 or more for a long run), `FAULT_ROUNDS` (rounds of the seams loop, default 6),
+//! `FAULT_RECORDS` (default 10000).
 
 #![expect(clippy::print_stdout, reason = "the fault tests print their figures")]
 

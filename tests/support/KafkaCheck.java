@@ -21,17 +21,33 @@
 //   warm-up       [--timeout-ms N]  waits until the group and transaction coordinators answer,
 //                 creating __consumer_offsets and __transaction_state on a new broker
 // Exit status: 0 ok, 1 failure (message on stderr), 2 usage error.
+//
+// `serve` (no other argument) answers many requests in one process, each as a run of the
+// command line would (see serve() for the framing): the tests keep one per concurrent caller
+// instead of starting a JVM per check.
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Comparator;
@@ -130,24 +146,87 @@ public final class KafkaCheck {
         }
     }
 
-    public static void main(String[] args) {
-        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        int status;
-        try {
-            status = run(args, out);
-        } catch (UsageException e) {
-            System.err.println("kafka-check: " + e.getMessage());
-            status = 2;
-        } catch (Exception e) {
-            System.err.println("kafka-check: " + e);
-            e.printStackTrace(System.err);
-            status = 1;
+    public static void main(String[] args) throws IOException {
+        if (args.length == 1 && args[0].equals("serve")) {
+            serve();
+            System.exit(0);
         }
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        int status = guarded(args, System.in, out, System.err);
         out.flush();
         System.exit(status);
     }
 
-    private static int run(String[] args, PrintStream out) throws Exception {
+    /** Runs one subcommand; its exit status, the reason of a failure written to err. */
+    private static int guarded(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        try {
+            return run(args, in, out);
+        } catch (UsageException e) {
+            err.println("kafka-check: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println("kafka-check: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    /**
+     * One process for many requests (the tests start one per concurrent caller and keep it):
+     * each request on stdin is a count of arguments, the arguments and the subcommand's stdin;
+     * each answer on stdout the exit status, the subcommand's stdout and its stderr. Counts and
+     * lengths are 4-byte big-endian integers, strings UTF-8 after their length. It ends at the
+     * end of its stdin. Nothing else may write to stdout, so System.out goes to stderr.
+     */
+    private static void serve() throws IOException {
+        DataInputStream requests = new DataInputStream(new BufferedInputStream(System.in));
+        DataOutputStream answers = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
+        System.setOut(System.err);
+        while (true) {
+            int count;
+            try {
+                count = requests.readInt();
+            } catch (EOFException end) {
+                return;
+            }
+            String[] args = new String[count];
+            for (int i = 0; i < count; i++) {
+                args[i] = new String(readBytes(requests), StandardCharsets.UTF_8);
+            }
+            byte[] stdin = readBytes(requests);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            PrintStream outStream = new PrintStream(out, false, StandardCharsets.UTF_8);
+            PrintStream errStream = new PrintStream(err, false, StandardCharsets.UTF_8);
+            int status;
+            if (Arrays.asList(args).contains("--leave-open")) {
+                // It halts the process, as a crashed producer: only in a process of its own.
+                errStream.println("kafka-check: --leave-open needs a process of its own, not serve");
+                status = 2;
+            } else {
+                status = guarded(args, new ByteArrayInputStream(stdin), outStream, errStream);
+            }
+            outStream.flush();
+            errStream.flush();
+            answers.writeInt(status);
+            writeBytes(answers, out.toByteArray());
+            writeBytes(answers, err.toByteArray());
+            answers.flush();
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        return bytes;
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+        out.writeInt(bytes.length);
+        out.write(bytes);
+    }
+
+    private static int run(String[] args, InputStream in, PrintStream out) throws Exception {
         if (args.length == 0) {
             throw new UsageException(
                     "usage: KafkaCheck dump|group-offsets|end-offsets|produce|topic-config --bootstrap HOST:PORT ...");
@@ -164,7 +243,7 @@ public final class KafkaCheck {
             case "end-offsets":
                 return endOffsets(bootstrap, options, out);
             case "produce":
-                return produce(bootstrap, options, out);
+                return produce(bootstrap, options, in, out);
             case "topic-config":
                 return topicConfig(bootstrap, options, out);
             case "delete-records":
@@ -342,7 +421,8 @@ public final class KafkaCheck {
                 headers);
     }
 
-    private static int produce(String bootstrap, Options options, PrintStream out) throws Exception {
+    private static int produce(String bootstrap, Options options, InputStream stdin, PrintStream out)
+            throws Exception {
         String topic = options.required("topic");
         String transactionalId = options.optional("transactional-id", null);
         boolean abort = options.flag("abort");
@@ -355,7 +435,7 @@ public final class KafkaCheck {
         }
 
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             if (!line.isBlank()) {
                 records.add(toRecord(topic, JSON.readTree(line)));

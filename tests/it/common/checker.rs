@@ -1,18 +1,18 @@
 //! What the tests verify with: Apache Kafka's own Java client (`scripts/kafka-check.sh`,
 //! tests/support/KafkaCheck.java), never the tool's rdkafka. Records, group offsets, end
 //! offsets and topic configs as that client sees them, and its producer as a foreign writer.
+//! The checkers are kept running (`served.rs`), one per concurrent caller.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
-use super::broker::{Broker, STEP_TIMEOUT, script};
+use super::broker::{Broker, STEP_TIMEOUT};
 use super::records::TestRecord;
-use super::tool::run;
+use super::served;
 
 /// Isolation level of a read through the checker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,18 +89,20 @@ impl From<DumpLine> for ReadRecord {
     }
 }
 
-/// Runs `scripts/kafka-check.sh <args> --bootstrap <broker>` with `stdin`; returns stdout.
+/// Runs the checker's `<args> --bootstrap <broker>` with `stdin` (in a checker kept running,
+/// `served.rs`); returns stdout.
 fn checker(bootstrap: &str, args: &[&str], stdin: &[u8]) -> String {
-    let mut command = Command::new(script("kafka-check.sh"));
-    command.args(args).arg("--bootstrap").arg(bootstrap);
-    let output = run(&mut command, stdin, STEP_TIMEOUT + Duration::from_secs(30));
+    let mut request: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    request.extend(["--bootstrap".to_owned(), bootstrap.to_owned()]);
+    let answer = served::ask(&request, stdin, STEP_TIMEOUT + Duration::from_secs(30))
+        .unwrap_or_else(|error| panic!("kafka-check {args:?}: {error}"));
     assert!(
-        output.status.success(),
-        "kafka-check {args:?} failed ({}):\n{}",
-        output.status,
-        output.stderr_text()
+        answer.status == 0,
+        "kafka-check {args:?} failed (exit status {}):\n{}",
+        answer.status,
+        String::from_utf8_lossy(&answer.stderr)
     );
-    String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("checker output: {e}"))
+    String::from_utf8(answer.stdout).unwrap_or_else(|e| panic!("checker output: {e}"))
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> T {

@@ -5,7 +5,8 @@
 //!   ([`Broker::create_topic`], [`Broker::produce`]).
 //! - [`checker`]: verification that never trusts rdkafka (the tool's own client):
 //!   [`Broker::read_all`], [`Broker::group_offsets`], [`Broker::end_offsets`],
-//!   [`Broker::topic_config`] and [`Broker::produce_foreign`] run Apache Kafka's Java client.
+//!   [`Broker::topic_config`] and [`Broker::produce_foreign`] run Apache Kafka's Java client,
+//!   in checkers kept running ([`served`]).
 //! - [`tool`]: the tool itself ([`Kmp`] to build a run, [`kmp`] for its bare command with a
 //!   scrubbed environment) and [`run`] for any process (stdin bytes, timeout, captured output).
 //! - [`records`]: [`TestRecord`], what a test writes in its setup.
@@ -16,6 +17,7 @@ pub mod broker;
 pub mod checker;
 pub mod records;
 pub mod registry;
+pub mod served;
 pub mod tool;
 
 pub use broker::{Broker, kafka, secured};

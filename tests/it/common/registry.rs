@@ -42,10 +42,10 @@ pub fn apicurio() -> &'static Registry {
             if running && fresh.is_some() {
                 continue;
             }
-            if !running
-                && std::net::TcpStream::connect(("127.0.0.1", port.parse().unwrap_or(0))).is_ok()
-            {
-                // Something else listens there.
+            // Its HTTP port and the next one (Quarkus's management interface) must be free.
+            let taken = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+            let number: u16 = port.parse().unwrap_or(0);
+            if !running && (taken(number) || taken(number + 1)) {
                 continue;
             }
             if !running {
