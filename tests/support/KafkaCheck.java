@@ -57,6 +57,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -78,6 +79,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -366,8 +368,17 @@ public final class KafkaCheck {
     private static int groupMembers(String bootstrap, Options options, PrintStream out) throws Exception {
         String group = options.required("group");
         try (Admin admin = admin(bootstrap)) {
-            int members = admin.describeConsumerGroups(List.of(group))
-                    .describedGroups().get(group).get().members().size();
+            int members;
+            try {
+                members = admin.describeConsumerGroups(List.of(group))
+                        .describedGroups().get(group).get().members().size();
+            } catch (ExecutionException e) {
+                // Since Kafka 4.0 a group no member has joined yet is not found: none.
+                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                    throw e;
+                }
+                members = 0;
+            }
             out.println("{\"members\":" + members + "}");
         }
         return 0;
