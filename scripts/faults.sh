@@ -5,7 +5,7 @@
 #
 #   FAULT_SEED=20261125 FAULT_KILLS=20 FAULT_RECORDS=10000 scripts/faults.sh [test name filter]
 #
-# The defaults (8 kills, 6 seams rounds, 10,000 records) are sized for CI; a long run raises them.
+# The defaults (6 kills, 6 seams rounds, 10,000 records) are sized for CI; a long run raises them.
 #
 # KMP_INSTANCE_LOGS=DIR keeps what each scale-out instance said (with -v: timed lines) in DIR.
 set -euo pipefail
@@ -21,7 +21,7 @@ scripts/local-kafka.sh stop >/dev/null 2>&1 || true
 scripts/local-kafka.sh start
 trap 'scripts/local-kafka.sh stop' EXIT
 
-echo "fault tests: seed ${FAULT_SEED:-20261125}, kills ${FAULT_KILLS:-8}, records ${FAULT_RECORDS:-10000}"
+echo "fault tests: seed ${FAULT_SEED:-20261125}, kills ${FAULT_KILLS:-6}, records ${FAULT_RECORDS:-10000}"
 # The fault and scale-out tests are the integration binary's only ignored ones; without a
 # filter, all of them.
 if (($# == 0)); then

@@ -5,7 +5,7 @@
 //! `scripts/faults.sh` against a broker of their own, one at a time, with their figures
 //! printed. Every result is checked with the independent Java client in `read_committed`.
 //!
-//! Knobs (environment): `FAULT_SEED` (default 20261125), `FAULT_KILLS` (default 8, sized for
+//! Knobs (environment): `FAULT_SEED` (default 20261125), `FAULT_KILLS` (default 6, sized for
 //! CI; 20 or more for a long run), `FAULT_ROUNDS` (rounds of the seams loop, default 6),
 //! `FAULT_RECORDS` (default 10000).
 
@@ -177,7 +177,7 @@ fn kill_loop(args: &[String], group: &str, dlq: &str, kills: u64, rng: &mut StdR
 
 fn crash_loop(transactional: bool) {
     let seed = knob("FAULT_SEED", 20_261_125);
-    let kills = knob("FAULT_KILLS", 8);
+    let kills = knob("FAULT_KILLS", 6);
     let count = knob("FAULT_RECORDS", 10_000);
     let mut rng = StdRng::seed_from_u64(seed);
     let (dlq, retry) = kafka().dlq_and_retry(3, 3);
@@ -485,7 +485,7 @@ fn a_concurrent_writer_with_aborted_transactions_is_handled() {
 fn scale_out_loop_is_exactly_once() {
     use crate::scale_out::{Instance, assert_exactly_once, shared_dlq, spawn};
     let seed = knob("FAULT_SEED", 20_261_125);
-    let kills = knob("FAULT_KILLS", 8);
+    let kills = knob("FAULT_KILLS", 6);
     let count = usize::try_from(knob("FAULT_RECORDS", 10_000) * 6).unwrap_or(60_000);
     let mut rng = StdRng::seed_from_u64(seed);
     let (dlq, retry, group, ids) = shared_dlq("loop", count);
