@@ -3,8 +3,9 @@
 //! back raw, with the reason.
 //!
 //! - `Auto` with a registry configured: the schema is the one the record's
-//!   `__key_schema_id` / `__value_schema_id` header names (Confluent's header form), else the
-//!   one the payload's frame names (magic byte 0 and a 4-byte id, or Apicurio's 8-byte id when
+//!   `__key_schema_id` / `__value_schema_id` header names (Confluent's header form), or its
+//!   `apicurio.{key,value}.contentId` / `…globalId` header (Apicurio's, the Protobuf message
+//!   named by `apicurio.{key,value}.msgType`), else the one the payload's frame names (magic byte 0 and a 4-byte id, or Apicurio's 8-byte id when
 //!   configured). The registry's answer says how to read the payload: Avro, Protobuf (a
 //!   message-index array, in the payload or after the id in the header, then the message) or
 //!   JSON Schema (JSON text). Schema id 0 is never handed out by a registry, so a payload
@@ -22,7 +23,10 @@ use super::json_text::JsonText;
 use super::protobuf::{self, IndexPath};
 use super::registry::{Registry, RegistrySchema, SchemaRef, SetupError};
 use super::text::{Plain, classify, compact};
-use super::wire::{self, KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER};
+use super::wire::{
+    self, APICURIO_KEY_ID_HEADERS, APICURIO_KEY_MESSAGE_TYPE, APICURIO_VALUE_ID_HEADERS,
+    APICURIO_VALUE_MESSAGE_TYPE, KEY_SCHEMA_ID_HEADER, VALUE_SCHEMA_ID_HEADER,
+};
 
 /// The kind of schema a payload was written with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +154,20 @@ impl Part {
             Self::Value => VALUE_SCHEMA_ID_HEADER,
         }
     }
+
+    fn apicurio_headers(self) -> [&'static str; 2] {
+        match self {
+            Self::Key => APICURIO_KEY_ID_HEADERS,
+            Self::Value => APICURIO_VALUE_ID_HEADERS,
+        }
+    }
+
+    fn apicurio_message_type(self) -> &'static str {
+        match self {
+            Self::Key => APICURIO_KEY_MESSAGE_TYPE,
+            Self::Value => APICURIO_VALUE_MESSAGE_TYPE,
+        }
+    }
 }
 
 /// Where a payload's schema was named, and with it where a Protobuf message-index array is.
@@ -158,6 +176,9 @@ enum Named<'a> {
     Frame,
     /// In a header: the array (possibly empty, meaning `[0]`) is what follows the id there.
     Header(&'static str, &'a [u8]),
+    /// In an Apicurio id header: a Protobuf message is the one its message-type header names
+    /// (simple or full name), else the first.
+    Apicurio(&'static str, Option<&'a str>),
 }
 
 impl Decoder {
@@ -294,6 +315,26 @@ impl Decoder {
                 Err(error) => Decoded::failed(bytes, None, format!("header {name}: {error}")),
             };
         }
+        for name in part.apicurio_headers() {
+            let Some(header) = headers.iter().rev().find(|header| header.name == name) else {
+                continue;
+            };
+            let message_type = headers
+                .iter()
+                .rev()
+                .find(|header| header.name == part.apicurio_message_type())
+                .and_then(|header| std::str::from_utf8(header.value.as_deref()?).ok());
+            return match wire::apicurio_header_id(header.value.as_deref()) {
+                Ok(id) => decode_named(
+                    registry,
+                    bytes,
+                    bytes,
+                    SchemaRef::Id(id),
+                    &Named::Apicurio(name, message_type),
+                ),
+                Err(error) => Decoded::failed(bytes, None, format!("header {name}: {error}")),
+            };
+        }
         match wire::parse_with(bytes, self.id_width) {
             Ok(framed) if forced || framed.schema_id != 0 => decode_named(
                 registry,
@@ -322,7 +363,7 @@ fn decode_named(
         name: None,
         header: match named {
             Named::Frame => None,
-            Named::Header(name, _) => Some(name),
+            Named::Header(name, _) | Named::Apicurio(name, _) => Some(name),
         },
     };
     let schema = match registry.schema(&info.id) {
@@ -380,7 +421,13 @@ fn decode_protobuf(
     let (path, message) = match named {
         Named::Frame => protobuf::index::read(payload)
             .map_err(|error| format!("schema {id} (Protobuf): {error}"))?,
-        Named::Header(_, []) => (IndexPath::First, payload),
+        Named::Header(_, []) | Named::Apicurio(_, None) => (IndexPath::First, payload),
+        Named::Apicurio(_, Some(message_type)) => {
+            let found = schema
+                .message_named(message_type)
+                .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
+            return render_message(found, payload, info);
+        }
         Named::Header(name, indexes) => match protobuf::index::read(indexes) {
             Ok((path, [])) => (path, payload),
             Ok((_, rest)) => {
@@ -395,12 +442,22 @@ fn decode_protobuf(
     let found = schema
         .message(&path)
         .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
+    render_message(found, message, info)
+}
+
+/// `message` as the message type `found`, naming it in `info`.
+fn render_message(
+    found: protobuf::Message<'_>,
+    message: &[u8],
+    info: &mut SchemaInfo,
+) -> Result<Body, String> {
     let name = found.name();
-    info.name = Some(Arc::clone(&name));
-    found
+    let body = found
         .to_json_text(message)
         .map(|text| Body::Json(JsonText::from_compact(text)))
-        .map_err(|error| format!("schema {id} ({name}): {error}"))
+        .map_err(|error| format!("schema {} ({name}): {error}", info.id));
+    info.name = Some(name);
+    body
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 //!   serializer is configured so ([`parse_with`], [`IdWidth::Eight`]);
 //! - Confluent's header form ([`header_id`]): the headers `__key_schema_id` and
 //!   `__value_schema_id` hold magic byte 1 and a 16-byte schema GUID (or magic byte 0 and a
-//!   4-byte id), then for Protobuf the message-index array, and the payload is not framed.
+//!   4-byte id), then for Protobuf the message-index array, and the payload is not framed;
+//! - Apicurio's header form ([`apicurio_header_id`]): its serializers (3.x by default) put the
+//!   id in `apicurio.{key,value}.contentId` or `…globalId` as an 8-byte big-endian number,
+//!   a Protobuf message's name in `apicurio.{key,value}.msgType`, and leave the payload unframed.
 //!
 //! Pure functions over untrusted bytes: they never panic, whatever the input (checked over
 //! every short input and many random ones in the tests).
@@ -18,6 +21,29 @@ use crate::decode::registry::SchemaRef;
 pub const KEY_SCHEMA_ID_HEADER: &str = "__key_schema_id";
 /// The header naming the schema of the record's value.
 pub const VALUE_SCHEMA_ID_HEADER: &str = "__value_schema_id";
+
+/// The headers naming the schema of the key in Apicurio's header form, in the order they are
+/// looked for (a content id is what the Confluent-compatible API's ids are, by default).
+pub const APICURIO_KEY_ID_HEADERS: [&str; 2] = ["apicurio.key.contentId", "apicurio.key.globalId"];
+/// The headers naming the schema of the value in Apicurio's header form.
+pub const APICURIO_VALUE_ID_HEADERS: [&str; 2] =
+    ["apicurio.value.contentId", "apicurio.value.globalId"];
+/// The header naming a Protobuf key's message type in Apicurio's header form.
+pub const APICURIO_KEY_MESSAGE_TYPE: &str = "apicurio.key.msgType";
+/// The header naming a Protobuf value's message type in Apicurio's header form.
+pub const APICURIO_VALUE_MESSAGE_TYPE: &str = "apicurio.value.msgType";
+
+/// The id in an Apicurio id header: exactly 8 bytes, big-endian.
+///
+/// # Errors
+/// [`BadHeader::Null`] for a null value, [`BadHeader::NotEightBytes`] otherwise.
+pub fn apicurio_header_id(value: Option<&[u8]>) -> Result<u64, BadHeader> {
+    let value = value.ok_or(BadHeader::Null)?;
+    let bytes: [u8; 8] = value
+        .try_into()
+        .map_err(|_| BadHeader::NotEightBytes { len: value.len() })?;
+    Ok(u64::from_be_bytes(bytes))
+}
 
 /// The magic byte of a schema GUID in a header.
 pub const MAGIC_GUID: u8 = 1;
@@ -105,6 +131,8 @@ pub enum BadHeader {
     TooShort { len: usize, magic: u8 },
     /// A magic byte other than 0 (an id) or 1 (a GUID).
     BadMagic { first: u8 },
+    /// An Apicurio id header that is not an 8-byte number.
+    NotEightBytes { len: usize },
 }
 
 impl fmt::Display for BadHeader {
@@ -120,6 +148,9 @@ impl fmt::Display for BadHeader {
                 f,
                 "the first byte is 0x{first:02x}, neither 0x00 (an id) nor 0x01 (a GUID)"
             ),
+            Self::NotEightBytes { len } => {
+                write!(f, "{len} byte(s), but an id takes 8 (a big-endian number)")
+            }
         }
     }
 }
@@ -157,6 +188,23 @@ pub fn header_id(value: Option<&[u8]>) -> Result<(SchemaRef, &[u8]), BadHeader> 
 mod tests {
     use super::*;
     use rand::{Rng as _, SeedableRng as _};
+
+    #[test]
+    fn apicurio_ids_are_eight_big_endian_bytes() {
+        assert_eq!(apicurio_header_id(Some(&[0, 0, 0, 0, 0, 0, 1, 2])), Ok(258));
+        assert_eq!(apicurio_header_id(Some(&[0xff; 8])), Ok(u64::MAX));
+        assert_eq!(apicurio_header_id(None), Err(BadHeader::Null));
+        for len in [0, 4, 7, 9] {
+            assert_eq!(
+                apicurio_header_id(Some(&vec![0; len])),
+                Err(BadHeader::NotEightBytes { len })
+            );
+        }
+        assert_eq!(
+            BadHeader::NotEightBytes { len: 4 }.to_string(),
+            "4 byte(s), but an id takes 8 (a big-endian number)"
+        );
+    }
 
     #[test]
     fn splits_id_and_payload() {

@@ -3,7 +3,8 @@
 //! registered over HTTP (Avro, Avro referencing another subject, Protobuf importing a
 //! referenced subject, JSON Schema; keys and values), under the ids the registry chooses; the
 //! payloads are the independent encoders' (fastavro, Google's Python `protobuf`:
-//! `tests/fixtures/make_*.py`), framed with those ids. The stub of `formats.rs` and
+//! `tests/fixtures/make_*.py`), framed with those ids in the payload (4 bytes, or Apicurio 2's
+//! 8) or named by them in Apicurio's headers. The stub of `formats.rs` and
 //! `decode.rs` stays for what a real registry cannot do on demand (wrong answers, time-outs,
 //! authentication errors).
 
@@ -130,6 +131,27 @@ fn every_format_decodes_through_apicurio_and_merges_byte_exact() {
             Some(b"invoice"),
             Some(&reframed(&fixture("avro-invoice.bin"), ids.invoice)),
         ),
+        // Apicurio's header form, as its serializers write it: the payload unframed, the id
+        // in an 8-byte header, a Protobuf message named in another.
+        TestRecord::new(
+            0,
+            Some(b"header-avro"),
+            Some(&fixture("order-value.bin")[5..]),
+        )
+        .header(
+            "apicurio.value.contentId",
+            Some(&u64::from(ids.order_avro).to_be_bytes()),
+        ),
+        TestRecord::new(
+            0,
+            Some(b"header-proto"),
+            Some(&fixture("proto-order-unframed.bin")),
+        )
+        .header(
+            "apicurio.value.contentId",
+            Some(&u64::from(ids.order_proto).to_be_bytes()),
+        )
+        .header("apicurio.value.msgType", Some(b"Order")),
     ];
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(&dlq, &records);
@@ -184,6 +206,51 @@ fn every_format_decodes_through_apicurio_and_merges_byte_exact() {
                "schema_id": ids.invoice, "schema_type": "avro",
                "schema_name": "com.acme.billing.Invoice"})
     );
+
+    assert_eq!(lines[5]["value"]["data"], crate::decode::expected_order());
+    assert_eq!(lines[5]["value"]["schema_id"], ids.order_avro);
+    assert_eq!(
+        lines[5]["value"]["schema_header"],
+        "apicurio.value.contentId"
+    );
+    assert_eq!(
+        lines[6]["value"],
+        json!({"encoding": "json",
+               "data": {"id": "o-18", "customer": 0, "state": "PLACED", "lines": [],
+                        "attributes": {}, "voucher": "WINTER", "checksum": "0x",
+                        "adjustments": [], "weight": 0.0, "express": false},
+               "schema_id": ids.order_proto, "schema_header": "apicurio.value.contentId",
+               "schema_type": "protobuf", "schema_name": "com.acme.orders.Order"})
+    );
+
+    // Apicurio 2's 8-byte ids in the payload, told by the serializer's own setting.
+    let eight = unique("apicurio-8");
+    kafka().create_topic(&eight, 1, false);
+    let order = fixture("order-value.bin");
+    let framed8 = [
+        &[0][..],
+        &u64::from(ids.order_avro).to_be_bytes(),
+        &order[5..],
+    ]
+    .concat();
+    kafka().produce(
+        &eight,
+        &[TestRecord::new(0, Some(b"eight"), Some(&framed8))],
+    );
+    let run = Kmp::bare()
+        .args(["-b", kafka().bootstrap(), "--timeout", "10"])
+        .args(&registry)
+        .args([
+            "-o",
+            "apicurio.registry.id-handler=io.apicurio.registry.serde.Legacy8ByteIdHandler",
+        ])
+        .args(["print", &eight, "--output", "json"])
+        .run();
+    run.assert_ok();
+    let line: Value = serde_json::from_str(run.stdout_text().trim())
+        .unwrap_or_else(|e| panic!("{}: {e}", run.stdout_text()));
+    assert_eq!(line["value"]["data"], crate::decode::expected_order());
+    assert_eq!(line["value"]["schema_id"], ids.order_avro);
 
     // What is written is the original bytes, decoding or not: read back by the Java client.
     let group = unique("registry-group");

@@ -127,6 +127,46 @@ impl ProtoSchema {
         })
     }
 
+    /// The message type the schema declares under `name`: its full name
+    /// (`com.acme.Order.Line`), or a name that only one of its message types ends with
+    /// (`Order`, `Order.Line`), as Apicurio's message-type header gives it.
+    ///
+    /// # Errors
+    /// When no message type of the schema has that name, or several do.
+    pub fn message_named(&self, name: &str) -> Result<Message<'_>, String> {
+        let own: Vec<usize> = {
+            let mut own: Vec<usize> = self.paths.values().copied().collect();
+            own.sort_unstable();
+            own.dedup();
+            own
+        };
+        let full = |index: usize| self.plans.messages.get(index).map(|plan| &*plan.name);
+        if let Some(&index) = own.iter().find(|&&index| full(index) == Some(name)) {
+            return Ok(Message {
+                schema: self,
+                index,
+            });
+        }
+        let suffix = format!(".{name}");
+        let matching: Vec<usize> = own
+            .into_iter()
+            .filter(|&index| full(index).is_some_and(|full| full.ends_with(&suffix)))
+            .collect();
+        match matching.as_slice() {
+            [index] => Ok(Message {
+                schema: self,
+                index: *index,
+            }),
+            [] => Err(format!(
+                "the schema declares no message type named {name:?}"
+            )),
+            _ => Err(format!(
+                "{} message types of the schema are named {name:?}",
+                matching.len()
+            )),
+        }
+    }
+
     /// The compiled file, for the tests' oracle.
     #[must_use]
     pub fn file(&self) -> &FileDescriptor {

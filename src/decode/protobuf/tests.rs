@@ -104,6 +104,25 @@ fn paths_name_the_declared_messages() {
 }
 
 #[test]
+fn message_types_are_found_by_full_or_unique_name() {
+    let schema = compile(SCHEMA);
+    let named = |name: &str| schema.message_named(name).map(|m| m.name().to_string());
+    assert_eq!(
+        named("com.acme.Bank.Branch").unwrap(),
+        "com.acme.Bank.Branch"
+    );
+    assert_eq!(named("Bank").unwrap(), "com.acme.Bank");
+    assert_eq!(named("Branch").unwrap(), "com.acme.Bank.Branch");
+    assert_eq!(named("Order.Line").unwrap(), "com.acme.Order.Line");
+    assert_eq!(
+        named("Shipment").unwrap_err(),
+        "the schema declares no message type named \"Shipment\""
+    );
+    // A map entry is not a message type of the schema.
+    assert!(named("TagsEntry").is_err());
+}
+
+#[test]
 fn a_schema_that_does_not_compile_says_why_on_one_line() {
     let error =
         ProtoSchema::compile("syntax = \"proto3\";\nmessage { }", &Imports::new()).unwrap_err();
