@@ -1,5 +1,5 @@
 //! Fuzz target: wire-format detection over arbitrary bytes, with Confluent's 4-byte ids and
-//! Apicurio's 8-byte ones, and the schema id headers of Confluent's header form. A frame gives
+//! Apicurio's 8-byte ones, and the schema id headers of Confluent's and Apicurio's header forms. A frame gives
 //! back exactly the bytes it was made of; anything else says why, on one line.
 #![no_main]
 
@@ -30,5 +30,13 @@ fuzz_target!(|bytes: &[u8]| {
     match wire::header_id(Some(bytes)) {
         Ok((_, rest)) => assert!(bytes.ends_with(rest) && rest.len() + 5 <= bytes.len()),
         Err(error) => assert!(!error.to_string().contains('\n')),
+    }
+    // Apicurio's id headers: exactly 8 bytes, which give back the id.
+    match wire::apicurio_header_id(Some(bytes)) {
+        Ok(id) => assert_eq!(id.to_be_bytes().as_slice(), bytes),
+        Err(error) => {
+            assert_ne!(bytes.len(), 8);
+            assert!(!error.to_string().contains('\n'));
+        }
     }
 });
