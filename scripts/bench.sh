@@ -551,7 +551,7 @@ kmp_shown="kafka-merge-purge -b \$B${KMP_ARGS[*]:+ ${KMP_ARGS[*]}}"
 {
   echo "<!-- bench:begin (written by scripts/bench.sh; edit outside the markers) -->"
   echo
-  echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (with local changes in src/)'):"
+  echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src crates 2>/dev/null || echo ' (with local changes in src/ or crates/)'):"
   echo "$RECORDS records of $KEY_BYTES-byte keys, $VALUE_BYTES-byte values and two headers in a"
   echo "$PARTITIONS-partition DLQ; $RUNS runs of each case, interleaved; medians (peak RSS: the largest)."
   echo

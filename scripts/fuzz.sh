@@ -6,7 +6,8 @@
 #                                     several times slower, checks integer overflow
 # Installs cargo-fuzz when it is missing. Only stable Rust exists here: RUSTC_BOOTSTRAP=1 lets
 # it take the nightly flags cargo fuzz passes. No sanitizer (-s none): the crate forbids unsafe
-# code (the targets use the library without its `kafka` feature, so no librdkafka is built).
+# code (the targets use crates/core, the part of the tool that needs no Kafka client, so no
+# librdkafka is built).
 # The committed seeds (fuzz/corpus/<target>) are read, never written: new inputs go to
 # FUZZ_WORK/<target> (default: a temporary directory, removed afterwards). A crash, a panic,
 # more than FUZZ_RSS_MB of memory (default 1024) or FUZZ_TIMEOUT seconds (default 10) for one

@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use kafka_merge_purge::record::{Coordinates, Header, Record};
-use kafka_merge_purge::redrive::origin::{is_dlq_metadata, is_legal_topic, origin_of, spring_number};
-use kafka_merge_purge::redrive::{
+use kafka_merge_purge_core::record::{Coordinates, Header, Record};
+use kafka_merge_purge_core::redrive::origin::{is_dlq_metadata, is_legal_topic, origin_of, spring_number};
+use kafka_merge_purge_core::redrive::{
     CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, Router, Routing, TopicCatalog,
     TopicState, replay_count,
 };

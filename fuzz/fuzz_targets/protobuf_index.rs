@@ -3,7 +3,7 @@
 //! every refusal says why on one line.
 #![no_main]
 
-use kafka_merge_purge::decode::protobuf::index;
+use kafka_merge_purge_core::decode::protobuf::index;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

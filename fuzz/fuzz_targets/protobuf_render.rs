@@ -9,13 +9,13 @@
 
 use std::sync::{Arc, LazyLock};
 
-use kafka_merge_purge::decode::protobuf::{
+use kafka_merge_purge_core::decode::protobuf::{
     Imports, IndexPath, ProtoError, ProtoSchema, json, oracle,
 };
-use kafka_merge_purge::decode::registry::SchemaRef;
-use kafka_merge_purge::decode::{Body, Decoded, DecodedRecord, JsonText, SchemaInfo, SchemaKind};
-use kafka_merge_purge::record::{Coordinates, Record};
-use kafka_merge_purge::ui::render::{TextOptions, write_json_line, write_text};
+use kafka_merge_purge_core::decode::registry::SchemaRef;
+use kafka_merge_purge_core::decode::{Body, Decoded, DecodedRecord, JsonText, SchemaInfo, SchemaKind};
+use kafka_merge_purge_core::record::{Coordinates, Record};
+use kafka_merge_purge_core::ui::render::{TextOptions, write_json_line, write_text};
 use libfuzzer_sys::fuzz_target;
 
 const SCHEMA: &str = r#"

@@ -5,10 +5,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use kafka_merge_purge::config::DecoderHint;
-use kafka_merge_purge::decode::Decoder;
-use kafka_merge_purge::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
-use kafka_merge_purge::ui::render::{Renderer, TextOptions};
+use kafka_merge_purge_core::config::DecoderHint;
+use kafka_merge_purge_core::decode::Decoder;
+use kafka_merge_purge_core::record::{Coordinates, Header, Record, Timestamp, TimestampKind};
+use kafka_merge_purge_core::ui::render::{Renderer, TextOptions};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;

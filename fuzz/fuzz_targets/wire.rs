@@ -3,7 +3,7 @@
 //! back exactly the bytes it was made of; anything else says why, on one line.
 #![no_main]
 
-use kafka_merge_purge::decode::wire::{self, HEADER_LEN, IdWidth, MAGIC, NotFramed};
+use kafka_merge_purge_core::decode::wire::{self, HEADER_LEN, IdWidth, MAGIC, NotFramed};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

@@ -354,7 +354,7 @@ mod tests {
     /// answers the first `connections` connections with `body`; returns its port.
     fn https_registry(body: &'static str, connections: usize) -> u16 {
         use std::io::{Read as _, Write as _};
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tls");
         let identity = native_tls::Identity::from_pkcs8(
             &std::fs::read(dir.join("server.pem")).unwrap(),
             &std::fs::read(dir.join("server.key.pem")).unwrap(),
@@ -395,7 +395,8 @@ mod tests {
     #[test]
     fn https_with_a_ca_of_our_own() {
         let port = https_registry(r#"{"schema":"\"string\""}"#, 2);
-        let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+        let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/tls/ca.pem");
         let trusting = RegistrySettings {
             url: format!("https://127.0.0.1:{port}"),
             basic_auth: None,

@@ -11,6 +11,8 @@
 mod error;
 pub mod filter;
 mod layers;
+#[cfg(feature = "librdkafka-check")]
+pub mod librdkafka;
 mod properties;
 mod run;
 mod settings;

@@ -1,7 +1,8 @@
 //! Translation of realistic Java client files, through the whole configuration layer.
 //!
-//! They check properties with librdkafka's own check: only with the `kafka` feature.
-#![cfg(feature = "kafka")]
+//! They check properties with librdkafka's own check: only with the `librdkafka-check` feature
+//! (on whenever the tool is built too, as in `cargo test --workspace`).
+#![cfg(feature = "librdkafka-check")]
 
 use crate::testing::{assert_mentions, properties_file};
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ fn resolve_file(text: &str, extra: &[&str]) -> Result<Settings, ConfigError> {
             .unwrap()
             .source_topic()
             .unwrap_or_default(),
-        crate::kafka::check::classify_property,
+        crate::config::librdkafka::classify_property,
     )
 }
 
@@ -336,7 +337,7 @@ fn deserializers_in_producer_properties_are_ignored() {
             .unwrap()
             .source_topic()
             .unwrap_or_default(),
-        crate::kafka::check::classify_property,
+        crate::config::librdkafka::classify_property,
     )
     .unwrap();
     assert_eq!(settings.value_decoder, DecoderHint::Auto);

@@ -1,12 +1,14 @@
 //! Asks librdkafka itself whether a configuration property exists and whether a value is valid
 //! for it, so the configuration layer can reject a bad property before any client is built,
-//! naming the property and where it came from.
+//! naming the property and where it came from. The one place of this crate that calls
+//! librdkafka: only with the feature `librdkafka-check`, which the tool turns on (the fuzz
+//! targets and `cargo test -p kafka-merge-purge-core` leave it off, and build no librdkafka).
 
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaConfRes;
 
-pub use crate::config::PropertyProblem;
+use super::PropertyProblem;
 
 /// Checks one property against librdkafka (`rd_kafka_conf_set` on a scratch configuration).
 ///

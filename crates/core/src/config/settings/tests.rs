@@ -1,7 +1,8 @@
 //! The configuration layer end to end: precedence, group, commit, transactions, checks.
 //!
-//! They check properties with librdkafka's own check: only with the `kafka` feature.
-#![cfg(feature = "kafka")]
+//! They check properties with librdkafka's own check: only with the `librdkafka-check` feature
+//! (on whenever the tool is built too, as in `cargo test --workspace`).
+#![cfg(feature = "librdkafka-check")]
 
 use super::*;
 use crate::config::layers::parse_cli;
@@ -16,7 +17,7 @@ fn resolve_args(argv: &[&str]) -> Result<Settings, ConfigError> {
             .unwrap()
             .source_topic()
             .unwrap_or_default(),
-        crate::kafka::check::classify_property,
+        crate::config::librdkafka::classify_property,
     )
 }
 
