@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    match kafka_merge_purge::config::parse_properties(bytes) {
+    match kafka_merge_purge_core::config::parse_properties(bytes) {
         Ok(properties) => {
             let mut last = 1;
             for (_key, _value, line) in &properties {
