@@ -3,11 +3,11 @@
 # installing only what is missing and saying nothing when nothing is. Called by scripts/demo.sh,
 # scripts/test.sh and .ci/run; safe to run again.
 #
-#   Debian packages  the build (C toolchain, OpenSSL, zlib, SASL, cmake and curl headers for
-#                    librdkafka), the broker and its tools (Java 17, Maven), the tests (kcat,
-#                    openssl for the secured broker's certificates, zsh, fish, groff and man for
-#                    the completion and manual page tests, time, python3 and python3-pyte (the
-#                    full-screen view's probe) for the benchmark)
+#   Debian packages  the build (C toolchain, OpenSSL, zlib and SASL headers for librdkafka),
+#                    the broker and its tools (Java 17, Maven), the tests (kcat, curl for the
+#                    registry, openssl for the secured broker's certificates, zsh, fish, groff
+#                    and man for the completion and manual page tests, time, python3 and
+#                    python3-pyte (the full-screen view's probe) for the benchmark)
 #   Kafka jars       Apache Kafka's jars from Maven Central (scripts/local-kafka.sh fetch)
 #   Registry         Apicurio Registry's `all` tarball from Maven Central, the tests' real schema
 #                    registry (scripts/local-registry.sh fetch; it runs on a Java 21+ from
@@ -19,7 +19,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DEBIAN_PACKAGES=(libssl-dev zlib1g-dev pkg-config libsasl2-dev libcurl4-openssl-dev kcat cmake
+# librdkafka is built with its own ./configure (not cmake) and without libcurl (rdkafka's `curl`
+# feature is off): neither cmake nor libcurl's headers are needed.
+DEBIAN_PACKAGES=(libssl-dev zlib1g-dev pkg-config libsasl2-dev kcat
   openssl zsh fish groff-base man-db time python3 python3-pyte curl)
 
 as_root() {

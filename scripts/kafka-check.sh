@@ -37,6 +37,8 @@ fi
 
 [[ ${1:-} == compile ]] && exit 0
 
-exec java -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+# -Xlog to stderr: the JVM's own warnings go to stdout by default, which `serve` keeps for its
+# answers.
+exec java -Xmx1g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xlog:all=warning:stderr \
   -Dlog4j2.configurationFile="$CACHE_DIR/kafka-$CHECKER_KAFKA_VERSION/tools-log4j2.properties" \
   -cp "$CLASSES:$LIBS/*" KafkaCheck "$@"

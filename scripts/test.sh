@@ -4,6 +4,7 @@
 #
 #   scripts/test.sh                  every test
 #   scripts/test.sh -- ask::         extra arguments go to cargo test
+#   KMP_SLOWEST=15 scripts/test.sh   each test's time, and the 15 slowest at the end (CI)
 #
 # The tests start their brokers and their schema registry (Apicurio Registry,
 # scripts/local-registry.sh) themselves (tests/it/common/broker.rs and registry.rs choose the
@@ -38,5 +39,33 @@ trap cleanup EXIT
 trap 'status=130; exit 130' INT
 trap 'status=143; exit 143' TERM
 
-cargo test --locked "$@" || status=$?
+if [[ -z ${KMP_SLOWEST:-} ]]; then
+  cargo test --locked "$@" || status=$?
+  exit "$status"
+fi
+
+# KMP_SLOWEST=N: each test's time (libtest's --report-time), and the N slowest at the end.
+# Doc tests are run by rustdoc, not through the runner: they run apart, without the flags.
+args=("$@")
+doc=0
+if [[ " ${args[*]} " != *" --test "* && " ${args[*]} " != *" --lib "* &&
+  " ${args[*]} " != *" --doc "* ]]; then
+  args=(--lib --bins --tests "${args[@]}")
+  doc=1
+fi
+[[ " ${args[*]} " == *" -- "* ]] || args+=(--)
+args+=(-Z unstable-options --report-time)
+times=$(mktemp "${TMPDIR:-/tmp}/kmp-test-times.XXXXXX")
+triple=$(rustc -vV | sed -n 's/^host: //p' | tr '[:lower:]-' '[:upper:]_')
+(
+  export "CARGO_TARGET_${triple}_RUNNER=$ROOT/scripts/timed-test-runner.sh"
+  cargo test --locked "${args[@]}"
+) 2>&1 | tee "$times" || status=${PIPESTATUS[0]}
+if ((doc == 1 && status == 0)); then
+  cargo test --locked --doc || status=$?
+fi
+echo
+echo "--- the $KMP_SLOWEST slowest tests (seconds)"
+sed -nE 's/^test (.*) \.\.\. .*<([0-9.]+)s>$/\2 \1/p' "$times" | sort -rn | head -n "$KMP_SLOWEST"
+rm -f "$times"
 exit "$status"

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use kafka_merge_purge::error::{Error, Exit};
 use kafka_merge_purge::triage::Interrupt;
-use kafka_merge_purge::{app, cli::Cli, config, kafka, ui};
+use kafka_merge_purge::{app, cli::Cli, config, ui};
 
 /// Every allocation of the process goes to jemalloc: Rust's, and librdkafka's too (with
 /// `unprefixed_malloc_on_supported_platforms`, `malloc` and `free` are defined in this binary,
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     if let Err(error) = app::install_signal_handlers(&interrupt) {
         tracing::warn!("{error:#}");
     }
-    let result = config::resolve(&cli, kafka::check::classify_property)
+    let result = config::resolve(&cli, config::librdkafka::classify_property)
         .map_err(Error::from)
         .and_then(|invocation| app::run(&invocation, terminal, &interrupt));
     match result {

@@ -2,8 +2,6 @@
 //! snapshot, an idempotent/transactional producer, and the action sink built on them.
 
 mod admin;
-/// librdkafka's check of a configuration property (it lives with the configuration layer).
-pub use crate::config::librdkafka as check;
 mod client;
 mod consumer;
 mod fetch;

@@ -17,6 +17,15 @@ use crate::formats::fixture;
 /// A record's key and value bytes.
 type KeyAndValue = (Option<Vec<u8>>, Option<Vec<u8>>);
 
+/// `message` after the length-delimited `Ref { string name = 1; }` naming its type, as
+/// Apicurio's Protobuf serializer writes it in its header form.
+fn apicurio_ref(name: &str, message: &[u8]) -> Vec<u8> {
+    let name_len = u8::try_from(name.len()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let inner = [&[0x0a, name_len][..], name.as_bytes()].concat();
+    let inner_len = u8::try_from(inner.len()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    [&[inner_len][..], &inner, message].concat()
+}
+
 /// `payload` (a fixture framed in Confluent's wire format) framed with `id` instead.
 fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
     assert_eq!(payload.first(), Some(&0), "not in the wire format");
@@ -145,13 +154,16 @@ fn every_format_decodes_through_apicurio_and_merges_byte_exact() {
         TestRecord::new(
             0,
             Some(b"header-proto"),
-            Some(&fixture("proto-order-unframed.bin")),
+            Some(&apicurio_ref("Order", &fixture("proto-order-unframed.bin"))),
         )
         .header(
             "apicurio.value.contentId",
             Some(&u64::from(ids.order_proto).to_be_bytes()),
         )
-        .header("apicurio.value.msgType", Some(b"Order")),
+        .header(
+            "apicurio.value.msgType",
+            Some(b"com.acme.orders.OrderOuterClass$Order"),
+        ),
     ];
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(&dlq, &records);

@@ -77,9 +77,8 @@ impl Record {
 /// The record builder of the unit tests: `Record::test(partition, offset)` is a record of
 /// topic `dlq` with key `k` and value `v`, no timestamp and no headers; the `with_*` methods
 /// change one part each.
-/// Records made up for tests: this crate's and the tool's (whose tests cannot see this
-/// crate's `cfg(test)` items).
-#[doc(hidden)]
+/// Records made up for tests: this crate's, and the tool's through the feature `test-support`.
+#[cfg(any(test, feature = "test-support"))]
 impl Record {
     #[must_use]
     pub fn test(partition: i32, offset: i64) -> Self {

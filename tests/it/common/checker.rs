@@ -98,9 +98,10 @@ fn checker(bootstrap: &str, args: &[&str], stdin: &[u8]) -> String {
         .unwrap_or_else(|error| panic!("kafka-check {args:?}: {error}"));
     assert!(
         answer.status == 0,
-        "kafka-check {args:?} failed (exit status {}):\n{}",
+        "kafka-check {args:?} failed (exit status {}):\n{}\n--- the checker's log:\n{}",
         answer.status,
-        String::from_utf8_lossy(&answer.stderr)
+        String::from_utf8_lossy(&answer.stderr),
+        answer.log
     );
     String::from_utf8(answer.stdout).unwrap_or_else(|e| panic!("checker output: {e}"))
 }

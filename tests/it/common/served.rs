@@ -18,6 +18,9 @@ pub struct Answer {
     pub status: i32,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// The end of what the checker process itself said on stderr (its clients' log lines),
+    /// when the request failed.
+    pub log: String,
 }
 
 /// How much of a checker's own stderr (the JVM's, its clients' warnings) is kept, from the end,
@@ -43,7 +46,10 @@ pub fn ask(args: &[String], stdin: &[u8], timeout: Duration) -> Result<Answer, S
         None => Checker::start()?,
     };
     match checker.ask(args, stdin, timeout) {
-        Ok(answer) => {
+        Ok(mut answer) => {
+            if answer.status != 0 {
+                answer.log = checker.stderr();
+            }
             IDLE.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(checker);
@@ -137,11 +143,16 @@ impl Drop for Checker {
     }
 }
 
+/// A count or length as the checker reads it (Java's `readInt`: at most `i32::MAX`).
 fn len(n: usize) -> [u8; 4] {
-    u32::try_from(n)
+    i32::try_from(n)
         .unwrap_or_else(|_| panic!("{n} bytes are too many for one checker request"))
         .to_be_bytes()
 }
+
+/// The largest part of an answer believed: more means the checker's stdout carries something
+/// else than answers.
+const MAX_ANSWER: usize = 256 << 20;
 
 fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     out.write_all(&len(bytes.len()))?;
@@ -158,6 +169,11 @@ fn read_u32(input: &mut impl Read) -> Result<u32, String> {
 
 fn read_bytes(input: &mut impl Read) -> Result<Vec<u8>, String> {
     let len = read_u32(input)? as usize;
+    if len > MAX_ANSWER {
+        return Err(format!(
+            "the checker's stdout is corrupted (an answer of {len} bytes announced): something else wrote to it"
+        ));
+    }
     let mut bytes = vec![0_u8; len];
     input
         .read_exact(&mut bytes)
@@ -171,5 +187,6 @@ fn read_answer(input: &mut impl Read) -> Result<Answer, String> {
         status,
         stdout: read_bytes(input)?,
         stderr: read_bytes(input)?,
+        log: String::new(),
     })
 }

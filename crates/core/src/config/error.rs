@@ -80,5 +80,5 @@ impl fmt::Display for PropertyProblem {
 }
 
 /// Checks one `(key, value)` property for the Kafka client: the configuration layer is handed
-/// one (librdkafka's own, `kafka::check::classify_property`) instead of reaching into Kafka.
+/// one (librdkafka's own, `config::librdkafka::classify_property`) instead of reaching into Kafka.
 pub type PropertyCheck = fn(&str, &str) -> Result<(), PropertyProblem>;

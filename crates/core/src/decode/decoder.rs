@@ -162,7 +162,7 @@ impl Part {
         }
     }
 
-    fn apicurio_message_type(self) -> &'static str {
+    fn apicurio_message_type(self) -> [&'static str; 2] {
         match self {
             Self::Key => APICURIO_KEY_MESSAGE_TYPE,
             Self::Value => APICURIO_VALUE_MESSAGE_TYPE,
@@ -319,11 +319,10 @@ impl Decoder {
             let Some(header) = headers.iter().rev().find(|header| header.name == name) else {
                 continue;
             };
-            let message_type = headers
-                .iter()
-                .rev()
-                .find(|header| header.name == part.apicurio_message_type())
-                .and_then(|header| std::str::from_utf8(header.value.as_deref()?).ok());
+            let message_type = match apicurio_message_type(headers, part) {
+                Ok(message_type) => message_type,
+                Err(error) => return Decoded::failed(bytes, None, error),
+            };
             return match wire::apicurio_header_id(header.value.as_deref()) {
                 Ok(id) => decode_named(
                     registry,
@@ -347,6 +346,22 @@ impl Decoder {
             _ => Decoded::plain(bytes),
         }
     }
+}
+
+/// The Protobuf message type Apicurio's headers name for `part`: the descriptor's name, else
+/// the simple name of the Java class; `Err` when such a header is not UTF-8 text.
+fn apicurio_message_type(headers: &[Header], part: Part) -> Result<Option<&str>, String> {
+    for name in part.apicurio_message_type() {
+        let Some(header) = headers.iter().rev().find(|header| header.name == name) else {
+            continue;
+        };
+        let text = std::str::from_utf8(header.value.as_deref().unwrap_or_default())
+            .map_err(|error| format!("header {name} is not UTF-8 text: {error}"))?;
+        // A Java class: its last part (`com.acme.OrderOuterClass$Order` is `Order`).
+        let simple = text.rsplit(['$', '.']).next().unwrap_or(text);
+        return Ok(Some(simple).filter(|simple| !simple.is_empty()));
+    }
+    Ok(None)
 }
 
 /// `payload` (the part of `bytes` after any frame) decoded with the schema `id` names.
@@ -421,8 +436,21 @@ fn decode_protobuf(
     let (path, message) = match named {
         Named::Frame => protobuf::index::read(payload)
             .map_err(|error| format!("schema {id} (Protobuf): {error}"))?,
-        Named::Header(_, []) | Named::Apicurio(_, None) => (IndexPath::First, payload),
-        Named::Apicurio(_, Some(message_type)) => {
+        Named::Header(_, []) => (IndexPath::First, payload),
+        Named::Apicurio(_, message_type) => {
+            // The `Ref` Apicurio's serializer writes first names the message, when it is one
+            // and the schema has that type; else the headers' name, else the first message.
+            if let Some((name, message)) = protobuf::apicurio::split_ref(payload)
+                && let Ok(found) = schema.message_named(name)
+            {
+                return render_message(found, message, info);
+            }
+            let Some(message_type) = message_type else {
+                let found = schema
+                    .message(&IndexPath::First)
+                    .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
+                return render_message(found, payload, info);
+            };
             let found = schema
                 .message_named(message_type)
                 .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;

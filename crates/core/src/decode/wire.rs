@@ -5,9 +5,10 @@
 //! - Confluent's header form ([`header_id`]): the headers `__key_schema_id` and
 //!   `__value_schema_id` hold magic byte 1 and a 16-byte schema GUID (or magic byte 0 and a
 //!   4-byte id), then for Protobuf the message-index array, and the payload is not framed;
-//! - Apicurio's header form ([`apicurio_header_id`]): its serializers (3.x by default) put the
-//!   id in `apicurio.{key,value}.contentId` or `…globalId` as an 8-byte big-endian number,
-//!   a Protobuf message's name in `apicurio.{key,value}.msgType`, and leave the payload unframed.
+//! - Apicurio's header form ([`apicurio_header_id`]; its 2.x serializers' default, an option of
+//!   3.x): the id in `apicurio.{key,value}.contentId` or `…globalId` as an 8-byte big-endian
+//!   number, the payload unframed (for Protobuf a `Ref` naming the message type before it, and
+//!   the type in `apicurio.protobuf.type` or the Java class in `apicurio.value.msgType`).
 //!
 //! Pure functions over untrusted bytes: they never panic, whatever the input (checked over
 //! every short input and many random ones in the tests).
@@ -28,10 +29,13 @@ pub const APICURIO_KEY_ID_HEADERS: [&str; 2] = ["apicurio.key.contentId", "apicu
 /// The headers naming the schema of the value in Apicurio's header form.
 pub const APICURIO_VALUE_ID_HEADERS: [&str; 2] =
     ["apicurio.value.contentId", "apicurio.value.globalId"];
-/// The header naming a Protobuf key's message type in Apicurio's header form.
-pub const APICURIO_KEY_MESSAGE_TYPE: &str = "apicurio.key.msgType";
-/// The header naming a Protobuf value's message type in Apicurio's header form.
-pub const APICURIO_VALUE_MESSAGE_TYPE: &str = "apicurio.value.msgType";
+/// The headers naming a Protobuf key's message type in Apicurio's header form, in the order
+/// they are looked for: the descriptor's name, then the Java class (`...OrderOuterClass$Order`).
+pub const APICURIO_KEY_MESSAGE_TYPE: [&str; 2] =
+    ["apicurio.protobuf.type.key", "apicurio.key.msgType"];
+/// The headers naming a Protobuf value's message type in Apicurio's header form.
+pub const APICURIO_VALUE_MESSAGE_TYPE: [&str; 2] =
+    ["apicurio.protobuf.type", "apicurio.value.msgType"];
 
 /// The id in an Apicurio id header: exactly 8 bytes, big-endian.
 ///

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use prost_reflect::{FileDescriptor, MessageDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
+pub mod apicurio;
 pub mod index;
 pub mod json;
 #[cfg(any(test, feature = "protobuf-oracle"))]
