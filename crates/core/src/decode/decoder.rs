@@ -4,9 +4,9 @@
 //!
 //! - `Auto` with a registry configured: the schema is the one the record's
 //!   `__key_schema_id` / `__value_schema_id` header names (Confluent's header form), or its
-//!   `apicurio.{key,value}.contentId` / `…globalId` header (Apicurio's, the Protobuf message
-//!   named by `apicurio.{key,value}.msgType`), else the one the payload's frame names (magic byte 0 and a 4-byte id, or Apicurio's 8-byte id when
-//!   configured). The registry's answer says how to read the payload: Avro, Protobuf (a
+//!   `apicurio.{key,value}.contentId` / `…globalId` header (Apicurio's; a Protobuf message is
+//!   named by the `Ref` before it, or by Apicurio's type headers), else the one the payload's
+//!   frame names (magic byte 0 and a 4-byte id, or Apicurio's 8-byte id when configured). The registry's answer says how to read the payload: Avro, Protobuf (a
 //!   message-index array, in the payload or after the id in the header, then the message) or
 //!   JSON Schema (JSON text). Schema id 0 is never handed out by a registry, so a payload
 //!   framed with it (a big-endian number key, say) is taken as plain bytes instead.
@@ -176,8 +176,8 @@ enum Named<'a> {
     Frame,
     /// In a header: the array (possibly empty, meaning `[0]`) is what follows the id there.
     Header(&'static str, &'a [u8]),
-    /// In an Apicurio id header: a Protobuf message is the one its message-type header names
-    /// (simple or full name), else the first.
+    /// In an Apicurio id header: a Protobuf message is the one the `Ref` before it names,
+    /// else the one Apicurio's type headers name (simple or full name), else the first.
     Apicurio(&'static str, Option<&'a str>),
 }
 
