@@ -2,42 +2,25 @@
 //! length-delimited `Ref { string name = 1; }` naming the message type (unless told not to).
 //! Pure functions over untrusted bytes: they never panic.
 
+use super::wire::{LEN, Raw, Reader};
+
 /// The message type a leading `Ref` names, and the bytes after it; `None` when `payload` does
 /// not start with exactly such a `Ref` (a length, then only field 1 as a UTF-8 string).
 #[must_use]
 pub fn split_ref(payload: &[u8]) -> Option<(&str, &[u8])> {
-    let mut at = 0;
-    let len = usize::try_from(varint(payload, &mut at)?).ok()?;
-    let end = at.checked_add(len)?;
-    let message = payload.get(at..end)?;
-    // Field 1, wire type 2 (length-delimited).
-    let (&tag, rest) = message.split_first()?;
-    if tag != 0x0a {
+    let mut outer = Reader::new(payload);
+    let len = usize::try_from(outer.varint().ok()?).ok()?;
+    let mut message = Reader::new(outer.take(len).ok()?);
+    if message.tag().ok()? != (1, LEN) {
         return None;
     }
-    let mut inner = 0;
-    let name_len = usize::try_from(varint(rest, &mut inner)?).ok()?;
-    if inner.checked_add(name_len)? != rest.len() || name_len == 0 {
+    let Raw::Len(name) = message.value(1, LEN, 0).ok()? else {
+        return None;
+    };
+    if !message.done() || name.is_empty() {
         return None;
     }
-    let name = std::str::from_utf8(&rest[inner..]).ok()?;
-    Some((name, &payload[end..]))
-}
-
-/// An unsigned varint of at most 10 bytes at `at`, which moves past it.
-fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut value: u64 = 0;
-    for shift in (0..10).map(|i| i * 7) {
-        let &byte = bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f)
-            .checked_shl(shift)
-            .unwrap_or_default();
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
+    Some((std::str::from_utf8(name).ok()?, outer.rest()))
 }
 
 #[cfg(test)]

@@ -96,6 +96,11 @@ impl<'a> Reader<'a> {
         self.at >= self.bytes.len()
     }
 
+    /// What is not read yet.
+    pub(super) fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
+    }
+
     /// A varint of at most 10 bytes, as prost reads it.
     pub(super) fn varint(&mut self) -> Result<u64, ProtoError> {
         let start = self.at;
