@@ -35,6 +35,13 @@ pub struct Header {
     pub value: Option<Vec<u8>>,
 }
 
+/// The last header named `name`: the one that counts where a name repeats, as Kafka's
+/// deserializers and frameworks read headers.
+#[must_use]
+pub fn last_header<'a>(headers: &'a [Header], name: &str) -> Option<&'a Header> {
+    headers.iter().rev().find(|header| header.name == name)
+}
+
 /// A record as read from the source topic, with its bytes untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use crate::config::{DecoderHint, IdWidth, Settings};
-use crate::record::{Header, Record};
+use crate::record::{Header, Record, last_header};
 
 use super::json_text::JsonText;
 use super::protobuf::{self, IndexPath};
@@ -306,8 +306,7 @@ impl Decoder {
             };
         };
         let name = part.header();
-        // The last header of the name counts, as for Confluent's deserializer.
-        if let Some(header) = headers.iter().rev().find(|header| header.name == name) {
+        if let Some(header) = last_header(headers, name) {
             return match wire::header_id(header.value.as_deref()) {
                 Ok((id, indexes)) => {
                     decode_named(registry, bytes, bytes, id, &Named::Header(name, indexes))
@@ -315,10 +314,11 @@ impl Decoder {
                 Err(error) => Decoded::failed(bytes, None, format!("header {name}: {error}")),
             };
         }
-        for name in part.apicurio_headers() {
-            let Some(header) = headers.iter().rev().find(|header| header.name == name) else {
-                continue;
-            };
+        let apicurio = part
+            .apicurio_headers()
+            .into_iter()
+            .find_map(|name| Some((name, last_header(headers, name)?)));
+        if let Some((name, header)) = apicurio {
             let message_type = match apicurio_message_type(headers, part) {
                 Ok(message_type) => message_type,
                 Err(error) => return Decoded::failed(bytes, None, error),
@@ -352,7 +352,7 @@ impl Decoder {
 /// the simple name of the Java class; `Err` when such a header is not UTF-8 text.
 fn apicurio_message_type(headers: &[Header], part: Part) -> Result<Option<&str>, String> {
     for name in part.apicurio_message_type() {
-        let Some(header) = headers.iter().rev().find(|header| header.name == name) else {
+        let Some(header) = last_header(headers, name) else {
             continue;
         };
         let text = std::str::from_utf8(header.value.as_deref().unwrap_or_default())
@@ -425,7 +425,8 @@ fn decode_named(
     }
 }
 
-/// A Protobuf payload: the message type its index array names, then the message.
+/// A Protobuf payload: the message type its index array (or Apicurio's `Ref` or headers) names,
+/// then the message.
 fn decode_protobuf(
     schema: &protobuf::ProtoSchema,
     payload: &[u8],
@@ -433,31 +434,15 @@ fn decode_protobuf(
     info: &mut SchemaInfo,
 ) -> Result<Body, String> {
     let id = &info.id;
-    let (path, message) = match named {
-        Named::Frame => protobuf::index::read(payload)
-            .map_err(|error| format!("schema {id} (Protobuf): {error}"))?,
-        Named::Header(_, []) => (IndexPath::First, payload),
-        Named::Apicurio(_, message_type) => {
-            // The `Ref` Apicurio's serializer writes first names the message, when it is one
-            // and the schema has that type; else the headers' name, else the first message.
-            if let Some((name, message)) = protobuf::apicurio::split_ref(payload)
-                && let Ok(found) = schema.message_named(name)
-            {
-                return render_message(found, message, info);
-            }
-            let Some(message_type) = message_type else {
-                let found = schema
-                    .message(&IndexPath::First)
-                    .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
-                return render_message(found, payload, info);
-            };
-            let found = schema
-                .message_named(message_type)
+    let (found, message) = match named {
+        Named::Frame => {
+            let (path, message) = protobuf::index::read(payload)
                 .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
-            return render_message(found, payload, info);
+            (schema.message(&path), message)
         }
+        Named::Header(_, []) => (schema.message(&IndexPath::First), payload),
         Named::Header(name, indexes) => match protobuf::index::read(indexes) {
-            Ok((path, [])) => (path, payload),
+            Ok((path, [])) => (schema.message(&path), payload),
             Ok((_, rest)) => {
                 return Err(format!(
                     "schema {id} (Protobuf): header {name} has {} byte(s) after its message-index array",
@@ -466,24 +451,24 @@ fn decode_protobuf(
             }
             Err(error) => return Err(format!("schema {id} (Protobuf): header {name}: {error}")),
         },
+        Named::Apicurio(_, message_type) => {
+            // The `Ref` Apicurio's serializer writes first names the message, when it is one
+            // and the schema has that type; else the headers' name, else the first message.
+            let referenced = protobuf::apicurio::split_ref(payload)
+                .and_then(|(name, message)| Some((schema.message_named(name).ok()?, message)));
+            match (referenced, message_type) {
+                (Some((found, message)), _) => (Ok(found), message),
+                (None, Some(name)) => (schema.message_named(name), payload),
+                (None, None) => (schema.message(&IndexPath::First), payload),
+            }
+        }
     };
-    let found = schema
-        .message(&path)
-        .map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
-    render_message(found, message, info)
-}
-
-/// `message` as the message type `found`, naming it in `info`.
-fn render_message(
-    found: protobuf::Message<'_>,
-    message: &[u8],
-    info: &mut SchemaInfo,
-) -> Result<Body, String> {
+    let found = found.map_err(|error| format!("schema {id} (Protobuf): {error}"))?;
     let name = found.name();
     let body = found
         .to_json_text(message)
         .map(|text| Body::Json(JsonText::from_compact(text)))
-        .map_err(|error| format!("schema {} ({name}): {error}", info.id));
+        .map_err(|error| format!("schema {id} ({name}): {error}"));
     info.name = Some(name);
     body
 }

@@ -2,7 +2,7 @@
 //! what a header option removes, plus the headers we own (`kmp-replay-count`, and
 //! `kmp-original-timestamp` with `--timestamp now`).
 
-use crate::record::{Header, Record};
+use crate::record::{Header, Record, last_header};
 
 use super::origin::is_dlq_metadata;
 
@@ -61,7 +61,7 @@ pub enum CopyTimestamp {
 /// # Errors
 /// The text of a value that is not a decimal count.
 pub fn replay_count(record: &Record) -> Result<u64, String> {
-    let Some(header) = record.headers.iter().rev().find(|h| h.name == REPLAY_COUNT) else {
+    let Some(header) = last_header(&record.headers, REPLAY_COUNT) else {
         return Ok(0);
     };
     let value = header.value.as_deref().unwrap_or_default();

@@ -135,37 +135,32 @@ impl ProtoSchema {
     /// # Errors
     /// When no message type of the schema has that name, or several do.
     pub fn message_named(&self, name: &str) -> Result<Message<'_>, String> {
-        let own: Vec<usize> = {
-            let mut own: Vec<usize> = self.paths.values().copied().collect();
-            own.sort_unstable();
-            own.dedup();
-            own
-        };
-        let full = |index: usize| self.plans.messages.get(index).map(|plan| &*plan.name);
-        if let Some(&index) = own.iter().find(|&&index| full(index) == Some(name)) {
-            return Ok(Message {
-                schema: self,
-                index,
-            });
-        }
+        // The schema's own message types, each at one path.
+        let full = |index: &&usize| self.plans.messages.get(**index).map(|plan| &*plan.name);
         let suffix = format!(".{name}");
-        let matching: Vec<usize> = own
-            .into_iter()
-            .filter(|&index| full(index).is_some_and(|full| full.ends_with(&suffix)))
-            .collect();
-        match matching.as_slice() {
-            [index] => Ok(Message {
-                schema: self,
-                index: *index,
-            }),
-            [] => Err(format!(
-                "the schema declares no message type named {name:?}"
-            )),
-            _ => Err(format!(
-                "{} message types of the schema are named {name:?}",
-                matching.len()
-            )),
-        }
+        let exact = self.paths.values().find(|index| full(index) == Some(name));
+        let mut ending = self
+            .paths
+            .values()
+            .filter(|index| full(index).is_some_and(|full| full.ends_with(&suffix)));
+        let index = match (exact, ending.next(), ending.next()) {
+            (Some(index), _, _) | (None, Some(index), None) => *index,
+            (None, None, _) => {
+                return Err(format!(
+                    "the schema declares no message type named {name:?}"
+                ));
+            }
+            (None, Some(_), Some(_)) => {
+                return Err(format!(
+                    "{} message types of the schema are named {name:?}",
+                    2 + ending.count()
+                ));
+            }
+        };
+        Ok(Message {
+            schema: self,
+            index,
+        })
     }
 
     /// The compiled file, for the tests' oracle.

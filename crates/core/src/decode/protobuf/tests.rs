@@ -120,6 +120,17 @@ fn message_types_are_found_by_full_or_unique_name() {
     );
     // A map entry is not a message type of the schema.
     assert!(named("TagsEntry").is_err());
+    // A name two types end with names neither.
+    let twice =
+        compile("syntax = \"proto3\";\nmessage A { message X { } }\nmessage B { message X { } }\n");
+    assert_eq!(
+        twice
+            .message_named("X")
+            .map(|m| m.name().to_string())
+            .unwrap_err(),
+        "2 message types of the schema are named \"X\""
+    );
+    assert_eq!(twice.message_named("B.X").unwrap().name().as_ref(), "B.X");
 }
 
 #[test]
