@@ -23,11 +23,11 @@ pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn fixture_text(name: &str) -> String {
+pub(crate) fn fixture_text(name: &str) -> String {
     String::from_utf8(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn framed(id: u32, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn framed(id: u32, payload: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0];
     bytes.extend(id.to_be_bytes());
     bytes.extend(payload);

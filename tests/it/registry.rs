@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::registry::{Schema, apicurio};
 use crate::common::*;
-use crate::formats::fixture;
+use crate::formats::{fixture, fixture_text, framed};
 
 /// A record's key and value bytes.
 type KeyAndValue = (Option<Vec<u8>>, Option<Vec<u8>>);
@@ -29,11 +29,7 @@ fn apicurio_ref(name: &str, message: &[u8]) -> Vec<u8> {
 /// `payload` (a fixture framed in Confluent's wire format) framed with `id` instead.
 fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
     assert_eq!(payload.first(), Some(&0), "not in the wire format");
-    [&[0][..], &id.to_be_bytes(), &payload[5..]].concat()
-}
-
-fn text(name: &str) -> String {
-    String::from_utf8(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    framed(id, &payload[5..])
 }
 
 /// The ids the registry gave the test's schemas.
@@ -55,7 +51,7 @@ fn register() -> Ids {
         &money,
         &Schema {
             kind: "PROTOBUF",
-            text: &text("money.proto"),
+            text: &fixture_text("money.proto"),
             references: &[],
         },
     );
@@ -63,7 +59,7 @@ fn register() -> Ids {
         &amount,
         &Schema {
             kind: "AVRO",
-            text: &text("amount.avsc"),
+            text: &fixture_text("amount.avsc"),
             references: &[],
         },
     );
@@ -80,7 +76,7 @@ fn register() -> Ids {
             &subject("orders-value"),
             &Schema {
                 kind: "AVRO",
-                text: &text("order.avsc"),
+                text: &fixture_text("order.avsc"),
                 references: &[],
             },
         ),
@@ -88,7 +84,7 @@ fn register() -> Ids {
             &subject("proto-orders-value"),
             &Schema {
                 kind: "PROTOBUF",
-                text: &text("order.proto"),
+                text: &fixture_text("order.proto"),
                 references: &[("billing/money.proto", &money, 1)],
             },
         ),
@@ -104,7 +100,7 @@ fn register() -> Ids {
             &subject("invoices-value"),
             &Schema {
                 kind: "AVRO",
-                text: &text("invoice.avsc"),
+                text: &fixture_text("invoice.avsc"),
                 references: &[("com.acme.billing.Amount", &amount, 1)],
             },
         ),

@@ -115,7 +115,7 @@ pub fn secured() -> &'static Secured {
     })
 }
 
-fn port_free(port: u16) -> bool {
+pub fn port_free(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_err()
 }
 

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use super::broker::script;
+use super::broker::{port_free, script};
 
 const CANDIDATE_PORTS: [u16; 4] = [18081, 18181, 18281, 18381];
 
@@ -43,9 +43,9 @@ pub fn apicurio() -> &'static Registry {
                 continue;
             }
             // Its HTTP port and the next one (Quarkus's management interface) must be free.
-            let taken = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
             let number: u16 = port.parse().unwrap_or(0);
-            if !running && (taken(number) || taken(number + 1)) {
+            let free = port_free(number) && port_free(number + 1);
+            if !running && !free {
                 continue;
             }
             if !running {
