@@ -2,7 +2,7 @@
 # Runs a single-node Apache Kafka broker (KRaft, broker + controller in one JVM) from
 # Apache Kafka's own jars on Maven Central, for the demo and the integration tests.
 #
-# Usage: scripts/local-kafka.sh fetch|start|stop|restart|status|pause S|info|tool <name> [args...]
+# Usage: scripts/local-kafka.sh fetch|start|stop|restart|status|pause S|info|version|tool <name> [args...]
 #
 #   fetch    download the Kafka jars into the cache (quick when already there)
 #   start    start the broker and wait until it answers metadata requests;
@@ -12,6 +12,7 @@
 #   status   exit 0 when the broker runs, 1 otherwise
 #   pause S  stop the broker's process (SIGSTOP) for S seconds, then let it go on
 #   info     key=value lines: bootstrap servers per listener, users, certificate files
+#   version  the Kafka version `start` runs (KAFKA_VERSION, or the default)
 #   tool     run one of Kafka's command line tools from the same jars, e.g.
 #            scripts/local-kafka.sh tool kafka-topics --bootstrap-server 127.0.0.1:9092 --list
 #
@@ -570,9 +571,10 @@ case ${1:-} in
   restart) with_lock cmd_restart ;;
   status) cmd_status ;;
   info) cmd_info ;;
+  version) echo "$KAFKA_VERSION" ;;
   tool) shift && run_tool "$@" ;;
   *)
-    echo "usage: $0 fetch|start [--new]|stop|restart|status|pause SECONDS|info|tool <name> [args...]" >&2
+    echo "usage: $0 fetch|start [--new]|stop|restart|status|pause SECONDS|info|version|tool <name> [args...]" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,12 @@
 //! Proves the test harness itself against the real broker: what rdkafka writes in a test's
 //! setup comes back byte for byte through the independent Java checker, and the checker's
-//! own producer, end offsets and transactions behave as the other tests assume.
+//! own producer, end offsets and transactions behave as the other tests assume; and the broker
+//! is the Kafka version the run asked for (`KAFKA_VERSION`: CI's pass against an older line
+//! must not test the default one unawares).
 
+use std::process::Command;
+
+use crate::common::broker::script;
 use crate::common::*;
 
 /// Bytes that are not UTF-8 (and a NUL), so no text conversion can pass unnoticed.
@@ -91,5 +96,23 @@ fn compacted_topics_and_groups_without_commits() {
         kafka()
             .group_offsets(&unique("harness-no-group"), &topic)
             .is_empty()
+    );
+}
+
+#[test]
+fn the_broker_runs_the_kafka_version_asked_for() {
+    if std::env::var_os("KAFKA_BOOTSTRAP").is_some_and(|servers| !servers.is_empty()) {
+        // A broker given from outside: whatever it runs is what was asked for.
+        return;
+    }
+    let asked = Command::new(script("local-kafka.sh"))
+        .arg("version")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/local-kafka.sh version: {e}"));
+    let asked = String::from_utf8_lossy(&asked.stdout).trim().to_owned();
+    let release = kafka().release();
+    assert!(
+        asked.starts_with(&format!("{release}.")),
+        "the broker reports Kafka {release}, the run asked for {asked}"
     );
 }

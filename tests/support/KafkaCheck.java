@@ -18,6 +18,8 @@
 //   topic-config  --topic T                    every config of the topic {"name":"value",...}
 //   delete-records --topic T --partition P --before N   deletes the records of partition P
 //                 below offset N (Admin.deleteRecords); prints {"low_watermark":N}
+//   broker-version                        the cluster's finalized metadata.version, as the
+//                 broker reports it: {"metadata_version":"3.9-IV0","release":"3.9"}
 //   warm-up       [--timeout-ms N]  waits until the group and transaction coordinators answer,
 //                 creating __consumer_offsets and __transaction_state on a new broker
 // Exit status: 0 ok, 1 failure (message on stderr), 2 usage error.
@@ -84,6 +86,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.server.common.MetadataVersion;
 
 public final class KafkaCheck {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -242,6 +245,8 @@ public final class KafkaCheck {
                 return groupOffsets(bootstrap, options, out);
             case "group-members":
                 return groupMembers(bootstrap, options, out);
+            case "broker-version":
+                return brokerVersion(bootstrap, out);
             case "end-offsets":
                 return endOffsets(bootstrap, options, out);
             case "produce":
@@ -363,6 +368,19 @@ public final class KafkaCheck {
         ObjectNode node = JSON.createObjectNode();
         new TreeMap<>(offsets).forEach((partition, offset) -> node.put(partition.toString(), offset));
         out.println(JSON.writeValueAsString(node));
+    }
+
+    private static int brokerVersion(String bootstrap, PrintStream out) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
+            short level = admin.describeFeatures().featureMetadata().get()
+                    .finalizedFeatures().get(MetadataVersion.FEATURE_NAME).maxVersionLevel();
+            MetadataVersion version = MetadataVersion.fromFeatureLevel(level);
+            ObjectNode node = JSON.createObjectNode();
+            node.put("metadata_version", version.version());
+            node.put("release", version.shortVersion());
+            out.println(JSON.writeValueAsString(node));
+        }
+        return 0;
     }
 
     private static int groupMembers(String bootstrap, Options options, PrintStream out) throws Exception {

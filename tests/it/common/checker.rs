@@ -171,6 +171,15 @@ impl Broker {
         ))
     }
 
+    /// The Kafka release the cluster runs ("3.9", "4.4"), from its finalized `metadata.version`
+    /// as the broker reports it.
+    pub fn release(&self) -> String {
+        let text = checker(self.bootstrap(), &["broker-version"], b"");
+        parse_json::<BTreeMap<String, String>>(text.trim())
+            .remove("release")
+            .unwrap_or_else(|| panic!("checker printed {text:?}"))
+    }
+
     /// How many members `group` has now, from its description.
     pub fn group_members(&self, group: &str) -> usize {
         let text = checker(self.bootstrap(), &["group-members", "--group", group], b"");
