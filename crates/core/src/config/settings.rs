@@ -343,5 +343,20 @@ fn check(properties: &Properties, check_property: PropertyCheck) -> Result<(), C
     Ok(())
 }
 
+/// The settings of the command line `argv` (for tests), with librdkafka's property check.
+#[cfg(all(test, feature = "librdkafka-check"))]
+pub(super) fn resolve_argv(argv: &[&str]) -> Result<Settings, ConfigError> {
+    let cli = super::layers::parse_cli(argv);
+    let command = cli
+        .kafka_command()
+        .unwrap_or_else(|| panic!("{argv:?}: no Kafka command"));
+    resolve(
+        &cli.global,
+        command,
+        command.source_topic().unwrap_or_default(),
+        crate::config::librdkafka::classify_property,
+    )
+}
+
 #[cfg(test)]
 mod tests;

@@ -5,24 +5,10 @@
 #![cfg(feature = "librdkafka-check")]
 
 use super::*;
-use crate::config::layers::parse_cli;
 use crate::testing::{assert_mentions, properties_file};
 
-fn resolve_args(argv: &[&str]) -> Result<Settings, ConfigError> {
-    let cli = parse_cli(argv);
-    resolve(
-        &cli.global,
-        cli.kafka_command().unwrap(),
-        cli.kafka_command()
-            .unwrap()
-            .source_topic()
-            .unwrap_or_default(),
-        crate::config::librdkafka::classify_property,
-    )
-}
-
 fn ok(argv: &[&str]) -> Settings {
-    resolve_args(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"))
+    resolve_argv(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"))
 }
 
 fn get<'a>(map: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
@@ -152,17 +138,17 @@ fn precedence_of_every_layer() {
 #[test]
 fn bootstrap_is_required_and_shared_by_both_clients() {
     assert!(matches!(
-        resolve_args(&["-g", "g", "ask", "s", "d"]),
+        resolve_argv(&["-g", "g", "ask", "s", "d"]),
         Err(ConfigError::MissingBootstrap)
     ));
     assert!(matches!(
-        resolve_args(&["-o", "bootstrap.servers=", "print", "t"]),
+        resolve_argv(&["-o", "bootstrap.servers=", "print", "t"]),
         Err(ConfigError::MissingBootstrap)
     ));
     let settings = ok(&["-c", "bootstrap.servers=c:1", "print", "t"]);
     assert_eq!(settings.bootstrap_servers, "c:1");
     assert_eq!(get(&settings.producer, "bootstrap.servers"), Some("c:1"));
-    let error = resolve_args(&[
+    let error = resolve_argv(&[
         "-c",
         "bootstrap.servers=c:1",
         "-p",
@@ -212,7 +198,7 @@ fn blank_group_flag_does_not_hide_the_property() {
 
 #[test]
 fn group_in_producer_properties_is_not_a_group() {
-    let error = resolve_args(&["-b", "h:1", "-p", "group.id=prop", "ask", "s", "d"]).unwrap_err();
+    let error = resolve_argv(&["-b", "h:1", "-p", "group.id=prop", "ask", "s", "d"]).unwrap_err();
     assert!(matches!(
         error,
         ConfigError::MissingGroup { command: "ask" }
@@ -230,7 +216,7 @@ fn group_is_required_except_for_print() {
     ] {
         let mut full = vec!["-b", "h:1"];
         full.extend_from_slice(argv);
-        match resolve_args(&full) {
+        match resolve_argv(&full) {
             Err(ConfigError::MissingGroup { command: got }) => assert_eq!(got, command),
             other => panic!("{argv:?}: {other:?}"),
         }
@@ -375,7 +361,7 @@ fn print_ignores_transactions() {
 
 #[test]
 fn empty_t_id_is_an_error() {
-    let error = resolve_args(&["-b", "h:1", "-g", "g", "-t=", "merge-all", "s", "d"]).unwrap_err();
+    let error = resolve_argv(&["-b", "h:1", "-g", "g", "-t=", "merge-all", "s", "d"]).unwrap_err();
     assert!(error.to_string().contains("-t"), "{error}");
 }
 
@@ -388,7 +374,7 @@ fn unknown_and_invalid_properties_name_key_and_origin() {
         ("-p", "acks=sometimes", false),
         ("-c", "isolation.level=dirty", false),
     ] {
-        let error = resolve_args(&["-b", "h:1", option, property, "print", "t"]).unwrap_err();
+        let error = resolve_argv(&["-b", "h:1", option, property, "print", "t"]).unwrap_err();
         let kind = if unknown {
             matches!(error, ConfigError::UnknownProperty { .. })
         } else {
@@ -404,13 +390,13 @@ fn unknown_and_invalid_properties_name_key_and_origin() {
         "# comment\nmax.poll.interval.ms=300000\nno.such.thing=x\n",
     );
     let error =
-        resolve_args(&["-b", "h:1", "-C", path.to_str().unwrap(), "print", "t"]).unwrap_err();
+        resolve_argv(&["-b", "h:1", "-C", path.to_str().unwrap(), "print", "t"]).unwrap_err();
     assert_mentions(&error, &["no.such.thing", "consumer.properties, line 3"]);
 }
 
 #[test]
 fn malformed_option_is_an_error() {
-    let error = resolve_args(&["-b", "h:1", "-o", "acks", "print", "t"]).unwrap_err();
+    let error = resolve_argv(&["-b", "h:1", "-o", "acks", "print", "t"]).unwrap_err();
     assert!(matches!(
         error,
         ConfigError::MalformedOption { option: "-o", .. }
@@ -422,7 +408,7 @@ fn unreadable_file_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.properties");
     let error =
-        resolve_args(&["-b", "h:1", "-O", path.to_str().unwrap(), "print", "t"]).unwrap_err();
+        resolve_argv(&["-b", "h:1", "-O", path.to_str().unwrap(), "print", "t"]).unwrap_err();
     assert!(matches!(error, ConfigError::ReadFile { .. }));
     assert!(error.to_string().contains("absent.properties"), "{error}");
 }
@@ -430,7 +416,7 @@ fn unreadable_file_names_the_path() {
 #[test]
 fn forced_avro_needs_a_registry() {
     for (flag, what) in [("-a", "-a/--avro"), ("-A", "-A/--avro-key")] {
-        match resolve_args(&["-b", "h:1", flag, "print", "t"]) {
+        match resolve_argv(&["-b", "h:1", flag, "print", "t"]) {
             Err(ConfigError::MissingRegistry { what: got }) => assert_eq!(got, what),
             other => panic!("{flag}: {other:?}"),
         }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::rules::DESERIALIZERS;
 use crate::config::Settings;
-use crate::config::layers::parse_cli;
+use crate::config::settings::resolve_argv;
 use crate::config::{ConfigError, DecoderHint, RegistrySettings};
 
 /// Resolves `-O <file with text> <extra…> ask dlq retry`.
@@ -18,16 +18,7 @@ fn resolve_file(text: &str, extra: &[&str]) -> Result<Settings, ConfigError> {
     let mut argv = vec!["-O", path.to_str().unwrap(), "-g", "grp"];
     argv.extend_from_slice(extra);
     argv.extend_from_slice(&["ask", "dlq", "retry"]);
-    let cli = parse_cli(&argv);
-    crate::config::settings::resolve(
-        &cli.global,
-        cli.kafka_command().unwrap(),
-        cli.kafka_command()
-            .unwrap()
-            .source_topic()
-            .unwrap_or_default(),
-        crate::config::librdkafka::classify_property,
-    )
+    resolve_argv(&argv)
 }
 
 /// The value of `key` for the consumer and for the producer.
@@ -319,7 +310,7 @@ fn forced_avro_wins_over_deserializers() {
 
 #[test]
 fn deserializers_in_producer_properties_are_ignored() {
-    let cli = parse_cli(&[
+    let settings = resolve_argv(&[
         "-b",
         "h:1",
         "-g",
@@ -329,16 +320,7 @@ fn deserializers_in_producer_properties_are_ignored() {
         "ask",
         "s",
         "d",
-    ]);
-    let settings = crate::config::settings::resolve(
-        &cli.global,
-        cli.kafka_command().unwrap(),
-        cli.kafka_command()
-            .unwrap()
-            .source_topic()
-            .unwrap_or_default(),
-        crate::config::librdkafka::classify_property,
-    )
+    ])
     .unwrap();
     assert_eq!(settings.value_decoder, DecoderHint::Auto);
     assert_eq!(get(&settings.producer, "value.deserializer"), None);
