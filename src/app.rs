@@ -19,8 +19,8 @@ use anyhow::Context as _;
 use crate::config::{ConfigError, Invocation, PrintTask, RunConfig, Settings, Task, WriteTask};
 use crate::error::Error;
 use crate::kafka::{
-    self, ClusterTopics, ConfigLookup, CopyRules, KafkaSink, MemberTag, OffsetCommitter,
-    OffsetsOnly, Presence, RecordProducer, Role, SourceConsumer,
+    self, AssignedSource, ClusterTopics, ConfigLookup, CopyRules, JobSource, KafkaSink, MemberTag,
+    OffsetCommitter, OffsetsOnly, Presence, Reader, RecordProducer, Role, SharedSource,
 };
 use crate::redrive::{
     CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
@@ -29,7 +29,8 @@ use crate::redrive::{
 use crate::review::{Journal, Journaled};
 use crate::triage::{
     ActionSink, Always, CommitPolicy, Decision, DecisionSource, Engine, EngineOptions, Gate,
-    Interrupt, NoWrites, NullKeysBelow, Observer, Paced, RunError, Summary, rate_limited,
+    Interrupt, NoWrites, NullKeysBelow, Observer, Paced, RecordSource, RunError, Summary,
+    rate_limited,
 };
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
@@ -228,14 +229,16 @@ impl<'a> Run<'a> {
         let mut topics = vec![task.source.as_str()];
         topics.extend(task.destination.as_deref());
         let configs = ConfigLookup::start(self.settings(), &topics);
-        let mut source = match member {
-            Some(me) if me.role == Role::Bulk => self.join_write_source(task, me, running)?,
+        let mut source: Box<dyn JobSource> = match member {
+            Some(me) if me.role == Role::Bulk => {
+                Box::new(self.join_write_source(task, me, running)?)
+            }
             Some(me) => {
                 let presence = Presence::join(self.settings(), &task.source, &me)?;
                 let _first = self.presence.set(presence);
-                self.open_write_source(task)?
+                Box::new(self.open_write_source(task)?)
             }
-            None => self.open_write_source(task)?,
+            None => Box::new(self.open_write_source(task)?),
         };
         let total = source.total();
         if total == 0 {
@@ -261,7 +264,7 @@ impl<'a> Run<'a> {
         };
         let pending = self.survey(task, source.is_shared(), survey_limits)?;
         let keyless_markers = accepts_keyless(&task.source, &configs);
-        let redrive = self.redrive(task, &source, pending, ask_limits);
+        let redrive = self.redrive(task, source.reader(), pending, ask_limits);
         // Below the group's offset, only that offset recorded decisions on null keys where
         // no marker can be written.
         let mut gate: Box<dyn Gate + '_> = if self.config.options.from_beginning && !keyless_markers
@@ -273,12 +276,12 @@ impl<'a> Run<'a> {
         } else {
             Box::new(redrive)
         };
-        let mut sink = self.sink(producer, &source, task, keyless_markers)?;
+        let mut sink = self.sink(producer, source.reader(), task, keyless_markers)?;
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?
-            .with_plan(self.plan_writer(task, &source)?);
+            .with_plan(self.plan_writer(task, source.reader())?);
         let mut decisions = self.decisions(task, total)?;
         let result = self.drive(
-            &mut source,
+            &mut *source,
             &mut *decisions,
             &mut *sink,
             &mut watchers.observers(),
@@ -314,13 +317,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The redrive options of `task` as the gate of a run over `source`: where merges go, the
+    /// The redrive options of `task` as the gate of a run over `reader`: where merges go, the
     /// loop guard, `--pending`, `--dedupe`, and the retention of each record's destination
     /// when `limits` are given.
     fn redrive<'l>(
         &self,
         task: &WriteTask,
-        source: &SourceConsumer,
+        reader: &Reader,
         pending: Option<TombstoneIndex>,
         limits: Option<RetentionLookup<'l>>,
     ) -> Redrive<'l, ClusterTopics>
@@ -329,7 +332,7 @@ impl<'a> Run<'a> {
     {
         let rescan = pending.is_some().then(|| self.rescan(&task.source));
         Redrive {
-            router: task.merges().then(|| self.router(task, source.catalog())),
+            router: task.merges().then(|| self.router(task, reader.catalog())),
             max_replays: task.redrive.max_replays,
             pending,
             rescan,
@@ -408,8 +411,8 @@ impl<'a> Run<'a> {
         Ok(Some(Box::new(limit)))
     }
 
-    fn open_source(&self, topic: &str) -> Result<SourceConsumer, Error> {
-        Ok(SourceConsumer::open(
+    fn open_source(&self, topic: &str) -> Result<AssignedSource, Error> {
+        Ok(AssignedSource::open(
             self.settings(),
             topic,
             self.filter.borrow().partitions(),
@@ -424,9 +427,9 @@ impl<'a> Run<'a> {
         task: &WriteTask,
         me: MemberTag,
         running: bool,
-    ) -> Result<SourceConsumer, Error> {
+    ) -> Result<SharedSource, Error> {
         tracing::info!("Reading topic '{}'...", task.source);
-        let mut source = SourceConsumer::join(
+        let mut source = SharedSource::join(
             self.settings(),
             &task.source,
             me,
@@ -438,26 +441,32 @@ impl<'a> Run<'a> {
         }
 
         if let Some(destination) = &task.destination {
-            source.require_topic(destination).context("cannot merge")?;
+            source
+                .reader()
+                .require_topic(destination)
+                .context("cannot merge")?;
         }
         Ok(source)
     }
 
-    /// Commits the offsets of `source`: through the member holding the group when there is
-    /// one.
-    fn committer(&self, source: &SourceConsumer) -> OffsetCommitter {
+    /// Commits the offsets `reader` reads: through the member holding the group when there
+    /// is one.
+    fn committer(&self, reader: &Reader) -> OffsetCommitter {
         match self.presence.get() {
-            Some(presence) => source.committer_via(presence),
-            None => source.committer(),
+            Some(presence) => reader.committer_via(presence),
+            None => reader.committer(),
         }
     }
 
     /// The source of a writing run, once its destination is known to exist.
-    fn open_write_source(&self, task: &WriteTask) -> Result<SourceConsumer, Error> {
+    fn open_write_source(&self, task: &WriteTask) -> Result<AssignedSource, Error> {
         tracing::info!("Reading topic '{}'...", task.source);
         let source = self.open_source(&task.source)?;
         if let Some(destination) = &task.destination {
-            source.require_topic(destination).context("cannot merge")?;
+            source
+                .reader()
+                .require_topic(destination)
+                .context("cannot merge")?;
         }
         Ok(source)
     }
@@ -466,7 +475,7 @@ impl<'a> Run<'a> {
     fn sink(
         &self,
         producer: Option<RecordProducer>,
-        source: &SourceConsumer,
+        reader: &Reader,
         task: &WriteTask,
         keyless_markers: bool,
     ) -> Result<Box<dyn ActionSink>, Error> {
@@ -477,7 +486,7 @@ impl<'a> Run<'a> {
             decided_by: String::new(),
             keyless_markers,
         };
-        self.sink_with(producer, source, &task.source, rules, None)
+        self.sink_with(producer, reader, &task.source, rules, None)
     }
 
     /// Where actions on `topic` go: Kafka with `rules`, journaled first with `--journal`,
@@ -485,7 +494,7 @@ impl<'a> Run<'a> {
     fn sink_with(
         &self,
         producer: Option<RecordProducer>,
-        source: &SourceConsumer,
+        reader: &Reader,
         topic: &str,
         mut rules: CopyRules,
         plan: Option<&str>,
@@ -500,7 +509,7 @@ impl<'a> Run<'a> {
             Some(producer) => {
                 let kafka = KafkaSink::new(
                     producer,
-                    settings.commit.then(|| self.committer(source)),
+                    settings.commit.then(|| self.committer(reader)),
                     topic,
                     rules,
                 );
@@ -577,7 +586,8 @@ impl<'a> Run<'a> {
         let settings = self.settings();
         let pending = self.pending_index(&task.topic)?;
         let mut source = self.open_source(&task.topic)?;
-        let committer = (settings.commit && settings.group.is_some()).then(|| source.committer());
+        let committer =
+            (settings.commit && settings.group.is_some()).then(|| source.reader().committer());
         let mut sink = OffsetsOnly { committer };
         let renderer = self.renderer(self.terminal.color_stdout())?;
         let mut printer = RecordPrinter::new(task.output, renderer)
@@ -630,7 +640,7 @@ impl<'a> Run<'a> {
 
     fn drive(
         &self,
-        source: &mut SourceConsumer,
+        source: &mut dyn RecordSource,
         decisions: &mut dyn DecisionSource,
         sink: &mut dyn ActionSink,
         observer: &mut dyn Observer,

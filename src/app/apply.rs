@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use crate::config::{ApplyTask, ConfigError};
 use crate::error::Error;
-use crate::kafka::{self, CopyRules, MemberTag, Presence, Role, SourceConsumer};
+use crate::kafka::{self, AssignedSource, CopyRules, JobSource, MemberTag, Presence, Role};
 use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
 use crate::review::{
@@ -77,7 +77,7 @@ impl Run<'_> {
             // From the first planned offset, or the group's offset when it is lower (what is
             // at an offset does not depend on it); the group's offsets say which journaled
             // decisions Kafka shows as done.
-            let mut pass = SourceConsumer::open_at(
+            let mut pass = AssignedSource::open_at(
                 self.settings(),
                 &task.source,
                 &starts,
@@ -123,14 +123,17 @@ impl Run<'_> {
             let _first = self.presence.set(presence);
         }
         let mut source =
-            SourceConsumer::open_at(settings, &task.source, &starts, self.interrupt.clone())?;
+            AssignedSource::open_at(settings, &task.source, &starts, self.interrupt.clone())?;
         let destinations: BTreeSet<&str> = plan
             .records
             .iter()
             .filter_map(|planned| planned.target.as_ref().map(|target| &*target.topic))
             .collect();
         for destination in destinations {
-            source.require_topic(destination).context("cannot merge")?;
+            source
+                .reader()
+                .require_topic(destination)
+                .context("cannot merge")?;
         }
         // Reads no further than the last planned record: nothing after it is decided.
         source.bound(&until);
@@ -185,7 +188,7 @@ impl Run<'_> {
         };
         let mut sink = self.sink_with(
             producer,
-            &source,
+            source.reader(),
             &task.source,
             rules,
             Some(&plan.header.id),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::config::{ConfigError, RunConfig, WriteTask};
 use crate::error::Error;
-use crate::kafka::SourceConsumer;
+use crate::kafka::Reader;
 use crate::redrive::NamePattern;
 use crate::review::{
     JOURNAL_VERSION, JournalHeader, PLAN_VERSION, PlanHeader, PlanOptions, PlanWriter,
@@ -75,7 +75,7 @@ impl Run<'_> {
     pub(super) fn plan_writer(
         &self,
         task: &WriteTask,
-        source: &SourceConsumer,
+        reader: &Reader,
     ) -> Result<Option<PlanWriter>, Error> {
         let Some(path) = &self.config.options.plan else {
             return Ok(None);
@@ -120,7 +120,7 @@ impl Run<'_> {
                 from_beginning: options.from_beginning,
                 limit: options.limit,
             },
-            ranges: source
+            ranges: reader
                 .ranges()
                 .iter()
                 .map(|(&partition, range)| (partition, [range.start, range.end]))

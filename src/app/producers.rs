@@ -96,7 +96,7 @@ impl Run<'_> {
     }
 
     /// How a bulk instance fences another instance of its job that left the group (see
-    /// `SourceConsumer::fence_departed_with`): with plain `-t` its transactional id is known
+    /// `SharedSource::fence_departed_with`): with plain `-t` its transactional id is known
     /// from its instance id. `None` without transactions, and with an explicit `-t=ID`
     /// (each instance's id is its own, and not shown to the others).
     pub(super) fn departed_fence(&self) -> Option<FenceDeparted> {

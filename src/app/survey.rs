@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::config::{Settings, WriteTask};
 use crate::decode::Decoder;
 use crate::error::Error;
-use crate::kafka::SourceConsumer;
+use crate::kafka::{AssignedSource, JobSource};
 use crate::record::Record;
 use crate::redrive::{
     Dedupe, Rescan, RetentionGuard, RetentionLookup, Router, TombstoneIndex, TopicCatalog, dedupe,
@@ -26,7 +26,7 @@ use super::filter::DisplayedFilter;
 /// # Errors
 /// When the source cannot be read, or on interrupt.
 fn read_decided(
-    pass: &mut SourceConsumer,
+    pass: &mut AssignedSource,
     index: &mut TombstoneIndex,
     interrupt: &Interrupt,
 ) -> Result<u64, Error> {
@@ -62,7 +62,7 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|&(partition, from)| (partition, index.resume_at(partition, from)))
                 .collect();
-            let mut pass = SourceConsumer::open_at(&reader, &topic, &starts, interrupt.clone())?;
+            let mut pass = AssignedSource::open_at(&reader, &topic, &starts, interrupt.clone())?;
             let read = read_decided(&mut pass, index, &interrupt)?;
             tracing::info!(
                 "decided records in partitions {:?} of {topic}: {} record(s) read in {:.1} s",
@@ -143,7 +143,9 @@ impl<'a> Run<'a> {
         let checks_retention = retention.is_some();
         let surveyed = Survey {
             filter: &mut filter,
-            router: task.merges().then(|| self.router(task, pass.catalog())),
+            router: task
+                .merges()
+                .then(|| self.router(task, pass.reader().catalog())),
             max_replays: task.redrive.max_replays,
             pending: index.as_ref(),
             index: building.as_mut(),

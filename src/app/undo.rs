@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{ConfigError, UndoTask};
 use crate::error::Error;
-use crate::kafka::{KafkaWriter, OutgoingCopy, RecordProducer, SourceConsumer, Tombstone, Writer};
+use crate::kafka::{AssignedSource, KafkaWriter, OutgoingCopy, RecordProducer, Tombstone, Writer};
 use crate::record::Record;
 use crate::review::{
     FileError, Journal, JournalEntry, JournalOp, JournalReader, UndoStep, UndoVerdict, UndoWatch,
@@ -93,7 +93,7 @@ impl Run<'_> {
         }
         let mut reader = self.settings().clone();
         reader.group = None;
-        let mut pass = SourceConsumer::open_at(&reader, topic, &starts, self.interrupt.clone())?;
+        let mut pass = AssignedSource::open_at(&reader, topic, &starts, self.interrupt.clone())?;
         while let Some(record) = pass.next_record()? {
             if self.interrupt.is_raised() {
                 return Err(Error::Interrupted { summary: None });

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::config::WriteTask;
 use crate::error::Error;
-use crate::kafka::{ConfigLookup, RecordFetcher, SourceConsumer};
+use crate::kafka::{AssignedSource, ConfigLookup, JobSource, RecordFetcher};
 use crate::record::Record;
 use crate::redrive::TombstoneIndex;
 use crate::triage::{
@@ -30,13 +30,14 @@ use super::watchers::Watchers;
 pub(super) fn triage(
     run: &Run<'_>,
     task: &WriteTask,
-    source: SourceConsumer,
+    source: Box<dyn JobSource>,
     pending: Option<TombstoneIndex>,
     configs: &ConfigLookup,
 ) -> Result<Summary, Error> {
     let settings = run.settings();
     let pending = pending.map(Arc::new);
     let ends: BTreeMap<i32, i64> = source
+        .reader()
         .ranges()
         .iter()
         .map(|(&partition, range)| (partition, range.end))
@@ -139,7 +140,7 @@ struct ViewBackend<'r, 'a> {
 }
 
 impl ViewBackend<'_, '_> {
-    fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<SourceConsumer, Error> {
+    fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<AssignedSource, Error> {
         let mut source = self.run.open_source(&self.task.source)?;
         source.bound(ends);
         Ok(source)
@@ -167,7 +168,7 @@ impl Backend for ViewBackend<'_, '_> {
         let mut source = self.bounded(ends)?;
         let limits = run.retention_limits(task, self.configs)?;
         // Records decided already (`--pending`) were not listed; the plan's gate passes them.
-        let redrive = run.redrive(task, &source, None, limits);
+        let redrive = run.redrive(task, source.reader(), None, limits);
         let keyless = super::accepts_keyless(&task.source, self.configs);
         // `--from-beginning` where no marker can be written: as in every writing run.
         let redrive: Box<dyn Gate + '_> = if run.config.options.from_beginning && !keyless {
@@ -182,11 +183,11 @@ impl Backend for ViewBackend<'_, '_> {
         if let Some(index) = self.pending.clone() {
             gate = gate.settled_by(Box::new(move |record: &Record| !index.is_pending(record)));
         }
-        let mut sink = run.sink(producer, &source, task, keyless)?;
+        let mut sink = run.sink(producer, source.reader(), task, keyless)?;
         // `--plan`: each `w` writes the plan of what is pending then (a plan writes nothing,
         // so nothing is locked: the next `w` plans it all again).
-        let mut watchers =
-            Watchers::audit_only(run.config, task)?.with_plan(run.plan_writer(task, &source)?);
+        let mut watchers = Watchers::audit_only(run.config, task)?
+            .with_plan(run.plan_writer(task, source.reader())?);
         let result = run.drive(
             &mut source,
             &mut PlanDecisions(plan),

@@ -14,7 +14,7 @@ use crate::record::Record;
 
 use super::client::Context;
 use super::client::consumer_config;
-use super::consumer::to_record;
+use super::source::to_record;
 
 /// Reads single records of one topic (`read_committed`, never committing).
 pub struct RecordFetcher {

@@ -3,20 +3,23 @@
 
 mod admin;
 mod client;
-mod consumer;
 mod fetch;
 mod group;
 mod producer;
 mod security;
 mod sink;
+mod source;
 mod txn;
 mod writer;
 
 pub use admin::{ConfigLookup, Retention, compacts, describe_retention};
-pub use consumer::{ClusterTopics, FenceDeparted, OffsetCommitter, Range, SourceConsumer};
 pub use fetch::RecordFetcher;
 pub use group::{MemberTag, Presence, Role, before_joining};
 pub use producer::{OutgoingCopy, RecordProducer, Tombstone};
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
+pub use source::{
+    AssignedSource, ClusterTopics, FenceDeparted, JobSource, OffsetCommitter, Range, Reader,
+    SharedSource,
+};
 pub use txn::{TxnErrorClass, classify};
 pub use writer::{KafkaWriter, Writer};

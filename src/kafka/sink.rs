@@ -7,8 +7,8 @@ use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, DECIDED_BY, DECIDED_OFFSET, HeaderPolicy};
 use crate::triage::{Action, ActionSink, BatchAborted, Offsets};
 
-use super::consumer::OffsetCommitter;
 use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
+use super::source::OffsetCommitter;
 use super::writer::{KafkaWriter, Writer};
 
 /// Records whose markers wait for their copies' acknowledgement (without transactions): the

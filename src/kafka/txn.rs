@@ -10,8 +10,8 @@ use rdkafka::producer::Producer;
 
 use crate::triage::BatchAborted;
 
-use super::consumer::refused_by_group;
 use super::producer::RecordProducer;
+use super::source::refused_by_group;
 
 /// What to do after a transaction call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use anyhow::Context as _;
 
 use crate::triage::{BatchAborted, Offsets};
 
-use super::consumer::OffsetCommitter;
 use super::producer::{OutgoingCopy, RecordProducer, Tombstone};
+use super::source::OffsetCommitter;
 use super::txn::Transaction;
 
 /// The writes and commits of one run.

@@ -52,6 +52,14 @@ pub trait RecordSource {
     ///
     /// # Errors
     /// A source that cannot read records again fails after an abort.
+    /// What of `offsets` (a batch's, about to be committed) may be committed, as this source
+    /// holds its partitions: never below where the group's offset was, only partitions it
+    /// holds now, with what the source commits beside each offset. The sink commits exactly
+    /// this. By default, all of it.
+    fn approve(&self, offsets: Offsets) -> Offsets {
+        offsets
+    }
+
     fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
         if committed {
             Ok(())
@@ -87,6 +95,10 @@ impl<S: RecordSource + ?Sized> RecordSource for Box<S> {
 
     fn wants_commit(&self) -> bool {
         (**self).wants_commit()
+    }
+
+    fn approve(&self, offsets: Offsets) -> Offsets {
+        (**self).approve(offsets)
     }
 
     fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
@@ -388,8 +400,15 @@ impl Engine<'_> {
         // Commits the batch; when the group refused it, the source reads its records again.
         macro_rules! commit {
             () => {{
-                let committed =
-                    commit(sink, &mut batch, &mut committed, observer, gate, &mut pace)?;
+                let committed = commit(
+                    source,
+                    sink,
+                    &mut batch,
+                    &mut committed,
+                    observer,
+                    gate,
+                    &mut pace,
+                )?;
                 if !committed {
                     // Read again from the committed offsets: what holds them back is met
                     // again.
@@ -591,7 +610,15 @@ impl Engine<'_> {
         if interrupt.is_raised() {
             return Err(abandon(sink, committed, None));
         }
-        if !commit(sink, &mut batch, &mut committed, observer, gate, &mut pace)? {
+        if !commit(
+            source,
+            sink,
+            &mut batch,
+            &mut committed,
+            observer,
+            gate,
+            &mut pace,
+        )? {
             // The last batch was aborted: its records are not done, and this run cannot
             // read them again (a quit or --limit ended it).
             return Err(RunError::Failed {
@@ -653,6 +680,7 @@ impl KeyWatch {
 /// Commits the batch: `Ok(true)` when it is committed, `Ok(false)` when the consumer group
 /// refused it ([`BatchAborted`]) and it was aborted (its records must be read again).
 fn commit(
+    source: &dyn RecordSource,
     sink: &mut dyn ActionSink,
     batch: &mut Batch,
     committed: &mut Summary,
@@ -669,7 +697,8 @@ fn commit(
     if let Err(error) = observer.before_commit() {
         return Err(abandon(sink, committed.clone(), Some(error)));
     }
-    if let Err(error) = sink.commit(&batch.offsets) {
+    let offsets = source.approve(batch.offsets.clone());
+    if let Err(error) = sink.commit(&offsets) {
         drop_batch(sink, batch, committed, error, observer, pace)?;
         return Ok(false);
     }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 pub struct Offsets {
     next: BTreeMap<i32, i64>,
     held: BTreeMap<i32, Held>,
+    /// What is committed with a partition's offset (the source's record of its job).
+    metadata: BTreeMap<i32, String>,
 }
 
 /// A partition read to `end` whose committed offset stays at `at`: the first record left
@@ -81,6 +83,17 @@ impl Offsets {
         self.next.get(&partition).copied()
     }
 
+    /// Commits `text` with the offset of `partition` (the offset's metadata).
+    pub fn annotate(&mut self, partition: i32, text: String) {
+        self.metadata.insert(partition, text);
+    }
+
+    /// What is committed with the offset of `partition`, if anything.
+    #[must_use]
+    pub fn metadata(&self, partition: i32) -> Option<&str> {
+        self.metadata.get(&partition).map(String::as_str)
+    }
+
     /// Takes the offsets out, leaving this empty.
     pub fn take(&mut self) -> Self {
         std::mem::take(self)
@@ -101,7 +114,7 @@ impl FromIterator<(i32, i64)> for Offsets {
     fn from_iter<I: IntoIterator<Item = (i32, i64)>>(iter: I) -> Self {
         Self {
             next: iter.into_iter().collect(),
-            held: BTreeMap::new(),
+            ..Self::default()
         }
     }
 }
@@ -138,5 +151,15 @@ mod tests {
         all.merge(&offsets);
         all.merge(&[(0, 2), (3, 1)].into_iter().collect());
         assert_eq!(all.iter().collect::<Vec<_>>(), [(0, 8), (3, 1)]);
+    }
+
+    #[test]
+    fn metadata_goes_with_its_partition() {
+        let mut offsets: Offsets = [(0, 2), (1, 5)].into_iter().collect();
+        offsets.annotate(1, "end=9".to_owned());
+        assert_eq!(offsets.metadata(0), None);
+        assert_eq!(offsets.metadata(1), Some("end=9"));
+        assert_eq!(offsets.take().metadata(1), Some("end=9"));
+        assert_eq!(offsets.metadata(1), None);
     }
 }

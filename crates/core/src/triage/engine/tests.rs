@@ -675,3 +675,38 @@ fn a_null_key_below_the_groups_offset_is_left_alone_without_holding_its_partitio
 
 mod generated;
 mod shared;
+
+/// A source that approves only partition 0 of what it is asked to commit, with a note.
+struct Approving(Memory);
+
+impl RecordSource for Approving {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        self.0.next_record()
+    }
+    fn approve(&self, offsets: Offsets) -> Offsets {
+        let mut approved: Offsets = offsets.iter().filter(|&(p, _)| p == 0).collect();
+        approved.annotate(0, "mine".to_owned());
+        approved
+    }
+}
+
+/// The sink commits what the source approved, never the batch's offsets as they were.
+#[test]
+fn the_sink_commits_what_the_source_approved() {
+    let mut sink = Recorder::default();
+    let summary = run(
+        &mut Approving(five_records()),
+        &mut Always(Decision::Purge),
+        &mut sink,
+        BATCH_OF_TWO,
+    )
+    .unwrap();
+    assert_eq!(summary.purged, 5);
+    assert!(!sink.commits.is_empty());
+    for (_, offsets) in &sink.commits {
+        assert!(offsets.iter().all(|(partition, _)| partition == 0), "{offsets}");
+        assert_eq!(offsets.metadata(0), Some("mine"));
+    }
+    let last = sink.commits.iter().filter_map(|(_, o)| o.get(0)).max();
+    assert_eq!(last, Some(3), "partition 0 committed to its end");
+}

@@ -3,7 +3,6 @@
 //! log start, or an offset a file names (`apply`, `undo`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -11,7 +10,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{Range, SourceConsumer, coordinator_retry};
+use super::{Range, Reader, coordinator_retry};
 
 /// Errors of a partition whose leadership is moving or catching up: asked again, they go away.
 fn leader_is_moving(code: RDKafkaErrorCode) -> bool {
@@ -36,7 +35,7 @@ pub(super) enum Start<'a> {
     AtMost(&'a BTreeMap<i32, i64>),
 }
 
-impl SourceConsumer {
+impl Reader {
     /// Lists offsets at `position` (beginning or end) of every partition in one request.
     pub(super) fn list_offsets(
         &self,
@@ -90,12 +89,14 @@ impl SourceConsumer {
         Ok(offsets)
     }
 
+    /// Where the run reads each of `partitions`, from `from` to its end now; and the group's
+    /// committed offsets (none without `with_group`), below which a commit never goes.
     pub(super) fn snapshot(
-        &mut self,
+        &self,
         partitions: &[i32],
         with_group: bool,
         from: &Start<'_>,
-    ) -> anyhow::Result<BTreeMap<i32, Range>> {
+    ) -> anyhow::Result<(BTreeMap<i32, Range>, BTreeMap<i32, i64>)> {
         let beginnings = self.list_offsets(partitions, Offset::Beginning)?;
         let ends = self.list_offsets(partitions, Offset::End)?;
         let mut committed = if with_group {
@@ -147,8 +148,7 @@ impl SourceConsumer {
             tracing::debug!(topic = %self.topic, partition, start, end, "end snapshot");
             ranges.insert(partition, Range { start, end });
         }
-        self.floor = Arc::new(committed);
-        Ok(ranges)
+        Ok((ranges, committed))
     }
 
     /// The group's committed offsets of `partitions`.
@@ -206,7 +206,7 @@ impl SourceConsumer {
     }
 }
 
-/// What [`SourceConsumer::committed_marks`] does with a partition whose committed offset is
+/// What [`Reader::committed_marks`] does with a partition whose committed offset is
 /// not settled yet (its transaction is not completed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Unsettled {
