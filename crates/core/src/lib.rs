@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod error;
+pub mod private_file;
 pub mod record;
 pub mod redrive;
 pub mod review;

@@ -6,7 +6,7 @@
 //! (`{"kmp-journal":1,…}`), then one [`JournalEntry`] per decision (`"op":"decision"`) or per
 //! record put back by `undo` (`"op":"undo"`). Bytes are base64, null stays null.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -163,7 +163,7 @@ impl Journal {
     /// # Errors
     /// When the file cannot be opened, read or written.
     pub fn open(path: &Path, header: &JournalHeader) -> anyhow::Result<Self> {
-        let mut file = OpenOptions::new()
+        let mut file = crate::private_file::options()
             .create(true)
             .read(true)
             .append(true)

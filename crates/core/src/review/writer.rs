@@ -48,7 +48,11 @@ impl PlanWriter {
         let mut partial = path.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
-        let file = File::create(&partial)
+        let file = crate::private_file::options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&partial)
             .with_context(|| format!("cannot create the plan {}", partial.display()))?;
         let mut writer = Self {
             path: path.to_owned(),

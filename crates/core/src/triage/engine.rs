@@ -46,12 +46,6 @@ pub trait RecordSource {
         false
     }
 
-    /// Told that the applied records were committed (`committed`), or that their batch was
-    /// aborted because the group refused it ([`BatchAborted`]): hands revoked partitions over,
-    /// and after an abort reads again, from the committed offsets, what is still its own.
-    ///
-    /// # Errors
-    /// A source that cannot read records again fails after an abort.
     /// What of `offsets` (a batch's, about to be committed) may be committed, as this source
     /// holds its partitions: never below where the group's offset was, only partitions it
     /// holds now, with what the source commits beside each offset. The sink commits exactly
@@ -60,6 +54,12 @@ pub trait RecordSource {
         offsets
     }
 
+    /// Told that the applied records were committed (`committed`), or that their batch was
+    /// aborted because the group refused it ([`BatchAborted`]): hands revoked partitions over,
+    /// and after an abort reads again, from the committed offsets, what is still its own.
+    ///
+    /// # Errors
+    /// A source that cannot read records again fails after an abort.
     fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
         if committed {
             Ok(())

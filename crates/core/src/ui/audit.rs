@@ -2,7 +2,7 @@
 //! its batch is committed and before the next record is shown, so ops teams know who merged
 //! what. A batch that was aborted leaves no line; a log that cannot be written stops the run.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
@@ -86,7 +86,7 @@ impl AuditLog {
     /// # Errors
     /// When the file cannot be opened.
     pub fn open(path: &Path, context: AuditContext) -> anyhow::Result<Self> {
-        let file = OpenOptions::new()
+        let file = crate::private_file::options()
             .create(true)
             .append(true)
             .open(path)
@@ -198,6 +198,8 @@ mod tests {
             })
             .collect();
         assert_eq!(offsets, [(0, "merge".into()), (1, "purge".into())]);
+        #[cfg(unix)]
+        assert_eq!(crate::private_file::tests::mode_of(&path), 0o600);
     }
 
     /// A log that cannot be written fails the commit's report, which ends the run.

@@ -94,11 +94,14 @@ impl Holding {
             match self.floors.get(&partition) {
                 Some(&floor) if offset < floor => return,
                 // Nothing was done in a partition the group had no offset for: it keeps
-                // none (as a run alone leaves it).
-                None if self
-                    .starts
-                    .get(&partition)
-                    .is_some_and(|&start| offset <= start) =>
+                // none (as a run alone leaves it). But one read to its end while held at a
+                // record left alone gets its mark, at its start: without it, no other
+                // instance knows it is done, and each waits for the others' partitions.
+                None if read.is_none()
+                    && self
+                        .starts
+                        .get(&partition)
+                        .is_some_and(|&start| offset <= start) =>
                 {
                     return;
                 }
@@ -199,5 +202,26 @@ mod tests {
         // When it was committed: how an instance that receives it later tells this job's
         // marks from an earlier job's.
         assert!(mark.at.is_some_and(|at| at >= before && at <= now_ms()));
+    }
+
+    /// A partition the group had no offset for, read to its end but held at its first
+    /// record (left alone): nothing moves, but the mark says it is done, or the instances
+    /// each wait for the others' partitions for ever.
+    #[test]
+    fn a_partition_held_at_its_start_is_still_marked_done() {
+        let holding = Holding {
+            ends: BTreeMap::from([(0, 10), (1, 10)]),
+            floors: BTreeMap::new(),
+            starts: BTreeMap::from([(0, 0), (1, 0)]),
+            owned: BTreeSet::from([0, 1]),
+        };
+        let mut offsets = Offsets::default();
+        offsets.held(0, 0, 10);
+        // Nothing done in partition 1 (not finished, nothing processed past its start).
+        offsets.reached(1, 0);
+        let approved = holding.approve(&offsets);
+        assert_eq!(approved.iter().collect::<Vec<_>>(), [(0, 0)]);
+        let mark = approved.metadata(0).and_then(Mark::parse).unwrap();
+        assert!(mark.done(Some(0)), "{mark:?}");
     }
 }

@@ -44,6 +44,13 @@ fn written(dir: &tempfile::TempDir) -> (std::path::PathBuf, String) {
         CopyTimestamp::Kept,
     )
     .unwrap();
+    // The plan holds record contents: its owner's only, from the first byte.
+    #[cfg(unix)]
+    {
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        assert_eq!(crate::private_file::tests::mode_of(partial.as_ref()), 0o600);
+    }
     let merged = Record::test(0, 0)
         .created_at(7)
         .with_header("kafka_dlt-exception-fqcn", "com.acme.Boom");

@@ -61,6 +61,8 @@ fn every_write_is_journaled_on_disk_before_the_sink_sees_it() {
         seen: Rc::clone(&seen),
     };
     let mut sink = Journaled::new(probe, Journal::open(&path, &header()).unwrap());
+    #[cfg(unix)]
+    assert_eq!(crate::private_file::tests::mode_of(&path), 0o600);
     let merge = Action::Merge {
         tombstone: true,
         to: Target::topic("retry"),
