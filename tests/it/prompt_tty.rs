@@ -45,7 +45,7 @@ fn keys_rules_and_classes() {
     ]);
 
     // The overview, by failure class.
-    p.expect("8 record(s) by kafka_dlt-exception-fqcn").unwrap();
+    p.expect("8 record(s) by failure class").unwrap();
     p.expect("com.acme.B").unwrap();
     // A0: merge.
     p.expect("record 1 of at most 8, partition 0 offset 0")

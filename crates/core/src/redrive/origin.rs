@@ -13,6 +13,8 @@ pub enum Framework {
     Connect,
     Streams,
     Karafka,
+    /// SmallRye Reactive Messaging (Quarkus).
+    SmallRye,
 }
 
 impl fmt::Display for Framework {
@@ -22,6 +24,7 @@ impl fmt::Display for Framework {
             Self::Connect => "Kafka Connect",
             Self::Streams => "Kafka Streams",
             Self::Karafka => "Karafka",
+            Self::SmallRye => "SmallRye Reactive Messaging",
         })
     }
 }
@@ -45,8 +48,9 @@ struct Family {
     numbers: Numbers,
 }
 
-/// In the order they are tried: the first framework whose topic header is present names the
-/// origin.
+/// The frameworks whose headers name an origin. When several did (a record dead-lettered,
+/// redriven, and dead-lettered again elsewhere), the newest names it: the one whose topic
+/// header comes last (each appends its headers after those the record had).
 const FAMILIES: &[Family] = &[
     Family {
         framework: Framework::Spring,
@@ -76,11 +80,27 @@ const FAMILIES: &[Family] = &[
         offset: &["source_offset", "original_offset"],
         numbers: Numbers::Text,
     },
+    Family {
+        framework: Framework::SmallRye,
+        topic: &["dead-letter-topic"],
+        partition: &["dead-letter-partition"],
+        offset: &["dead-letter-offset"],
+        numbers: Numbers::Text,
+    },
 ];
 
-/// The prefixes of the DLQ frameworks' own metadata headers (`--strip-dlq-headers`).
-/// Karafka's `source_*` names are too generic to be stripped by prefix.
-pub const DLQ_HEADER_PREFIXES: &[&str] = &["kafka_dlt-", "__connect.errors.", "__streams.errors."];
+/// The prefixes of the DLQ frameworks' own metadata headers (`--strip-dlq-headers`), with
+/// Spring's retry state (`retry_topic-attempts`, `-original-timestamp`, `-backoff-timestamp`:
+/// kept, they send a redriven record straight back through Spring's retry topics to the DLT)
+/// and SmallRye's `dead-letter-*`. Karafka's `source_*` names are too generic to be stripped
+/// by prefix.
+pub const DLQ_HEADER_PREFIXES: &[&str] = &[
+    "kafka_dlt-",
+    "retry_topic-",
+    "__connect.errors.",
+    "__streams.errors.",
+    "dead-letter-",
+];
 
 /// Whether `name` is a DLQ framework's metadata header.
 #[must_use]
@@ -118,17 +138,22 @@ pub enum OriginProblem {
     NotANumber { header: &'static str, text: String },
 }
 
-/// The origin named by `headers`: the first framework (Spring, Connect, Streams, Karafka)
-/// whose topic header is present; `Ok(None)` when none is.
+/// The origin named by `headers`: by the framework (Spring, Connect, Streams, Karafka,
+/// SmallRye) whose topic header comes last; `Ok(None)` when none is present.
 ///
 /// # Errors
 /// When that framework's headers are unusable (empty, not UTF-8, an illegal topic name, a
 /// number of the wrong length or not a number). A bad partition or offset header makes the
 /// whole origin unusable: a record is never sent somewhere half understood.
 pub fn origin_of(headers: &[Header]) -> Result<Option<Origin>, OriginProblem> {
-    for family in FAMILIES {
+    let newest = headers.iter().rev().find_map(|header| {
+        FAMILIES
+            .iter()
+            .find(|family| family.topic.contains(&header.name.as_str()))
+    });
+    if let Some(family) = newest {
         let Some((name, value)) = find(headers, family.topic) else {
-            continue;
+            return Ok(None);
         };
         let topic = text(name, value)?;
         if !is_legal_topic(topic) {
@@ -317,15 +342,47 @@ mod tests {
         }
     }
 
+    /// A record dead-lettered by one framework, redriven, and dead-lettered again by another
+    /// carries both families: the newest (appended last) names where it failed.
     #[test]
-    fn spring_comes_first_and_no_header_is_none() {
-        let mut both = vec![header("__connect.errors.topic", b"from-connect")];
-        both.extend(spring(
-            b"from-spring",
-            &0i32.to_be_bytes(),
-            &0i64.to_be_bytes(),
-        ));
-        assert_eq!(origin_of(&both).unwrap().unwrap().topic, "from-spring");
+    fn the_newest_family_names_the_origin_and_no_header_is_none() {
+        let spring = spring(b"from-spring", &0i32.to_be_bytes(), &0i64.to_be_bytes());
+        let connect = vec![
+            header("__connect.errors.topic", b"from-connect"),
+            header("__connect.errors.partition", b"4"),
+        ];
+        let spring_then_connect = [spring.clone(), connect.clone()].concat();
+        let origin = origin_of(&spring_then_connect).unwrap().unwrap();
+        assert_eq!(
+            (origin.framework, origin.topic.as_str(), origin.partition),
+            (Framework::Connect, "from-connect", Some(4))
+        );
+        let connect_then_spring = [connect, spring].concat();
+        let origin = origin_of(&connect_then_spring).unwrap().unwrap();
+        assert_eq!(
+            (origin.framework, origin.topic.as_str(), origin.partition),
+            (Framework::Spring, "from-spring", Some(0))
+        );
+        // SmallRye Reactive Messaging (Quarkus): text numbers.
+        let quarkus = [
+            header(
+                "dead-letter-exception-class-name",
+                b"java.lang.RuntimeException",
+            ),
+            header("dead-letter-reason", b"Something went wrong"),
+            header("dead-letter-topic", b"movies"),
+            header("dead-letter-partition", b"0"),
+            header("dead-letter-offset", b"17"),
+        ];
+        assert_eq!(
+            origin_of(&quarkus).unwrap(),
+            Some(Origin {
+                framework: Framework::SmallRye,
+                topic: "movies".to_owned(),
+                partition: Some(0),
+                offset: Some(17),
+            })
+        );
         assert_eq!(origin_of(&[header("exception", b"x")]), Ok(None));
         assert_eq!(origin_of(&[]), Ok(None));
     }
@@ -405,6 +462,9 @@ mod tests {
             "kafka_dlt-exception-message",
             "__connect.errors.stage",
             "__streams.errors.stacktrace",
+            "dead-letter-reason",
+            "retry_topic-attempts",
+            "retry_topic-backoff-timestamp",
         ] {
             assert!(is_dlq_metadata(name), "{name}");
         }

@@ -23,7 +23,7 @@ pub use filter::{Filter, HeaderCondition, RecordFilter};
 pub use gate::{Admission, Gate, LeftAlone, NullKeysBelow, OpenGate};
 pub use interrupt::Interrupt;
 pub use offsets::{Held, Offsets};
-pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview};
+pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview, failure_class};
 pub use pace::{NoWrites, Paced, rate_limited};
 pub use plan::{Plan, PlanDecisions, PlanGate};
 pub use summary::Summary;

@@ -5,12 +5,61 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::record::{Coordinates, Record};
 
-/// Headers that common DLQ writers put the exception class in.
+/// Headers that common DLQ writers put the exception class in: Spring Kafka (the cause
+/// first: its `DefaultErrorHandler` wraps every listener failure in the same
+/// `ListenerExecutionFailedException`; a key's failure last), Kafka Connect, Kafka Streams and
+/// SmallRye Reactive Messaging (Quarkus).
 pub const DEFAULT_CLASS_HEADERS: &[&str] = &[
+    "kafka_dlt-exception-cause-fqcn",
     "kafka_dlt-exception-fqcn",
+    "kafka_dlt-key-exception-fqcn",
     "__connect.errors.exception.class.name",
     "__streams.errors.exception",
+    "dead-letter-exception-class-name",
 ];
+
+/// [`DEFAULT_CLASS_HEADERS`] per writer, each in the order its names are preferred.
+const CLASS_FAMILIES: &[&[&str]] = &[
+    &[
+        "kafka_dlt-exception-cause-fqcn",
+        "kafka_dlt-exception-fqcn",
+        "kafka_dlt-key-exception-fqcn",
+    ],
+    &["__connect.errors.exception.class.name"],
+    &["__streams.errors.exception"],
+    &["dead-letter-exception-class-name"],
+];
+
+/// Whether `names` are [`DEFAULT_CLASS_HEADERS`] (no `--group-by`).
+fn by_default(names: &[String]) -> bool {
+    names.len() == DEFAULT_CLASS_HEADERS.len()
+        && names.iter().zip(DEFAULT_CLASS_HEADERS).all(|(a, b)| a == b)
+}
+
+/// The failure class of `record` by `names` (an absent value reads as empty; `None` when no
+/// header is there). By the default names: the writer that dead-lettered the record last
+/// (a writer appends its headers after those the record had, so the one whose class header
+/// comes last), and of its headers the preferred one present (Spring's cause before its
+/// wrapper). By other names (`--group-by`): the last header with one of them.
+#[must_use]
+pub fn failure_class<'r>(names: &[String], record: &'r Record) -> Option<&'r [u8]> {
+    let value = |header: &'r crate::record::Header| header.value.as_deref().unwrap_or_default();
+    let newest = |name: &str| record.headers.iter().rev().find(|h| h.name == name);
+    if !by_default(names) {
+        return record
+            .headers
+            .iter()
+            .rev()
+            .find(|h| names.contains(&h.name))
+            .map(value);
+    }
+    let family = record.headers.iter().rev().find_map(|header| {
+        CLASS_FAMILIES
+            .iter()
+            .find(|family| family.contains(&header.name.as_str()))
+    })?;
+    family.iter().find_map(|&name| newest(name)).map(value)
+}
 
 /// One failure class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +94,7 @@ pub struct Overview {
     classes: Vec<Class>,
     destinations: BTreeMap<String, u64>,
     replays: BTreeMap<u64, u64>,
+    tombstones: u64,
 }
 
 impl Overview {
@@ -56,25 +106,31 @@ impl Overview {
             classes: Vec::new(),
             destinations: BTreeMap::new(),
             replays: BTreeMap::new(),
+            tombstones: 0,
         }
     }
 
-    /// The header names looked at, in order.
+    /// What the records are grouped by, as people read it: "failure class", or the header
+    /// names `--group-by` gave.
     #[must_use]
-    pub fn headers(&self) -> &[String] {
-        &self.headers
+    pub fn grouped_by(&self) -> String {
+        if by_default(&self.headers) {
+            "failure class".to_owned()
+        } else {
+            self.headers.join(" / ")
+        }
     }
 
-    /// The value `record` is grouped by.
+    /// The value `record` is grouped by ([`failure_class`]).
     #[must_use]
     pub fn class_of(&self, record: &Record) -> Option<Vec<u8>> {
-        self.headers.iter().find_map(|name| {
-            record
-                .headers
-                .iter()
-                .find(|h| &h.name == name)
-                .map(|h| h.value.clone().unwrap_or_default())
-        })
+        failure_class(&self.headers, record).map(<[u8]>::to_vec)
+    }
+
+    /// Tombstones counted (decisions' markers among them): never a failure class.
+    #[must_use]
+    pub fn tombstones(&self) -> u64 {
+        self.tombstones
     }
 
     pub fn add(&mut self, record: &Record) {
@@ -83,6 +139,11 @@ impl Overview {
 
     /// Counts `record` in its class, and what the redrive options make of it.
     pub fn add_with(&mut self, record: &Record, fate: &Fate) {
+        if record.is_tombstone() {
+            // A tombstone (a decision's marker, say) records no failure.
+            self.tombstones += 1;
+            return;
+        }
         if let Some(destination) = &fate.destination {
             *self.destinations.entry(destination.clone()).or_default() += 1;
         }
@@ -144,13 +205,8 @@ mod tests {
     }
 
     #[test]
-    fn groups_by_the_first_known_header() {
-        let mut overview = Overview::new(
-            DEFAULT_CLASS_HEADERS
-                .iter()
-                .map(|&h| h.to_owned())
-                .collect(),
-        );
+    fn groups_by_the_known_headers() {
+        let mut overview = Overview::new(defaults());
         overview.add(&record(0, Some(("kafka_dlt-exception-fqcn", "Timeout"))));
         overview.add(&record(
             1,
@@ -172,6 +228,115 @@ mod tests {
         assert!(classes.iter().any(|c| c.value.is_none() && c.count == 1));
         assert_eq!(overview.replays().get(&0), Some(&4));
         assert!(overview.destinations().is_empty());
+    }
+
+    fn defaults() -> Vec<String> {
+        DEFAULT_CLASS_HEADERS
+            .iter()
+            .map(|&h| h.to_owned())
+            .collect()
+    }
+
+    fn class(names: &[String], record: &Record) -> Option<String> {
+        failure_class(names, record).map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// Spring's `DefaultErrorHandler` wraps every listener failure: its cause is the class.
+    #[test]
+    fn spring_records_are_classed_by_their_cause() {
+        let wrapped = Record::test(0, 0)
+            .with_header("kafka_dlt-original-topic", "orders")
+            .with_header(
+                "kafka_dlt-exception-fqcn",
+                "org.springframework.kafka.listener.ListenerExecutionFailedException",
+            )
+            .with_header(
+                "kafka_dlt-exception-cause-fqcn",
+                "org.springframework.core.convert.ConversionException",
+            )
+            .with_header("kafka_dlt-exception-message", "boom");
+        assert_eq!(
+            class(&defaults(), &wrapped).as_deref(),
+            Some("org.springframework.core.convert.ConversionException")
+        );
+        // Without a cause, the exception itself.
+        let plain = Record::test(0, 1).with_header("kafka_dlt-exception-fqcn", "x.Timeout");
+        assert_eq!(class(&defaults(), &plain).as_deref(), Some("x.Timeout"));
+        // `--group-by` names the header: the wrapper, if that is what is asked for.
+        let asked = vec!["kafka_dlt-exception-fqcn".to_owned()];
+        assert_eq!(
+            class(&asked, &wrapped).as_deref(),
+            Some("org.springframework.kafka.listener.ListenerExecutionFailedException")
+        );
+    }
+
+    /// A record dead-lettered by Spring, redriven, and dead-lettered again by a Connect sink
+    /// carries both families: the newest (appended last) is the failure that put it here.
+    #[test]
+    fn the_newest_writer_names_the_class() {
+        let spring_then_connect = Record::test(0, 0)
+            .with_header(
+                "kafka_dlt-exception-fqcn",
+                "x.ListenerExecutionFailedException",
+            )
+            .with_header("kafka_dlt-exception-cause-fqcn", "x.ConversionException")
+            .with_header("__connect.errors.topic", "orders-admin")
+            .with_header(
+                "__connect.errors.exception.class.name",
+                "org.apache.kafka.connect.errors.DataException",
+            );
+        assert_eq!(
+            class(&defaults(), &spring_then_connect).as_deref(),
+            Some("org.apache.kafka.connect.errors.DataException")
+        );
+        let connect_then_spring = Record::test(0, 1)
+            .with_header("__connect.errors.exception.class.name", "x.DataException")
+            .with_header(
+                "kafka_dlt-exception-fqcn",
+                "x.ListenerExecutionFailedException",
+            )
+            .with_header("kafka_dlt-exception-cause-fqcn", "x.ConversionException");
+        assert_eq!(
+            class(&defaults(), &connect_then_spring).as_deref(),
+            Some("x.ConversionException")
+        );
+        let quarkus = Record::test(0, 2)
+            .with_header(
+                "dead-letter-exception-class-name",
+                "java.lang.RuntimeException",
+            )
+            .with_header("dead-letter-topic", "movies");
+        assert_eq!(
+            class(&defaults(), &quarkus).as_deref(),
+            Some("java.lang.RuntimeException")
+        );
+        // A header asked for by name: its newest copy.
+        let twice = Record::test(0, 3)
+            .with_header("reason", "old")
+            .with_header("reason", "new");
+        assert_eq!(
+            class(&["reason".to_owned()], &twice).as_deref(),
+            Some("new")
+        );
+        assert_eq!(class(&defaults(), &Record::test(0, 4)), None);
+    }
+
+    /// Tombstones (decisions' markers among them) are counted apart, never a class.
+    #[test]
+    fn tombstones_are_never_a_class() {
+        let mut overview = Overview::new(defaults());
+        overview.add(&Record::test(0, 0).with_header("kafka_dlt-exception-fqcn", "x.A"));
+        overview.add(&Record::test(0, 1).with_value(None));
+        overview.add(
+            &Record::test(0, 2)
+                .with_value(None)
+                .with_header("kmp-decided-offset", "0"),
+        );
+        assert_eq!(overview.classes().len(), 1);
+        assert_eq!(overview.classes()[0].count, 1);
+        assert_eq!(overview.tombstones(), 2);
+        assert_eq!(overview.grouped_by(), "failure class");
+        assert_eq!(Overview::new(vec!["reason".into()]).grouped_by(), "reason");
     }
 
     #[test]

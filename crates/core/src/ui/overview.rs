@@ -20,10 +20,12 @@ pub fn write_overview(
     total: u64,
     decoder: &mut Decoder,
 ) -> io::Result<()> {
+    let tombstones = overview.tombstones();
     writeln!(
         out,
-        "{total} record(s) by {}:",
-        overview.headers().join(" / ")
+        "{} record(s) by {}:",
+        total.saturating_sub(tombstones),
+        overview.grouped_by()
     )?;
     let classes = overview.classes();
     let duplicates = classes.iter().any(|class| class.duplicates > 0);
@@ -57,6 +59,12 @@ pub fn write_overview(
         )?;
         let sample = sample_key(&class.sample, decoder);
         writeln!(out, "{:>7}  sample key: {sample}", "")?;
+    }
+    if tombstones > 0 {
+        writeln!(
+            out,
+            "{tombstones:>7}  tombstone(s) (decisions' markers among them): no failure class"
+        )?;
     }
     if !overview.destinations().is_empty() {
         writeln!(out, "by destination:")?;
@@ -108,15 +116,17 @@ mod tests {
                 },
                 timestamp: None,
                 key: Some(format!("order-{offset}").into_bytes()),
-                value: None,
+                value: Some(b"{}".to_vec()),
                 headers: vec![Header {
                     name: "exception".into(),
                     value: Some(class.as_bytes().to_vec()),
                 }],
             });
         }
+        // A tombstone (a decision's marker) is counted apart, never as a class.
+        overview.add(&Record::test(1, 6).with_value(None));
         let mut out = Vec::new();
-        write_overview(&mut out, &overview, 3, &mut Decoder::plain()).unwrap();
+        write_overview(&mut out, &overview, 4, &mut Decoder::plain()).unwrap();
         insta::assert_snapshot!(String::from_utf8(out).unwrap(), @r"
         3 record(s) by exception:
           count  first         last          class
@@ -124,6 +134,7 @@ mod tests {
                  sample key: order-0
               1  p1 @1         p1 @1         Parse
                  sample key: order-1
+              1  tombstone(s) (decisions' markers among them): no failure class
         ");
     }
 }

@@ -316,14 +316,25 @@ pub fn write_text(
     if !record.headers.is_empty() {
         writeln!(out, "    Headers:")?;
         for header in &record.headers {
-            let value = header.value.as_deref().map_or_else(
-                || paint.paint(Paint::ABSENT, "<null>"),
-                |value| {
-                    spring_header_text(&header.name, value)
-                        .unwrap_or_else(|| inline(&Decoded::plain(value).body, full))
-                },
-            );
-            writeln!(out, "        {}: {value}", header.name)?;
+            let Some(value) = header.value.as_deref() else {
+                let null = paint.paint(Paint::ABSENT, "<null>");
+                writeln!(out, "        {}: {null}", header.name)?;
+                continue;
+            };
+            if let Some(number) = spring_header_text(&header.name, value) {
+                writeln!(out, "        {}: {number}", header.name)?;
+                continue;
+            }
+            match Decoded::plain(value).body {
+                // A stack trace, say: its lines under the header's name, indented.
+                Body::Text(text) if text.contains('\n') => writeln!(
+                    out,
+                    "        {}:\n{}",
+                    header.name,
+                    block(&Body::Text(text), "            ", full)
+                )?,
+                body => writeln!(out, "        {}: {}", header.name, inline(&body, full))?,
+            }
         }
     }
     match &decoded.value {

@@ -704,7 +704,10 @@ fn the_sink_commits_what_the_source_approved() {
     assert_eq!(summary.purged, 5);
     assert!(!sink.commits.is_empty());
     for (_, offsets) in &sink.commits {
-        assert!(offsets.iter().all(|(partition, _)| partition == 0), "{offsets}");
+        assert!(
+            offsets.iter().all(|(partition, _)| partition == 0),
+            "{offsets}"
+        );
         assert_eq!(offsets.metadata(0), Some("mine"));
     }
     let last = sink.commits.iter().filter_map(|(_, o)| o.get(0)).max();

@@ -280,3 +280,31 @@ fn json_line_with_schema_and_failure() {
     assert_eq!(line["value"], Value::Null);
     assert_eq!(line["value_schema_id"], Value::Null);
 }
+
+/// A multi-line header value (a stack trace) prints indented under its name, never at
+/// column 0, whole or cut.
+#[test]
+fn multi_line_header_values_are_indented() {
+    let trace = "java.lang.IllegalStateException: boom\n\tat com.acme.Orders.handle(Orders.java:42)\r\n\tat java.base/java.lang.Thread.run(Thread.java:1583)";
+    let record = Record::test(0, 3)
+        .with_header("kafka_dlt-exception-stacktrace", trace)
+        .with_header(
+            "kafka_dlt-exception-fqcn",
+            "java.lang.IllegalStateException",
+        );
+    for full in [false, true] {
+        let options = TextOptions {
+            full_values: full,
+            color: false,
+        };
+        let out = text(&record, &Decoder::plain().record(&record), options);
+        for line in out.lines().skip(1) {
+            assert!(line.starts_with("    "), "{line:?} in\n{out}");
+        }
+        assert!(out.contains("        kafka_dlt-exception-stacktrace:\n            java.lang.IllegalStateException: boom\n            \tat com.acme.Orders.handle"), "{out}");
+        assert!(
+            out.contains("        kafka_dlt-exception-fqcn: java.lang.IllegalStateException\n"),
+            "{out}"
+        );
+    }
+}

@@ -87,14 +87,7 @@ impl Classes {
     /// The class of `record`; one met for the first time is numbered and added to `new`
     /// (only then is its value copied).
     fn class(&mut self, record: &Record, new: &mut Vec<String>) -> usize {
-        let value = self.headers.iter().find_map(|name| {
-            record
-                .headers
-                .iter()
-                .rev()
-                .find(|header| &header.name == name)
-                .map(|header| header.value.as_deref().unwrap_or_default())
-        });
+        let value = crate::triage::failure_class(&self.headers, record);
         let next = self.known.len() + usize::from(self.unclassed.is_some());
         let known = match value {
             Some(value) => self.known.get(value).copied(),
