@@ -26,7 +26,7 @@ const CLASS_FAMILIES: &[&[&str]] = &[
         "kafka_dlt-key-exception-fqcn",
     ],
     &["__connect.errors.exception.class.name"],
-    &["__streams.errors.exception"],
+    &[STREAMS_EXCEPTION],
     &["dead-letter-exception-class-name"],
 ];
 
@@ -58,7 +58,23 @@ pub fn failure_class<'r>(names: &[String], record: &'r Record) -> Option<&'r [u8
             .iter()
             .find(|family| family.contains(&header.name.as_str()))
     })?;
-    family.iter().find_map(|&name| newest(name)).map(value)
+    let header = family.iter().find_map(|&name| newest(name))?;
+    Some(match header.name.as_str() {
+        // Kafka Streams writes the exception's `toString()`: the class, then `: ` and the
+        // message, which would make a class of every message.
+        STREAMS_EXCEPTION => class_name(value(header)),
+        _ => value(header),
+    })
+}
+
+const STREAMS_EXCEPTION: &str = "__streams.errors.exception";
+
+/// The class name at the start of a Java `Throwable.toString()`: up to `: ` (a class name
+/// holds no blank).
+fn class_name(text: &[u8]) -> &[u8] {
+    text.windows(2)
+        .position(|pair| pair == b": ")
+        .map_or(text, |end| &text[..end])
 }
 
 /// One failure class.
@@ -300,6 +316,23 @@ mod tests {
             class(&defaults(), &connect_then_spring).as_deref(),
             Some("x.ConversionException")
         );
+        // Kafka Streams (KIP-1034) writes `Throwable.toString()`: the class is its start.
+        let streams = |text: &str| {
+            Record::test(0, 2)
+                .with_header("__streams.errors.exception", text)
+                .with_header("__streams.errors.topic", "orders")
+        };
+        for text in [
+            "java.lang.IllegalStateException: cannot convert order-7",
+            "java.lang.IllegalStateException: cannot convert order-8: bad field",
+            "java.lang.IllegalStateException",
+        ] {
+            assert_eq!(
+                class(&defaults(), &streams(text)).as_deref(),
+                Some("java.lang.IllegalStateException"),
+                "{text}"
+            );
+        }
         let quarkus = Record::test(0, 2)
             .with_header(
                 "dead-letter-exception-class-name",
