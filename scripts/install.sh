@@ -14,6 +14,8 @@
 #                    /usr/lib/jvm, OpenJDK 21 installed when there is none and Debian has it;
 #                    Kafka runs on Java 17)
 #   Java checker     the tests' independent client, compiled once (scripts/kafka-check.sh)
+#   Framework apps   the services that dead-letter records in the tests, with Kafka Streams'
+#                    jar from Maven Central, compiled once (scripts/framework-apps.sh)
 #
 # Rust itself (stable, with rustfmt and clippy) comes from rustup; it is not installed here.
 set -euo pipefail
@@ -70,3 +72,4 @@ if ! scripts/local-registry.sh java >/dev/null 2>&1; then
 fi
 scripts/local-registry.sh fetch
 scripts/kafka-check.sh compile
+scripts/framework-apps.sh fetch

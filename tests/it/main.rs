@@ -13,6 +13,7 @@ mod decode;
 mod errors;
 mod faults;
 mod formats;
+mod frameworks;
 mod harness;
 mod merge_all;
 mod prompt_tty;

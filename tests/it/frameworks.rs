@@ -1,0 +1,174 @@
+//! DLQs that the frameworks themselves write, not headers a test wrote: a Kafka Streams
+//! service (tests/support/apps/StreamsDlqApp.java, Kafka Streams' own dead letter queue of
+//! KIP-1034) dead-letters records, and the tool classes them and sends them back where they
+//! came from, exactly once; everything checked with the Java client.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::common::broker::script;
+use crate::common::*;
+
+/// A framework application of scripts/framework-apps.sh, running until dropped.
+struct App {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl App {
+    /// Starts `class` with `args` and waits until it says it is running.
+    fn start(class: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(script("framework-apps.sh"))
+            .arg("run")
+            .arg(class)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {class}: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let (said, heard) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = said.send(line);
+            }
+        });
+        let stdin = child.stdin.take();
+        let app = Self { child, stdin };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match heard.recv_timeout(left) {
+                Ok(line) if line == "RUNNING" => return app,
+                Ok(_) => {}
+                Err(error) => panic!("{class} did not start within 90 s: {error}"),
+            }
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // Its input ends: it closes (and leaves its group) by itself.
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `topic` holds `count` records (`read_committed`), at most 60 s.
+fn wait_for_records(topic: &str, count: usize) -> Vec<ReadRecord> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let records = kafka().read_all(topic, Isolation::ReadCommitted);
+        if records.len() >= count || Instant::now() >= deadline {
+            return records;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn header<'r>(record: &'r ReadRecord, name: &str) -> Option<&'r [u8]> {
+    record
+        .headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, v)| v.as_deref())
+}
+
+/// Kafka Streams dead-letters the records its processing fails on: the tool classes them by
+/// the exception, routes them back to the source topic with their bytes, once.
+#[test]
+fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
+    let orders = unique("orders");
+    let out = unique("orders-out");
+    let dlq = unique("orders-dlq");
+    for topic in [&orders, &out] {
+        kafka().create_topic(topic, 1, false);
+    }
+    // Streams does not create its DLQ; a delete-policy topic, as people create it.
+    kafka().create_topic(&dlq, 1, false);
+    let input = TestRecord::keyed(&[
+        (0, "k1", "good-1"),
+        (0, "k2", "bad-2"),
+        (0, "k3", "good-3"),
+        (0, "k4", "bad-4"),
+        (0, "k5", "good-5"),
+    ]);
+    kafka().produce(&orders, &input);
+    let application = unique("streams-app");
+    let dead = {
+        let _app = App::start(
+            "StreamsDlqApp",
+            &[kafka().bootstrap(), &application, &orders, &out, &dlq],
+        );
+        wait_for_records(&dlq, 2)
+    };
+    // What Kafka Streams wrote: the source record's bytes, and where it came from, as text.
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    for (record, (key, offset)) in dead.iter().zip([("k2", "1"), ("k4", "3")]) {
+        assert_eq!(record.key.as_deref(), Some(key.as_bytes()));
+        assert_eq!(
+            header(record, "__streams.errors.topic"),
+            Some(orders.as_bytes())
+        );
+        assert_eq!(
+            header(record, "__streams.errors.partition"),
+            Some(&b"0"[..])
+        );
+        assert_eq!(
+            header(record, "__streams.errors.offset"),
+            Some(offset.as_bytes())
+        );
+    }
+
+    // The overview classes them by the exception and sends both to the source topic.
+    let group = unique("group");
+    let dry = Kmp::new()
+        .group(&group)
+        .args(["merge-all", &dlq, "--to-origin", "--overview", "--dry-run"])
+        .ok();
+    let overview = dry.stderr_text();
+    assert_contains(&overview, "2 record(s) by failure class:");
+    assert_contains(&overview, "java.lang.IllegalStateException");
+    assert_contains(&overview, &format!("by destination:\n      2  {orders}"));
+
+    // Merged back, without the DLQ's headers, exactly once however often it runs.
+    for _ in 0..2 {
+        Kmp::new()
+            .group(&group)
+            .args([
+                "-t",
+                "merge-all",
+                &dlq,
+                "--to-origin",
+                "--strip-dlq-headers",
+            ])
+            .ok();
+    }
+    let back = kafka().read_all(&orders, Isolation::ReadCommitted);
+    assert_eq!(back.len(), input.len() + 2, "{back:?}");
+    for (copy, original) in back[input.len()..].iter().zip(&dead) {
+        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        assert_eq!(copy.timestamp, original.timestamp);
+        assert!(
+            copy.headers
+                .iter()
+                .all(|(name, _)| !name.starts_with("__streams.errors.")),
+            "{:?}",
+            copy.headers
+        );
+        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
+    }
+}
