@@ -13,14 +13,14 @@ CACHE_DIR=${KMP_CACHE_DIR:-$HOME/.cache/kafka-merge-purge}
 KAFKA_VERSION=4.4.0
 KAFKA_LIBS=$CACHE_DIR/kafka-$KAFKA_VERSION/libs
 APPS_DIR=$CACHE_DIR/framework-apps-$KAFKA_VERSION
-LIBS=$APPS_DIR/libs
+SPRING_KAFKA_VERSION=4.1.2
 SRC_DIR=$ROOT/tests/support/apps
 
 log() { printf 'framework-apps: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-write_pom() {
-  cat >"$APPS_DIR/pom.xml" <<POM
+pom() {
+  cat <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>kafka-merge-purge</groupId>
@@ -38,23 +38,35 @@ write_pom() {
         <exclusion><groupId>org.apache.kafka</groupId><artifactId>kafka-clients</artifactId></exclusion>
       </exclusions>
     </dependency>
+    <!-- Spring Kafka's DefaultErrorHandler and DeadLetterPublishingRecoverer, on the Kafka
+         client above. -->
+    <dependency>
+      <groupId>org.springframework.kafka</groupId>
+      <artifactId>spring-kafka</artifactId>
+      <version>$SPRING_KAFKA_VERSION</version>
+      <exclusions>
+        <exclusion><groupId>org.apache.kafka</groupId><artifactId>kafka-clients</artifactId></exclusion>
+      </exclusions>
+    </dependency>
   </dependencies>
 </project>
 POM
 }
 
+# The jars, keyed by what is asked of Maven; the apps, by their sources and those jars.
+LIBS=$APPS_DIR/libs-$(pom | sha256sum | cut -c1-16)
+hash=$( { cat "$SRC_DIR"/*.java; echo "$LIBS"; } | sha256sum | cut -c1-16)
+
 fetch() {
   KAFKA_VERSION=$KAFKA_VERSION "$ROOT/scripts/local-kafka.sh" fetch
-  local hash
-  hash=$( { cat "$SRC_DIR"/*.java; echo "$KAFKA_VERSION"; } | sha256sum | cut -c1-16)
   [[ -f $APPS_DIR/classes-$hash/.complete ]] && return 0
   mkdir -p "$APPS_DIR"
   (
     flock 9
     if [[ ! -f $LIBS/.complete ]]; then
       command -v mvn >/dev/null || die "mvn (Maven) is needed to fetch the framework jars"
-      log "fetching Kafka Streams $KAFKA_VERSION from Maven Central into $LIBS"
-      write_pom
+      log "fetching Kafka Streams $KAFKA_VERSION and Spring Kafka $SPRING_KAFKA_VERSION from Maven Central into $LIBS"
+      pom >"$APPS_DIR/pom.xml"
       rm -rf "$LIBS.tmp"
       if ! mvn -B -Dstyle.color=never -f "$APPS_DIR/pom.xml" dependency:copy-dependencies \
           -DincludeScope=runtime -DoutputDirectory="$LIBS.tmp" >"$APPS_DIR/fetch.log" 2>&1; then
@@ -82,7 +94,6 @@ case ${1:-} in
     shift
     [[ $# -ge 1 ]] || die "usage: $0 run APP [ARGS...]"
     fetch
-    hash=$( { cat "$SRC_DIR"/*.java; echo "$KAFKA_VERSION"; } | sha256sum | cut -c1-16)
     exec java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xlog:all=warning:stderr \
       -Dlog4j2.configurationFile="$CACHE_DIR/kafka-$KAFKA_VERSION/tools-log4j2.properties" \
       -cp "$APPS_DIR/classes-$hash:$KAFKA_LIBS/*:$LIBS/*" "$@"

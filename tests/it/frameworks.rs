@@ -172,3 +172,145 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
         assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
     }
 }
+
+/// The classes and destinations of `dlq` a dry run's overview shows.
+fn overview_of(group: &str, dlq: &str) -> String {
+    Kmp::new()
+        .group(group)
+        .args(["merge-all", dlq, "--to-origin", "--overview", "--dry-run"])
+        .ok()
+        .stderr_text()
+}
+
+/// A real Spring Kafka service dead-letters records (its `DefaultErrorHandler` wraps the
+/// listener's exception: the cause is the class); sent on to a Kafka Streams service that fails
+/// on them too, they carry both families, and the newest names their class and their origin.
+#[test]
+fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed_last() {
+    let orders = unique("orders");
+    let dlt = unique("orders-dlt");
+    let (stream_in, stream_out, stream_dlq) = (
+        unique("stream-in"),
+        unique("stream-out"),
+        unique("stream-dlq"),
+    );
+    for topic in [&orders, &dlt, &stream_in, &stream_out, &stream_dlq] {
+        kafka().create_topic(topic, 1, false);
+    }
+    let input = TestRecord::keyed(&[
+        (0, "k1", "good-1"),
+        (0, "k2", "bad-2"),
+        (0, "k3", "good-3"),
+        (0, "k4", "bad-4"),
+    ]);
+    kafka().produce(&orders, &input);
+    let spring_dead = {
+        let _app = App::start(
+            "SpringDlqApp",
+            &[kafka().bootstrap(), &unique("spring-group"), &orders, &dlt],
+        );
+        wait_for_records(&dlt, 2)
+    };
+    assert_eq!(spring_dead.len(), 2, "{spring_dead:?}");
+    for record in &spring_dead {
+        assert_eq!(
+            header(record, "kafka_dlt-exception-fqcn"),
+            Some(&b"org.springframework.kafka.listener.ListenerExecutionFailedException"[..])
+        );
+        assert_eq!(
+            header(record, "kafka_dlt-exception-cause-fqcn"),
+            Some(&b"java.lang.IllegalArgumentException"[..])
+        );
+        assert_eq!(
+            header(record, "kafka_dlt-original-topic"),
+            Some(orders.as_bytes())
+        );
+    }
+    let group = unique("group");
+    let spring_overview = overview_of(&group, &dlt);
+    assert_contains(
+        &spring_overview,
+        "2 record(s) by failure class:\n  count  first         last          class\n      2  p0 @0         p0 @1         java.lang.IllegalArgumentException",
+    );
+    assert_contains(
+        &spring_overview,
+        &format!("by destination:\n      2  {orders}"),
+    );
+
+    // Redriven, headers and all, into the Streams service's input, which fails on them too.
+    Kmp::new()
+        .group(&group)
+        .args(["-t", "merge-all", &dlt, &stream_in])
+        .ok();
+    let twice_dead = {
+        let _app = App::start(
+            "StreamsDlqApp",
+            &[
+                kafka().bootstrap(),
+                &unique("streams-app"),
+                &stream_in,
+                &stream_out,
+                &stream_dlq,
+            ],
+        );
+        wait_for_records(&stream_dlq, 2)
+    };
+    assert_eq!(twice_dead.len(), 2, "{twice_dead:?}");
+    for record in &twice_dead {
+        // Both families: Spring's from the first failure, Streams' appended after them.
+        assert_eq!(
+            header(record, "kafka_dlt-original-topic"),
+            Some(orders.as_bytes())
+        );
+        assert_eq!(
+            header(record, "__streams.errors.topic"),
+            Some(stream_in.as_bytes())
+        );
+    }
+    let streams_group = unique("group");
+    let streams_overview = overview_of(&streams_group, &stream_dlq);
+    assert_contains(
+        &streams_overview,
+        "      2  p0 @0         p0 @1         java.lang.IllegalStateException",
+    );
+    assert_contains(
+        &streams_overview,
+        &format!("by destination:\n      2  {stream_in}"),
+    );
+
+    // Sent back where they failed last, without any DLQ's headers, once.
+    for _ in 0..2 {
+        Kmp::new()
+            .group(&streams_group)
+            .args([
+                "-t",
+                "merge-all",
+                &stream_dlq,
+                "--to-origin",
+                "--strip-dlq-headers",
+            ])
+            .ok();
+    }
+    let back = kafka().read_all(&stream_in, Isolation::ReadCommitted);
+    assert_eq!(
+        back.len(),
+        4,
+        "2 redriven from the DLT, 2 from the Streams DLQ: {back:?}"
+    );
+    for (copy, original) in back[2..].iter().zip(&twice_dead) {
+        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        assert!(
+            copy.headers
+                .iter()
+                .all(|(name, _)| !name.starts_with("kafka_dlt-")
+                    && !name.starts_with("__streams.errors.")),
+            "{:?}",
+            copy.headers
+        );
+        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"2"[..]));
+    }
+    assert_eq!(
+        kafka().read_all(&orders, Isolation::ReadCommitted).len(),
+        input.len()
+    );
+}
