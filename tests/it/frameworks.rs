@@ -1,14 +1,15 @@
-//! DLQs that the frameworks themselves write, not headers a test wrote: a Kafka Streams
-//! service (tests/support/apps/StreamsDlqApp.java, Kafka Streams' own dead letter queue of
-//! KIP-1034) dead-letters records, and the tool classes them and sends them back where they
-//! came from, exactly once; everything checked with the Java client.
+//! DLQs that the frameworks themselves write, not headers a test wrote: real Kafka Streams
+//! (KIP-1034's dead letter queue), Spring Kafka (`DefaultErrorHandler` with a
+//! `DeadLetterPublishingRecoverer`) and Kafka Connect (a sink's errant record reporter)
+//! services in tests/support/apps dead-letter records; the tool classes them, routes them
+//! back where they failed last, and writes each once; everything checked with the Java client.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::common::broker::script;
+use crate::common::broker::{port_free, script};
 use crate::common::*;
 
 /// A framework application of scripts/framework-apps.sh, running until dropped.
@@ -173,6 +174,16 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
     }
 }
 
+/// Dead-letters the records of `topic` holding "bad" with a real Spring Kafka service, into
+/// `dlt`; what it wrote.
+fn spring_dead_letters(topic: &str, dlt: &str, count: usize) -> Vec<ReadRecord> {
+    let _app = App::start(
+        "SpringDlqApp",
+        &[kafka().bootstrap(), &unique("spring-group"), topic, dlt],
+    );
+    wait_for_records(dlt, count)
+}
+
 /// The classes and destinations of `dlq` a dry run's overview shows.
 fn overview_of(group: &str, dlq: &str) -> String {
     Kmp::new()
@@ -204,13 +215,7 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
         (0, "k4", "bad-4"),
     ]);
     kafka().produce(&orders, &input);
-    let spring_dead = {
-        let _app = App::start(
-            "SpringDlqApp",
-            &[kafka().bootstrap(), &unique("spring-group"), &orders, &dlt],
-        );
-        wait_for_records(&dlt, 2)
-    };
+    let spring_dead = spring_dead_letters(&orders, &dlt, 2);
     assert_eq!(spring_dead.len(), 2, "{spring_dead:?}");
     for record in &spring_dead {
         assert_eq!(
@@ -313,4 +318,92 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
         kafka().read_all(&orders, Isolation::ReadCommitted).len(),
         input.len()
     );
+}
+
+/// The case the issue found: records redriven from a Spring DLT and dead-lettered again by a
+/// real Kafka Connect sink (its errant record reporter) go back to the topic the sink failed
+/// on, classed by the sink's exception, not Spring's older ones.
+#[test]
+fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic() {
+    let orders = unique("orders");
+    let dlt = unique("orders-dlt");
+    let sink_in = unique("sink-in");
+    let sink_dlq = unique("sink-dlq");
+    for topic in [&orders, &dlt, &sink_in, &sink_dlq] {
+        kafka().create_topic(topic, 1, false);
+    }
+    kafka().produce(
+        &orders,
+        &TestRecord::keyed(&[(0, "k1", "bad-1"), (0, "k2", "good-2"), (0, "k3", "bad-3")]),
+    );
+    assert_eq!(spring_dead_letters(&orders, &dlt, 2).len(), 2);
+    let group = unique("group");
+    Kmp::new()
+        .group(&group)
+        .args(["-t", "merge-all", &dlt, &sink_in])
+        .ok();
+    let port = (20_000..30_000)
+        .map(|base| base + u16::try_from(std::process::id() % 1000).unwrap_or(0))
+        .find(|&port| port_free(port))
+        .unwrap_or_else(|| panic!("no free port for Connect's REST server"));
+    let dead = {
+        let _app = App::start(
+            "ConnectDlqApp",
+            &[
+                kafka().bootstrap(),
+                &unique("sink"),
+                &sink_in,
+                &sink_dlq,
+                &port.to_string(),
+            ],
+        );
+        wait_for_records(&sink_dlq, 2)
+    };
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    for record in &dead {
+        assert_eq!(
+            header(record, "kafka_dlt-original-topic"),
+            Some(orders.as_bytes())
+        );
+        assert_eq!(
+            header(record, "__connect.errors.topic"),
+            Some(sink_in.as_bytes())
+        );
+        assert_eq!(
+            header(record, "__connect.errors.stage"),
+            Some(&b"TASK_PUT"[..])
+        );
+    }
+    let sink_group = unique("group");
+    let overview = overview_of(&sink_group, &sink_dlq);
+    assert_contains(
+        &overview,
+        "      2  p0 @0         p0 @1         java.lang.IllegalStateException",
+    );
+    assert_contains(&overview, &format!("by destination:\n      2  {sink_in}"));
+    for _ in 0..2 {
+        Kmp::new()
+            .group(&sink_group)
+            .args([
+                "-t",
+                "merge-all",
+                &sink_dlq,
+                "--to-origin",
+                "--strip-dlq-headers",
+            ])
+            .ok();
+    }
+    let back = kafka().read_all(&sink_in, Isolation::ReadCommitted);
+    assert_eq!(
+        back.len(),
+        4,
+        "2 redriven from the DLT, 2 from the sink's DLQ: {back:?}"
+    );
+    for (copy, original) in back[2..].iter().zip(&dead) {
+        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        assert_eq!(header(copy, "kafka_dlt-original-topic"), None);
+        assert_eq!(header(copy, "__connect.errors.topic"), None);
+        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"2"[..]));
+    }
+    assert_eq!(kafka().read_all(&orders, Isolation::ReadCommitted).len(), 3);
 }
