@@ -407,3 +407,69 @@ fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic(
     }
     assert_eq!(kafka().read_all(&orders, Isolation::ReadCommitted).len(), 3);
 }
+
+/// A share group (KIP-932) whose dead-letter queue copies the records it rejects (KIP-1191,
+/// `errors.deadletterqueue.copy.record.enable`): the broker writes them; the tool classes them
+/// by the group's reason and sends them back to their topic, once.
+#[test]
+fn a_share_groups_dlq_copies_go_back_to_their_topic_once() {
+    let queue = unique("queue");
+    // The broker takes only topics with its prefix ("dlq." by default), enabled as DLQs.
+    let dlq = format!("dlq.{}", unique("share"));
+    kafka().create_topic(&queue, 1, false);
+    kafka().create_topic_with(&dlq, 1, &[("errors.deadletterqueue.group.enable", "true")]);
+    let input = TestRecord::keyed(&[(0, "k1", "good-1"), (0, "k2", "bad-2"), (0, "k3", "bad-3")]);
+    kafka().produce(&queue, &input);
+    let share_group = unique("share-group");
+    let dead = {
+        let _app = App::start(
+            "ShareDlqApp",
+            &[kafka().bootstrap(), &share_group, &queue, &dlq, "copy"],
+        );
+        wait_for_records(&dlq, 2)
+    };
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    for (record, offset) in dead.iter().zip(["1", "2"]) {
+        assert_eq!(header(record, "__dlq.errors.topic"), Some(queue.as_bytes()));
+        assert_eq!(
+            header(record, "__dlq.errors.offset"),
+            Some(offset.as_bytes())
+        );
+        assert_eq!(
+            header(record, "__dlq.errors.group"),
+            Some(share_group.as_bytes())
+        );
+    }
+    let group = unique("group");
+    let overview = overview_of(&group, &dlq);
+    assert_contains(
+        &overview,
+        "      2  p0 @0         p0 @1         Offset rejected by client.",
+    );
+    assert_contains(&overview, &format!("by destination:\n      2  {queue}"));
+    for _ in 0..2 {
+        Kmp::new()
+            .group(&group)
+            .args([
+                "-t",
+                "merge-all",
+                &dlq,
+                "--to-origin",
+                "--strip-dlq-headers",
+            ])
+            .ok();
+    }
+    let back = kafka().read_all(&queue, Isolation::ReadCommitted);
+    assert_eq!(back.len(), input.len() + 2, "{back:?}");
+    for (copy, original) in back[input.len()..].iter().zip(&dead) {
+        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        assert!(
+            copy.headers
+                .iter()
+                .all(|(name, _)| !name.starts_with("__dlq.errors.")),
+            "{:?}",
+            copy.headers
+        );
+        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
+    }
+}

@@ -15,6 +15,8 @@ pub enum Framework {
     Karafka,
     /// SmallRye Reactive Messaging (Quarkus).
     SmallRye,
+    /// A share group's dead-letter queue (KIP-1191), written by the broker.
+    ShareGroup,
 }
 
 impl fmt::Display for Framework {
@@ -25,6 +27,7 @@ impl fmt::Display for Framework {
             Self::Streams => "Kafka Streams",
             Self::Karafka => "Karafka",
             Self::SmallRye => "SmallRye Reactive Messaging",
+            Self::ShareGroup => "a share group's dead-letter queue",
         })
     }
 }
@@ -87,12 +90,22 @@ const FAMILIES: &[Family] = &[
         offset: &["dead-letter-offset"],
         numbers: Numbers::Text,
     },
+    Family {
+        framework: Framework::ShareGroup,
+        topic: &[SHARE_DLQ_TOPIC],
+        partition: &["__dlq.errors.partition"],
+        offset: &["__dlq.errors.offset"],
+        numbers: Numbers::Text,
+    },
 ];
+
+/// The header naming the topic of a record a share group dead-lettered (KIP-1191).
+pub const SHARE_DLQ_TOPIC: &str = "__dlq.errors.topic";
 
 /// The prefixes of the DLQ frameworks' own metadata headers (`--strip-dlq-headers`), with
 /// Spring's retry state (`retry_topic-attempts`, `-original-timestamp`, `-backoff-timestamp`:
 /// kept, they send a redriven record straight back through Spring's retry topics to the DLT)
-/// and SmallRye's `dead-letter-*`. Karafka's `source_*` names are too generic to be stripped
+/// SmallRye's `dead-letter-*` and a share group's `__dlq.errors.*`. Karafka's `source_*` names are too generic to be stripped
 /// by prefix.
 pub const DLQ_HEADER_PREFIXES: &[&str] = &[
     "kafka_dlt-",
@@ -100,6 +113,7 @@ pub const DLQ_HEADER_PREFIXES: &[&str] = &[
     "__connect.errors.",
     "__streams.errors.",
     "dead-letter-",
+    "__dlq.errors.",
 ];
 
 /// Whether `name` is a DLQ framework's metadata header.
@@ -139,7 +153,7 @@ pub enum OriginProblem {
 }
 
 /// The origin named by `headers`: by the framework (Spring, Connect, Streams, Karafka,
-/// SmallRye) whose topic header comes last; `Ok(None)` when none is present.
+/// SmallRye, a share group) whose topic header comes last; `Ok(None)` when none is present.
 ///
 /// # Errors
 /// When that framework's headers are unusable (empty, not UTF-8, an illegal topic name, a
@@ -465,6 +479,7 @@ mod tests {
             "dead-letter-reason",
             "retry_topic-attempts",
             "retry_topic-backoff-timestamp",
+            "__dlq.errors.delivery.count",
         ] {
             assert!(is_dlq_metadata(name), "{name}");
         }

@@ -7,8 +7,8 @@ use crate::record::{Coordinates, Record};
 
 /// Headers that common DLQ writers put the exception class in: Spring Kafka (the cause
 /// first: its `DefaultErrorHandler` wraps every listener failure in the same
-/// `ListenerExecutionFailedException`; a key's failure last), Kafka Connect, Kafka Streams and
-/// SmallRye Reactive Messaging (Quarkus).
+/// `ListenerExecutionFailedException`; a key's failure last), Kafka Connect, Kafka Streams,
+/// SmallRye Reactive Messaging (Quarkus), and a share group's reason (KIP-1191).
 pub const DEFAULT_CLASS_HEADERS: &[&str] = &[
     "kafka_dlt-exception-cause-fqcn",
     "kafka_dlt-exception-fqcn",
@@ -16,6 +16,7 @@ pub const DEFAULT_CLASS_HEADERS: &[&str] = &[
     "__connect.errors.exception.class.name",
     "__streams.errors.exception",
     "dead-letter-exception-class-name",
+    "__dlq.errors.message",
 ];
 
 /// [`DEFAULT_CLASS_HEADERS`] per writer, each in the order its names are preferred.
@@ -28,6 +29,7 @@ const CLASS_FAMILIES: &[&[&str]] = &[
     &["__connect.errors.exception.class.name"],
     &[STREAMS_EXCEPTION],
     &["dead-letter-exception-class-name"],
+    &["__dlq.errors.message"],
 ];
 
 /// Whether `names` are [`DEFAULT_CLASS_HEADERS`] (no `--group-by`).
