@@ -473,3 +473,71 @@ fn a_share_groups_dlq_copies_go_back_to_their_topic_once() {
         assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
     }
 }
+
+/// A share group's DLQ of pointers (KIP-1191's default: null key and value, headers naming the
+/// record): the tool shows, classes and redrives the record each points to, whole (its
+/// headers and timestamp too), once, for every group.
+#[test]
+fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
+    let queue = unique("queue");
+    let dlq = format!("dlq.{}", unique("share"));
+    kafka().create_topic(&queue, 1, false);
+    kafka().create_topic_with(&dlq, 1, &[("errors.deadletterqueue.group.enable", "true")]);
+    let input: Vec<TestRecord> =
+        TestRecord::keyed(&[(0, "k1", "good-1"), (0, "k2", "bad-2"), (0, "k3", "bad-3")])
+            .into_iter()
+            .map(|record| record.header("traceparent", Some(b"00-trace")))
+            .collect();
+    kafka().produce(&queue, &input);
+    let sources = kafka().read_all(&queue, Isolation::ReadCommitted);
+    let pointers = {
+        let _app = App::start(
+            "ShareDlqApp",
+            &[kafka().bootstrap(), &unique("share-group"), &queue, &dlq],
+        );
+        wait_for_records(&dlq, 2)
+    };
+    assert_eq!(pointers.len(), 2, "{pointers:?}");
+    assert!(
+        pointers
+            .iter()
+            .all(|p| p.key.is_none() && p.value.is_none())
+    );
+
+    // Shown as the record pointed to, with the pointer's headers after its own.
+    let printed = Kmp::new().print(&dlq).ok().stdout_text();
+    assert_contains(&printed, "Key: k2");
+    assert_contains(&printed, "traceparent: 00-trace");
+    assert_contains(&printed, &format!("__dlq.errors.topic: {queue}"));
+    assert_contains(&printed, "bad-3");
+    let group = unique("group");
+    let overview = overview_of(&group, &dlq);
+    assert_contains(
+        &overview,
+        "      2  p0 @0         p0 @1         Offset rejected by client.",
+    );
+    assert_contains(&overview, &format!("by destination:\n      2  {queue}"));
+
+    // Redriven whole, once, whichever group runs it, however often.
+    for group in [&group, &group, &unique("group")] {
+        Kmp::new()
+            .group(group)
+            .args([
+                "-t",
+                "merge-all",
+                &dlq,
+                "--to-origin",
+                "--strip-dlq-headers",
+            ])
+            .ok();
+    }
+    let back = kafka().read_all(&queue, Isolation::ReadCommitted);
+    assert_eq!(back.len(), input.len() + 2, "{back:?}");
+    for (copy, source) in back[input.len()..].iter().zip(&sources[1..]) {
+        assert_eq!((&copy.key, &copy.value), (&source.key, &source.value));
+        assert_eq!(copy.timestamp, source.timestamp);
+        assert_eq!(header(copy, "traceparent"), Some(&b"00-trace"[..]));
+        assert_eq!(header(copy, "__dlq.errors.topic"), None);
+        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
+    }
+}
