@@ -356,6 +356,7 @@ impl<'a> Run<'a> {
             (_, fallback) => Routing::ToOrigin {
                 fallback,
                 allow: task.redrive.allow_origin.clone(),
+                in_house: task.redrive.origin_header.clone(),
             },
         };
         Router::new(

@@ -611,3 +611,54 @@ fn copies_older_than_the_retention_are_refused_unless_stamped_now() {
         assert_eq!(kept, Some((old + i as i64).to_string().into_bytes()));
     }
 }
+
+/// An in-house DLQ writer's headers, named with `--origin-header`: routed like a framework's,
+/// the partition read in the format given; a record of no known family is left alone.
+#[test]
+fn origin_header_routes_an_in_house_writers_records() {
+    let dlq = unique("dlq");
+    let orders = unique("orders");
+    kafka().create_topic(&dlq, 1, false);
+    kafka().create_topic(&orders, 3, false);
+    let records = vec![
+        TestRecord::new(0, Some(b"in-house"), Some(b"v1"))
+            .header("x-source-topic", Some(orders.as_bytes()))
+            .header("x-source-partition", Some(&2i32.to_be_bytes())),
+        TestRecord::new(0, Some(b"unknown"), Some(b"v2")).header("x-other", Some(b"orders")),
+    ];
+    kafka().produce_foreign(&dlq, &records, None);
+    let group = unique("group");
+    let run = Kmp::new()
+        .group(&group)
+        .args([
+            "-t",
+            "merge-all",
+            &dlq,
+            "--to-origin",
+            "--keep-partition",
+            "--origin-header",
+            "topic=x-source-topic,partition=x-source-partition:int32",
+        ])
+        .ok();
+    assert_contains(&run.stderr_text(), "1 merged");
+    assert_contains(&run.stderr_text(), "no origin header");
+    let copies = kafka().read_all(&orders, Isolation::ReadCommitted);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(
+        (copies[0].partition, copies[0].key.as_deref()),
+        (2, Some(&b"in-house"[..]))
+    );
+    // A spec that cannot be read is refused before anything is read.
+    Kmp::new()
+        .group(&group)
+        .args([
+            "merge-all",
+            &dlq,
+            "--to-origin",
+            "--origin-header",
+            "partition=p",
+        ])
+        .run()
+        .assert_exit(2)
+        .assert_said("--origin-header");
+}

@@ -419,7 +419,8 @@ pub struct MergeArgs {
     #[arg(required_unless_present = "to_origin")]
     pub destination: Option<String>,
     /// Merge each record into the topic its DLQ headers name (Spring Kafka, Kafka Connect,
-    /// Kafka Streams, Karafka), into the origin partition with --keep-partition. A record whose
+    /// Kafka Streams, Karafka, SmallRye, a share group; the newest where several did), into
+    /// the origin partition with --keep-partition. A record whose
     /// origin is missing (without a destination), unusable or refused is left alone.
     #[arg(long)]
     pub to_origin: bool,
@@ -427,8 +428,15 @@ pub struct MergeArgs {
     /// `Pattern.matches`: `orders` allows `orders`, not `orders-admin`; `orders.*` allows both).
     #[arg(long, value_name = "REGEX", requires = "to_origin")]
     pub allow_origin: Option<String>,
+    /// With --to-origin: the headers an in-house DLQ writer names the origin in,
+    /// `topic=HEADER[,partition=HEADER[:text|:int32|:int64]]` (text: decimal; int32, int64:
+    /// big-endian binary). Where a record also carries a known framework's headers, the newest
+    /// family (whose topic header comes last) names the origin.
+    #[arg(long, value_name = "SPEC", requires = "to_origin")]
+    pub origin_header: Option<String>,
     /// Leave the DLQ's own metadata headers (`kafka_dlt-*`, `__connect.errors.*`,
-    /// `__streams.errors.*`) out of the copy.
+    /// `__streams.errors.*`, `dead-letter-*`, `__dlq.errors.*`) and Spring's retry state
+    /// (`retry_topic-*`) out of the copy.
     #[arg(long)]
     pub strip_dlq_headers: bool,
     /// Leave this header out of the copy (repeatable; a trailing * matches a prefix).

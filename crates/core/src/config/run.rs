@@ -93,6 +93,8 @@ pub struct RedriveOptions {
     pub to_origin: bool,
     /// Only origin topics matching this (`--allow-origin`).
     pub allow_origin: Option<Regex>,
+    /// An in-house DLQ writer's origin headers (`--origin-header`).
+    pub origin_header: Option<crate::redrive::origin::OriginHeaders>,
     pub headers: HeaderPolicy,
     pub timestamp: CopyTimestamp,
     /// Leave alone records merged out of a DLQ this many times already (`--max-replays`).
@@ -310,9 +312,16 @@ fn redrive(args: &MergeArgs) -> Result<RedriveOptions, ConfigError> {
         }
         drop.push(NamePattern::parse(name));
     }
+    let origin_header = match &args.origin_header {
+        Some(spec) => Some(spec.parse().map_err(|error: String| {
+            ConfigError::Other(format!("--origin-header {spec:?}: {error}"))
+        })?),
+        None => None,
+    };
     Ok(RedriveOptions {
         to_origin: args.to_origin,
         allow_origin,
+        origin_header,
         headers: HeaderPolicy {
             strip_dlq: args.strip_dlq_headers,
             drop,

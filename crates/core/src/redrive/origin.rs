@@ -17,6 +17,8 @@ pub enum Framework {
     SmallRye,
     /// A share group's dead-letter queue (KIP-1191), written by the broker.
     ShareGroup,
+    /// An in-house DLQ writer's headers, named with `--origin-header`.
+    InHouse,
 }
 
 impl fmt::Display for Framework {
@@ -28,6 +30,7 @@ impl fmt::Display for Framework {
             Self::Karafka => "Karafka",
             Self::SmallRye => "SmallRye Reactive Messaging",
             Self::ShareGroup => "a share group's dead-letter queue",
+            Self::InHouse => "--origin-header",
         })
     }
 }
@@ -150,6 +153,128 @@ pub enum OriginProblem {
     },
     #[error("header {header} holds {text:?}, expected a non-negative decimal number")]
     NotANumber { header: &'static str, text: String },
+}
+
+/// How an in-house DLQ writer names a record's origin (`--origin-header
+/// topic=NAME[,partition=NAME[:text|:int32|:int64]]`): the topic as text, the partition as
+/// decimal text (the default) or a big-endian binary number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginHeaders {
+    pub topic: String,
+    pub partition: Option<(String, NumberFormat)>,
+}
+
+/// How a header holds a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberFormat {
+    /// Decimal UTF-8 text.
+    Text,
+    /// 4 bytes, big-endian.
+    Int32,
+    /// 8 bytes, big-endian.
+    Int64,
+}
+
+impl std::str::FromStr for OriginHeaders {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let (mut topic, mut partition) = (None, None);
+        for part in spec.split(',') {
+            let Some((key, value)) = part.split_once('=') else {
+                return Err(format!("{part:?} is not KEY=HEADER"));
+            };
+            match key.trim() {
+                "topic" if !value.is_empty() => topic = Some(value.to_owned()),
+                "partition" => {
+                    let (name, format) = match value.rsplit_once(':') {
+                        Some((name, "text")) => (name, NumberFormat::Text),
+                        Some((name, "int32")) => (name, NumberFormat::Int32),
+                        Some((name, "int64")) => (name, NumberFormat::Int64),
+                        Some((_, other)) => {
+                            return Err(format!(
+                                "partition format {other:?}: give text, int32 or int64"
+                            ));
+                        }
+                        None => (value, NumberFormat::Text),
+                    };
+                    if name.is_empty() {
+                        return Err("partition= names no header".to_owned());
+                    }
+                    partition = Some((name.to_owned(), format));
+                }
+                "topic" => return Err("topic= names no header".to_owned()),
+                other => return Err(format!("{other:?}: only topic and partition are known")),
+            }
+        }
+        let topic = topic.ok_or("topic=HEADER is required")?;
+        Ok(Self { topic, partition })
+    }
+}
+
+/// [`origin_of`], with an in-house writer's headers as one more family (`in_house`).
+///
+/// # Errors
+/// As [`origin_of`].
+pub fn origin_with(
+    headers: &[Header],
+    in_house: Option<&OriginHeaders>,
+) -> Result<Option<Origin>, OriginProblem> {
+    let Some(own) = in_house else {
+        return origin_of(headers);
+    };
+    let position = |names: &[&str]| {
+        headers
+            .iter()
+            .rposition(|h| names.contains(&h.name.as_str()))
+    };
+    let theirs = FAMILIES
+        .iter()
+        .filter_map(|family| position(family.topic))
+        .max();
+    let Some(at) = position(&[own.topic.as_str()]).filter(|&at| theirs.is_none_or(|t| at > t))
+    else {
+        return origin_of(headers);
+    };
+    // Header names given at run time: the problems name the option, not the header.
+    let value = headers
+        .get(at)
+        .and_then(|h| h.value.as_deref())
+        .unwrap_or_default();
+    let topic = text("--origin-header topic", value)?;
+    if !is_legal_topic(topic) {
+        return Err(OriginProblem::IllegalTopic {
+            header: "--origin-header topic",
+            topic: topic.to_owned(),
+        });
+    }
+    let partition = match &own.partition {
+        Some((name, format)) => match headers.iter().rev().find(|h| &h.name == name) {
+            Some(header) => {
+                let value = header.value.as_deref().unwrap_or_default();
+                let name = "--origin-header partition";
+                let partition: i64 = match format {
+                    NumberFormat::Text => decimal(name, value)?,
+                    NumberFormat::Int32 => i64::from(i32::from_be_bytes(fixed(name, value)?)),
+                    NumberFormat::Int64 => i64::from_be_bytes(fixed(name, value)?),
+                };
+                Some(i32::try_from(partition).ok().filter(|&p| p >= 0).ok_or(
+                    OriginProblem::NotANumber {
+                        header: name,
+                        text: partition.to_string(),
+                    },
+                )?)
+            }
+            None => None,
+        },
+        None => None,
+    };
+    Ok(Some(Origin {
+        framework: Framework::InHouse,
+        topic: topic.to_owned(),
+        partition,
+        offset: None,
+    }))
 }
 
 /// The origin named by `headers`: by the framework (Spring, Connect, Streams, Karafka,
@@ -292,6 +417,69 @@ pub fn spring_number(name: &str, value: &[u8]) -> Option<SpringNumber> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_in_house_writers_headers_name_the_origin() {
+        let spec: OriginHeaders = "topic=x-source,partition=x-part:int32".parse().unwrap();
+        assert_eq!(
+            spec,
+            OriginHeaders {
+                topic: "x-source".into(),
+                partition: Some(("x-part".into(), NumberFormat::Int32)),
+            }
+        );
+        let ours = [
+            header("x-source", b"orders"),
+            header("x-part", &3i32.to_be_bytes()),
+        ];
+        let origin = origin_with(&ours, Some(&spec)).unwrap().unwrap();
+        assert_eq!(
+            (origin.framework, origin.topic.as_str(), origin.partition),
+            (Framework::InHouse, "orders", Some(3))
+        );
+        // Text by default; int64 too.
+        let text: OriginHeaders = "topic=x-source,partition=x-part".parse().unwrap();
+        let decimal = [header("x-source", b"orders"), header("x-part", b"7")];
+        assert_eq!(
+            origin_with(&decimal, Some(&text))
+                .unwrap()
+                .unwrap()
+                .partition,
+            Some(7)
+        );
+        let long: OriginHeaders = "topic=x-source,partition=x-part:int64".parse().unwrap();
+        let wide = [
+            header("x-source", b"orders"),
+            header("x-part", &9i64.to_be_bytes()),
+        ];
+        assert_eq!(
+            origin_with(&wide, Some(&long)).unwrap().unwrap().partition,
+            Some(9)
+        );
+        // A wrong width is a problem, never a guess.
+        assert!(origin_with(&decimal, Some(&spec)).is_err());
+        // The newest family wins, theirs or ours.
+        let mut spring_after = ours.to_vec();
+        spring_after.push(header("kafka_dlt-original-topic", b"payments"));
+        assert_eq!(
+            origin_with(&spring_after, Some(&spec))
+                .unwrap()
+                .unwrap()
+                .topic,
+            "payments"
+        );
+        // Without our header: as without the option.
+        assert_eq!(origin_with(&[header("other", b"x")], Some(&spec)), Ok(None));
+        for bad in [
+            "",
+            "partition=p",
+            "topic=",
+            "topic=t,partition=p:float",
+            "queue=t",
+        ] {
+            assert!(bad.parse::<OriginHeaders>().is_err(), "{bad}");
+        }
+    }
 
     fn header(name: &str, value: &[u8]) -> Header {
         Header {

@@ -10,7 +10,7 @@ use regex::Regex;
 use crate::record::Record;
 use crate::triage::{LeftAlone, Target};
 
-use super::origin::origin_of;
+use super::origin::{OriginHeaders, origin_with};
 
 /// What the cluster says of a topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub enum Routing {
     ToOrigin {
         fallback: Option<Arc<str>>,
         allow: Option<Regex>,
+        /// An in-house writer's origin headers (`--origin-header`).
+        in_house: Option<OriginHeaders>,
     },
 }
 
@@ -78,11 +80,13 @@ impl<C: TopicCatalog> Router<C> {
     /// # Errors
     /// When the cluster cannot be asked whether a topic exists.
     pub fn route(&mut self, record: &Record) -> anyhow::Result<Result<Target, LeftAlone>> {
-        let fallback = match &self.routing {
+        let (fallback, in_house) = match &self.routing {
             Routing::Fixed(topic) => return Ok(Ok(self.fixed(topic.clone(), record))),
-            Routing::ToOrigin { fallback, .. } => fallback.clone(),
+            Routing::ToOrigin {
+                fallback, in_house, ..
+            } => (fallback.clone(), in_house.as_ref()),
         };
-        let origin = match origin_of(&record.headers) {
+        let origin = match origin_with(&record.headers, in_house) {
             Ok(Some(origin)) => origin,
             Ok(None) => {
                 return Ok(match fallback {
@@ -198,6 +202,7 @@ mod tests {
         Routing::ToOrigin {
             fallback: fallback.map(Arc::from),
             allow: allow.map(|a| Regex::new(a).unwrap()),
+            in_house: None,
         }
     }
 
