@@ -5,7 +5,6 @@
 mod apply;
 mod filter;
 mod plan;
-mod pointers;
 mod producers;
 mod survey;
 mod undo;
@@ -230,7 +229,7 @@ impl<'a> Run<'a> {
         let mut topics = vec![task.source.as_str()];
         topics.extend(task.destination.as_deref());
         let configs = ConfigLookup::start(self.settings(), &topics);
-        let source: Box<dyn JobSource> = match member {
+        let mut source: Box<dyn JobSource> = match member {
             Some(me) if me.role == Role::Bulk => {
                 Box::new(self.join_write_source(task, me, running)?)
             }
@@ -241,9 +240,6 @@ impl<'a> Run<'a> {
             }
             None => Box::new(self.open_write_source(task)?),
         };
-        // A share group's pointers come as the records they point to.
-        let mut source: Box<dyn JobSource> =
-            Box::new(pointers::Dereferencing::new(source, self.settings()));
         let total = source.total();
         if total == 0 {
             return nothing_left(self.settings(), &task.source);
@@ -590,7 +586,7 @@ impl<'a> Run<'a> {
     fn print(&self, task: &PrintTask) -> Result<(), Error> {
         let settings = self.settings();
         let pending = self.pending_index(&task.topic)?;
-        let mut source = pointers::Dereferencing::new(self.open_source(&task.topic)?, settings);
+        let mut source = self.open_source(&task.topic)?;
         let committer =
             (settings.commit && settings.group.is_some()).then(|| source.reader().committer());
         let mut sink = OffsetsOnly { committer };

@@ -138,12 +138,7 @@ impl<'a> Run<'a> {
         };
         let mut building = (wants_index && index.is_none()).then(TombstoneIndex::default);
         let started = std::time::Instant::now();
-        // What the overview and the retention check see: a share group's pointers as the
-        // records they point to.
-        let mut pass = super::pointers::Dereferencing::new(
-            self.open_source(&task.source)?,
-            &self.config.settings,
-        );
+        let mut pass = self.open_source(&task.source)?;
         let mut filter = self.filter.borrow_mut();
         let checks_retention = retention.is_some();
         let surveyed = Survey {
@@ -163,7 +158,7 @@ impl<'a> Run<'a> {
         }
         .run(&mut pass, self.interrupt)?;
         if let Some(building) = building.as_mut() {
-            for (&partition, range) in pass.inner().ranges() {
+            for (&partition, range) in pass.ranges() {
                 building.cover(partition, range.start, range.end);
             }
         }

@@ -140,16 +140,10 @@ struct ViewBackend<'r, 'a> {
 }
 
 impl ViewBackend<'_, '_> {
-    fn bounded(
-        &self,
-        ends: &BTreeMap<i32, i64>,
-    ) -> Result<super::pointers::Dereferencing<AssignedSource>, Error> {
+    fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<AssignedSource, Error> {
         let mut source = self.run.open_source(&self.task.source)?;
         source.bound(ends);
-        Ok(super::pointers::Dereferencing::new(
-            source,
-            self.run.settings(),
-        ))
+        Ok(source)
     }
 }
 

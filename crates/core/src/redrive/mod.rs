@@ -9,7 +9,6 @@ pub mod digest;
 pub mod headers;
 pub mod origin;
 pub mod pending;
-pub mod pointer;
 pub mod route;
 
 use crate::record::Record;
@@ -18,7 +17,6 @@ use crate::triage::{Action, Admission, Gate, LeftAlone};
 pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
 pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex};
-pub use pointer::{dereferenced, share_pointer};
 pub use route::{Router, Routing, TopicCatalog, TopicState};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
