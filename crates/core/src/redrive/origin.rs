@@ -105,11 +105,12 @@ const FAMILIES: &[Family] = &[
 /// The header naming the topic of a record a share group dead-lettered (KIP-1191).
 pub const SHARE_DLQ_TOPIC: &str = "__dlq.errors.topic";
 
-/// The prefixes of the DLQ frameworks' own metadata headers (`--strip-dlq-headers`), with
-/// Spring's retry state (`retry_topic-attempts`, `-original-timestamp`, `-backoff-timestamp`:
-/// kept, they send a redriven record straight back through Spring's retry topics to the DLT)
-/// SmallRye's `dead-letter-*` and a share group's `__dlq.errors.*`. Karafka's `source_*` names are too generic to be stripped
-/// by prefix.
+/// The prefixes of the DLQ frameworks' own metadata headers (`--strip-dlq-headers`): Spring's
+/// `kafka_dlt-*` and its retry state (`retry_topic-attempts`, `-original-timestamp`,
+/// `-backoff-timestamp`: kept, they send a redriven record straight back through Spring's
+/// retry topics to the DLT), Connect's, Streams', SmallRye's `dead-letter-*` and a share
+/// group's `__dlq.errors.*`. Karafka's `source_*` names are too generic to be stripped by
+/// prefix.
 pub const DLQ_HEADER_PREFIXES: &[&str] = &[
     "kafka_dlt-",
     "retry_topic-",
@@ -184,7 +185,12 @@ impl std::str::FromStr for OriginHeaders {
             let Some((key, value)) = part.split_once('=') else {
                 return Err(format!("{part:?} is not KEY=HEADER"));
             };
-            match key.trim() {
+            let value = value.trim();
+            let key = key.trim();
+            if (key == "topic" && topic.is_some()) || (key == "partition" && partition.is_some()) {
+                return Err(format!("{key}= is given twice"));
+            }
+            match key {
                 "topic" if !value.is_empty() => topic = Some(value.to_owned()),
                 "partition" => {
                     let (name, format) = match value.rsplit_once(':') {
@@ -470,12 +476,17 @@ mod tests {
         );
         // Without our header: as without the option.
         assert_eq!(origin_with(&[header("other", b"x")], Some(&spec)), Ok(None));
+        assert_eq!(
+            " topic = x-source ".parse::<OriginHeaders>().unwrap().topic,
+            "x-source"
+        );
         for bad in [
             "",
             "partition=p",
             "topic=",
             "topic=t,partition=p:float",
             "queue=t",
+            "topic=a,topic=b",
         ] {
             assert!(bad.parse::<OriginHeaders>().is_err(), "{bad}");
         }

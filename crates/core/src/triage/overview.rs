@@ -19,17 +19,64 @@ pub const DEFAULT_CLASS_HEADERS: &[&str] = &[
     "__dlq.errors.message",
 ];
 
-/// [`DEFAULT_CLASS_HEADERS`] per writer, each in the order its names are preferred.
-const CLASS_FAMILIES: &[&[&str]] = &[
-    &[
-        "kafka_dlt-exception-cause-fqcn",
-        "kafka_dlt-exception-fqcn",
-        "kafka_dlt-key-exception-fqcn",
-    ],
-    &["__connect.errors.exception.class.name"],
-    &[STREAMS_EXCEPTION],
-    &["dead-letter-exception-class-name"],
-    &["__dlq.errors.message"],
+/// A DLQ writer: the headers it writes (by prefix, or by name), and those of them that name
+/// the class of a failure.
+struct Writer {
+    prefixes: &'static [&'static str],
+    names: &'static [&'static str],
+    class: &'static [&'static str],
+}
+
+impl Writer {
+    fn wrote(&self, name: &str) -> bool {
+        self.prefixes.iter().any(|prefix| name.starts_with(prefix)) || self.names.contains(&name)
+    }
+}
+
+/// The writers [`DEFAULT_CLASS_HEADERS`] come from, and Karafka, which names no class.
+const WRITERS: &[Writer] = &[
+    Writer {
+        prefixes: &["kafka_dlt-"],
+        names: &[],
+        // Spring writes the cause after the exception it wraps.
+        class: &[
+            "kafka_dlt-exception-cause-fqcn",
+            "kafka_dlt-exception-fqcn",
+            "kafka_dlt-key-exception-fqcn",
+        ],
+    },
+    Writer {
+        prefixes: &["__connect.errors."],
+        names: &[],
+        class: &["__connect.errors.exception.class.name"],
+    },
+    Writer {
+        prefixes: &["__streams.errors."],
+        names: &[],
+        class: &[STREAMS_EXCEPTION],
+    },
+    Writer {
+        prefixes: &["dead-letter-"],
+        names: &[],
+        class: &["dead-letter-exception-class-name"],
+    },
+    Writer {
+        prefixes: &["__dlq.errors."],
+        names: &[],
+        class: &["__dlq.errors.message"],
+    },
+    Writer {
+        prefixes: &[],
+        names: &[
+            "source_topic",
+            "source_partition",
+            "source_offset",
+            "original_topic",
+            "original_partition",
+            "original_offset",
+        ],
+        class: &[],
+    },
 ];
 
 /// Whether `names` are [`DEFAULT_CLASS_HEADERS`] (no `--group-by`).
@@ -39,14 +86,14 @@ fn by_default(names: &[String]) -> bool {
 }
 
 /// The failure class of `record` by `names` (an absent value reads as empty; `None` when no
-/// header is there). By the default names: the writer that dead-lettered the record last
-/// (a writer appends its headers after those the record had, so the one whose class header
-/// comes last), and of its headers the preferred one present (Spring's cause before its
-/// wrapper). By other names (`--group-by`): the last header with one of them.
+/// header is there). By the default names: the class the writer that dead-lettered the record
+/// last wrote (a writer appends its headers after those the record had: the writer of the
+/// last DLQ header), its newest class header (Spring's cause, which it writes after the
+/// wrapper); none when that writer names no class. By other names (`--group-by`): the last
+/// header with one of them.
 #[must_use]
 pub fn failure_class<'r>(names: &[String], record: &'r Record) -> Option<&'r [u8]> {
     let value = |header: &'r crate::record::Header| header.value.as_deref().unwrap_or_default();
-    let newest = |name: &str| record.headers.iter().rev().find(|h| h.name == name);
     if !by_default(names) {
         return record
             .headers
@@ -55,12 +102,16 @@ pub fn failure_class<'r>(names: &[String], record: &'r Record) -> Option<&'r [u8
             .find(|h| names.contains(&h.name))
             .map(value);
     }
-    let family = record.headers.iter().rev().find_map(|header| {
-        CLASS_FAMILIES
-            .iter()
-            .find(|family| family.contains(&header.name.as_str()))
-    })?;
-    let header = family.iter().find_map(|&name| newest(name))?;
+    let writer = record
+        .headers
+        .iter()
+        .rev()
+        .find_map(|header| WRITERS.iter().find(|writer| writer.wrote(&header.name)))?;
+    let header = record
+        .headers
+        .iter()
+        .rev()
+        .find(|h| writer.class.contains(&h.name.as_str()))?;
     Some(match header.name.as_str() {
         // Kafka Streams writes the exception's `toString()`: the class, then `: ` and the
         // message, which would make a class of every message.
@@ -104,7 +155,7 @@ pub struct Fate {
     pub duplicate: bool,
 }
 
-/// Records grouped by the value of one of `headers` (the first present wins).
+/// Records grouped by their failure class ([`failure_class`] by `headers`).
 #[derive(Debug, Clone)]
 pub struct Overview {
     headers: Vec<String>,
@@ -345,6 +396,22 @@ mod tests {
             class(&defaults(), &quarkus).as_deref(),
             Some("java.lang.RuntimeException")
         );
+        // The newest writer names no class (Karafka): none, not an older writer's.
+        let karafka_last = Record::test(0, 5)
+            .with_header("kafka_dlt-exception-fqcn", "x.Old")
+            .with_header("source_topic", "orders");
+        assert_eq!(class(&defaults(), &karafka_last), None);
+        // Spring twice without stripping its earlier headers; no cause the second time: the
+        // newest exception, not the first failure's cause.
+        let twice = Record::test(0, 6)
+            .with_header(
+                "kafka_dlt-exception-fqcn",
+                "x.ListenerExecutionFailedException",
+            )
+            .with_header("kafka_dlt-exception-cause-fqcn", "x.First")
+            .with_header("kafka_dlt-original-topic", "orders")
+            .with_header("kafka_dlt-exception-fqcn", "x.Second");
+        assert_eq!(class(&defaults(), &twice).as_deref(), Some("x.Second"));
         // A header asked for by name: its newest copy.
         let twice = Record::test(0, 3)
             .with_header("reason", "old")
