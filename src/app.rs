@@ -685,7 +685,8 @@ fn accepts_keyless(topic: &str, lookup: &ConfigLookup) -> bool {
 fn warn_unless_compacted(topic: &str, lookup: &ConfigLookup) {
     match lookup.cleanup_policy(topic) {
         Ok(policy) if !kafka::compacts(&policy) => tracing::warn!(
-            "topic {topic} has cleanup.policy={policy}: tombstones will not remove records from it"
+            "topic {topic} has {}: tombstones will not remove records from it",
+            kafka::why_tombstones_stay(&policy)
         ),
         Ok(_) => {}
         Err(error) => tracing::debug!("cannot read the cleanup policy of {topic}: {error:#}"),

@@ -225,9 +225,30 @@ pub fn compacts(policy: &str) -> bool {
     policy.split(',').any(|p| p.trim() == "compact")
 }
 
+/// Why tombstones remove nothing from a topic with `policy` (one that does not compact): as
+/// people read it, an empty policy (Kafka 4.2+: nothing is ever deleted) included.
+#[must_use]
+pub fn why_tombstones_stay(policy: &str) -> String {
+    if policy.trim().is_empty() {
+        "an empty cleanup.policy (its records are kept for ever)".to_owned()
+    } else {
+        format!("cleanup.policy={policy}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_policy_is_said_as_such() {
+        assert!(!compacts(""));
+        assert_eq!(
+            why_tombstones_stay(""),
+            "an empty cleanup.policy (its records are kept for ever)"
+        );
+        assert_eq!(why_tombstones_stay("delete"), "cleanup.policy=delete");
+    }
 
     #[test]
     fn only_age_based_deletion_of_create_time_deletes_old_copies() {

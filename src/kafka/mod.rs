@@ -12,7 +12,7 @@ mod source;
 mod txn;
 mod writer;
 
-pub use admin::{ConfigLookup, Retention, compacts, describe_retention};
+pub use admin::{ConfigLookup, Retention, compacts, describe_retention, why_tombstones_stay};
 pub use fetch::RecordFetcher;
 pub use group::{MemberTag, Presence, Role, before_joining};
 pub use producer::{OutgoingCopy, RecordProducer, Tombstone};

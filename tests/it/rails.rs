@@ -256,6 +256,18 @@ fn tombstones_into_a_dlq_that_is_not_compacted_are_warned_about() {
         "{said}"
     );
     assert_contains(&said, "cleanup.policy=delete");
+
+    // An empty policy (Kafka 4.2+: nothing is ever deleted) is warned about too, as such.
+    let kept = unique("dlq");
+    kafka().create_topic_with(&kept, 1, &[("cleanup.policy", "")]);
+    kafka().produce(&kept, &[TestRecord::new(0, Some(b"k"), Some(b"v"))]);
+    let run = Kmp::new().group(&group).purge_all(&kept).run();
+    let said = run.stderr_text();
+    assert!(run.status.success(), "{said}");
+    assert_contains(
+        &said,
+        "has an empty cleanup.policy (its records are kept for ever): tombstones will not remove records",
+    );
 }
 
 #[test]
