@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use kafka_merge_purge_core::record::{Coordinates, Header, Record};
 use kafka_merge_purge_core::redrive::origin::{is_dlq_metadata, is_legal_topic, origin_of, spring_number};
+use kafka_merge_purge_core::triage::{DEFAULT_CLASS_HEADERS, failure_class};
 use kafka_merge_purge_core::redrive::{
     CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, Router, Routing, TopicCatalog,
     TopicState, replay_count,
@@ -30,6 +31,14 @@ const NAMES: &[&str] = &[
     "source_topic",
     "source_partition",
     "original_topic",
+    "dead-letter-topic",
+    "dead-letter-partition",
+    "__dlq.errors.topic",
+    "__dlq.errors.offset",
+    "x-source-topic",
+    "x-source-partition",
+    "kafka_dlt-exception-cause-fqcn",
+    "__streams.errors.exception",
     REPLAY_COUNT,
     "kmp-original-timestamp",
     "traceparent",
@@ -44,6 +53,8 @@ struct Input {
     drop: Vec<String>,
     fallback: bool,
     now: bool,
+    /// An in-house writer's headers (`--origin-header`), in one of the three formats.
+    in_house: Option<u8>,
 }
 
 /// Every legal topic exists, with 4 partitions.
@@ -85,9 +96,22 @@ fuzz_target!(|input: Input| {
         assert!(is_legal_topic(&origin.topic));
         assert!(origin.partition.is_none_or(|p| p >= 0));
     }
+    // The failure class is a part of one of the record's header values, or none.
+    let defaults: Vec<String> = DEFAULT_CLASS_HEADERS.iter().map(|&h| h.to_owned()).collect();
+    if let Some(class) = failure_class(&defaults, &record) {
+        assert!(record.headers.iter().any(|h| {
+            h.value.as_deref().unwrap_or_default().starts_with(class)
+        }));
+    }
     let routing = Routing::ToOrigin {
         fallback: input.fallback.then(|| Arc::from("retry")),
         allow: None,
+        in_house: input.in_house.map(|format| {
+            let format = ["text", "int32", "int64"][usize::from(format % 3)];
+            format!("topic=x-source-topic,partition=x-source-partition:{format}")
+                .parse()
+                .unwrap_or_else(|e| panic!("a spec the fuzz target wrote: {e}"))
+        }),
     };
     let mut router = Router::new(routing, "dlq", input.keep_partition, Anything);
     if let Ok(target) = router.route(&record).unwrap() {
