@@ -136,11 +136,7 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
 
     // The overview classes them by the exception and sends both to the source topic.
     let group = unique("group");
-    let dry = Kmp::new()
-        .group(&group)
-        .args(["merge-all", &dlq, "--to-origin", "--overview", "--dry-run"])
-        .ok();
-    let overview = dry.stderr_text();
+    let overview = overview_of(&group, &dlq);
     assert_contains(&overview, "2 record(s) by failure class:");
     // The class, not the exception's message with it.
     assert_contains(
@@ -150,32 +146,7 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
     assert_contains(&overview, &format!("by destination:\n      2  {orders}"));
 
     // Merged back, without the DLQ's headers, exactly once however often it runs.
-    for _ in 0..2 {
-        Kmp::new()
-            .group(&group)
-            .args([
-                "-t",
-                "merge-all",
-                &dlq,
-                "--to-origin",
-                "--strip-dlq-headers",
-            ])
-            .ok();
-    }
-    let back = kafka().read_all(&orders, Isolation::ReadCommitted);
-    assert_eq!(back.len(), input.len() + 2, "{back:?}");
-    for (copy, original) in back[input.len()..].iter().zip(&dead) {
-        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
-        assert_eq!(copy.timestamp, original.timestamp);
-        assert!(
-            copy.headers
-                .iter()
-                .all(|(name, _)| !name.starts_with("__streams.errors.")),
-            "{:?}",
-            copy.headers
-        );
-        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
-    }
+    redrive_once(&group, &dlq, &orders, &dead, input.len(), "1");
 }
 
 /// Dead-letters the records of `topic` holding "bad" with a real Spring Kafka service, into
@@ -186,6 +157,47 @@ fn spring_dead_letters(topic: &str, dlt: &str, count: usize) -> Vec<ReadRecord> 
         &[kafka().bootstrap(), &unique("spring-group"), topic, dlt],
     );
     wait_for_records(dlt, count)
+}
+
+/// Sends `dead`, the records of `dlq`, back where they came from (`-t merge-all --to-origin
+/// --strip-dlq-headers`) as `group`, then again, then as another group: `origin` ends with its
+/// `before` records and one copy of each, in order, with its original's key, value and
+/// timestamp, no DLQ family's header, and `replays` as its replay count (DESIGN §9).
+fn redrive_once(
+    group: &str,
+    dlq: &str,
+    origin: &str,
+    dead: &[ReadRecord],
+    before: usize,
+    replays: &str,
+) {
+    for group in [group, group, &unique("group")] {
+        Kmp::new()
+            .group(group)
+            .args(["-t", "merge-all", dlq, "--to-origin", "--strip-dlq-headers"])
+            .ok();
+    }
+    let back = kafka().read_all(origin, Isolation::ReadCommitted);
+    assert_eq!(back.len(), before + dead.len(), "{back:?}");
+    for (copy, original) in back[before..].iter().zip(dead) {
+        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        assert_eq!(copy.timestamp, original.timestamp);
+        assert!(
+            copy.headers.iter().all(|(name, _)| {
+                ![
+                    "kafka_dlt-",
+                    "__streams.errors.",
+                    "__connect.errors.",
+                    "__dlq.errors.",
+                ]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+            }),
+            "{:?}",
+            copy.headers
+        );
+        assert_eq!(header(copy, "kmp-replay-count"), Some(replays.as_bytes()));
+    }
 }
 
 /// The classes and destinations of `dlq` a dry run's overview shows.
@@ -288,36 +300,7 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
     );
 
     // Sent back where they failed last, without any DLQ's headers, once.
-    for _ in 0..2 {
-        Kmp::new()
-            .group(&streams_group)
-            .args([
-                "-t",
-                "merge-all",
-                &stream_dlq,
-                "--to-origin",
-                "--strip-dlq-headers",
-            ])
-            .ok();
-    }
-    let back = kafka().read_all(&stream_in, Isolation::ReadCommitted);
-    assert_eq!(
-        back.len(),
-        4,
-        "2 redriven from the DLT, 2 from the Streams DLQ: {back:?}"
-    );
-    for (copy, original) in back[2..].iter().zip(&twice_dead) {
-        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
-        assert!(
-            copy.headers
-                .iter()
-                .all(|(name, _)| !name.starts_with("kafka_dlt-")
-                    && !name.starts_with("__streams.errors.")),
-            "{:?}",
-            copy.headers
-        );
-        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"2"[..]));
-    }
+    redrive_once(&streams_group, &stream_dlq, &stream_in, &twice_dead, 2, "2");
     assert_eq!(
         kafka().read_all(&orders, Isolation::ReadCommitted).len(),
         input.len()
@@ -385,30 +368,7 @@ fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic(
         "      2  p0 @0         p0 @1         java.lang.IllegalStateException",
     );
     assert_contains(&overview, &format!("by destination:\n      2  {sink_in}"));
-    for _ in 0..2 {
-        Kmp::new()
-            .group(&sink_group)
-            .args([
-                "-t",
-                "merge-all",
-                &sink_dlq,
-                "--to-origin",
-                "--strip-dlq-headers",
-            ])
-            .ok();
-    }
-    let back = kafka().read_all(&sink_in, Isolation::ReadCommitted);
-    assert_eq!(
-        back.len(),
-        4,
-        "2 redriven from the DLT, 2 from the sink's DLQ: {back:?}"
-    );
-    for (copy, original) in back[2..].iter().zip(&dead) {
-        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
-        assert_eq!(header(copy, "kafka_dlt-original-topic"), None);
-        assert_eq!(header(copy, "__connect.errors.topic"), None);
-        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"2"[..]));
-    }
+    redrive_once(&sink_group, &sink_dlq, &sink_in, &dead, 2, "2");
     assert_eq!(kafka().read_all(&orders, Isolation::ReadCommitted).len(), 3);
 }
 
@@ -451,29 +411,5 @@ fn a_share_groups_dlq_copies_go_back_to_their_topic_once() {
         "      2  p0 @0         p0 @1         Offset rejected by client.",
     );
     assert_contains(&overview, &format!("by destination:\n      2  {queue}"));
-    for _ in 0..2 {
-        Kmp::new()
-            .group(&group)
-            .args([
-                "-t",
-                "merge-all",
-                &dlq,
-                "--to-origin",
-                "--strip-dlq-headers",
-            ])
-            .ok();
-    }
-    let back = kafka().read_all(&queue, Isolation::ReadCommitted);
-    assert_eq!(back.len(), input.len() + 2, "{back:?}");
-    for (copy, original) in back[input.len()..].iter().zip(&dead) {
-        assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
-        assert!(
-            copy.headers
-                .iter()
-                .all(|(name, _)| !name.starts_with("__dlq.errors.")),
-            "{:?}",
-            copy.headers
-        );
-        assert_eq!(header(copy, "kmp-replay-count"), Some(&b"1"[..]));
-    }
+    redrive_once(&group, &dlq, &queue, &dead, input.len(), "1");
 }
