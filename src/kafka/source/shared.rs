@@ -290,13 +290,8 @@ impl SharedSource {
         let (mut to_read, mut nothing_to_read) =
             (TopicPartitionList::new(), TopicPartitionList::new());
         for &partition in partitions {
-            let (offset, metadata) = committed
-                .get(&partition)
-                .map_or((None, ""), |(offset, metadata)| {
-                    (*offset, metadata.as_str())
-                });
+            let (offset, metadata, start) = starting_point(&committed, &beginnings, partition);
             let beginning = beginnings.get(&partition).copied().unwrap_or(0);
-            let start = offset.unwrap_or(beginning).max(beginning);
             let end = match in_progress(&partition) {
                 Some(mark) => mark.end,
                 None if done_in_job(&partition) => start,
@@ -439,13 +434,7 @@ impl SharedSource {
         reader.finished.clear();
         let mut resumed = TopicPartitionList::new();
         for &partition in &owned {
-            let (offset, metadata) = committed
-                .get(&partition)
-                .map_or((None, ""), |(offset, metadata)| {
-                    (*offset, metadata.as_str())
-                });
-            let beginning = beginnings.get(&partition).copied().unwrap_or(0);
-            let start = offset.unwrap_or(beginning).max(beginning);
+            let (offset, metadata, start) = starting_point(&committed, &beginnings, partition);
             let Some(range) = reader.ranges.get_mut(&partition) else {
                 continue;
             };
@@ -499,6 +488,22 @@ impl SharedSource {
         tracing::debug!(?left, "partitions not done yet");
         Ok(left.is_empty())
     }
+}
+
+/// Where `partition` is read from, received or read again: the group's committed offset
+/// (with its metadata), at the log start (`beginnings`) at the earliest.
+fn starting_point<'c>(
+    committed: &'c BTreeMap<i32, (Option<i64>, String)>,
+    beginnings: &BTreeMap<i32, i64>,
+    partition: i32,
+) -> (Option<i64>, &'c str, i64) {
+    let (offset, metadata) = committed
+        .get(&partition)
+        .map_or((None, ""), |(offset, metadata)| {
+            (*offset, metadata.as_str())
+        });
+    let beginning = beginnings.get(&partition).copied().unwrap_or(0);
+    (offset, metadata, offset.unwrap_or(beginning).max(beginning))
 }
 
 impl JobSource for SharedSource {

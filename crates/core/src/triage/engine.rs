@@ -397,10 +397,10 @@ impl Engine<'_> {
                 }
             };
         }
-        // Commits the batch; when the group refused it, the source reads its records again.
-        macro_rules! commit {
-            () => {{
-                let committed = commit(
+        // Commits the batch: `true` when committed, `false` when the group refused it.
+        macro_rules! commit_batch {
+            () => {
+                commit(
                     source,
                     sink,
                     &mut batch,
@@ -408,7 +408,13 @@ impl Engine<'_> {
                     observer,
                     gate,
                     &mut pace,
-                )?;
+                )?
+            };
+        }
+        // Commits the batch; when the group refused it, the source reads its records again.
+        macro_rules! commit {
+            () => {{
+                let committed = commit_batch!();
                 if !committed {
                     // Read again from the committed offsets: what holds them back is met
                     // again.
@@ -610,15 +616,7 @@ impl Engine<'_> {
         if interrupt.is_raised() {
             return Err(abandon(sink, committed, None));
         }
-        if !commit(
-            source,
-            sink,
-            &mut batch,
-            &mut committed,
-            observer,
-            gate,
-            &mut pace,
-        )? {
+        if !commit_batch!() {
             // The last batch was aborted: its records are not done, and this run cannot
             // read them again (a quit or --limit ended it).
             return Err(RunError::Failed {
