@@ -37,15 +37,6 @@ fn committed(group: &str, topic: &str, partition: i32) -> i64 {
         .unwrap_or(0)
 }
 
-fn header<'a>(record: &'a ReadRecord, name: &str) -> Option<&'a str> {
-    record
-        .headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .and_then(|(_, v)| v.as_deref())
-        .map(|v| std::str::from_utf8(v).unwrap_or_else(|e| panic!("header {name}: {e}")))
-}
-
 #[test]
 fn a_filtered_run_then_a_plain_one_writes_each_record_once() {
     for transactional in [true, false] {
@@ -83,7 +74,8 @@ fn a_filtered_run_then_a_plain_one_writes_each_record_once() {
             .collect();
         assert_eq!(markers.len(), 50);
         for marker in &markers {
-            let offset: i64 = header(marker, "kmp-decided-offset")
+            let offset: i64 = marker
+                .header_text("kmp-decided-offset")
                 .unwrap()
                 .parse()
                 .unwrap();
@@ -92,7 +84,7 @@ fn a_filtered_run_then_a_plain_one_writes_each_record_once() {
                 Some(format!("k{offset:05}").as_bytes()),
                 "the marker names the record of its key"
             );
-            assert_eq!(header(marker, "kmp-decided-by"), Some(group.as_str()));
+            assert_eq!(marker.header_text("kmp-decided-by"), Some(group.as_str()));
         }
         // The plain run's offset passes every record, and the first run's markers.
         assert!(kafka().group_offsets(&group, &dlq)[&0] > 50);
@@ -168,7 +160,7 @@ fn a_second_group_on_a_delete_policy_dlq_passes_over_what_the_first_decided() {
         .map(|r| {
             (
                 r.partition,
-                header(r, "kmp-decided-offset").unwrap().to_owned(),
+                r.header_text("kmp-decided-offset").unwrap().to_owned(),
             )
         })
         .collect();
@@ -223,7 +215,7 @@ fn purge_all_marks_null_keys_where_the_dlq_takes_keyless_records() {
             assert_eq!(r.value, None);
             (
                 r.key.clone(),
-                header(r, "kmp-decided-offset").map(str::to_owned),
+                r.header_text("kmp-decided-offset").map(str::to_owned),
             )
         })
         .collect();

@@ -79,15 +79,6 @@ fn wait_for_records(topic: &str, count: usize) -> Vec<ReadRecord> {
     }
 }
 
-fn header<'r>(record: &'r ReadRecord, name: &str) -> Option<&'r [u8]> {
-    record
-        .headers
-        .iter()
-        .rev()
-        .find(|(n, _)| n == name)
-        .and_then(|(_, v)| v.as_deref())
-}
-
 /// Kafka Streams dead-letters the records its processing fails on: the tool classes them by
 /// the exception, routes them back to the source topic with their bytes, once.
 #[test]
@@ -109,27 +100,22 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
     ]);
     kafka().produce(&orders, &input);
     let application = unique("streams-app");
-    let dead = {
-        let _app = App::start(
-            "StreamsDlqApp",
-            &[kafka().bootstrap(), &application, &orders, &out, &dlq],
-        );
-        wait_for_records(&dlq, 2)
-    };
+    let dead = dead_letters(
+        "StreamsDlqApp",
+        &[&application, &orders, &out, &dlq],
+        &dlq,
+        2,
+    );
     // What Kafka Streams wrote: the source record's bytes, and where it came from, as text.
-    assert_eq!(dead.len(), 2, "{dead:?}");
     for (record, (key, offset)) in dead.iter().zip([("k2", "1"), ("k4", "3")]) {
         assert_eq!(record.key.as_deref(), Some(key.as_bytes()));
         assert_eq!(
-            header(record, "__streams.errors.topic"),
+            record.header("__streams.errors.topic"),
             Some(orders.as_bytes())
         );
+        assert_eq!(record.header("__streams.errors.partition"), Some(&b"0"[..]));
         assert_eq!(
-            header(record, "__streams.errors.partition"),
-            Some(&b"0"[..])
-        );
-        assert_eq!(
-            header(record, "__streams.errors.offset"),
+            record.header("__streams.errors.offset"),
             Some(offset.as_bytes())
         );
     }
@@ -152,11 +138,26 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
 /// Dead-letters the records of `topic` holding "bad" with a real Spring Kafka service, into
 /// `dlt`; what it wrote.
 fn spring_dead_letters(topic: &str, dlt: &str, count: usize) -> Vec<ReadRecord> {
-    let _app = App::start(
+    dead_letters(
         "SpringDlqApp",
-        &[kafka().bootstrap(), &unique("spring-group"), topic, dlt],
-    );
-    wait_for_records(dlt, count)
+        &[&unique("spring-group"), topic, dlt],
+        dlt,
+        count,
+    )
+}
+
+/// Runs the framework app `class` (its arguments: the broker, then `args`) until `dlq` holds
+/// `count` records (at most 60 s), and stops it; those records, exactly `count` of them.
+fn dead_letters(class: &str, args: &[&str], dlq: &str, count: usize) -> Vec<ReadRecord> {
+    let records = {
+        let all: Vec<&str> = std::iter::once(kafka().bootstrap())
+            .chain(args.iter().copied())
+            .collect();
+        let _app = App::start(class, &all);
+        wait_for_records(dlq, count)
+    };
+    assert_eq!(records.len(), count, "{records:?}");
+    records
 }
 
 /// Sends `dead`, the records of `dlq`, back where they came from (`-t merge-all --to-origin
@@ -196,7 +197,7 @@ fn redrive_once(
             "{:?}",
             copy.headers
         );
-        assert_eq!(header(copy, "kmp-replay-count"), Some(replays.as_bytes()));
+        assert_eq!(copy.header("kmp-replay-count"), Some(replays.as_bytes()));
     }
 }
 
@@ -235,15 +236,15 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
     assert_eq!(spring_dead.len(), 2, "{spring_dead:?}");
     for record in &spring_dead {
         assert_eq!(
-            header(record, "kafka_dlt-exception-fqcn"),
+            record.header("kafka_dlt-exception-fqcn"),
             Some(&b"org.springframework.kafka.listener.ListenerExecutionFailedException"[..])
         );
         assert_eq!(
-            header(record, "kafka_dlt-exception-cause-fqcn"),
+            record.header("kafka_dlt-exception-cause-fqcn"),
             Some(&b"java.lang.IllegalArgumentException"[..])
         );
         assert_eq!(
-            header(record, "kafka_dlt-original-topic"),
+            record.header("kafka_dlt-original-topic"),
             Some(orders.as_bytes())
         );
     }
@@ -263,28 +264,20 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
         .group(&group)
         .args(["-t", "merge-all", &dlt, &stream_in])
         .ok();
-    let twice_dead = {
-        let _app = App::start(
-            "StreamsDlqApp",
-            &[
-                kafka().bootstrap(),
-                &unique("streams-app"),
-                &stream_in,
-                &stream_out,
-                &stream_dlq,
-            ],
-        );
-        wait_for_records(&stream_dlq, 2)
-    };
-    assert_eq!(twice_dead.len(), 2, "{twice_dead:?}");
+    let twice_dead = dead_letters(
+        "StreamsDlqApp",
+        &[&unique("streams-app"), &stream_in, &stream_out, &stream_dlq],
+        &stream_dlq,
+        2,
+    );
     for record in &twice_dead {
         // Both families: Spring's from the first failure, Streams' appended after them.
         assert_eq!(
-            header(record, "kafka_dlt-original-topic"),
+            record.header("kafka_dlt-original-topic"),
             Some(orders.as_bytes())
         );
         assert_eq!(
-            header(record, "__streams.errors.topic"),
+            record.header("__streams.errors.topic"),
             Some(stream_in.as_bytes())
         );
     }
@@ -333,31 +326,23 @@ fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic(
         .map(|base| base + u16::try_from(std::process::id() % 1000).unwrap_or(0))
         .find(|&port| port_free(port))
         .unwrap_or_else(|| panic!("no free port for Connect's REST server"));
-    let dead = {
-        let _app = App::start(
-            "ConnectDlqApp",
-            &[
-                kafka().bootstrap(),
-                &unique("sink"),
-                &sink_in,
-                &sink_dlq,
-                &port.to_string(),
-            ],
-        );
-        wait_for_records(&sink_dlq, 2)
-    };
-    assert_eq!(dead.len(), 2, "{dead:?}");
+    let dead = dead_letters(
+        "ConnectDlqApp",
+        &[&unique("sink"), &sink_in, &sink_dlq, &port.to_string()],
+        &sink_dlq,
+        2,
+    );
     for record in &dead {
         assert_eq!(
-            header(record, "kafka_dlt-original-topic"),
+            record.header("kafka_dlt-original-topic"),
             Some(orders.as_bytes())
         );
         assert_eq!(
-            header(record, "__connect.errors.topic"),
+            record.header("__connect.errors.topic"),
             Some(sink_in.as_bytes())
         );
         assert_eq!(
-            header(record, "__connect.errors.stage"),
+            record.header("__connect.errors.stage"),
             Some(&b"TASK_PUT"[..])
         );
     }
@@ -385,22 +370,20 @@ fn a_share_groups_dlq_copies_go_back_to_their_topic_once() {
     let input = TestRecord::keyed(&[(0, "k1", "good-1"), (0, "k2", "bad-2"), (0, "k3", "bad-3")]);
     kafka().produce(&queue, &input);
     let share_group = unique("share-group");
-    let dead = {
-        let _app = App::start(
-            "ShareDlqApp",
-            &[kafka().bootstrap(), &share_group, &queue, &dlq, "copy"],
-        );
-        wait_for_records(&dlq, 2)
-    };
-    assert_eq!(dead.len(), 2, "{dead:?}");
+    let dead = dead_letters(
+        "ShareDlqApp",
+        &[&share_group, &queue, &dlq, "copy"],
+        &dlq,
+        2,
+    );
     for (record, offset) in dead.iter().zip(["1", "2"]) {
-        assert_eq!(header(record, "__dlq.errors.topic"), Some(queue.as_bytes()));
+        assert_eq!(record.header("__dlq.errors.topic"), Some(queue.as_bytes()));
         assert_eq!(
-            header(record, "__dlq.errors.offset"),
+            record.header("__dlq.errors.offset"),
             Some(offset.as_bytes())
         );
         assert_eq!(
-            header(record, "__dlq.errors.group"),
+            record.header("__dlq.errors.group"),
             Some(share_group.as_bytes())
         );
     }

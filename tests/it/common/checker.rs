@@ -46,6 +46,24 @@ pub struct ReadRecord {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
+impl ReadRecord {
+    /// The value of the last header called `name` (a framework appends; the newest is last);
+    /// `None` when there is none or its value is null.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// [`ReadRecord::header`] as UTF-8 text (panics when it is not).
+    pub fn header_text(&self, name: &str) -> Option<&str> {
+        self.header(name)
+            .map(|v| std::str::from_utf8(v).unwrap_or_else(|e| panic!("header {name}: {e}")))
+    }
+}
+
 #[derive(Deserialize)]
 struct DumpLine {
     partition: i32,
