@@ -66,8 +66,8 @@ if ((doc == 1 && status == 0)); then
 fi
 echo
 echo "--- the $KMP_SLOWEST slowest tests (seconds)"
-# `sed -n 1,Np` reads to the end: `head` would leave sort writing into a closed pipe, and
-# pipefail would fail the run with its SIGPIPE (141) once the list outgrew a pipe's buffer.
+# `sed -n 1,Np` reads to the end: `head` exits after N lines, and a sort still writing then
+# dies of SIGPIPE, which pipefail made the run's status (141), at random.
 sed -nE 's/^test (.*) \.\.\. .*<([0-9.]+)s>$/\2 \1/p' "$times" | sort -rn | sed -n "1,${KMP_SLOWEST}p"
 rm -f "$times"
 exit "$status"
