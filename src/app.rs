@@ -220,10 +220,18 @@ impl<'a> Run<'a> {
         // The producer comes next: with a transactional id, initializing it fences a crashed
         // run and aborts its open transaction at once, which would otherwise hold back the
         // group's committed offsets (and read_committed reads) until it timed out.
-        let producer = match &member {
-            Some(me) if me.role == Role::Bulk => self.shared_producer(me)?,
-            _ => self.producer()?,
+        let bulk = matches!(&member, Some(me) if me.role == Role::Bulk);
+        let producer = if let (true, Some(me)) = (bulk, &member) {
+            self.shared_producer(me)?
+        } else {
+            self.producer()?
         };
+        // What a bulk instance's transactions wrote to: at the end it waits for the
+        // transactions left open there (by instances killed unseen) to end.
+        let written = producer
+            .as_ref()
+            .filter(|producer| bulk && producer.is_transactional())
+            .map(RecordProducer::written_topics);
         // Asked for while the source is opened; the warning comes before the first record.
         // With the destination's retention, for the retention check.
         let mut topics = vec![task.source.as_str()];
@@ -302,6 +310,12 @@ impl<'a> Run<'a> {
                 result?
             }
         };
+        // Out of the group first: another instance joining meanwhile need not wait for it.
+        drop(sink);
+        drop(source);
+        if let Some(written) = written {
+            self.settle(&written);
+        }
         self.finished(task, &summary);
         Ok(summary)
     }

@@ -4,7 +4,11 @@
 
 use crate::config::{Settings, WriteTask};
 use crate::error::Error;
-use crate::kafka::{FenceDeparted, MemberTag, RecordProducer, Role};
+use std::time::Duration;
+
+use crate::kafka::{
+    FenceDeparted, MemberTag, RecordProducer, Role, WrittenTopics, wait_for_open_transactions,
+};
 
 use super::Run;
 
@@ -109,6 +113,43 @@ impl Run<'_> {
         }))
     }
 }
+
+impl Run<'_> {
+    /// After a bulk instance's job: waits until the transactions open in what it wrote to
+    /// have ended (see `kafka::wait_for_open_transactions`), at most the transaction timeout
+    /// plus the coordinator's sweep and a margin: by then the cluster has aborted any left
+    /// open by an instance of the job.
+    pub(super) fn settle(&self, written: &WrittenTopics) {
+        let topics: Vec<String> = written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect();
+        let timeout_ms = self
+            .shared_producer_settings(None)
+            .producer
+            .get("transaction.timeout.ms")
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .unwrap_or(DEFAULT_TRANSACTION_TIMEOUT_MS);
+        let limit = Duration::from_millis(timeout_ms) + COORDINATOR_SWEEP + SETTLE_MARGIN;
+        if let Err(error) =
+            wait_for_open_transactions(self.settings(), &topics, limit, self.interrupt)
+        {
+            tracing::warn!(
+                "cannot tell whether a transaction is left open in what this job wrote to: {error:#}"
+            );
+        }
+    }
+}
+
+/// librdkafka's default `transaction.timeout.ms`.
+const DEFAULT_TRANSACTION_TIMEOUT_MS: u64 = 60_000;
+/// The broker's default `transaction.abort.timed.out.transaction.cleanup.interval.ms`: how
+/// long after its timeout a transaction may still be open.
+const COORDINATOR_SWEEP: Duration = Duration::from_secs(10);
+/// For the abort markers to reach every partition.
+const SETTLE_MARGIN: Duration = Duration::from_secs(5);
 
 /// The transactional id of bulk instance `instance` when the run derives its id (plain `-t`).
 fn instance_transactional_id(derived: &str, instance: &str) -> String {

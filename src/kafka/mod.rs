@@ -7,6 +7,7 @@ mod fetch;
 mod group;
 mod producer;
 mod security;
+mod settle;
 mod sink;
 mod source;
 mod txn;
@@ -15,7 +16,8 @@ mod writer;
 pub use admin::{ConfigLookup, Retention, compacts, describe_retention, why_tombstones_stay};
 pub use fetch::RecordFetcher;
 pub use group::{MemberTag, Presence, Role, before_joining};
-pub use producer::{OutgoingCopy, RecordProducer, Tombstone};
+pub use producer::{OutgoingCopy, RecordProducer, Tombstone, WrittenTopics};
+pub use settle::wait_for_open_transactions;
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use source::{
     AssignedSource, ClusterTopics, FenceDeparted, JobSource, OffsetCommitter, Range, Reader,

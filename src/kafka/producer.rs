@@ -1,6 +1,7 @@
 //! The writing side: an idempotent (optionally transactional) producer that copies records
 //! whole and writes tombstones, keeping many records in flight and tracking failed deliveries.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -202,7 +203,12 @@ pub struct RecordProducer {
     /// What a fresh producer with the same transactional id is made from after the cluster
     /// fenced this one ([`Self::create_renewable`]).
     renewal: Option<Settings>,
+    /// The topics written to, by this producer and the ones it was renewed from.
+    written: WrittenTopics,
 }
+
+/// The topics a producer wrote to (shared with whoever asked for them).
+pub type WrittenTopics = Arc<Mutex<BTreeSet<String>>>;
 
 impl RecordProducer {
     /// Creates the producer; with `transactional_id`, also initializes transactions, which
@@ -229,6 +235,7 @@ impl RecordProducer {
             bootstrap: settings.bootstrap_servers.clone(),
             transactional: settings.transactional_id.is_some(),
             renewal: None,
+            written: WrittenTopics::default(),
         };
         if let Some(id) = &settings.transactional_id {
             tracing::info!("using transactional id {id}");
@@ -272,7 +279,27 @@ impl RecordProducer {
         ) {
             return None;
         }
-        Some((reason, Self::create_renewable(settings)))
+        let renewed = Self::create_renewable(settings).map(|mut producer| {
+            producer.written = Arc::clone(&self.written);
+            producer
+        });
+        Some((reason, renewed))
+    }
+
+    /// The topics it writes to, as it goes (and those of the producers renewed from it).
+    #[must_use]
+    pub fn written_topics(&self) -> WrittenTopics {
+        Arc::clone(&self.written)
+    }
+
+    fn note_written(&self, topic: &str) {
+        let mut written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !written.contains(topic) {
+            written.insert(topic.to_owned());
+        }
     }
 
     /// Whether it writes in transactions (it was created with a transactional id).
@@ -342,6 +369,7 @@ impl RecordProducer {
         if let Some(partition) = copy.to.partition {
             outgoing = outgoing.partition(partition);
         }
+        self.note_written(destination);
         self.enqueue(outgoing).with_context(|| {
             format!(
                 "cannot merge record {}/{} offset {} into {destination}",
@@ -366,6 +394,7 @@ impl RecordProducer {
         if !tombstone.headers.is_empty() {
             outgoing = outgoing.headers(owned_headers(tombstone.headers));
         }
+        self.note_written(topic);
         self.enqueue(outgoing)
             .with_context(|| match tombstone.partition {
                 Some(partition) => format!("cannot write a tombstone to {topic}/{partition}"),

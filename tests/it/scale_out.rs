@@ -276,6 +276,40 @@ fn three_instances_split_a_dlq_exactly_once() {
     );
 }
 
+/// An instance killed before any other saw it in the group (in the seconds the group takes
+/// to notice) is fenced by no one: the transaction it left open holds back `read_committed`
+/// readers of the retry topic until the cluster aborts it. The instance that does the job
+/// waits for that before it exits, so that once the job is over every copy is seen.
+#[test]
+fn a_job_ends_once_no_transaction_is_left_open_where_it_wrote() {
+    let (dlq, retry, group, ids) = shared_dlq("unseen", 600);
+    let ends = kafka().end_offsets(&dlq);
+    let left_open = TestRecord::new(0, Some(b"killed"), Some(b"uncommitted copy"));
+    kafka().leave_open(&retry, &[left_open], &unique("killed-instance"), 5_000);
+    let args = merge_args(&group, &["-t"], &dlq, &retry);
+    let (code, said) = finish(spawn(&args));
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("waiting, 35 s at most, for a transaction left open in"),
+        "{said}"
+    );
+    // Read at once: the open transaction ended (aborted), every copy is in sight, the
+    // uncommitted one is not.
+    assert_eq!(
+        kafka().end_offsets_in(&retry, Isolation::ReadCommitted),
+        kafka().end_offsets_in(&retry, Isolation::ReadUncommitted),
+        "the last stable offsets have reached the ends"
+    );
+    assert_exactly_once(&dlq, &retry, &group, &ids, &ends);
+    assert!(
+        kafka()
+            .read_all(&retry, Isolation::ReadCommitted)
+            .iter()
+            .all(|record| record.key.as_deref() != Some(b"killed")),
+        "the transaction left open was aborted"
+    );
+}
+
 /// The "N merged" of an instance's summary.
 fn merged_count(stderr: &str) -> u64 {
     stderr

@@ -273,6 +273,52 @@ impl Broker {
                 args.push("--abort");
             }
         }
+        self.produce_with(&args, records)
+    }
+
+    /// Writes `records` in a transaction left open, as a producer killed in the middle of it
+    /// leaves it: the cluster aborts it once `timeout_ms` passed (and its sweep came by).
+    pub fn leave_open(&self, topic: &str, records: &[TestRecord], id: &str, timeout_ms: u64) {
+        let timeout = timeout_ms.to_string();
+        let args = [
+            "produce",
+            "--topic",
+            topic,
+            "--transactional-id",
+            id,
+            "--leave-open",
+            "--transaction-timeout-ms",
+            &timeout,
+        ];
+        let mut stdin = Vec::new();
+        for record in records {
+            stdin.extend(record.to_json().to_string().into_bytes());
+            stdin.push(b'\n');
+        }
+        // A process of its own, which exits with the transaction open.
+        let mut child = std::process::Command::new(super::broker::script("kafka-check.sh"))
+            .args(args)
+            .args(["--bootstrap", self.bootstrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start scripts/kafka-check.sh: {e}"));
+        if let Some(mut pipe) = child.stdin.take() {
+            std::io::Write::write_all(&mut pipe, &stdin)
+                .unwrap_or_else(|e| panic!("kafka-check stdin: {e}"));
+        }
+        let output = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("kafka-check: {e}"));
+        assert!(
+            output.status.success(),
+            "kafka-check {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn produce_with(&self, args: &[&str], records: &[TestRecord]) -> Vec<(i32, i64)> {
         let mut stdin = Vec::new();
         for record in records {
             stdin.extend(record.to_json().to_string().into_bytes());
@@ -283,7 +329,7 @@ impl Broker {
             partition: i32,
             offset: i64,
         }
-        checker(self.bootstrap(), &args, &stdin)
+        checker(self.bootstrap(), args, &stdin)
             .lines()
             .map(|line| {
                 let written: Written = parse_json(line);
