@@ -5,6 +5,7 @@
 mod apply;
 mod filter;
 mod plan;
+mod pointers;
 mod producers;
 mod survey;
 mod undo;
@@ -23,7 +24,7 @@ use crate::kafka::{
     OffsetCommitter, OffsetsOnly, Presence, Reader, RecordProducer, Role, SharedSource,
 };
 use crate::redrive::{
-    CopyTimestamp, Dedupe, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
+    CopyTimestamp, Dedupe, PointedTo, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
     TombstoneIndex, dedupe,
 };
 use crate::review::{Journal, Journaled};
@@ -237,7 +238,7 @@ impl<'a> Run<'a> {
         let mut topics = vec![task.source.as_str()];
         topics.extend(task.destination.as_deref());
         let configs = ConfigLookup::start(self.settings(), &topics);
-        let mut source: Box<dyn JobSource> = match member {
+        let source: Box<dyn JobSource> = match member {
             Some(me) if me.role == Role::Bulk => {
                 Box::new(self.join_write_source(task, me, running)?)
             }
@@ -248,6 +249,9 @@ impl<'a> Run<'a> {
             }
             None => Box::new(self.open_write_source(task)?),
         };
+        // A share group's pointers come as the records they point to.
+        let mut source: Box<dyn JobSource> =
+            Box::new(pointers::Dereferencing::new(source, self.settings()));
         let total = source.total();
         if total == 0 {
             return nothing_left(self.settings(), &task.source);
@@ -355,6 +359,7 @@ impl<'a> Run<'a> {
                 .dedupe
                 .then(|| Dedupe::new(dedupe::DEFAULT_CAPACITY)),
             retention: limits.map(RetentionGuard::new),
+            pointed: PointedTo::default(),
         }
     }
 
@@ -600,7 +605,7 @@ impl<'a> Run<'a> {
     fn print(&self, task: &PrintTask) -> Result<(), Error> {
         let settings = self.settings();
         let pending = self.pending_index(&task.topic)?;
-        let mut source = self.open_source(&task.topic)?;
+        let mut source = pointers::Dereferencing::new(self.open_source(&task.topic)?, settings);
         let committer =
             (settings.commit && settings.group.is_some()).then(|| source.reader().committer());
         let mut sink = OffsetsOnly { committer };
@@ -620,6 +625,7 @@ impl<'a> Run<'a> {
                 rescan: None,
                 dedupe: None,
                 retention: None,
+                pointed: PointedTo::default(),
             },
             EngineOptions {
                 // Tombstones are shown like every other record.

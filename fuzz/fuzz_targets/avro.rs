@@ -120,6 +120,7 @@ fuzz_target!(|bytes: &[u8]| {
         }
     };
     let record = Record {
+        read_from: None,
         at: Coordinates {
             topic: "dlq".into(),
             partition: 0,

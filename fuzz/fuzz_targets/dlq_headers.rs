@@ -82,6 +82,7 @@ fuzz_target!(|input: Input| {
         let _ = spring_number(&header.name, header.value.as_deref().unwrap_or_default());
     }
     let record = Record {
+        read_from: None,
         at: Coordinates {
             topic: "dlq".into(),
             partition: 1,

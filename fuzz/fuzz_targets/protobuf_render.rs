@@ -127,6 +127,7 @@ fuzz_target!(|input: &[u8]| {
         }
     };
     let record = Record {
+        read_from: None,
         at: Coordinates {
             topic: "dlq".into(),
             partition: 0,

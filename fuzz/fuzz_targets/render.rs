@@ -61,6 +61,7 @@ fn check_payload(raw: Option<&[u8]>, payload: &Value) {
 
 fuzz_target!(|input: Input| {
     let record = Record {
+        read_from: None,
         at: Coordinates {
             topic: input.topic,
             partition: input.partition,

@@ -23,6 +23,7 @@ use crate::triage::{EngineOptions, Plan, PlanDecisions, PlanGate, RecordSource, 
 use crate::ui::output::message;
 
 use super::Run;
+use super::pointers::Dereferencing;
 use super::watchers::Watchers;
 
 /// How many refused records are listed one by one.
@@ -77,12 +78,16 @@ impl Run<'_> {
             // From the first planned offset, or the group's offset when it is lower (what is
             // at an offset does not depend on it); the group's offsets say which journaled
             // decisions Kafka shows as done.
-            let mut pass = AssignedSource::open_at(
+            // A share group's pointers as the records they point to, as the plan saw them.
+            let mut pass = Dereferencing::new(
+                AssignedSource::open_at(
+                    self.settings(),
+                    &task.source,
+                    &starts,
+                    self.interrupt.clone(),
+                )?,
                 self.settings(),
-                &task.source,
-                &starts,
-                self.interrupt.clone(),
-            )?;
+            );
             check = check.committed(pass.committed_at_start().clone());
             while let Some(record) = pass.next_record()? {
                 if self.interrupt.is_raised() {
@@ -137,6 +142,7 @@ impl Run<'_> {
         }
         // Reads no further than the last planned record: nothing after it is decided.
         source.bound(&until);
+        let mut source = Dereferencing::new(source, settings);
         let floor = source.committed_at_start().clone();
 
         let mut decided = Vec::new();

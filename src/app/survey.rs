@@ -138,7 +138,12 @@ impl<'a> Run<'a> {
         };
         let mut building = (wants_index && index.is_none()).then(TombstoneIndex::default);
         let started = std::time::Instant::now();
-        let mut pass = self.open_source(&task.source)?;
+        // What the overview, the filters and the retention check see: a share group's
+        // pointers as the records they point to.
+        let mut pass = super::pointers::Dereferencing::new(
+            self.open_source(&task.source)?,
+            &self.config.settings,
+        );
         let mut filter = self.filter.borrow_mut();
         let checks_retention = retention.is_some();
         let surveyed = Survey {
@@ -158,7 +163,7 @@ impl<'a> Run<'a> {
         }
         .run(&mut pass, self.interrupt)?;
         if let Some(building) = building.as_mut() {
-            for (&partition, range) in pass.ranges() {
+            for (&partition, range) in pass.inner().ranges() {
                 building.cover(partition, range.start, range.end);
             }
         }
@@ -232,7 +237,7 @@ impl<'a> RetentionCheck<'a> {
         self.too_old.push(Candidate {
             partition: record.at.partition,
             offset: record.at.offset,
-            key: record.key.clone(),
+            key: record.own_key().map(<[u8]>::to_vec),
             topic: topic.to_owned(),
             timestamp,
             retention_ms,

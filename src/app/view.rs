@@ -23,6 +23,7 @@ use crate::ui::view::{self, Backend, Setup, fetch, index};
 
 use super::Run;
 use super::filter::DisplayedFilter;
+use super::pointers::{Dereferencing, Resolver};
 use super::watchers::Watchers;
 
 /// Opens the view on `source` (already checked to hold records) and carries out what is
@@ -44,6 +45,8 @@ pub(super) fn triage(
         .collect();
     let total = source.total();
     let fetcher = RecordFetcher::new(settings, &task.source)?;
+    // The detail pane shows a share group's pointer as the record it points to.
+    let resolver = std::sync::Mutex::new(Resolver::new(settings, &task.source));
     let setup = Setup {
         title: match &settings.group {
             Some(group) => format!("{} (group {group})", task.source),
@@ -57,7 +60,13 @@ pub(super) fn triage(
             class_headers(task),
         ),
         fetch: fetch::spawn(
-            move |partition, offset| fetcher.fetch(partition, offset),
+            move |partition, offset| {
+                let record = fetcher.fetch(partition, offset)?;
+                let mut resolver = resolver
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                Ok(record.map(|record| resolver.resolve(record)))
+            },
             run.renderer(false)?,
         ),
         can_merge: task.merges(),
@@ -140,10 +149,10 @@ struct ViewBackend<'r, 'a> {
 }
 
 impl ViewBackend<'_, '_> {
-    fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<AssignedSource, Error> {
+    fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<Dereferencing<AssignedSource>, Error> {
         let mut source = self.run.open_source(&self.task.source)?;
         source.bound(ends);
-        Ok(source)
+        Ok(Dereferencing::new(source, self.run.settings()))
     }
 }
 

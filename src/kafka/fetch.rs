@@ -69,6 +69,9 @@ impl RecordFetcher {
                     }
                 }
                 Some(Err(KafkaError::PartitionEOF(eof))) if eof == partition => return Ok(None),
+                Some(Err(error)) if is_definitive(&error) => {
+                    bail!("cannot read {}/{partition}: {error}", self.topic)
+                }
                 Some(Err(error)) => tracing::debug!(%error, "while fetching one record"),
                 Some(Ok(_)) | None => {}
             }
@@ -79,4 +82,16 @@ impl RecordFetcher {
             self.timeout.as_secs()
         )
     }
+}
+
+/// Errors that waiting does not mend: the topic or partition does not exist, or may not be
+/// read.
+fn is_definitive(error: &KafkaError) -> bool {
+    use rdkafka::error::RDKafkaErrorCode::{
+        TopicAuthorizationFailed, UnknownPartition, UnknownTopic, UnknownTopicOrPartition,
+    };
+    matches!(
+        error.rdkafka_error_code(),
+        Some(UnknownTopicOrPartition | UnknownTopic | UnknownPartition | TopicAuthorizationFailed)
+    )
 }

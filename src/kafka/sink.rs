@@ -99,7 +99,7 @@ impl<W: Writer> KafkaSink<W> {
 
     /// Whether deciding `record` leaves a marker: a tombstone of its key, or a keyless marker.
     fn marks(&self, record: &Record) -> bool {
-        record.key.is_some() || self.rules.keyless_markers
+        record.own_key().is_some() || self.rules.keyless_markers
     }
 }
 
@@ -142,15 +142,18 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                 // is the decision, and a rerun must not copy it again.
                 if self.marks(record) {
                     if transactional {
-                        self.mark(partition, record.key.as_deref(), record.at.offset)?;
+                        self.mark(partition, record.own_key(), record.at.offset)?;
                     } else {
-                        self.pending
-                            .push((partition, record.key.clone(), record.at.offset));
+                        self.pending.push((
+                            partition,
+                            record.own_key().map(<[u8]>::to_vec),
+                            record.at.offset,
+                        ));
                     }
                 }
             }
             Action::Purge => {
-                self.mark(partition, record.key.as_deref(), record.at.offset)?;
+                self.mark(partition, record.own_key(), record.at.offset)?;
             }
             Action::Skip { .. } => {}
         }

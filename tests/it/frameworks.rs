@@ -396,3 +396,109 @@ fn a_share_groups_dlq_copies_go_back_to_their_topic_once() {
     assert_contains(&overview, &format!("by destination:\n      2  {queue}"));
     redrive_once(&group, &dlq, &queue, &dead, input.len(), "1");
 }
+
+/// A share group's DLQ of pointers (KIP-1191's default: null key and value, headers naming the
+/// record), written by two share groups that both reject the same records: the tool shows,
+/// classes and redrives the record each points to, whole (headers and timestamp too), once
+/// however many pointers name it, whichever group runs it, however often; a pointer whose
+/// record is gone is left alone with the reason, and stays.
+#[test]
+fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
+    let queue = unique("queue");
+    let dlq = format!("dlq.{}", unique("share"));
+    kafka().create_topic(&queue, 1, false);
+    kafka().create_topic_with(&dlq, 1, &[("errors.deadletterqueue.group.enable", "true")]);
+    let input: Vec<TestRecord> = TestRecord::keyed(&[
+        (0, "k1", "bad-1"),
+        (0, "k2", "good-2"),
+        (0, "k3", "bad-3"),
+        (0, "k4", "bad-4"),
+    ])
+    .into_iter()
+    .map(|record| record.header("traceparent", Some(b"00-trace")))
+    .collect();
+    kafka().produce(&queue, &input);
+    let sources = kafka().read_all(&queue, Isolation::ReadCommitted);
+    // Two share groups reject the same three records: six pointers.
+    dead_letters("ShareDlqApp", &[&unique("share-a"), &queue, &dlq], &dlq, 3);
+    let pointers = dead_letters("ShareDlqApp", &[&unique("share-b"), &queue, &dlq], &dlq, 6);
+    assert!(
+        pointers
+            .iter()
+            .all(|p| p.key.is_none() && p.value.is_none()),
+        "{pointers:?}"
+    );
+    // The first record is gone (deleted below the log start) before anyone redrives it.
+    kafka().delete_records(&queue, 0, 1);
+
+    // Shown as the record pointed to, with the pointer's headers after its own; the one
+    // whose record is gone, as it is, with why.
+    let printed = Kmp::new().print(&dlq).ok();
+    let shown = printed.stdout_text();
+    assert_contains(&shown, "Key: k3");
+    assert_contains(&shown, "traceparent: 00-trace");
+    assert_contains(&shown, &format!("__dlq.errors.topic: {queue}"));
+    assert_contains(&shown, "bad-4");
+    assert_contains(&printed.stderr_text(), "no longer there");
+
+    // Redriven whole, once, whichever group runs it, however often.
+    let group = unique("group");
+    let first = Kmp::new()
+        .group(&group)
+        .args([
+            "-t",
+            "merge-all",
+            &dlq,
+            "--to-origin",
+            "--strip-dlq-headers",
+        ])
+        .ok();
+    first.assert_said("2 merged, 2 purged");
+    assert_contains(
+        &first.stderr_text(),
+        "a share group's pointer to a record that cannot be read",
+    );
+    for group in [&group, &unique("group")] {
+        Kmp::new()
+            .group(group)
+            .args([
+                "-t",
+                "merge-all",
+                &dlq,
+                "--to-origin",
+                "--strip-dlq-headers",
+            ])
+            .ok()
+            .assert_said(" 0 merged");
+    }
+    let back = kafka().read_all(&queue, Isolation::ReadCommitted);
+    assert_eq!(back.len(), 3 + 2, "{back:?}");
+    for (copy, source) in back[3..].iter().zip(&sources[2..]) {
+        assert_eq!((&copy.key, &copy.value), (&source.key, &source.value));
+        assert_eq!(copy.timestamp, source.timestamp);
+        assert_eq!(copy.header("traceparent"), Some(&b"00-trace"[..]));
+        assert_eq!(copy.header("__dlq.errors.topic"), None);
+        assert_eq!(copy.header("kmp-replay-count"), Some(&b"1"[..]));
+    }
+    // Four pointers decided (two merged, their twins purged), each by a marker without a
+    // key after it (a pointer has none); the two whose record is gone stay undecided.
+    let markers: Vec<ReadRecord> = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|record| record.header("kmp-decided-offset").is_some())
+        .collect();
+    assert_eq!(markers.len(), 4, "{markers:?}");
+    assert!(markers.iter().all(|marker| marker.key.is_none()));
+    let gone: Vec<i64> = pointers
+        .iter()
+        .filter(|p| p.header("__dlq.errors.offset") == Some(&b"0"[..]))
+        .map(|p| p.offset)
+        .collect();
+    assert_eq!(gone.len(), 2);
+    assert!(
+        markers.iter().all(|m| !gone
+            .iter()
+            .any(|g| m.header("kmp-decided-offset") == Some(g.to_string().as_bytes()))),
+        "{markers:?}"
+    );
+}

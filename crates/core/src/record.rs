@@ -51,7 +51,19 @@ pub struct Record {
     /// `None` for a tombstone.
     pub value: Option<Vec<u8>>,
     pub headers: Vec<Header>,
+    /// Where the key, value, timestamp and (first) headers were read from, when not at `at`:
+    /// the record a share group's pointer at `at` names (DESIGN §9: the DLQ entry itself,
+    /// at `at`, has no key).
+    pub read_from: Option<Coordinates>,
 }
+
+/// The headers of a share group's dead-letter entry (KIP-1191) naming the record it
+/// dead-lettered.
+pub const SHARE_DLQ_TOPIC: &str = "__dlq.errors.topic";
+/// See [`SHARE_DLQ_TOPIC`].
+pub const SHARE_DLQ_PARTITION: &str = "__dlq.errors.partition";
+/// See [`SHARE_DLQ_TOPIC`].
+pub const SHARE_DLQ_OFFSET: &str = "__dlq.errors.offset";
 
 /// The header of the markers (tombstones) this tool writes for its decisions: the offset of
 /// the decided record, decimal text (DESIGN §9).
@@ -79,6 +91,30 @@ impl Record {
             .parse()
             .ok()
     }
+
+    /// The key of the DLQ's entry itself: `key`, but none for a share group's pointer read
+    /// as the record it names (a pointer has no key). Markers and tombstones use this one.
+    #[must_use]
+    pub fn own_key(&self) -> Option<&[u8]> {
+        match self.read_from {
+            Some(_) => None,
+            None => self.key.as_deref(),
+        }
+    }
+
+    /// Whether this is a share group's pointer (KIP-1191) as it is in the DLQ, not read as
+    /// the record it names: null key and value, the `__dlq.errors.*` headers naming a topic
+    /// and an offset, and no marker of ours. A run meets one only when the record it names
+    /// could not be read; it is no tombstone to pass over then, but a record left alone.
+    #[must_use]
+    pub fn is_share_pointer(&self) -> bool {
+        self.read_from.is_none()
+            && self.key.is_none()
+            && self.value.is_none()
+            && self.marked_offset().is_none()
+            && last_header(&self.headers, SHARE_DLQ_TOPIC).is_some()
+            && last_header(&self.headers, SHARE_DLQ_OFFSET).is_some()
+    }
 }
 
 /// The record builder of the unit tests: `Record::test(partition, offset)` is a record of
@@ -99,6 +135,7 @@ impl Record {
             key: Some(b"k".to_vec()),
             value: Some(b"v".to_vec()),
             headers: Vec::new(),
+            read_from: None,
         }
     }
 

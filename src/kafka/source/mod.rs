@@ -52,6 +52,25 @@ pub trait JobSource: RecordSource + Send {
     fn is_shared(&self) -> bool;
 }
 
+/// A boxed job source (the one a run picks at start) is a job source.
+impl<S: JobSource + ?Sized> JobSource for Box<S> {
+    fn reader(&self) -> &Reader {
+        (**self).reader()
+    }
+
+    fn total(&self) -> u64 {
+        (**self).total()
+    }
+
+    fn committed_at_start(&self) -> &BTreeMap<i32, i64> {
+        (**self).committed_at_start()
+    }
+
+    fn is_shared(&self) -> bool {
+        (**self).is_shared()
+    }
+}
+
 /// What a run reads of one partition: `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -111,6 +130,7 @@ pub(super) fn to_record(message: &BorrowedMessage<'_>) -> Record {
         })
         .unwrap_or_default();
     Record {
+        read_from: None,
         at: Coordinates {
             topic: message.topic().to_owned(),
             partition: message.partition(),

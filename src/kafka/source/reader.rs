@@ -55,6 +55,12 @@ impl Reader {
         }
     }
 
+    /// The topic it reads.
+    #[must_use]
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
     /// The ranges this run reads, per partition.
     #[must_use]
     pub fn ranges(&self) -> &BTreeMap<i32, Range> {

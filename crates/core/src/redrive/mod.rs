@@ -9,6 +9,7 @@ pub mod digest;
 pub mod headers;
 pub mod origin;
 pub mod pending;
+pub mod pointer;
 pub mod route;
 
 use crate::record::Record;
@@ -17,6 +18,7 @@ use crate::triage::{Action, Admission, Gate, LeftAlone};
 pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
 pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex};
+pub use pointer::{PointedTo, dereferenced, share_pointer};
 pub use route::{Router, Routing, TopicCatalog, TopicState};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
@@ -35,6 +37,8 @@ pub struct Redrive<'a, C> {
     /// `ask`'s retention check, record by record (a bulk run checks every record before it
     /// starts instead).
     pub retention: Option<RetentionGuard<'a>>,
+    /// The records share-group pointers named that were merged: merged once.
+    pub pointed: PointedTo,
 }
 
 /// Reads partitions of the DLQ, each from its offset to its end now, into the index.
@@ -101,10 +105,17 @@ impl<C: TopicCatalog> Gate for Redrive<'_, C> {
         {
             return Ok(Admission::AlreadyDecided);
         }
+        // Nothing to merge: the record it names could not be read.
+        if self.router.is_some() && record.is_share_pointer() {
+            return Ok(Admission::LeaveAlone(LeftAlone::PointerUnresolved));
+        }
         if let Some(why) = loop_guard(self.max_replays, record) {
             return Ok(Admission::LeaveAlone(why));
         }
         if let Some(of) = self.dedupe.as_ref().and_then(|d| d.duplicate_of(record)) {
+            return Ok(Admission::Duplicate { of });
+        }
+        if let Some(of) = self.pointed.merged_by(record) {
             return Ok(Admission::Duplicate { of });
         }
         let target = match &mut self.router {
@@ -128,15 +139,21 @@ impl<C: TopicCatalog> Gate for Redrive<'_, C> {
         {
             dedupe.remember(record);
         }
+        if matches!(action, Action::Merge { .. }) {
+            self.pointed.merged(record);
+        }
     }
 
     fn committed(&mut self, at: &crate::record::Coordinates) {
         if let Some(index) = &mut self.pending {
             index.decided(at);
         }
+        self.pointed.committed(at);
     }
 
     fn reread(&mut self, partitions: &[(i32, i64)]) -> anyhow::Result<()> {
+        // What is read again was not committed: the open batch's merges never happened.
+        self.pointed.forget_open();
         if let (Some(index), Some(rescan)) = (&mut self.pending, &mut self.rescan) {
             rescan(partitions, index)?;
         }
@@ -177,6 +194,7 @@ mod tests {
             retention: Some(RetentionGuard::new(Box::new(|_| {
                 Ok(Some((1_000, 3_600_000)))
             }))),
+            pointed: PointedTo::default(),
         }
     }
 

@@ -139,7 +139,7 @@ impl TombstoneIndex {
     #[must_use]
     pub fn is_pending(&self, record: &Record) -> bool {
         record.marked_offset().is_none()
-            && self.is_pending_at(record.at.partition, record.at.offset, record.key.as_deref())
+            && self.is_pending_at(record.at.partition, record.at.offset, record.own_key())
     }
 
     /// [`TombstoneIndex::is_pending`] of the record with `key` at `offset` of `partition`,

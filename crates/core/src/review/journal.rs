@@ -111,6 +111,7 @@ impl JournalEntry {
                 .map_err(|error| format!("{what} is not base64: {error}"))
         };
         Ok(Record {
+            read_from: None,
             at: Coordinates {
                 topic: self.topic.clone(),
                 partition: self.partition,

@@ -88,7 +88,7 @@ impl Action {
         target: Option<&Target>,
     ) -> anyhow::Result<Option<Self>> {
         use super::Decision;
-        let has_key = record.key.is_some();
+        let has_key = record.own_key().is_some();
         Ok(Some(match decision {
             Decision::Merge => Self::Merge {
                 tombstone: has_key && !record.is_tombstone(),
@@ -116,7 +116,7 @@ impl Action {
     pub fn tombstones(&self, record: &Record) -> bool {
         match self {
             Self::Merge { tombstone, .. } => *tombstone,
-            Self::Purge => record.key.is_some(),
+            Self::Purge => record.own_key().is_some(),
             Self::Skip { .. } => false,
         }
     }

@@ -463,7 +463,10 @@ impl Engine<'_> {
             };
             // A tombstone a writing run passes over (a decision's marker among them) is not
             // offered whatever the filters say: failing them must not hold the offset back.
-            let passed_over = record.is_tombstone() && !options.merge_tombstones;
+            // A share group's pointer whose record could not be read is no tombstone: it is
+            // left alone (by the gate), with the reason.
+            let tombstone = record.is_tombstone() && !record.is_share_pointer();
+            let passed_over = tombstone && !options.merge_tombstones;
             let matches = filter.matches(&record);
             if !passed_over && !matches {
                 frozen
@@ -482,7 +485,7 @@ impl Engine<'_> {
                 matched += 1;
             }
             // A marker of a decision is what a decision left behind: never offered, `-T` or not.
-            let action = if record.is_tombstone()
+            let action = if tombstone
                 && (!options.merge_tombstones || record.marked_offset().is_some())
             {
                 Action::Skip {
@@ -547,7 +550,7 @@ impl Engine<'_> {
             };
             if options.unmarked_null_keys
                 && action.writes()
-                && record.key.is_none()
+                && record.own_key().is_none()
                 && frozen.contains_key(&record.at.partition)
             {
                 // Its partition is held already (that is why).
@@ -560,7 +563,7 @@ impl Engine<'_> {
                 continue;
             }
             let untombstonable = match &action {
-                Action::Merge { .. } => record.key.is_none() && !record.is_tombstone(),
+                Action::Merge { .. } => record.own_key().is_none() && !record.is_tombstone(),
                 Action::Skip { reason } => *reason == SkipReason::NullKey,
                 Action::Purge => false,
             };
@@ -653,7 +656,7 @@ fn describe(record: &Record) -> String {
 
 impl KeyWatch {
     fn tombstoned(&mut self, record: &Record) -> Option<String> {
-        let hash = key_hash(record.key.as_deref()?);
+        let hash = key_hash(record.own_key()?);
         self.tombstoned.insert(hash);
         self.kept.contains(&hash).then(|| {
             format!(
@@ -664,7 +667,7 @@ impl KeyWatch {
     }
 
     fn kept(&mut self, record: &Record) -> Option<String> {
-        let hash = key_hash(record.key.as_deref()?);
+        let hash = key_hash(record.own_key()?);
         self.kept.insert(hash);
         self.tombstoned.contains(&hash).then(|| {
             format!(

@@ -37,6 +37,9 @@ pub enum LeftAlone {
     /// A null key on a compacted DLQ below the group's committed offset (`--from-beginning`):
     /// only that offset could record a decision on it, so whether it was merged is unknown.
     BelowTheGroupsOffset,
+    /// A share group's pointer whose record could not be read: gone (deleted or compacted
+    /// away), a tombstone, in the DLQ itself or an internal topic, or its topic unreadable.
+    PointerUnresolved,
 }
 
 impl fmt::Display for LeftAlone {
@@ -66,6 +69,9 @@ impl fmt::Display for LeftAlone {
             Self::PlanRefused { reason } => write!(f, "refused by apply: {reason}"),
             Self::BelowTheGroupsOffset => f.write_str(
                 "null key on a compacted DLQ below the group's offset: whether it was merged before is recorded nowhere",
+            ),
+            Self::PointerUnresolved => f.write_str(
+                "a share group's pointer to a record that cannot be read (gone, a tombstone, or in a topic that is not read): nothing to redrive",
             ),
             Self::Unrecordable => f.write_str(
                 "null key on a compacted DLQ after a record left alone: its decision could not be recorded (no marker, and the group's offset stays before it)",
@@ -168,7 +174,7 @@ impl<G: Gate> Gate for NullKeysBelow<G> {
             .floor
             .get(&record.at.partition)
             .is_some_and(|&floor| record.at.offset < floor);
-        if below && record.key.is_none() && !record.is_tombstone() {
+        if below && record.own_key().is_none() && !record.is_tombstone() {
             return Ok(Admission::LeaveAlone(LeftAlone::BelowTheGroupsOffset));
         }
         self.inner.admit(record)

@@ -35,7 +35,7 @@ impl Summary {
         match action {
             Action::Merge { .. } => {
                 self.merged += 1;
-                if record.key.is_none() {
+                if record.own_key().is_none() {
                     self.null_keys += 1;
                 }
             }

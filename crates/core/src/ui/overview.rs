@@ -109,6 +109,7 @@ mod tests {
         let mut overview = Overview::new(vec!["exception".into()]);
         for (offset, class) in [(0, "Timeout"), (1, "Parse"), (5, "Timeout")] {
             overview.add(&Record {
+                read_from: None,
                 at: Coordinates {
                     topic: "dlq".into(),
                     partition: 1,

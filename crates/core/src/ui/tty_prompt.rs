@@ -264,6 +264,7 @@ mod tests {
     #[test]
     fn rules_match_on_header_value() {
         let record = |value: &[u8]| Record {
+            read_from: None,
             at: Coordinates {
                 topic: "t".into(),
                 partition: 0,

@@ -17,6 +17,7 @@ fn to_json(record: &Record, decoded: &DecodedRecord) -> Value {
 
 fn sample() -> Record {
     Record {
+        read_from: None,
         at: Coordinates {
             topic: "orders-dlq".into(),
             partition: 2,

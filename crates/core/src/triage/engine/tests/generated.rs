@@ -466,6 +466,7 @@ fn run_once(
         )),
         dedupe: None,
         retention: None,
+        pointed: crate::redrive::PointedTo::default(),
     };
     let mut audit = Audit::default();
     let mut keys = spec.keys.clone().map(Keys);

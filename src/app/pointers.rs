@@ -1,0 +1,155 @@
+//! A source whose share-group pointers (KIP-1191) come as the records they point to, read
+//! from their topics: what `print`, `ask`, the view, the survey and the writing runs see of a
+//! share group's DLQ ([`crate::redrive::pointer`]). A pointer whose record cannot be read comes
+//! as it is, and the run's gate leaves it alone ([`LeftAlone::PointerUnresolved`]).
+//!
+//! [`LeftAlone::PointerUnresolved`]: crate::triage::LeftAlone::PointerUnresolved
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::Settings;
+use crate::kafka::{JobSource, Reader, RecordFetcher};
+use crate::record::{Coordinates, Record};
+use crate::redrive::{dereferenced, share_pointer};
+use crate::triage::{Offsets, RecordSource};
+
+/// Reads the records share-group pointers name, a reader per topic.
+pub(super) struct Resolver {
+    settings: Settings,
+    /// The DLQ: never read through a pointer.
+    dlq: String,
+    /// One reader per topic pointed to; `Err` with why for a topic that cannot be read.
+    fetchers: HashMap<String, Result<RecordFetcher, String>>,
+}
+
+impl Resolver {
+    pub(super) fn new(settings: &Settings, dlq: &str) -> Self {
+        Self {
+            settings: settings.clone(),
+            dlq: dlq.to_owned(),
+            fetchers: HashMap::new(),
+        }
+    }
+
+    /// `record`, or when it is a share group's pointer, the record it points to in its place;
+    /// the pointer as it is (with a warning saying why) when that record cannot be read.
+    pub(super) fn resolve(&mut self, record: Record) -> Record {
+        let Some(target) = share_pointer(&record) else {
+            return record;
+        };
+        match self.read(&target) {
+            Ok(source) => dereferenced(record, source),
+            Err(why) => {
+                tracing::warn!(
+                    "the share group's pointer at {}/{} offset {} names {}/{} offset {}: {why}; it is left alone",
+                    record.at.topic,
+                    record.at.partition,
+                    record.at.offset,
+                    target.topic,
+                    target.partition,
+                    target.offset
+                );
+                record
+            }
+        }
+    }
+
+    /// The record at `target`, or why it cannot be had. Only topics the DLQ's records may
+    /// come from are read: not the DLQ itself, not the cluster's internal topics.
+    fn read(&mut self, target: &Coordinates) -> Result<Record, String> {
+        if target.topic == self.dlq {
+            return Err("the DLQ itself, which is never read through a pointer".into());
+        }
+        if target.topic.starts_with("__") {
+            return Err("an internal topic, which is never read through a pointer".into());
+        }
+        let settings = &self.settings;
+        let fetcher = self
+            .fetchers
+            .entry(target.topic.clone())
+            .or_insert_with(|| {
+                RecordFetcher::new(settings, &target.topic).map_err(|error| format!("{error:#}"))
+            });
+        let fetcher = match fetcher {
+            Ok(fetcher) => fetcher,
+            Err(why) => return Err(format!("its topic cannot be read ({why})")),
+        };
+        match fetcher.fetch(target.partition, target.offset) {
+            Ok(Some(source)) if source.is_tombstone() => {
+                Err("a tombstone (sent back, it would delete its key in a compacted topic)".into())
+            }
+            Ok(Some(source)) => Ok(source),
+            Ok(None) => Err("no longer there (deleted by retention, or compacted away)".into()),
+            Err(error) => {
+                let why = format!("{error:#}");
+                // Not asked again for every pointer into it: each would wait as long.
+                self.fetchers.insert(target.topic.clone(), Err(why.clone()));
+                Err(format!("it cannot be read ({why})"))
+            }
+        }
+    }
+}
+
+/// `inner`, its pointers read as the records they name.
+pub(super) struct Dereferencing<S> {
+    inner: S,
+    resolver: Resolver,
+}
+
+impl<S: JobSource> Dereferencing<S> {
+    pub(super) fn new(inner: S, settings: &Settings) -> Self {
+        let resolver = Resolver::new(settings, inner.reader().topic());
+        Self { inner, resolver }
+    }
+
+    pub(super) fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: JobSource> RecordSource for Dereferencing<S> {
+    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
+        Ok(self
+            .inner
+            .next_record()?
+            .map(|record| self.resolver.resolve(record)))
+    }
+
+    fn take_finished(&mut self) -> Vec<(i32, i64)> {
+        self.inner.take_finished()
+    }
+
+    fn take_rereads(&mut self) -> Vec<(i32, i64)> {
+        self.inner.take_rereads()
+    }
+
+    fn wants_commit(&self) -> bool {
+        self.inner.wants_commit()
+    }
+
+    fn approve(&self, offsets: Offsets) -> Offsets {
+        self.inner.approve(offsets)
+    }
+
+    fn settle(&mut self, committed: bool) -> anyhow::Result<()> {
+        self.inner.settle(committed)
+    }
+}
+
+impl<S: JobSource> JobSource for Dereferencing<S> {
+    fn reader(&self) -> &Reader {
+        self.inner.reader()
+    }
+
+    fn total(&self) -> u64 {
+        self.inner.total()
+    }
+
+    fn committed_at_start(&self) -> &BTreeMap<i32, i64> {
+        self.inner.committed_at_start()
+    }
+
+    fn is_shared(&self) -> bool {
+        self.inner.is_shared()
+    }
+}
