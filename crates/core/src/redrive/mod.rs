@@ -267,4 +267,26 @@ mod tests {
             decide
         );
     }
+
+    /// A share group's pointer still a pointer when it reaches the gate (its record could
+    /// not be read): a merging run leaves it alone; `print` and `purge-all` take it as it is.
+    #[test]
+    fn a_pointer_whose_record_was_not_read_is_left_alone_by_a_merging_run() {
+        use crate::record::{SHARE_DLQ_OFFSET, SHARE_DLQ_TOPIC};
+        let pointer = Record::test(0, 3)
+            .with_key(None)
+            .with_value(None)
+            .with_header(SHARE_DLQ_TOPIC, "orders")
+            .with_header(SHARE_DLQ_OFFSET, "41");
+        assert_eq!(
+            gate(None, None).admit(&pointer).unwrap(),
+            Admission::LeaveAlone(LeftAlone::PointerUnresolved)
+        );
+        let mut printing = gate(None, None);
+        printing.router = None;
+        assert_eq!(
+            printing.admit(&pointer).unwrap(),
+            Admission::Decide { target: None }
+        );
+    }
 }

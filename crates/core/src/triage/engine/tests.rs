@@ -579,6 +579,33 @@ fn an_undecided_record_holds_its_partition_back_and_is_not_reported() {
     assert_eq!(told, [4, 6]);
 }
 
+/// A share group's pointer (null key and value) whose record could not be read is no
+/// tombstone to pass over: the gate is asked, and a record it leaves alone holds the offset.
+#[test]
+fn an_unread_pointer_is_not_passed_over_as_a_tombstone() {
+    let pointer = Record::test(0, 1)
+        .with_key(None)
+        .with_value(None)
+        .with_header(crate::record::SHARE_DLQ_TOPIC, "orders")
+        .with_header(crate::record::SHARE_DLQ_OFFSET, "41");
+    let plain_tombstone = Record::test(0, 1).with_value(None);
+    for (second, held) in [(pointer, true), (plain_tombstone, false)] {
+        let mut source = Memory(
+            [
+                record(0, 0, Some("k"), Some("v")),
+                second,
+                record(0, 4, Some("k"), Some("v")),
+            ]
+            .into(),
+        );
+        let mut sink = Recorder::default();
+        let summary = run_gated(&mut source, &mut Always(Decision::Merge), &mut sink);
+        assert_eq!(summary.left_alone_total(), u64::from(held));
+        let committed = highest_commits(&sink).get(&0).copied();
+        assert_eq!(committed, Some(if held { 1 } else { 5 }));
+    }
+}
+
 #[test]
 fn records_left_alone_at_the_end_are_counted() {
     let mut source = Memory([record(0, 1, Some("k"), Some("v"))].into());
