@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 use crate::config::Settings;
 use crate::kafka::{JobSource, Reader, RecordFetcher};
 use crate::record::{Coordinates, Record};
+use crate::redrive::origin::{Framework, origin_of};
 use crate::redrive::{dereferenced, share_pointer};
 use crate::triage::{Offsets, RecordSource};
+use crate::ui::view::fetch::Fetched;
 
 /// Reads the records share-group pointers name, a reader per topic.
 pub(super) struct Resolver {
@@ -40,18 +42,42 @@ impl Resolver {
         match self.read(&target) {
             Ok(source) => dereferenced(record, source),
             Err(why) => {
-                tracing::warn!(
-                    "the share group's pointer at {}/{} offset {} names {}/{} offset {}: {why}; it is left alone",
-                    record.at.topic,
-                    record.at.partition,
-                    record.at.offset,
-                    target.topic,
-                    target.partition,
-                    target.offset
-                );
+                tracing::warn!("{}; it is left alone", unread(&record, &target, &why));
                 record
             }
         }
+    }
+
+    /// [`Self::resolve`] for the detail pane of the view, which says what it shows: the
+    /// record a pointer names, a pointer whose record cannot be read and why, or a share
+    /// group's copy that differs from the record still in its topic.
+    pub(super) fn explain(&mut self, record: Record) -> Fetched {
+        if let Some(target) = share_pointer(&record) {
+            return match self.read(&target) {
+                // Its "Read from" line says what it is.
+                Ok(source) => dereferenced(record, source).into(),
+                Err(why) => Fetched {
+                    notes: vec![format!(
+                        "A share group's pointer to {}/{} offset {}, which cannot be read: {why}. A merge leaves it alone.",
+                        target.topic, target.partition, target.offset
+                    )],
+                    record,
+                },
+            };
+        }
+        let notes = match share_copy_of(&record) {
+            Some(target) => match self.read(&target) {
+                Ok(source) if (&source.key, &source.value) != (&record.key, &record.value) => {
+                    vec![format!(
+                        "A share group's copy, which differs from the record still at {}/{} offset {}: the copy is what a merge writes.",
+                        target.topic, target.partition, target.offset
+                    )]
+                }
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        Fetched { record, notes }
     }
 
     /// The record at `target`, or why it cannot be had. Only topics the DLQ's records may
@@ -88,6 +114,35 @@ impl Resolver {
             }
         }
     }
+}
+
+/// Where a share group's copy (`errors.deadletterqueue.copy.record.enable`) was copied from.
+fn share_copy_of(record: &Record) -> Option<Coordinates> {
+    if record.value.is_none() || record.read_from.is_some() {
+        return None;
+    }
+    let origin = origin_of(&record.headers).ok()??;
+    match (origin.framework, origin.partition, origin.offset) {
+        (Framework::ShareGroup, Some(partition), Some(offset)) => Some(Coordinates {
+            topic: origin.topic,
+            partition,
+            offset,
+        }),
+        _ => None,
+    }
+}
+
+/// What is said of a pointer whose record cannot be read.
+fn unread(pointer: &Record, target: &Coordinates, why: &str) -> String {
+    format!(
+        "the share group's pointer at {}/{} offset {} names {}/{} offset {}: {why}",
+        pointer.at.topic,
+        pointer.at.partition,
+        pointer.at.offset,
+        target.topic,
+        target.partition,
+        target.offset
+    )
 }
 
 /// `inner`, its pointers read as the records they name.

@@ -65,7 +65,7 @@ pub(super) fn triage(
                 let mut resolver = resolver
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                Ok(record.map(|record| resolver.resolve(record)))
+                Ok(record.map(|record| resolver.explain(record)))
             },
             run.renderer(false)?,
         ),
@@ -112,7 +112,9 @@ fn listed(
     let merge_tombstones = task.merge_tombstones;
     let mut left = run.config.options.limit;
     Ok(Box::new(move |record: &Record| {
-        let offered = (merge_tombstones || !record.is_tombstone())
+        // A share group's pointer whose record cannot be read is listed: a merge leaves it
+        // alone, and the detail pane says why.
+        let offered = (merge_tombstones || !record.is_tombstone() || record.is_share_pointer())
             && filter.matches(record)
             && pending
                 .as_ref()

@@ -289,6 +289,13 @@ pub fn write_text(
         at.offset, at.topic, at.partition
     );
     writeln!(out, "{}", paint.paint(Paint::HEADER, &title))?;
+    if let Some(from) = &record.read_from {
+        writeln!(
+            out,
+            "    Read from: {}/{} offset {} (the record this share group's pointer names)",
+            from.topic, from.partition, from.offset
+        )?;
+    }
     match record.timestamp {
         Some(Timestamp { millis, kind }) => {
             writeln!(
@@ -497,6 +504,16 @@ fn push_json_line(out: &mut String, record: &Record, decoded: &DecodedRecord) {
     out.push_str(numbers.format(record.at.partition));
     out.push_str(",\"offset\":");
     out.push_str(numbers.format(record.at.offset));
+    // Only for a share group's pointer: where the key, value and timestamp were read.
+    if let Some(from) = &record.read_from {
+        out.push_str(",\"read_from\":{\"topic\":");
+        push_escaped(out, &from.topic);
+        out.push_str(",\"partition\":");
+        out.push_str(numbers.format(from.partition));
+        out.push_str(",\"offset\":");
+        out.push_str(numbers.format(from.offset));
+        out.push('}');
+    }
     match record.timestamp {
         Some(Timestamp { millis, kind }) => {
             out.push_str(",\"timestamp\":");

@@ -229,6 +229,42 @@ fn json_line_fields() {
     assert_eq!(value["headers"][2], json!({"name": "empty", "value": null}));
 }
 
+/// A share group's pointer read as its record says where it was read, in text and JSON.
+#[test]
+fn a_record_read_through_a_pointer_says_where_it_was_read() {
+    let mut record = sample();
+    record.read_from = Some(Coordinates {
+        topic: "orders".into(),
+        partition: 0,
+        offset: 41,
+    });
+    let mut out = Vec::new();
+    Renderer::default().write_text(&mut out, &record).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "\n    Read from: orders/0 offset 41 (the record this share group's pointer names)\n"
+        ),
+        "{text}"
+    );
+    let mut out = Vec::new();
+    Renderer::default()
+        .write_json_line(&mut out, &record)
+        .unwrap();
+    let value: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        value["read_from"],
+        json!({"topic": "orders", "partition": 0, "offset": 41})
+    );
+    // Any other record: no such field.
+    let mut out = Vec::new();
+    Renderer::default()
+        .write_json_line(&mut out, &sample())
+        .unwrap();
+    let value: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(value.get("read_from"), None);
+}
+
 #[test]
 fn json_line_with_schema_and_failure() {
     let (record, decoded) = avro_record();

@@ -39,11 +39,28 @@ pub fn detached() -> (Fetch, Receiver<(i32, i64)>, Sender<Detail>) {
     (Fetch { ask, answers }, questions, answer)
 }
 
+/// A record read for the detail pane, with what is to be said of it above it (how it was
+/// read, when that is not plain).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub record: Record,
+    pub notes: Vec<String>,
+}
+
+impl From<Record> for Fetched {
+    fn from(record: Record) -> Self {
+        Self {
+            record,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Starts the fetching thread over `fetch`, which reads the record at (partition, offset):
 /// `Ok(None)` when it is no longer in the topic.
 pub fn spawn<F>(fetch: F, mut renderer: Renderer) -> Fetch
 where
-    F: Fn(i32, i64) -> anyhow::Result<Option<Record>> + Send + 'static,
+    F: Fn(i32, i64) -> anyhow::Result<Option<Fetched>> + Send + 'static,
 {
     let (ask, questions) = channel::<(i32, i64)>();
     let (answer, answers) = channel();
@@ -52,7 +69,13 @@ where
         .spawn(move || {
             while let Some(at) = newest(&questions) {
                 let detail = match fetch(at.0, at.1) {
-                    Ok(Some(record)) => show(&mut renderer, at, &record),
+                    Ok(Some(fetched)) => {
+                        let mut detail = show(&mut renderer, at, &fetched.record);
+                        if let (Ok(text), false) = (&mut detail.text, fetched.notes.is_empty()) {
+                            text.splice(0..0, fetched.notes.into_iter().chain([String::new()]));
+                        }
+                        detail
+                    }
                     Ok(None) => Detail {
                         at,
                         text: Err(
