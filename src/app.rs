@@ -25,7 +25,7 @@ use crate::kafka::{
 };
 use crate::redrive::{
     CopyTimestamp, Dedupe, PointedTo, Redrive, RetentionGuard, RetentionLookup, Router, Routing,
-    TombstoneIndex, dedupe,
+    SentBack, TombstoneIndex, dedupe, readers,
 };
 use crate::review::{Journal, Journaled};
 use crate::triage::{
@@ -292,15 +292,20 @@ impl<'a> Run<'a> {
         let mut watchers = Watchers::new(self.config, &self.terminal, task, total)?
             .with_plan(self.plan_writer(task, source.reader())?);
         let mut decisions = self.decisions(task, total)?;
+        // A dry run sending records back says who would read them again.
+        let mut sent_back = SentBack::default();
         let result = self.drive(
             &mut *source,
             &mut *decisions,
             &mut *sink,
-            &mut watchers.observers(),
+            &mut watchers.observers_with(&mut sent_back),
             &mut *gate,
             self.write_options(task, keyless_markers),
         );
         watchers.finish();
+        if self.config.options.dry_run && task.redrive.to_origin && result.is_ok() {
+            self.tell_who_reads(&sent_back);
+        }
         let plan = watchers.take_plan();
         let summary = match (result, plan) {
             (Ok(summary), Some(plan)) => {
@@ -322,6 +327,24 @@ impl<'a> Run<'a> {
         }
         self.finished(task, &summary);
         Ok(summary)
+    }
+
+    /// Who reads the topics records are sent back to (DESIGN §9's issue 32, item 7).
+    fn tell_who_reads(&self, sent: &SentBack) {
+        if sent.topics.is_empty() {
+            return;
+        }
+        let topics = sent.topics.keys().cloned().collect();
+        match kafka::groups_reading(self.settings(), &topics) {
+            Ok((reading, skipped)) => {
+                for line in readers::report(sent, &reading, skipped) {
+                    message(&line);
+                }
+            }
+            Err(error) => {
+                tracing::warn!("cannot list who reads the topics records go back to: {error:#}")
+            }
+        }
     }
 
     /// What a writing run says when it is over.

@@ -6,6 +6,7 @@ mod client;
 mod fetch;
 mod group;
 mod producer;
+mod readers;
 mod security;
 mod settle;
 mod sink;
@@ -17,6 +18,7 @@ pub use admin::{ConfigLookup, Retention, compacts, describe_retention, why_tombs
 pub use fetch::RecordFetcher;
 pub use group::{MemberTag, Presence, Role, before_joining};
 pub use producer::{OutgoingCopy, RecordProducer, Tombstone, WrittenTopics};
+pub use readers::groups_reading;
 pub use settle::wait_for_open_transactions;
 pub use sink::{CopyRules, KafkaSink, OffsetsOnly};
 pub use source::{

@@ -10,6 +10,7 @@ pub mod headers;
 pub mod origin;
 pub mod pending;
 pub mod pointer;
+pub mod readers;
 pub mod route;
 
 use crate::record::Record;
@@ -19,6 +20,7 @@ pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
 pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex};
 pub use pointer::{PointedTo, dereferenced, share_pointer};
+pub use readers::SentBack;
 pub use route::{Router, Routing, TopicCatalog, TopicState};
 
 /// The redrive options of a run, as the engine's gate. Checked in this order: pending (a record
