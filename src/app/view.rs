@@ -12,7 +12,7 @@ use crate::config::WriteTask;
 use crate::error::Error;
 use crate::kafka::{AssignedSource, ConfigLookup, JobSource, RecordFetcher};
 use crate::record::Record;
-use crate::redrive::TombstoneIndex;
+use crate::redrive::{SentBack, TombstoneIndex, readers};
 use crate::triage::{
     DEFAULT_CLASS_HEADERS, EngineOptions, Gate, NullKeysBelow, Observer, Plan, PlanDecisions,
     PlanGate, RecordFilter, RecordSource, Summary,
@@ -84,6 +84,7 @@ pub(super) fn triage(
             }
             (None, _) => "to its origin topic".to_owned(),
         },
+        to_origin: task.redrive.to_origin,
     };
     let mut backend = ViewBackend {
         run,
@@ -165,6 +166,16 @@ impl Backend for ViewBackend<'_, '_> {
 
     fn renderer(&self) -> anyhow::Result<Renderer> {
         Ok(self.run.renderer(false)?)
+    }
+
+    fn readers(&mut self, sent: &SentBack) -> Vec<String> {
+        let topics = sent.topics.keys().cloned().collect();
+        match crate::kafka::groups_reading(self.run.settings(), &topics) {
+            Ok((reading, skipped)) => readers::report(sent, &reading, skipped),
+            Err(error) => vec![format!(
+                "Who reads what is sent back could not be listed: {error:#}"
+            )],
+        }
     }
 
     fn write(

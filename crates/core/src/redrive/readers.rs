@@ -16,7 +16,7 @@ const FAILED_GROUP_HEADERS: [&str; 2] = ["kafka_dlt-original-consumer-group", "_
 const SHARE_GROUP_HEADER: &str = "__dlq.errors.group";
 
 /// A group that failed on a record, as its DLQ headers name it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FailedGroup {
     pub name: String,
     /// A share group (whose offsets librdkafka cannot ask for).

@@ -7,6 +7,8 @@ use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use crate::record::Record;
+use crate::redrive::origin::origin_of;
+use crate::redrive::readers::{FailedGroup, failed_group};
 use crate::redrive::replay_count;
 use crate::triage::RecordSource;
 use crate::ui::said::printable_key;
@@ -24,6 +26,8 @@ pub const NO_CLASS: &str = "(no class header)";
 pub struct Batch {
     pub rows: Vec<Row>,
     pub classes: Vec<String>,
+    /// The origins the rows introduced (numbered after the ones sent before).
+    pub origins: Vec<Origin>,
     /// Records read so far, shown or not.
     pub read: u64,
     /// The whole range was read (or `error` ended it).
@@ -52,18 +56,55 @@ pub fn spawn(
     class_headers: Vec<String>,
 ) -> Receiver<Batch> {
     let mut classes = Classes::new(class_headers);
+    let mut origins = Origins::default();
     pass::spawn(
         "view-index",
         source,
         Duration::from_millis(50),
         move |record, batch: &mut Batch| {
             if admit(record) {
-                let row = classes.row(record, &mut batch.classes);
+                let mut row = classes.row(record, &mut batch.classes);
+                row.origin_index = origins.index(record, &mut batch.origins);
                 batch.rows.push(row);
             }
             batch.rows.len() >= 4096
         },
     )
+}
+
+/// Where a record came from, as its DLQ headers say: the topic a merge `--to-origin` sends it
+/// back to, and the group that failed on it when they name one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub topic: String,
+    pub failed: Option<FailedGroup>,
+}
+
+/// Origins, numbered as they are met.
+#[derive(Default)]
+struct Origins {
+    known: HashMap<Origin, u32>,
+}
+
+impl Origins {
+    /// The number of `record`'s origin ([`Row::NO_ORIGIN`] for none); one met for the first
+    /// time is added to `new`.
+    fn index(&mut self, record: &Record, new: &mut Vec<Origin>) -> u32 {
+        let Ok(Some(origin)) = origin_of(&record.headers) else {
+            return Row::NO_ORIGIN;
+        };
+        let origin = Origin {
+            topic: origin.topic,
+            failed: failed_group(record),
+        };
+        if let Some(&index) = self.known.get(&origin) {
+            return index;
+        }
+        let index = u32::try_from(self.known.len()).unwrap_or(Row::NO_ORIGIN);
+        self.known.insert(origin.clone(), index);
+        new.push(origin);
+        index
+    }
 }
 
 /// Failure classes by header value, numbered as they are met.
@@ -122,6 +163,7 @@ impl Classes {
                 .ok()
                 .filter(|&count| count > 0)
                 .map(|count| u32::try_from(count).unwrap_or(u32::MAX)),
+            origin_index: Row::NO_ORIGIN,
         }
     }
 }

@@ -24,12 +24,13 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::error::Error;
-use crate::triage::{Interrupt, Observer, Plan, RecordSource, Summary};
+use crate::redrive::SentBack;
+use crate::triage::{Decision, Interrupt, Observer, Plan, RecordSource, Summary};
 use crate::ui::logging;
 use crate::ui::render::Renderer;
 
 use self::fetch::{Detail, Fetch};
-use self::index::Batch;
+use self::index::{Batch, Origin};
 use self::search::Search;
 use self::state::ViewState;
 
@@ -46,6 +47,12 @@ pub trait Backend {
     /// # Errors
     /// When the decoders cannot be set up.
     fn renderer(&self) -> anyhow::Result<Renderer>;
+
+    /// Who reads the topics `sent` names, as lines for the write question (see
+    /// [`crate::redrive::readers::report`]); none by default.
+    fn readers(&mut self, _sent: &SentBack) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Carries out `plan` in a run of the engine that reads each partition up to `ends` and
     /// tells `observer` what it does.
@@ -77,6 +84,9 @@ pub struct Setup {
     pub plan: Option<String>,
     /// What a merge does, for the write question (`copies to retry`).
     pub merge_to: String,
+    /// Merges go back to the records' origin topics (`--to-origin`): the write question
+    /// says who reads them there.
+    pub to_origin: bool,
 }
 
 /// How the view ended.
@@ -130,6 +140,11 @@ pub struct App {
     /// Lines of the list on screen, for `PgUp` and `PgDn`.
     page: usize,
     written: Summary,
+    to_origin: bool,
+    /// The origins rows name ([`Row::origin_index`]).
+    origins: Vec<Origin>,
+    /// Who reads what the pending merges send back, asked when `w` is pressed.
+    readers: Option<Vec<String>>,
 }
 
 /// What a key asks of the loop.
@@ -170,6 +185,9 @@ impl App {
             search: None,
             page: 10,
             written: Summary::default(),
+            to_origin: setup.to_origin,
+            origins: Vec::new(),
+            readers: None,
         }
     }
 
@@ -205,6 +223,9 @@ impl App {
         lines.push(
             "Each partition's offset is committed up to its first undecided record.".to_owned(),
         );
+        if let Some(readers) = &self.readers {
+            lines.extend(readers.iter().cloned());
+        }
         match &self.plan {
             Some(plan) => lines.push(format!(
                 "Plan only: the decisions go to {plan}; nothing is written to Kafka."
@@ -219,12 +240,32 @@ impl App {
         lines
     }
 
+    /// The topics the pending merges send records back to, with the groups that failed on
+    /// them (`--to-origin` only).
+    fn sent_back(&self) -> SentBack {
+        let mut sent = SentBack::default();
+        if !self.to_origin {
+            return sent;
+        }
+        for (row, decision) in self.state.pending_rows() {
+            let origin = usize::try_from(row.origin_index)
+                .ok()
+                .and_then(|index| self.origins.get(index));
+            if let (Decision::Merge, Some(origin)) = (decision, origin) {
+                let failed = sent.topics.entry(origin.topic.clone()).or_default();
+                failed.extend(origin.failed.clone());
+            }
+        }
+        sent
+    }
+
     /// Takes in what the background threads sent.
     fn receive(&mut self, batches: &Receiver<Batch>, fetch: &Fetch) {
         loop {
             match batches.try_recv() {
                 Ok(batch) => {
                     self.state.add_classes(batch.classes);
+                    self.origins.extend(batch.origins);
                     self.state.extend(batch.rows);
                     self.read = batch.read;
                     if let Some(error) = batch.error {
@@ -376,7 +417,21 @@ fn event_loop(
         if key.kind == KeyEventKind::Release {
             continue;
         }
-        match keys::handle(&mut app, key) {
+        let step = keys::handle(&mut app, key);
+        // The write question says who reads what it sends back: asked once, when it opens.
+        match (&app.mode, &app.readers) {
+            (Mode::ConfirmWrite, None) => {
+                let sent = app.sent_back();
+                app.readers = Some(if sent.topics.is_empty() {
+                    Vec::new()
+                } else {
+                    backend.readers(&sent)
+                });
+            }
+            (Mode::ConfirmWrite, Some(_)) => {}
+            _ => app.readers = None,
+        }
+        match step {
             Step::Stay => {}
             Step::StartSearch(query) => start_search(&mut app, backend, query),
             Step::Write { then_quit } => {
@@ -442,6 +497,7 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::state::Row;
+    use crate::redrive::readers::FailedGroup;
     use super::*;
 
     fn row(offset: i64, class_index: u32) -> Row {
@@ -452,6 +508,8 @@ mod tests {
             key: format!("order-{offset}").into(),
             class_index,
             replays: (offset == 2).then_some(3),
+            // The first two came from `orders`, where `billing` failed on them.
+            origin_index: if offset < 2 { 0 } else { Row::NO_ORIGIN },
         }
     }
 
@@ -469,6 +527,7 @@ mod tests {
             dry_run: false,
             plan: None,
             merge_to: "to orders-retry".into(),
+            to_origin: false,
         };
         sender
             .send(Batch {
@@ -477,6 +536,13 @@ mod tests {
                 read: 4,
                 done: true,
                 error: None,
+                origins: vec![Origin {
+                    topic: "orders".into(),
+                    failed: Some(FailedGroup {
+                        name: "billing".into(),
+                        share: false,
+                    }),
+                }],
             })
             .unwrap_or_else(|e| panic!("{e}"));
         answer
@@ -616,5 +682,32 @@ mod tests {
         assert_eq!(app.mode, Mode::Search("x".into()));
         let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
         assert!(matches!(keys::handle(&mut app, enter), Step::StartSearch(q) if q == "x"));
+    }
+
+    /// `--to-origin`: the write question says who reads the topics the pending merges send
+    /// records back to (asked of the backend once, when it opens).
+    #[test]
+    fn the_write_question_names_who_reads_what_merges_send_back() {
+        let (mut app, _setup, _questions) = app(true);
+        app.state.decide(Decision::Merge);
+        app.state.decide(Decision::Merge);
+        app.state.decide(Decision::Merge);
+        assert!(app.sent_back().topics.is_empty(), "not --to-origin");
+        app.to_origin = true;
+        let sent = app.sent_back();
+        // The third merge names no origin; the purge sends nothing back.
+        assert_eq!(sent.topics.len(), 1);
+        assert_eq!(
+            sent.topics["orders"].iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+            ["billing"]
+        );
+        app.readers = Some(vec!["  orders: audit, billing *".into()]);
+        assert!(
+            app.write_question()
+                .iter()
+                .any(|line| line == "  orders: audit, billing *"),
+            "{:?}",
+            app.write_question()
+        );
     }
 }

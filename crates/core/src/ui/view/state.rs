@@ -29,9 +29,15 @@ pub struct Row {
     /// are held.
     pub class_index: u32,
     pub replays: Option<u32>,
+    /// Index into the view's origins (topic and failed group the DLQ's headers name),
+    /// [`Row::NO_ORIGIN`] for none.
+    pub origin_index: u32,
 }
 
 impl Row {
+    /// [`Row::origin_index`] of a record whose headers name no origin.
+    pub const NO_ORIGIN: u32 = u32::MAX;
+
     /// Index into [`ViewState::classes`].
     #[must_use]
     pub fn class(&self) -> usize {
@@ -348,6 +354,17 @@ impl ViewState {
         self.counts.pending() > 0
     }
 
+    /// The rows whose decisions wait to be written, with them.
+    pub fn pending_rows(&self) -> impl Iterator<Item = (&Row, Decision)> + '_ {
+        self.slots
+            .iter()
+            .zip(&self.rows)
+            .filter_map(|(slot, row)| match slot {
+                Slot::Pending(decision) => Some((row, *decision)),
+                Slot::Open | Slot::Written(_) => None,
+            })
+    }
+
     /// The decisions waiting to be written, by coordinates.
     #[must_use]
     pub fn pending(&self) -> Vec<((i32, i64), Decision)> {
@@ -412,6 +429,7 @@ mod tests {
             key: format!("k{partition}-{offset}").into(),
             class_index,
             replays: None,
+            origin_index: Row::NO_ORIGIN,
         }
     }
 
