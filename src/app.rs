@@ -342,7 +342,7 @@ impl<'a> Run<'a> {
                 }
             }
             Err(error) => {
-                tracing::warn!("cannot list who reads the topics records go back to: {error:#}")
+                tracing::warn!("cannot list who reads the topics records go back to: {error:#}");
             }
         }
     }

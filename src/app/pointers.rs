@@ -22,6 +22,9 @@ pub(super) struct Resolver {
     dlq: String,
     /// One reader per topic pointed to; `Err` with why for a topic that cannot be read.
     fetchers: HashMap<String, Result<RecordFetcher, String>>,
+    /// Says why a pointer's record cannot be read only in the debug log (a pass before the
+    /// run, which says it again).
+    quiet: bool,
 }
 
 impl Resolver {
@@ -30,6 +33,7 @@ impl Resolver {
             settings: settings.clone(),
             dlq: dlq.to_owned(),
             fetchers: HashMap::new(),
+            quiet: false,
         }
     }
 
@@ -42,7 +46,12 @@ impl Resolver {
         match self.read(&target) {
             Ok(source) => dereferenced(record, source),
             Err(why) => {
-                tracing::warn!("{}; it is left alone", unread(&record, &target, &why));
+                let said = unread(&record, &target, &why);
+                if self.quiet {
+                    tracing::debug!("{said}");
+                } else {
+                    tracing::warn!("{said}; it is left alone");
+                }
                 record
             }
         }
@@ -159,6 +168,12 @@ impl<S: JobSource> Dereferencing<S> {
 
     pub(super) fn inner(&self) -> &S {
         &self.inner
+    }
+
+    /// Says why a pointer's record cannot be read only in the debug log.
+    pub(super) fn quiet(mut self) -> Self {
+        self.resolver.quiet = true;
+        self
     }
 }
 

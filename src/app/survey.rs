@@ -143,7 +143,8 @@ impl<'a> Run<'a> {
         let mut pass = super::pointers::Dereferencing::new(
             self.open_source(&task.source)?,
             &self.config.settings,
-        );
+        )
+        .quiet();
         let mut filter = self.filter.borrow_mut();
         let checks_retention = retention.is_some();
         let surveyed = Survey {

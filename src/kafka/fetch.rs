@@ -21,6 +21,9 @@ pub struct RecordFetcher {
     consumer: BaseConsumer<Context>,
     topic: String,
     timeout: Duration,
+    /// Per partition, its log start when first asked: an offset below it is gone, and is not
+    /// fetched (librdkafka would warn of an offset out of range, and reset).
+    log_starts: std::cell::RefCell<std::collections::HashMap<i32, i64>>,
 }
 
 impl RecordFetcher {
@@ -43,6 +46,7 @@ impl RecordFetcher {
             consumer,
             topic: topic.to_owned(),
             timeout: settings.timeout,
+            log_starts: std::cell::RefCell::default(),
         })
     }
 
@@ -52,6 +56,9 @@ impl RecordFetcher {
     /// # Errors
     /// When the record cannot be read within the timeout.
     pub fn fetch(&self, partition: i32, offset: i64) -> anyhow::Result<Option<Record>> {
+        if offset < self.log_start(partition)? {
+            return Ok(None);
+        }
         let mut assignment = TopicPartitionList::new();
         assignment.add_partition_offset(&self.topic, partition, Offset::Offset(offset))?;
         self.consumer
@@ -81,6 +88,30 @@ impl RecordFetcher {
             self.topic,
             self.timeout.as_secs()
         )
+    }
+}
+
+impl RecordFetcher {
+    /// The log start of `partition`, as it was when first asked.
+    fn log_start(&self, partition: i32) -> anyhow::Result<i64> {
+        if let Some(&start) = self.log_starts.borrow().get(&partition) {
+            return Ok(start);
+        }
+        let (start, _end) = self
+            .consumer
+            .fetch_watermarks(&self.topic, partition, self.timeout)
+            .map_err(|error| {
+                if is_definitive(&error) {
+                    anyhow::anyhow!("cannot read {}/{partition}: {error}", self.topic)
+                } else {
+                    anyhow::anyhow!(
+                        "cannot ask for the log start of {}/{partition}: {error}",
+                        self.topic
+                    )
+                }
+            })?;
+        self.log_starts.borrow_mut().insert(partition, start);
+        Ok(start)
     }
 }
 

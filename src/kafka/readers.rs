@@ -1,6 +1,6 @@
 //! Who re-reads a redrive: a record sent back to its origin topic reaches every consumer group
 //! with offsets on that topic, not only the one that failed on it. Listed from the cluster's
-//! groups (ListGroups) and each group's committed offsets (OffsetFetch); librdkafka cannot
+//! groups (`ListGroups`) and each group's committed offsets (`OffsetFetch`); librdkafka cannot
 //! ask for share groups' offsets, so those are named by the DLQ's headers only.
 
 use std::collections::{BTreeMap, BTreeSet};

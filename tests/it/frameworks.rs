@@ -420,8 +420,9 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
     kafka().produce(&queue, &input);
     let sources = kafka().read_all(&queue, Isolation::ReadCommitted);
     // Two share groups reject the same three records: six pointers.
-    dead_letters("ShareDlqApp", &[&unique("share-a"), &queue, &dlq], &dlq, 3);
-    let pointers = dead_letters("ShareDlqApp", &[&unique("share-b"), &queue, &dlq], &dlq, 6);
+    let (share_a, share_b) = (unique("share-a"), unique("share-b"));
+    dead_letters("ShareDlqApp", &[&share_a, &queue, &dlq], &dlq, 3);
+    let pointers = dead_letters("ShareDlqApp", &[&share_b, &queue, &dlq], &dlq, 6);
     assert!(
         pointers
             .iter()
@@ -441,8 +442,20 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
     assert_contains(&shown, "bad-4");
     assert_contains(&printed.stderr_text(), "no longer there");
 
-    // Redriven whole, once, whichever group runs it, however often.
+    // Who would read them again: a consumer group with offsets on the queue, and the share
+    // groups that failed on them (which librdkafka cannot list).
+    let audit = unique("audit");
+    commit_offset(&audit, &queue, 0, 1);
     let group = unique("group");
+    Kmp::new()
+        .group(&group)
+        .args(["merge-all", &dlq, "--to-origin", "--dry-run"])
+        .ok()
+        .assert_said(&format!(
+            "  {queue}: {audit}, {share_a} * (share group), {share_b} * (share group)\n"
+        ));
+
+    // Redriven whole, once, whichever group runs it, however often.
     let first = Kmp::new()
         .group(&group)
         .args([
@@ -501,4 +514,22 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
             .any(|g| m.header("kmp-decided-offset") == Some(g.to_string().as_bytes()))),
         "{markers:?}"
     );
+}
+
+/// Commits `offset` for `group` on `topic`'s `partition` (a group that reads the topic, as a
+/// service's would), with librdkafka: what is checked is the tool's listing, not this.
+fn commit_offset(group: &str, topic: &str, partition: i32, offset: i64) {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka().bootstrap())
+        .set("group.id", group)
+        .create()
+        .unwrap_or_else(|e| panic!("consumer: {e}"));
+    let mut offsets = rdkafka::TopicPartitionList::new();
+    offsets
+        .add_partition_offset(topic, partition, rdkafka::Offset::Offset(offset))
+        .unwrap_or_else(|e| panic!("{e}"));
+    consumer
+        .commit(&offsets, CommitMode::Sync)
+        .unwrap_or_else(|e| panic!("commit: {e}"));
 }

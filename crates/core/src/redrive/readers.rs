@@ -46,9 +46,19 @@ pub struct SentBack {
 
 impl Observer for SentBack {
     fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
-        if let Action::Merge { to, .. } = action {
-            let failed = self.topics.entry(to.topic.to_string()).or_default();
-            failed.extend(failed_group(record));
+        match (action, &record.read_from) {
+            (Action::Merge { to, .. }, _) => {
+                let failed = self.topics.entry(to.topic.to_string()).or_default();
+                failed.extend(failed_group(record));
+            }
+            // A share group's pointer purged as the duplicate of one merged before it: its
+            // group failed on a record sent back too.
+            (Action::Purge, Some(from)) => {
+                if let Some(failed) = self.topics.get_mut(&from.topic) {
+                    failed.extend(failed_group(record));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -137,6 +147,17 @@ mod tests {
         sent.on_action(&Record::test(0, 5), &merge("refunds"))
             .unwrap();
         sent.on_action(&Record::test(0, 6), &Action::Purge).unwrap();
+        // A pointer purged as a duplicate of one merged into `orders`: its group failed too;
+        // one into a topic nothing goes back to names no topic.
+        let mut twin = Record::test(0, 7).with_header("__dlq.errors.group", "other-workers");
+        twin.read_from = Some(crate::record::Coordinates {
+            topic: "orders".into(),
+            partition: 0,
+            offset: 41,
+        });
+        sent.on_action(&twin, &Action::Purge).unwrap();
+        twin.read_from.as_mut().unwrap().topic = "invoices".into();
+        sent.on_action(&twin, &Action::Purge).unwrap();
         assert_eq!(
             failed_group(&both),
             Some(FailedGroup {
@@ -155,7 +176,7 @@ mod tests {
         assert_eq!(
             lines[1..],
             [
-                "  orders: audit, billing *, queue-workers * (share group)",
+                "  orders: audit, billing *, other-workers * (share group), queue-workers * (share group)",
                 "  payments: payments-svc",
                 "  refunds: no group has offsets on it",
                 "  share groups reading a topic cannot be listed here (librdkafka cannot ask for them): kafka-share-groups.sh --describe --all-groups shows them",

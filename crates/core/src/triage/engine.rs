@@ -563,7 +563,12 @@ impl Engine<'_> {
                 continue;
             }
             let untombstonable = match &action {
-                Action::Merge { .. } => record.own_key().is_none() && !record.is_tombstone(),
+                // A share group's pointer never has a key: nothing to warn of.
+                Action::Merge { .. } => {
+                    record.own_key().is_none()
+                        && !record.is_tombstone()
+                        && record.read_from.is_none()
+                }
                 Action::Skip { reason } => *reason == SkipReason::NullKey,
                 Action::Purge => false,
             };

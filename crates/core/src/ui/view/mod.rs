@@ -497,8 +497,8 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::state::Row;
-    use crate::redrive::readers::FailedGroup;
     use super::*;
+    use crate::redrive::readers::FailedGroup;
 
     fn row(offset: i64, class_index: u32) -> Row {
         Row {
@@ -698,7 +698,10 @@ mod tests {
         // The third merge names no origin; the purge sends nothing back.
         assert_eq!(sent.topics.len(), 1);
         assert_eq!(
-            sent.topics["orders"].iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+            sent.topics["orders"]
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>(),
             ["billing"]
         );
         app.readers = Some(vec!["  orders: audit, billing *".into()]);
