@@ -16,12 +16,29 @@ use crate::common::*;
 struct App {
     child: Child,
     stdin: Option<ChildStdin>,
+    /// What it prints after it said it runs.
+    heard: mpsc::Receiver<String>,
 }
+
+/// A record as a fixed app printed it: key and value.
+type Processed = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 impl App {
     /// Starts `class` with `args` and waits until it says it is running.
     fn start(class: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(script("framework-apps.sh"))
+        Self::start_as(class, args, false)
+    }
+
+    /// [`App::start`], fixed when `fixed`: it fails on no record, and prints each one it
+    /// processes (tests/support/apps/Processed.java).
+    fn start_as(class: &str, args: &[&str], fixed: bool) -> Self {
+        let mut command = Command::new(script("framework-apps.sh"));
+        if fixed {
+            command.env("KMP_APP_FIXED", "1");
+        } else {
+            command.env_remove("KMP_APP_FIXED");
+        }
+        let mut child = command
             .arg("run")
             .arg(class)
             .args(args)
@@ -38,17 +55,76 @@ impl App {
             }
         });
         let stdin = child.stdin.take();
-        let app = Self { child, stdin };
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match heard.recv_timeout(left) {
-                Ok(line) if line == "RUNNING" => return app,
+                Ok(line) if line == "RUNNING" => {
+                    return Self {
+                        child,
+                        stdin,
+                        heard,
+                    };
+                }
                 Ok(_) => {}
-                Err(error) => panic!("{class} did not start within 90 s: {error}"),
+                Err(error) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{class} did not start within 90 s: {error}")
+                }
             }
         }
     }
+
+    /// The records a fixed app processed: once `count` came (at most 60 s), what else it
+    /// processes in the next 3 s too (a record processed twice must show).
+    fn processed(&self, count: usize) -> Vec<Processed> {
+        let mut processed = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut settle: Option<Instant> = None;
+        loop {
+            let until = settle.unwrap_or(deadline);
+            let Ok(line) = self
+                .heard
+                .recv_timeout(until.saturating_duration_since(Instant::now()))
+            else {
+                return processed;
+            };
+            if let Some(fields) = line.strip_prefix("PROCESSED ") {
+                let decode = |field: &str| {
+                    (field != "-").then(|| {
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, field)
+                            .unwrap_or_else(|e| panic!("{line}: {e}"))
+                    })
+                };
+                let (key, value) = fields
+                    .split_once(' ')
+                    .unwrap_or_else(|| panic!("not a processed record: {line}"));
+                processed.push((decode(key), decode(value)));
+                if processed.len() >= count && settle.is_none() {
+                    settle = Some(Instant::now() + Duration::from_secs(3));
+                }
+            }
+        }
+    }
+}
+
+/// Starts `class` fixed with `args` (the group, or the connector, of the app that failed):
+/// it processes each of `dead`'s records exactly once, with their key and value, and
+/// nothing else (what it had processed before stays behind its committed offsets).
+fn fixed_app_processes_once(class: &str, args: &[&str], dead: &[ReadRecord]) {
+    let all: Vec<&str> = std::iter::once(kafka().bootstrap())
+        .chain(args.iter().copied())
+        .collect();
+    let app = App::start_as(class, &all, true);
+    let mut processed = app.processed(dead.len());
+    let mut expected: Vec<Processed> = dead
+        .iter()
+        .map(|record| (record.key.clone(), record.value.clone()))
+        .collect();
+    processed.sort();
+    expected.sort();
+    assert_eq!(processed, expected, "what the fixed {class} processed");
 }
 
 impl Drop for App {
@@ -131,8 +207,10 @@ fn a_kafka_streams_dlq_is_classed_and_sent_back_to_its_source_once() {
     );
     assert_contains(&overview, &format!("by destination:\n      2  {orders}"));
 
-    // Merged back, without the DLQ's headers, exactly once however often it runs.
+    // Merged back, without the DLQ's headers, exactly once however often it runs; the
+    // service, fixed, processes each once.
     redrive_once(&group, &dlq, &orders, &dead, input.len(), "1");
+    fixed_app_processes_once("StreamsDlqApp", &[&application, &orders, &out, &dlq], &dead);
 }
 
 /// Dead-letters the records of `topic` holding "bad" with a real Spring Kafka service, into
@@ -264,9 +342,10 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
         .group(&group)
         .args(["-t", "merge-all", &dlt, &stream_in])
         .ok();
+    let streams_app = unique("streams-app");
     let twice_dead = dead_letters(
         "StreamsDlqApp",
-        &[&unique("streams-app"), &stream_in, &stream_out, &stream_dlq],
+        &[&streams_app, &stream_in, &stream_out, &stream_dlq],
         &stream_dlq,
         2,
     );
@@ -294,6 +373,11 @@ fn a_spring_dlt_redriven_then_dead_lettered_by_streams_goes_back_where_it_failed
 
     // Sent back where they failed last, without any DLQ's headers, once.
     redrive_once(&streams_group, &stream_dlq, &stream_in, &twice_dead, 2, "2");
+    fixed_app_processes_once(
+        "StreamsDlqApp",
+        &[&streams_app, &stream_in, &stream_out, &stream_dlq],
+        &twice_dead,
+    );
     assert_eq!(
         kafka().read_all(&orders, Isolation::ReadCommitted).len(),
         input.len()
@@ -322,13 +406,10 @@ fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic(
         .group(&group)
         .args(["-t", "merge-all", &dlt, &sink_in])
         .ok();
-    let port = (20_000..30_000)
-        .map(|base| base + u16::try_from(std::process::id() % 1000).unwrap_or(0))
-        .find(|&port| port_free(port))
-        .unwrap_or_else(|| panic!("no free port for Connect's REST server"));
+    let connector = unique("sink");
     let dead = dead_letters(
         "ConnectDlqApp",
-        &[&unique("sink"), &sink_in, &sink_dlq, &port.to_string()],
+        &[&connector, &sink_in, &sink_dlq, &rest_port().to_string()],
         &sink_dlq,
         2,
     );
@@ -355,6 +436,43 @@ fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic(
     assert_contains(&overview, &format!("by destination:\n      2  {sink_in}"));
     redrive_once(&sink_group, &sink_dlq, &sink_in, &dead, 2, "2");
     assert_eq!(kafka().read_all(&orders, Isolation::ReadCommitted).len(), 3);
+    // The same connector, fixed, writes each once.
+    fixed_app_processes_once(
+        "ConnectDlqApp",
+        &[&connector, &sink_in, &sink_dlq, &rest_port().to_string()],
+        &dead,
+    );
+}
+
+/// A free port for Connect's REST server.
+fn rest_port() -> u16 {
+    (20_000..30_000)
+        .map(|base| base + u16::try_from(std::process::id() % 1000).unwrap_or(0))
+        .find(|&port| port_free(port))
+        .unwrap_or_else(|| panic!("no free port for Connect's REST server"))
+}
+
+/// A Spring Kafka service's DLT sent back to the service's topic (`--to-origin`): once, and
+/// the service, fixed, processes each record once, byte for byte.
+#[test]
+fn a_spring_dlt_goes_back_to_its_topic_and_the_fixed_service_processes_each_once() {
+    let orders = unique("orders");
+    let dlt = unique("orders-dlt");
+    for topic in [&orders, &dlt] {
+        kafka().create_topic(topic, 1, false);
+    }
+    let input = TestRecord::keyed(&[(0, "k1", "bad-1"), (0, "k2", "good-2"), (0, "k3", "bad-3")]);
+    kafka().produce(&orders, &input);
+    let service = unique("spring-group");
+    let dead = dead_letters("SpringDlqApp", &[&service, &orders, &dlt], &dlt, 2);
+    // A dry run says the service's group reads the topic, and failed on them.
+    Kmp::new()
+        .group(&unique("group"))
+        .args(["merge-all", &dlt, "--to-origin", "--dry-run"])
+        .ok()
+        .assert_said(&format!("  {orders}: {service} *\n"));
+    redrive_once(&unique("group"), &dlt, &orders, &dead, input.len(), "1");
+    fixed_app_processes_once("SpringDlqApp", &[&service, &orders, &dlt], &dead);
 }
 
 /// A share group (KIP-932) whose dead-letter queue copies the records it rejects (KIP-1191,
@@ -486,6 +604,10 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
     }
     let back = kafka().read_all(&queue, Isolation::ReadCommitted);
     assert_eq!(back.len(), 3 + 2, "{back:?}");
+    // A share group that failed on them, fixed, processes each once: the copies only (what
+    // it rejected stays archived).
+    let copies: Vec<ReadRecord> = back[3..].to_vec();
+    fixed_app_processes_once("ShareDlqApp", &[&share_a, &queue, &dlq], &copies);
     for (copy, source) in back[3..].iter().zip(&sources[2..]) {
         assert_eq!((&copy.key, &copy.value), (&source.key, &source.value));
         assert_eq!(copy.timestamp, source.timestamp);

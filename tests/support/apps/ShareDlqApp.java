@@ -19,7 +19,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * (KIP-1191): it sets the group's errors.deadletterqueue.topic.name to DLQ (and, with a sixth
  * argument "copy", errors.deadletterqueue.copy.record.enable), then rejects every record whose
  * value holds "bad", which the broker dead-letters, and accepts the others. Runs until its
- * standard input ends.
+ * standard input ends. Fixed (see Processed), it accepts every record and prints each.
  *
  * Usage: ShareDlqApp BOOTSTRAP GROUP SOURCE DLQ [copy]
  */
@@ -64,7 +64,11 @@ public final class ShareDlqApp {
             while (open.get()) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     String text = record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8);
-                    consumer.acknowledge(record, text.contains("bad") ? AcknowledgeType.REJECT : AcknowledgeType.ACCEPT);
+                    boolean reject = !Processed.fixed() && text.contains("bad");
+                    consumer.acknowledge(record, reject ? AcknowledgeType.REJECT : AcknowledgeType.ACCEPT);
+                    if (!reject) {
+                        Processed.print(record.key(), record.value());
+                    }
                 }
                 consumer.commitSync();
             }

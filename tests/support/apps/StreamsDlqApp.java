@@ -13,6 +13,7 @@ import org.apache.kafka.streams.kstream.Produced;
  * A Kafka Streams service that fails on some records and lets Kafka Streams dead-letter them
  * (KIP-1034, errors.dead.letter.queue.topic.name): it copies SOURCE to SINK, and a value that
  * holds "bad" throws IllegalStateException in processing. Runs until its standard input ends.
+ * Fixed (see Processed), it fails on nothing and prints each record it copies.
  *
  * Usage: StreamsDlqApp BOOTSTRAP APPLICATION_ID SOURCE SINK DLQ
  */
@@ -38,11 +39,12 @@ public final class StreamsDlqApp {
         builder.stream(args[2], Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
             .mapValues(value -> {
                 String text = value == null ? "" : new String(value, java.nio.charset.StandardCharsets.UTF_8);
-                if (text.contains("bad")) {
+                if (!Processed.fixed() && text.contains("bad")) {
                     throw new IllegalStateException("cannot convert " + text);
                 }
                 return value;
             })
+            .peek(Processed::print)
             .to(args[3], Produced.with(Serdes.ByteArray(), Serdes.ByteArray()));
 
         CountDownLatch running = new CountDownLatch(1);
