@@ -655,3 +655,66 @@ fn commit_offset(group: &str, topic: &str, partition: i32, offset: i64) {
         .commit(&offsets, CommitMode::Sync)
         .unwrap_or_else(|e| panic!("commit: {e}"));
 }
+
+/// Kafka Connect's JsonConverter refuses a value that is not JSON, and Connect dead-letters it
+/// itself (stage `VALUE_CONVERTER`), before the task sees it; the task fails on another: two
+/// classes, both sent back to the sink's topic, once.
+#[test]
+fn a_connect_sink_dlq_of_records_its_converter_refused_goes_back_once() {
+    let sink_in = unique("sink-in");
+    let sink_dlq = unique("sink-dlq");
+    for topic in [&sink_in, &sink_dlq] {
+        kafka().create_topic(topic, 1, false);
+    }
+    let input = TestRecord::keyed(&[
+        (0, "k1", r#"{"id":1}"#),
+        (0, "k2", "not json at all"),
+        (0, "k3", r#"{"id":3,"state":"bad"}"#),
+    ]);
+    kafka().produce(&sink_in, &input);
+    let dead = dead_letters(
+        "ConnectDlqApp",
+        &[
+            &unique("sink"),
+            &sink_in,
+            &sink_dlq,
+            &rest_port().to_string(),
+            "json",
+        ],
+        &sink_dlq,
+        2,
+    );
+    let stages: Vec<(Option<&[u8]>, Option<&[u8]>)> = dead
+        .iter()
+        .map(|record| {
+            (
+                record.header("__connect.errors.stage"),
+                record.header("__connect.errors.exception.class.name"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            (
+                Some(&b"VALUE_CONVERTER"[..]),
+                Some(&b"org.apache.kafka.connect.errors.DataException"[..])
+            ),
+            (
+                Some(&b"TASK_PUT"[..]),
+                Some(&b"java.lang.IllegalStateException"[..])
+            ),
+        ]
+    );
+    let group = unique("group");
+    let overview = overview_of(&group, &sink_dlq);
+    assert_contains(
+        &overview,
+        "      1  p0 @0         p0 @0         org.apache.kafka.connect.errors.DataException",
+    );
+    assert_contains(
+        &overview,
+        "      1  p0 @1         p0 @1         java.lang.IllegalStateException",
+    );
+    redrive_once(&group, &sink_dlq, &sink_in, &dead, input.len(), "1");
+}

@@ -22,14 +22,23 @@ import org.apache.kafka.connect.sink.SinkTask;
  * written: IllegalStateException. Runs until its standard input ends. Fixed (see Processed),
  * it fails on nothing and prints each record it is given.
  *
- * Usage: ConnectDlqApp BOOTSTRAP CONNECTOR_NAME SOURCE DLQ REST_PORT
+ * With the argument "json", values go through Connect's JsonConverter (no schemas), so a
+ * value that is not JSON fails in the converter, before the task sees it, and Connect
+ * dead-letters it itself (stage VALUE_CONVERTER, DataException).
+ *
+ * Usage: ConnectDlqApp BOOTSTRAP CONNECTOR_NAME SOURCE DLQ REST_PORT [json]
  */
 public final class ConnectDlqApp {
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: ConnectDlqApp BOOTSTRAP CONNECTOR_NAME SOURCE DLQ REST_PORT");
+        if (args.length != 5 && !(args.length == 6 && args[5].equals("json"))) {
+            System.err.println("usage: ConnectDlqApp BOOTSTRAP CONNECTOR_NAME SOURCE DLQ REST_PORT [json]");
             System.exit(2);
         }
+        String valueConverter = args.length == 6
+            ? String.join("\n",
+                "value.converter=org.apache.kafka.connect.json.JsonConverter",
+                "value.converter.schemas.enable=false")
+            : "value.converter=org.apache.kafka.connect.converters.ByteArrayConverter";
         File dir = Files.createTempDirectory("kmp-connect-").toFile();
         File worker = write(dir, "worker.properties", String.join("\n",
             "bootstrap.servers=" + args[0],
@@ -50,6 +59,7 @@ public final class ConnectDlqApp {
             "errors.deadletterqueue.topic.name=" + args[3],
             "errors.deadletterqueue.topic.replication.factor=1",
             "errors.deadletterqueue.context.headers.enable=true",
+            valueConverter,
             ""));
         Thread connect = new Thread(() -> ConnectStandalone.main(
             new String[] {worker.getPath(), connector.getPath()}), "connect");
