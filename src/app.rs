@@ -213,7 +213,12 @@ impl<'a> Run<'a> {
     fn write(&self, task: &WriteTask) -> Result<Summary, Error> {
         // Who else uses the group decides first: a refused run writes nothing (and must not
         // fence, with its transactional id, the instance it is refused for).
-        let member = self.member_tag(task);
+        // Asked for while the source is opened; the warning comes before the first record.
+        // With the destination's retention, for the retention check.
+        let mut topics = vec![task.source.as_str()];
+        topics.extend(task.destination.as_deref());
+        let configs = ConfigLookup::start(self.settings(), &topics);
+        let member = self.member_tag(task, &configs);
         let running = match &member {
             Some(me) => kafka::before_joining(self.settings(), me)?,
             None => false,
@@ -233,11 +238,6 @@ impl<'a> Run<'a> {
             .as_ref()
             .filter(|producer| bulk && producer.is_transactional())
             .map(RecordProducer::written_topics);
-        // Asked for while the source is opened; the warning comes before the first record.
-        // With the destination's retention, for the retention check.
-        let mut topics = vec![task.source.as_str()];
-        topics.extend(task.destination.as_deref());
-        let configs = ConfigLookup::start(self.settings(), &topics);
         let source: Box<dyn JobSource> = match member {
             Some(me) if me.role == Role::Bulk => {
                 Box::new(self.join_write_source(task, me, running)?)
@@ -249,9 +249,18 @@ impl<'a> Run<'a> {
             }
             None => Box::new(self.open_write_source(task)?),
         };
-        // A share group's pointers come as the records they point to.
-        let mut source: Box<dyn JobSource> =
-            Box::new(pointers::Dereferencing::new(source, self.settings()));
+        // A share group's pointers come as the records they point to, for the runs that
+        // merge and for a person deciding (`purge-all` writes a marker after the pointer,
+        // whatever it names).
+        let mut source: Box<dyn JobSource> = if task.merges() || task.ask {
+            Box::new(pointers::Dereferencing::new(
+                source,
+                self.settings(),
+                task.redrive.allow_origin.as_ref(),
+            ))
+        } else {
+            source
+        };
         let total = source.total();
         if total == 0 {
             return nothing_left(self.settings(), &task.source);
@@ -293,17 +302,23 @@ impl<'a> Run<'a> {
             .with_plan(self.plan_writer(task, source.reader())?);
         let mut decisions = self.decisions(task, total)?;
         // A dry run sending records back says who would read them again.
+        let who_reads = self.config.options.dry_run && task.redrive.to_origin;
         let mut sent_back = SentBack::default();
+        let mut observers = watchers.observers();
+        if who_reads {
+            observers.0.push(&mut sent_back);
+        }
         let result = self.drive(
             &mut *source,
             &mut *decisions,
             &mut *sink,
-            &mut watchers.observers_with(&mut sent_back),
+            &mut observers,
             &mut *gate,
             self.write_options(task, keyless_markers),
         );
+        drop(observers);
         watchers.finish();
-        if self.config.options.dry_run && task.redrive.to_origin && result.is_ok() {
+        if who_reads && result.is_ok() {
             self.tell_who_reads(&sent_back);
         }
         let plan = watchers.take_plan();
@@ -322,8 +337,14 @@ impl<'a> Run<'a> {
         // Out of the group first: another instance joining meanwhile need not wait for it.
         drop(sink);
         drop(source);
-        if let Some(written) = written {
-            self.settle(&written);
+        if let Some(written) = written
+            && !self.settle(&written)
+        {
+            // Everything is committed: the summary says so, and the exit status that the
+            // wait for others' transactions was cut short.
+            return Err(Error::Interrupted {
+                summary: Some(summary),
+            });
         }
         self.finished(task, &summary);
         Ok(summary)
@@ -335,7 +356,7 @@ impl<'a> Run<'a> {
             return;
         }
         let topics = sent.topics.keys().cloned().collect();
-        match kafka::groups_reading(self.settings(), &topics) {
+        match kafka::groups_reading(self.settings(), &topics, std::time::Duration::from_secs(60)) {
             Ok((reading, skipped)) => {
                 for line in readers::report(sent, &reading, skipped) {
                     message(&line);
@@ -628,7 +649,8 @@ impl<'a> Run<'a> {
     fn print(&self, task: &PrintTask) -> Result<(), Error> {
         let settings = self.settings();
         let pending = self.pending_index(&task.topic)?;
-        let mut source = pointers::Dereferencing::new(self.open_source(&task.topic)?, settings);
+        let mut source =
+            pointers::Dereferencing::new(self.open_source(&task.topic)?, settings, None);
         let committer =
             (settings.commit && settings.group.is_some()).then(|| source.reader().committer());
         let mut sink = OffsetsOnly { committer };

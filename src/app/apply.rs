@@ -87,6 +87,7 @@ impl Run<'_> {
                     self.interrupt.clone(),
                 )?,
                 self.settings(),
+                None,
             );
             check = check.committed(pass.committed_at_start().clone());
             while let Some(record) = pass.next_record()? {
@@ -142,7 +143,7 @@ impl Run<'_> {
         }
         // Reads no further than the last planned record: nothing after it is decided.
         source.bound(&until);
-        let mut source = Dereferencing::new(source, settings);
+        let mut source = Dereferencing::new(source, settings, None);
         let floor = source.committed_at_start().clone();
 
         let mut decided = Vec::new();

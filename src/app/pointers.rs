@@ -6,11 +6,15 @@
 //! [`LeftAlone::PointerUnresolved`]: crate::triage::LeftAlone::PointerUnresolved
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use regex::Regex;
 
 use crate::config::Settings;
-use crate::kafka::{JobSource, Reader, RecordFetcher};
+use crate::kafka::{JobSource, Reader, RecordFetcher, Unreadable};
 use crate::record::{Coordinates, Record};
 use crate::redrive::origin::{Framework, origin_of};
+use crate::redrive::route::matches_whole;
 use crate::redrive::{dereferenced, share_pointer};
 use crate::triage::{Offsets, RecordSource};
 use crate::ui::view::fetch::Fetched;
@@ -22,38 +26,51 @@ pub(super) struct Resolver {
     dlq: String,
     /// One reader per topic pointed to; `Err` with why for a topic that cannot be read.
     fetchers: HashMap<String, Result<RecordFetcher, String>>,
+    /// `--allow-origin`: the only topics read through a pointer.
+    allow: Option<Regex>,
     /// Says why a pointer's record cannot be read only in the debug log (a pass before the
     /// run, which says it again).
     quiet: bool,
 }
 
+/// How long reading one record a pointer names may take: less than a bulk run's transaction
+/// timeout (20 s), as it is read while a batch is open.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Resolver {
-    pub(super) fn new(settings: &Settings, dlq: &str) -> Self {
+    pub(super) fn new(settings: &Settings, dlq: &str, allow: Option<&Regex>) -> Self {
+        let mut settings = settings.clone();
+        settings.timeout = settings.timeout.min(FETCH_TIMEOUT);
         Self {
-            settings: settings.clone(),
+            settings,
             dlq: dlq.to_owned(),
             fetchers: HashMap::new(),
+            allow: allow.cloned(),
             quiet: false,
         }
     }
 
     /// `record`, or when it is a share group's pointer, the record it points to in its place;
     /// the pointer as it is (with a warning saying why) when that record cannot be read.
-    pub(super) fn resolve(&mut self, record: Record) -> Record {
+    ///
+    /// # Errors
+    /// When the cluster does not answer in time.
+    pub(super) fn resolve(&mut self, record: Record) -> anyhow::Result<Record> {
         let Some(target) = share_pointer(&record) else {
-            return record;
+            return Ok(record);
         };
         match self.read(&target) {
-            Ok(source) => dereferenced(record, source),
-            Err(why) => {
+            Ok(source) => Ok(dereferenced(record, source)),
+            Err(Unread::Refused(why)) => {
                 let said = unread(&record, &target, &why);
                 if self.quiet {
                     tracing::debug!("{said}");
                 } else {
-                    tracing::warn!("{said}; it is left alone");
+                    tracing::warn!("{said}");
                 }
-                record
+                Ok(record)
             }
+            Err(Unread::Failed(error)) => Err(error),
         }
     }
 
@@ -65,10 +82,16 @@ impl Resolver {
             return match self.read(&target) {
                 // Its "Read from" line says what it is.
                 Ok(source) => dereferenced(record, source).into(),
-                Err(why) => Fetched {
+                Err(unread) => Fetched {
                     notes: vec![format!(
-                        "A share group's pointer to {}/{} offset {}, which cannot be read: {why}. A merge leaves it alone.",
-                        target.topic, target.partition, target.offset
+                        "A share group's pointer to {}/{} offset {}, which cannot be read: {}. A merge leaves it alone.",
+                        target.topic,
+                        target.partition,
+                        target.offset,
+                        match unread {
+                            Unread::Refused(why) => why,
+                            Unread::Failed(error) => format!("{error:#}"),
+                        }
                     )],
                     record,
                 },
@@ -89,40 +112,67 @@ impl Resolver {
         Fetched { record, notes }
     }
 
-    /// The record at `target`, or why it cannot be had. Only topics the DLQ's records may
-    /// come from are read: not the DLQ itself, not the cluster's internal topics.
-    fn read(&mut self, target: &Coordinates) -> Result<Record, String> {
-        if target.topic == self.dlq {
-            return Err("the DLQ itself, which is never read through a pointer".into());
+    /// The record at `target`, or why it cannot be had. Only topics a record may be sent
+    /// back to are read: not the DLQ itself, not an internal topic, and one `--allow-origin`
+    /// lets through when given (a pointer is a header anyone writing to the DLQ can forge).
+    fn read(&mut self, target: &Coordinates) -> Result<Record, Unread> {
+        let topic = target.topic.as_str();
+        if topic == self.dlq {
+            return Err(Unread::Refused(
+                "the DLQ itself, which is never read through a pointer".into(),
+            ));
         }
-        if target.topic.starts_with("__") {
-            return Err("an internal topic, which is never read through a pointer".into());
+        if topic.starts_with("__") || topic == "_schemas" {
+            return Err(Unread::Refused(
+                "an internal topic, which is never read through a pointer".into(),
+            ));
+        }
+        if let Some(allow) = &self.allow
+            && !matches_whole(allow, topic)
+        {
+            return Err(Unread::Refused(format!(
+                "a topic --allow-origin {allow} does not let through"
+            )));
         }
         let settings = &self.settings;
-        let fetcher = self
-            .fetchers
-            .entry(target.topic.clone())
-            .or_insert_with(|| {
-                RecordFetcher::new(settings, &target.topic).map_err(|error| format!("{error:#}"))
-            });
+        let fetcher = self.fetchers.entry(topic.to_owned()).or_insert_with(|| {
+            RecordFetcher::new(settings, topic).map_err(|error| format!("{error:#}"))
+        });
         let fetcher = match fetcher {
             Ok(fetcher) => fetcher,
-            Err(why) => return Err(format!("its topic cannot be read ({why})")),
+            Err(why) => return Err(Unread::Refused(format!("its topic cannot be read ({why})"))),
         };
         match fetcher.fetch(target.partition, target.offset) {
-            Ok(Some(source)) if source.is_tombstone() => {
-                Err("a tombstone (sent back, it would delete its key in a compacted topic)".into())
-            }
+            Ok(Some(source)) if source.is_tombstone() => Err(Unread::Refused(
+                "a tombstone (sent back, it would delete its key in a compacted topic)".into(),
+            )),
             Ok(Some(source)) => Ok(source),
-            Ok(None) => Err("no longer there (deleted by retention, or compacted away)".into()),
-            Err(error) => {
+            Ok(None) => Err(Unread::Refused(
+                "not there (deleted by retention, compacted away, or past the partition's end)"
+                    .into(),
+            )),
+            Err(error) if error.is::<Unreadable>() => {
                 let why = format!("{error:#}");
-                // Not asked again for every pointer into it: each would wait as long.
-                self.fetchers.insert(target.topic.clone(), Err(why.clone()));
-                Err(format!("it cannot be read ({why})"))
+                // Not asked again for every pointer into it.
+                self.fetchers.insert(topic.to_owned(), Err(why.clone()));
+                Err(Unread::Refused(why))
             }
+            // The cluster did not answer in time: the run ends with the cause (nothing is
+            // decided on a guess), and a later run reads it again.
+            Err(error) => Err(Unread::Failed(error.context(format!(
+                "cannot read the record the share group's pointer names, {}/{} offset {}",
+                target.topic, target.partition, target.offset
+            )))),
         }
     }
+}
+
+/// Why the record a pointer names was not read.
+enum Unread {
+    /// It is not to be read, or not there: the pointer is left alone, with this reason.
+    Refused(String),
+    /// The cluster failed: the run ends.
+    Failed(anyhow::Error),
 }
 
 /// Where a share group's copy (`errors.deadletterqueue.copy.record.enable`) was copied from.
@@ -161,8 +211,8 @@ pub(super) struct Dereferencing<S> {
 }
 
 impl<S: JobSource> Dereferencing<S> {
-    pub(super) fn new(inner: S, settings: &Settings) -> Self {
-        let resolver = Resolver::new(settings, inner.reader().topic());
+    pub(super) fn new(inner: S, settings: &Settings, allow: Option<&Regex>) -> Self {
+        let resolver = Resolver::new(settings, inner.reader().topic(), allow);
         Self { inner, resolver }
     }
 
@@ -179,10 +229,10 @@ impl<S: JobSource> Dereferencing<S> {
 
 impl<S: JobSource> RecordSource for Dereferencing<S> {
     fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
-        Ok(self
-            .inner
+        self.inner
             .next_record()?
-            .map(|record| self.resolver.resolve(record)))
+            .map(|record| self.resolver.resolve(record))
+            .transpose()
     }
 
     fn take_finished(&mut self) -> Vec<(i32, i64)> {

@@ -7,7 +7,8 @@ use crate::error::Error;
 use std::time::Duration;
 
 use crate::kafka::{
-    FenceDeparted, MemberTag, RecordProducer, Role, WrittenTopics, wait_for_open_transactions,
+    ConfigLookup, FenceDeparted, MemberTag, RecordProducer, Role, WrittenTopics,
+    wait_for_open_transactions,
 };
 
 use super::Run;
@@ -24,7 +25,7 @@ impl Run<'_> {
     /// How this run shows itself in its group, when it writes and commits there: `ask` and
     /// a bulk run that reads every partition itself keep the group to themselves; other bulk
     /// runs share its partitions with the instances of their job.
-    pub(super) fn member_tag(&self, task: &WriteTask) -> Option<MemberTag> {
+    pub(super) fn member_tag(&self, task: &WriteTask, configs: &ConfigLookup) -> Option<MemberTag> {
         let settings = self.settings();
         let options = &self.config.options;
         if settings.group.is_none() || !settings.commit || options.dry_run {
@@ -36,6 +37,14 @@ impl Run<'_> {
             .filter(|_| self.derived_transactional_id().is_none());
         let role = if task.ask {
             Role::Ask
+        } else if task.merges() && configs.takes_share_group_dead_letters(&task.source) {
+            // Pointers naming one record may sit in different partitions: one instance
+            // sees them all, and merges the record once.
+            tracing::info!(
+                "{} takes a share group's dead letters: this run reads every partition itself, so that pointers to one record merge it once",
+                task.source
+            );
+            Role::Alone
         } else if options.limit.is_some()
             || options.from_beginning
             || task.redrive.dedupe
@@ -118,8 +127,8 @@ impl Run<'_> {
     /// After a bulk instance's job: waits until the transactions open in what it wrote to
     /// have ended (see `kafka::wait_for_open_transactions`), at most the transaction timeout
     /// plus the coordinator's sweep and a margin: by then the cluster has aborted any left
-    /// open by an instance of the job.
-    pub(super) fn settle(&self, written: &WrittenTopics) {
+    /// open by an instance of the job. `false` when interrupted while waiting.
+    pub(super) fn settle(&self, written: &WrittenTopics) -> bool {
         let topics: Vec<String> = written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -133,12 +142,14 @@ impl Run<'_> {
             .and_then(|ms| ms.parse::<u64>().ok())
             .unwrap_or(DEFAULT_TRANSACTION_TIMEOUT_MS);
         let limit = Duration::from_millis(timeout_ms) + COORDINATOR_SWEEP + SETTLE_MARGIN;
-        if let Err(error) =
-            wait_for_open_transactions(self.settings(), &topics, limit, self.interrupt)
-        {
-            tracing::warn!(
-                "cannot tell whether a transaction is left open in what this job wrote to: {error:#}"
-            );
+        match wait_for_open_transactions(self.settings(), &topics, limit, self.interrupt) {
+            Ok(waited) => waited,
+            Err(error) => {
+                tracing::warn!(
+                    "cannot tell whether a transaction is left open in what this job wrote to: {error:#}"
+                );
+                true
+            }
         }
     }
 }

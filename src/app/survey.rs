@@ -143,6 +143,7 @@ impl<'a> Run<'a> {
         let mut pass = super::pointers::Dereferencing::new(
             self.open_source(&task.source)?,
             &self.config.settings,
+            task.redrive.allow_origin.as_ref(),
         )
         .quiet();
         let mut filter = self.filter.borrow_mut();

@@ -12,7 +12,7 @@ use crate::config::WriteTask;
 use crate::error::Error;
 use crate::kafka::{AssignedSource, ConfigLookup, JobSource, RecordFetcher};
 use crate::record::Record;
-use crate::redrive::{SentBack, TombstoneIndex, readers};
+use crate::redrive::{PointedTo, SentBack, TombstoneIndex, readers};
 use crate::triage::{
     DEFAULT_CLASS_HEADERS, EngineOptions, Gate, NullKeysBelow, Observer, Plan, PlanDecisions,
     PlanGate, RecordFilter, RecordSource, Summary,
@@ -46,7 +46,11 @@ pub(super) fn triage(
     let total = source.total();
     let fetcher = RecordFetcher::new(settings, &task.source)?;
     // The detail pane shows a share group's pointer as the record it points to.
-    let resolver = std::sync::Mutex::new(Resolver::new(settings, &task.source));
+    let resolver = std::sync::Mutex::new(Resolver::new(
+        settings,
+        &task.source,
+        task.redrive.allow_origin.as_ref(),
+    ));
     let setup = Setup {
         title: match &settings.group {
             Some(group) => format!("{} (group {group})", task.source),
@@ -86,12 +90,21 @@ pub(super) fn triage(
         },
         to_origin: task.redrive.to_origin,
     };
+    // What the DLQ says was merged when the view opened, then what its writes merge.
+    let pointed = PointedTo::from_merged(
+        pending
+            .as_deref()
+            .map(|index| index.merged_sources().collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
     let mut backend = ViewBackend {
         run,
         task,
         pending,
         configs,
+        pointed,
     };
+
     let outcome = view::run(&setup, &mut backend, run.interrupt)?;
     if outcome.discarded > 0 {
         message(&format!(
@@ -149,13 +162,20 @@ struct ViewBackend<'r, 'a> {
     task: &'r WriteTask,
     pending: Option<Arc<TombstoneIndex>>,
     configs: &'r ConfigLookup,
+    /// The records share-group pointers named that this view's writes merged: a later write
+    /// only purges another pointer to one of them.
+    pointed: PointedTo,
 }
 
 impl ViewBackend<'_, '_> {
     fn bounded(&self, ends: &BTreeMap<i32, i64>) -> Result<Dereferencing<AssignedSource>, Error> {
         let mut source = self.run.open_source(&self.task.source)?;
         source.bound(ends);
-        Ok(Dereferencing::new(source, self.run.settings()))
+        Ok(Dereferencing::new(
+            source,
+            self.run.settings(),
+            self.task.redrive.allow_origin.as_ref(),
+        ))
     }
 }
 
@@ -170,7 +190,12 @@ impl Backend for ViewBackend<'_, '_> {
 
     fn readers(&mut self, sent: &SentBack) -> Vec<String> {
         let topics = sent.topics.keys().cloned().collect();
-        match crate::kafka::groups_reading(self.run.settings(), &topics) {
+        // The view waits for it: a few seconds at most.
+        match crate::kafka::groups_reading(
+            self.run.settings(),
+            &topics,
+            std::time::Duration::from_secs(5),
+        ) {
             Ok((reading, skipped)) => readers::report(sent, &reading, skipped),
             Err(error) => vec![format!(
                 "Who reads what is sent back could not be listed: {error:#}"
@@ -190,7 +215,8 @@ impl Backend for ViewBackend<'_, '_> {
         let mut source = self.bounded(ends)?;
         let limits = run.retention_limits(task, self.configs)?;
         // Records decided already (`--pending`) were not listed; the plan's gate passes them.
-        let redrive = run.redrive(task, source.reader(), None, limits);
+        let mut redrive = run.redrive(task, source.reader(), None, limits);
+        redrive.pointed = self.pointed.committed_only();
         let keyless = super::accepts_keyless(&task.source, self.configs);
         // `--from-beginning` where no marker can be written: as in every writing run.
         let redrive: Box<dyn Gate + '_> = if run.config.options.from_beginning && !keyless {
@@ -214,7 +240,11 @@ impl Backend for ViewBackend<'_, '_> {
             &mut source,
             &mut PlanDecisions(plan),
             &mut *sink,
-            &mut watchers.observers_with(observer),
+            &mut {
+                let mut observers = watchers.observers_with(observer);
+                observers.0.push(&mut self.pointed);
+                observers
+            },
             &mut gate,
             EngineOptions {
                 merge_tombstones: task.merge_tombstones,

@@ -106,6 +106,17 @@ impl ConfigLookup {
             .unwrap_or_else(|| "delete".to_owned()))
     }
 
+    /// Whether `topic` takes a share group's dead letters (KIP-1191:
+    /// `errors.deadletterqueue.group.enable=true`); `false` when it cannot be told.
+    #[must_use]
+    pub fn takes_share_group_dead_letters(&self, topic: &str) -> bool {
+        self.config(topic).is_ok_and(|config| {
+            config
+                .get("errors.deadletterqueue.group.enable")
+                .is_some_and(|value| value == "true")
+        })
+    }
+
     /// The [`Retention`] of `topic`.
     ///
     /// # Errors

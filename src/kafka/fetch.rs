@@ -77,7 +77,7 @@ impl RecordFetcher {
                 }
                 Some(Err(KafkaError::PartitionEOF(eof))) if eof == partition => return Ok(None),
                 Some(Err(error)) if is_definitive(&error) => {
-                    bail!("cannot read {}/{partition}: {error}", self.topic)
+                    return Err(Unreadable(format!("{}/{partition}: {error}", self.topic)).into());
                 }
                 Some(Err(error)) => tracing::debug!(%error, "while fetching one record"),
                 Some(Ok(_)) | None => {}
@@ -100,9 +100,9 @@ impl RecordFetcher {
         let (start, _end) = self
             .consumer
             .fetch_watermarks(&self.topic, partition, self.timeout)
-            .map_err(|error| {
+            .map_err(|error| -> anyhow::Error {
                 if is_definitive(&error) {
-                    anyhow::anyhow!("cannot read {}/{partition}: {error}", self.topic)
+                    Unreadable(format!("{}/{partition}: {error}", self.topic)).into()
                 } else {
                     anyhow::anyhow!(
                         "cannot ask for the log start of {}/{partition}: {error}",
@@ -114,6 +114,18 @@ impl RecordFetcher {
         Ok(start)
     }
 }
+
+/// A topic or partition that does not exist or may not be read: waiting does not mend it.
+#[derive(Debug)]
+pub struct Unreadable(pub String);
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read {}", self.0)
+    }
+}
+
+impl std::error::Error for Unreadable {}
 
 /// Errors that waiting does not mend: the topic or partition does not exist, or may not be
 /// read.

@@ -15,7 +15,7 @@ mod txn;
 mod writer;
 
 pub use admin::{ConfigLookup, Retention, compacts, describe_retention, why_tombstones_stay};
-pub use fetch::RecordFetcher;
+pub use fetch::{RecordFetcher, Unreadable};
 pub use group::{MemberTag, Presence, Role, before_joining};
 pub use producer::{OutgoingCopy, RecordProducer, Tombstone, WrittenTopics};
 pub use readers::groups_reading;

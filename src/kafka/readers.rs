@@ -4,7 +4,7 @@
 //! ask for share groups' offsets, so those are named by the DLQ's headers only.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -18,14 +18,17 @@ use super::client::{Context, MetadataError, client_config, fetch_metadata};
 const MAX_GROUPS: usize = 500;
 
 /// Per topic of `topics`, the consumer groups with a committed offset on any of its
-/// partitions; and the groups the cluster has that were not asked (past [`MAX_GROUPS`]).
+/// partitions; and how many groups of the cluster were not asked (past [`MAX_GROUPS`], or
+/// past `budget`) or did not answer.
 ///
 /// # Errors
 /// When the cluster cannot be asked for its groups or a topic's partitions.
 pub fn groups_reading(
     settings: &Settings,
     topics: &BTreeSet<String>,
+    budget: Duration,
 ) -> anyhow::Result<(BTreeMap<String, Vec<String>>, usize)> {
+    let deadline = Instant::now() + budget;
     let lister: BaseConsumer<Context> = client_config(&settings.consumer, &[])
         .create_with_context(Context::for_client(&settings.consumer))
         .context("cannot create a Kafka client to list consumer groups")?;
@@ -63,39 +66,54 @@ pub fn groups_reading(
         .map(|group| group.name().to_owned())
         .collect();
     names.sort();
-    let skipped = names.len().saturating_sub(MAX_GROUPS);
+    let mut skipped = names.len().saturating_sub(MAX_GROUPS);
     names.truncate(MAX_GROUPS);
     let mut reading: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for name in names {
-        for topic in topics_with_offsets(settings, &name, &partitions)? {
-            reading.entry(topic).or_default().push(name.clone());
+    let total = names.len();
+    for (asked, name) in names.into_iter().enumerate() {
+        if Instant::now() >= deadline {
+            skipped += total - asked;
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match topics_with_offsets(settings, &name, &partitions, left.min(settings.timeout))? {
+            Some(found) => {
+                for topic in found {
+                    reading.entry(topic).or_default().push(name.clone());
+                }
+            }
+            None => skipped += 1,
         }
     }
     Ok((reading, skipped))
 }
 
-/// The topics of `partitions` on which `group` has a committed offset.
+/// The topics of `partitions` on which `group` has a committed offset; `None` when the group
+/// did not answer.
 fn topics_with_offsets(
     settings: &Settings,
     group: &str,
     partitions: &TopicPartitionList,
-) -> anyhow::Result<BTreeSet<String>> {
+    timeout: Duration,
+) -> anyhow::Result<Option<BTreeSet<String>>> {
     // A client of the group that never joins it: it only asks for its offsets.
     let asker: BaseConsumer<Context> = client_config(&settings.consumer, &[])
         .set("group.id", group)
         .create_with_context(Context::for_client(&settings.consumer))
         .context("cannot create a Kafka client to read a group's offsets")?;
-    let committed = match asker.committed_offsets(partitions.clone(), settings.timeout) {
+    let committed = match asker.committed_offsets(partitions.clone(), timeout) {
         Ok(committed) => committed,
         Err(error) => {
             tracing::debug!("cannot read the offsets of group {group}: {error}");
-            return Ok(BTreeSet::new());
+            return Ok(None);
         }
     };
-    Ok(committed
-        .elements()
-        .iter()
-        .filter(|element| matches!(element.offset(), Offset::Offset(_)))
-        .map(|element| element.topic().to_owned())
-        .collect())
+    Ok(Some(
+        committed
+            .elements()
+            .iter()
+            .filter(|element| matches!(element.offset(), Offset::Offset(_)))
+            .map(|element| element.topic().to_owned())
+            .collect(),
+    ))
 }

@@ -26,18 +26,18 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// Waits until no transaction that was open when it was called holds back `read_committed`
 /// readers of `topics`, for `limit` at most (a warning then names what is still open), or
-/// until interrupted.
+/// until interrupted: `Ok(false)` then.
 ///
 /// # Errors
-/// When the cluster cannot be asked.
+/// When the cluster cannot be asked for the ends to wait for.
 pub fn wait_for_open_transactions(
     settings: &Settings,
     topics: &[String],
     limit: Duration,
     interrupt: &Interrupt,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     if topics.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let ends = Lister::new(settings, "read_uncommitted")?;
     let stable = Lister::new(settings, "read_committed")?;
@@ -46,15 +46,22 @@ pub fn wait_for_open_transactions(
     let deadline = Instant::now() + limit;
     let mut told = false;
     loop {
-        let open = behind(&targets, &stable.list(&partitions)?);
+        // A listing that fails (a leader moving) is asked again until the limit.
+        let open = match stable.list(&partitions) {
+            Ok(stable) => behind(&targets, &stable),
+            Err(error) => {
+                tracing::debug!("{error:#}");
+                targets.keys().cloned().collect()
+            }
+        };
         if open.is_empty() {
             if told {
                 tracing::info!("no transaction is left open in what this job wrote to");
             }
-            return Ok(());
+            return Ok(true);
         }
         if interrupt.is_raised() {
-            return Ok(());
+            return Ok(false);
         }
         if Instant::now() >= deadline {
             tracing::warn!(
@@ -62,7 +69,7 @@ pub fn wait_for_open_transactions(
                 describe(&open),
                 limit.as_secs()
             );
-            return Ok(());
+            return Ok(true);
         }
         if !told {
             tracing::info!(

@@ -3,7 +3,7 @@
 //! The order of the writes is decided here, over the [`Writer`] trait, and unit-tested with a
 //! recording writer.
 
-use crate::record::{Header, Record};
+use crate::record::{Coordinates, DECIDED_SOURCE, Header, Record};
 use crate::redrive::{CopyTimestamp, DECIDED_BY, DECIDED_OFFSET, HeaderPolicy};
 use crate::triage::{Action, ActionSink, BatchAborted, Offsets};
 
@@ -13,7 +13,7 @@ use super::writer::{KafkaWriter, Writer};
 
 /// Records whose markers wait for their copies' acknowledgement (without transactions): the
 /// partition, key and offset of each.
-type PendingMarkers = Vec<(i32, Option<Vec<u8>>, i64)>;
+type PendingMarkers = Vec<(i32, Option<Vec<u8>>, i64, Option<Coordinates>)>;
 
 /// What a copy keeps of its record: which headers (`--strip-dlq-headers`, `--drop-header`,
 /// plus ours) and which timestamp (`--timestamp`).
@@ -76,7 +76,13 @@ impl<W: Writer> KafkaSink<W> {
     /// Queues the marker of the decided record at `offset` of the source's `partition`: a
     /// tombstone of its `key` naming it, or a keyless marker for a null key where the source
     /// takes one (nothing otherwise).
-    fn mark(&mut self, partition: i32, key: Option<&[u8]>, offset: i64) -> anyhow::Result<()> {
+    fn mark(
+        &mut self,
+        partition: i32,
+        key: Option<&[u8]>,
+        offset: i64,
+        source: Option<&Coordinates>,
+    ) -> anyhow::Result<()> {
         if key.is_none() && !self.rules.keyless_markers {
             return Ok(());
         }
@@ -89,6 +95,13 @@ impl<W: Writer> KafkaSink<W> {
             name: DECIDED_BY.to_owned(),
             value: Some(self.rules.decided_by.clone().into_bytes()),
         });
+        // A merged share-group pointer: the record it sent back, for every later reader.
+        if let Some(source) = source {
+            headers.push(Header {
+                name: DECIDED_SOURCE.to_owned(),
+                value: Some(source.to_header().into_bytes()),
+            });
+        }
         self.writer.send_tombstone(&Tombstone {
             topic: &self.source,
             partition: Some(partition),
@@ -141,19 +154,21 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                 // A record that is a tombstone itself (`-T`) gets its marker too: the copy
                 // is the decision, and a rerun must not copy it again.
                 if self.marks(record) {
+                    let source = record.read_from.as_ref();
                     if transactional {
-                        self.mark(partition, record.own_key(), record.at.offset)?;
+                        self.mark(partition, record.own_key(), record.at.offset, source)?;
                     } else {
                         self.pending.push((
                             partition,
                             record.own_key().map(<[u8]>::to_vec),
                             record.at.offset,
+                            source.cloned(),
                         ));
                     }
                 }
             }
             Action::Purge => {
-                self.mark(partition, record.own_key(), record.at.offset)?;
+                self.mark(partition, record.own_key(), record.at.offset, None)?;
             }
             Action::Skip { .. } => {}
         }
@@ -165,8 +180,8 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
             return self.writer.commit_transaction(offsets);
         }
         self.writer.flush()?;
-        for (partition, key, offset) in std::mem::take(&mut self.pending) {
-            self.mark(partition, key.as_deref(), offset)?;
+        for (partition, key, offset, source) in std::mem::take(&mut self.pending) {
+            self.mark(partition, key.as_deref(), offset, source.as_ref())?;
         }
         self.writer.flush()?;
         match self.writer.commit_offsets(offsets) {

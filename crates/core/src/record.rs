@@ -70,6 +70,31 @@ pub const SHARE_DLQ_OFFSET: &str = "__dlq.errors.offset";
 pub const DECIDED_OFFSET: &str = "kmp-decided-offset";
 /// The header naming who decided: the consumer group of the run, or `-` without one.
 pub const DECIDED_BY: &str = "kmp-decided-by";
+/// The header of the marker of a merged share-group pointer: the record it sent back,
+/// `topic/partition/offset`, so that no other pointer to it sends it back again.
+pub const DECIDED_SOURCE: &str = "kmp-decided-source";
+
+impl Coordinates {
+    /// `topic/partition/offset`, as [`DECIDED_SOURCE`] holds it.
+    #[must_use]
+    pub fn to_header(&self) -> String {
+        format!("{}/{}/{}", self.topic, self.partition, self.offset)
+    }
+
+    /// The coordinates [`Coordinates::to_header`] wrote.
+    #[must_use]
+    pub fn from_header(text: &str) -> Option<Self> {
+        let mut parts = text.rsplitn(3, '/');
+        let offset = parts.next()?.parse().ok()?;
+        let partition = parts.next()?.parse().ok()?;
+        let topic = parts.next().filter(|topic| !topic.is_empty())?;
+        Some(Self {
+            topic: topic.to_owned(),
+            partition,
+            offset,
+        })
+    }
+}
 
 impl Record {
     /// A record with a null value marks its key for deletion under log compaction.

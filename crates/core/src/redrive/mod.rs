@@ -13,7 +13,7 @@ pub mod pointer;
 pub mod readers;
 pub mod route;
 
-use crate::record::Record;
+use crate::record::{Coordinates, Record};
 use crate::triage::{Action, Admission, Gate, LeftAlone};
 
 pub use dedupe::Dedupe;
@@ -117,9 +117,7 @@ impl<C: TopicCatalog> Gate for Redrive<'_, C> {
         if let Some(of) = self.dedupe.as_ref().and_then(|d| d.duplicate_of(record)) {
             return Ok(Admission::Duplicate { of });
         }
-        if let Some(of) = self.pointed.merged_by(record) {
-            return Ok(Admission::Duplicate { of });
-        }
+
         let target = match &mut self.router {
             Some(router) => match router.route(record)? {
                 Ok(target) => Some(target),
@@ -133,6 +131,24 @@ impl<C: TopicCatalog> Gate for Redrive<'_, C> {
             return Ok(Admission::LeaveAlone(why));
         }
         Ok(Admission::Decide { target })
+    }
+
+    fn revise(&mut self, record: &Record, action: &Action) -> Option<Coordinates> {
+        let source = record.read_from.as_ref()?;
+        if !matches!(action, Action::Merge { .. }) {
+            return None;
+        }
+        self.pointed.merged_by(record).or_else(|| {
+            self.pending
+                .as_ref()
+                .and_then(|index| index.merged_source(source))
+                .filter(|pointer| **pointer != record.at)
+                .cloned()
+        })
+    }
+
+    fn aborted(&mut self) {
+        self.pointed.forget_open();
     }
 
     fn decided(&mut self, record: &Record, action: &Action) {
@@ -290,5 +306,64 @@ mod tests {
             printing.admit(&pointer).unwrap(),
             Admission::Decide { target: None }
         );
+    }
+
+    /// A merge of a record a share group's pointer names, which another pointer merged (in
+    /// this run, or as the DLQ's markers say, in any run of any group), only purges it; an
+    /// aborted batch's merge counts for nothing.
+    #[test]
+    fn a_record_two_pointers_name_is_merged_once_across_runs_and_aborts() {
+        use crate::record::{Coordinates, DECIDED_SOURCE};
+        let source = Coordinates {
+            topic: "orders".into(),
+            partition: 2,
+            offset: 41,
+        };
+        let read = |partition, offset| {
+            let mut record = Record::test(partition, offset).with_key(Some(b"order-41"));
+            record.read_from = Some(source.clone());
+            record
+        };
+        let merge = Action::Merge {
+            tombstone: false,
+            to: crate::triage::Target::topic("orders"),
+        };
+        let mut redrive = gate(None, Some(TombstoneIndex::default()));
+        let (first, twin) = (read(0, 7), read(1, 3));
+        assert_eq!(redrive.revise(&first, &merge), None);
+        redrive.decided(&first, &merge);
+        assert_eq!(redrive.revise(&twin, &merge), Some(first.at.clone()));
+        // A purge or a skip of the twin stays what it is.
+        assert_eq!(redrive.revise(&twin, &Action::Purge), None);
+        // The batch was aborted: the first merge never happened.
+        redrive.aborted();
+        assert_eq!(redrive.revise(&twin, &merge), None);
+        // Another run: the DLQ's marker after the first pointer names the record it merged.
+        let mut index = TombstoneIndex::default();
+        index.add(
+            &Record::test(0, 9)
+                .with_key(None)
+                .with_value(None)
+                .with_header(DECIDED_OFFSET, "7")
+                .with_header(DECIDED_SOURCE, &source.to_header()),
+        );
+        let mut later = gate(None, Some(index));
+        assert_eq!(later.revise(&twin, &merge), Some(first.at.clone()));
+        // The pointer the marker names is no duplicate of itself.
+        assert_eq!(later.revise(&first, &merge), None);
+    }
+
+    #[test]
+    fn coordinates_survive_the_marker_header() {
+        use crate::record::Coordinates;
+        let at = Coordinates {
+            topic: "orders.v2".into(),
+            partition: 3,
+            offset: 1_234_567,
+        };
+        assert_eq!(Coordinates::from_header(&at.to_header()), Some(at));
+        for bad in ["", "orders/3", "orders/x/1", "/3/1", "orders/3/"] {
+            assert_eq!(Coordinates::from_header(bad), None, "{bad}");
+        }
     }
 }

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::record::{Coordinates, Record};
+use crate::record::{Coordinates, DECIDED_SOURCE, Record, last_header};
 
 use super::digest::{Digest128, key_digest};
 
@@ -72,6 +72,9 @@ pub struct TombstoneIndex {
     /// from `from` or later needs only what came after `to` (a marker always follows the
     /// record it names).
     covered: HashMap<i32, (i64, i64)>,
+    /// The records share-group pointers named that were merged (markers with
+    /// [`DECIDED_SOURCE`]), with the pointer that merged each.
+    sources: HashMap<Coordinates, Coordinates>,
     /// Records read to build the index.
     pub scanned: u64,
 }
@@ -91,6 +94,16 @@ impl TombstoneIndex {
                     .entry(record.at.partition)
                     .or_default()
                     .insert(marked);
+                let source = last_header(&record.headers, DECIDED_SOURCE)
+                    .and_then(|header| std::str::from_utf8(header.value.as_deref()?).ok())
+                    .and_then(Coordinates::from_header);
+                if let Some(source) = source {
+                    let pointer = Coordinates {
+                        offset: marked,
+                        ..record.at.clone()
+                    };
+                    self.sources.entry(source).or_insert(pointer);
+                }
             }
             return;
         }
@@ -162,6 +175,17 @@ impl TombstoneIndex {
             .is_none_or(|&tombstone| tombstone <= offset)
     }
 
+    /// The pointer that merged the record at `source`, when the DLQ says one did.
+    #[must_use]
+    pub fn merged_source(&self, source: &Coordinates) -> Option<&Coordinates> {
+        self.sources.get(source)
+    }
+
+    /// Every record pointers named that the DLQ says was merged, with the pointer that did.
+    pub fn merged_sources(&self) -> impl Iterator<Item = (&Coordinates, &Coordinates)> {
+        self.sources.iter()
+    }
+
     /// How many distinct (partition, key) tombstones are remembered.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -170,7 +194,7 @@ impl TombstoneIndex {
 
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty() && self.marked.is_empty()
+        self.last.is_empty() && self.marked.is_empty() && self.sources.is_empty()
     }
 }
 

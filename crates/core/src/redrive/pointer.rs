@@ -7,6 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::record::{Coordinates, Record};
+use crate::triage::{Action, Observer};
 
 use super::dedupe::DEFAULT_CAPACITY;
 use super::origin::{Framework, origin_of};
@@ -104,6 +105,57 @@ impl PointedTo {
     pub fn forget_open(&mut self) {
         self.open.clear();
         self.open_pointers.clear();
+    }
+
+    /// What `merged` says was merged and committed: (record pointed to, pointer).
+    #[must_use]
+    pub fn from_merged<'m>(
+        merged: impl IntoIterator<Item = (&'m Coordinates, &'m Coordinates)>,
+    ) -> Self {
+        let mut pointed = Self::default();
+        for (source, pointer) in merged {
+            if pointed
+                .committed
+                .insert(source.clone(), pointer.clone())
+                .is_none()
+            {
+                pointed.order.push_back(source.clone());
+            }
+        }
+        pointed
+    }
+
+    /// Only what was committed, for a later run in the same process (the view's next write).
+    #[must_use]
+    pub fn committed_only(&self) -> Self {
+        Self {
+            committed: self.committed.clone(),
+            order: self.order.clone(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Kept up to date as a run goes (the view keeps one across its writes): merges are open
+/// until the batch is committed, and forgotten when it is aborted.
+impl Observer for PointedTo {
+    fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
+        if matches!(action, Action::Merge { .. }) {
+            self.merged(record);
+        }
+        Ok(())
+    }
+
+    fn on_commit(&mut self, _total: &crate::triage::Summary) -> anyhow::Result<()> {
+        let pointers: Vec<Coordinates> = self.open_pointers.keys().cloned().collect();
+        for pointer in pointers {
+            self.committed(&pointer);
+        }
+        Ok(())
+    }
+
+    fn on_abort(&mut self) {
+        self.forget_open();
     }
 }
 

@@ -112,7 +112,7 @@ pub fn report(
     }
     if skipped > 0 {
         lines.push(format!(
-            "  {skipped} more group(s) in the cluster were not asked for their offsets"
+            "  {skipped} more group(s) in the cluster were not asked for their offsets, or did not answer"
         ));
     }
     lines
@@ -180,7 +180,7 @@ mod tests {
                 "  payments: payments-svc",
                 "  refunds: no group has offsets on it",
                 "  share groups reading a topic cannot be listed here (librdkafka cannot ask for them): kafka-share-groups.sh --describe --all-groups shows them",
-                "  3 more group(s) in the cluster were not asked for their offsets",
+                "  3 more group(s) in the cluster were not asked for their offsets, or did not answer",
             ]
         );
     }

@@ -163,7 +163,8 @@ impl<C: TopicCatalog> Router<C> {
 
 /// Whether `pattern` matches the whole of `topic`, as Java's `Pattern.matches` does (not a
 /// part of it: `orders` does not let `orders-admin` through). Looked up once per topic.
-fn matches_whole(pattern: &Regex, topic: &str) -> bool {
+#[must_use]
+pub fn matches_whole(pattern: &Regex, topic: &str) -> bool {
     Regex::new(&format!("^(?:{})$", pattern.as_str())).is_ok_and(|whole| whole.is_match(topic))
 }
 

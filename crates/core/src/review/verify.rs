@@ -341,7 +341,7 @@ impl<'p> ApplyCheck<'p> {
             return;
         }
         let ours = record.is_tombstone() && self.ours(record);
-        if let Some(key) = &record.key
+        if let Some(key) = record.own_key()
             && let Some(seen) = self.keys.get_mut(&(record.at.partition, sha256(key)))
         {
             let what = if record.is_tombstone() {

@@ -188,7 +188,7 @@ impl Observer for PlanWriter {
             }
             Action::Purge => {
                 let mut line = self.line(record, PlanDecision::Purge);
-                line.tombstone = record.key.is_some();
+                line.tombstone = record.own_key().is_some();
                 line
             }
             Action::Skip { reason } => {

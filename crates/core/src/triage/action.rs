@@ -96,8 +96,8 @@ impl Action {
                     .cloned()
                     .ok_or_else(|| anyhow::anyhow!("no destination topic to merge into"))?,
             },
-            // A tombstone is never purged again.
-            Decision::Purge if record.is_tombstone() => Self::Skip {
+            // A tombstone is never purged again (a share group's pointer is none).
+            Decision::Purge if record.is_tombstone() && !record.is_share_pointer() => Self::Skip {
                 reason: SkipReason::ExistingTombstone,
             },
             Decision::Purge if has_key => Self::Purge,

@@ -485,69 +485,86 @@ impl Engine<'_> {
                 matched += 1;
             }
             // A marker of a decision is what a decision left behind: never offered, `-T` or not.
-            let action = if tombstone
-                && (!options.merge_tombstones || record.marked_offset().is_some())
-            {
-                Action::Skip {
-                    reason: SkipReason::ExistingTombstone,
-                }
-            } else {
-                match attempt!(gate.admit(&record)) {
-                    Admission::AlreadyDecided => Action::Skip {
-                        reason: SkipReason::AlreadyDecided,
-                    },
-                    Admission::Undecided => {
-                        frozen
-                            .entry(record.at.partition)
-                            .or_insert(record.at.offset);
-                        // It stays: a tombstone of its key would take it too.
-                        if options.watch_keys
-                            && let Some(warning) = keys.kept(&record)
-                        {
-                            observer.on_warning(&warning);
-                        }
-                        continue;
+            let action =
+                if tombstone && (!options.merge_tombstones || record.marked_offset().is_some()) {
+                    Action::Skip {
+                        reason: SkipReason::ExistingTombstone,
                     }
-                    Admission::LeaveAlone(why) => {
-                        // Below the group's offset, which never moves back, holding the
-                        // partition there would only keep the records after it from moving it.
-                        if why != LeftAlone::BelowTheGroupsOffset {
+                } else {
+                    match attempt!(gate.admit(&record)) {
+                        Admission::AlreadyDecided => Action::Skip {
+                            reason: SkipReason::AlreadyDecided,
+                        },
+                        Admission::Undecided => {
                             frozen
                                 .entry(record.at.partition)
                                 .or_insert(record.at.offset);
+                            // It stays: a tombstone of its key would take it too.
+                            if options.watch_keys
+                                && let Some(warning) = keys.kept(&record)
+                            {
+                                observer.on_warning(&warning);
+                            }
+                            continue;
                         }
-                        batch.counts.left(&why);
-                        if options.watch_keys
-                            && let Some(warning) = keys.kept(&record)
-                        {
-                            observer.on_warning(&warning);
+                        Admission::LeaveAlone(why) => {
+                            // Below the group's offset, which never moves back, holding the
+                            // partition there would only keep the records after it from moving it.
+                            if why != LeftAlone::BelowTheGroupsOffset {
+                                frozen
+                                    .entry(record.at.partition)
+                                    .or_insert(record.at.offset);
+                            }
+                            batch.counts.left(&why);
+                            if options.watch_keys
+                                && let Some(warning) = keys.kept(&record)
+                            {
+                                observer.on_warning(&warning);
+                            }
+                            attempt!(observer.on_left_alone(&record, &why));
+                            if tell {
+                                attempt!(decisions.told(&record, Outcome::LeftAlone(&why)));
+                            }
+                            continue;
                         }
-                        attempt!(observer.on_left_alone(&record, &why));
-                        if tell {
-                            attempt!(decisions.told(&record, Outcome::LeftAlone(&why)));
+                        Admission::Duplicate { of } => {
+                            batch.counts.duplicates += 1;
+                            if tell {
+                                attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
+                            }
+                            Action::Purge
                         }
-                        continue;
+                        Admission::Decide { target } => {
+                            let decision = attempt!(decisions.decide(&record, target.as_ref()));
+                            let action = match attempt!(Action::for_decision(
+                                decision,
+                                &record,
+                                target.as_ref()
+                            )) {
+                                // Where a keyless marker can be written, a null key can be purged.
+                                Some(Action::Skip {
+                                    reason: SkipReason::NullKey,
+                                }) if !options.unmarked_null_keys => Action::Purge,
+                                Some(action) => action,
+                                None => break,
+                            };
+                            // A merge of what was merged already (a share group's pointer to a
+                            // record another pointer sent back) only purges it.
+                            match gate.revise(&record, &action) {
+                                Some(of) => {
+                                    batch.counts.duplicates += 1;
+                                    if tell {
+                                        attempt!(
+                                            decisions.told(&record, Outcome::Duplicate { of: &of })
+                                        );
+                                    }
+                                    Action::Purge
+                                }
+                                None => action,
+                            }
+                        }
                     }
-                    Admission::Duplicate { of } => {
-                        batch.counts.duplicates += 1;
-                        if tell {
-                            attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
-                        }
-                        Action::Purge
-                    }
-                    Admission::Decide { target } => {
-                        let decision = attempt!(decisions.decide(&record, target.as_ref()));
-                        match attempt!(Action::for_decision(decision, &record, target.as_ref())) {
-                            // Where a keyless marker can be written, a null key can be purged.
-                            Some(Action::Skip {
-                                reason: SkipReason::NullKey,
-                            }) if !options.unmarked_null_keys => Action::Purge,
-                            Some(action) => action,
-                            None => break,
-                        }
-                    }
-                }
-            };
+                };
             if options.unmarked_null_keys
                 && action.writes()
                 && record.own_key().is_none()
@@ -600,6 +617,7 @@ impl Engine<'_> {
                 // A transaction that failed while the record was queued: like a refused
                 // commit, the batch and this record are read again.
                 drop_batch(sink, &mut batch, &committed, error, observer, &mut pace)?;
+                gate.aborted();
                 frozen.clear();
                 attempt!(source.settle(false));
                 continue;
@@ -706,6 +724,7 @@ fn commit(
     let offsets = source.approve(batch.offsets.clone());
     if let Err(error) = sink.commit(&offsets) {
         drop_batch(sink, batch, committed, error, observer, pace)?;
+        gate.aborted();
         return Ok(false);
     }
     pace.committed();

@@ -110,8 +110,17 @@ pub trait Gate {
     /// When something the gate must ask cannot be asked (the cluster, for a topic's existence).
     fn admit(&mut self, record: &Record) -> anyhow::Result<Admission>;
 
+    /// `action`, decided for `record`, would write again what was written already: the
+    /// record it duplicates, and only a purge is carried out.
+    fn revise(&mut self, _record: &Record, _action: &Action) -> Option<Coordinates> {
+        None
+    }
+
     /// `action` was taken on `record`.
     fn decided(&mut self, _record: &Record, _action: &Action) {}
+
+    /// The open batch was aborted: what was decided since the last commit never happened.
+    fn aborted(&mut self) {}
 
     /// The decision that wrote (merged or purged) the record at `at` is committed: reading
     /// its partition again must pass it over.
@@ -133,8 +142,16 @@ impl<G: Gate + ?Sized> Gate for Box<G> {
         (**self).admit(record)
     }
 
+    fn revise(&mut self, record: &Record, action: &Action) -> Option<Coordinates> {
+        (**self).revise(record, action)
+    }
+
     fn decided(&mut self, record: &Record, action: &Action) {
         (**self).decided(record, action);
+    }
+
+    fn aborted(&mut self) {
+        (**self).aborted();
     }
 
     fn committed(&mut self, at: &Coordinates) {
@@ -180,8 +197,16 @@ impl<G: Gate> Gate for NullKeysBelow<G> {
         self.inner.admit(record)
     }
 
+    fn revise(&mut self, record: &Record, action: &Action) -> Option<Coordinates> {
+        self.inner.revise(record, action)
+    }
+
     fn decided(&mut self, record: &Record, action: &Action) {
         self.inner.decided(record, action);
+    }
+
+    fn aborted(&mut self) {
+        self.inner.aborted();
     }
 
     fn committed(&mut self, at: &Coordinates) {

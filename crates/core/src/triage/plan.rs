@@ -119,8 +119,16 @@ impl<G: Gate> Gate for PlanGate<G> {
         }
     }
 
+    fn revise(&mut self, record: &Record, action: &Action) -> Option<crate::record::Coordinates> {
+        self.inner.revise(record, action)
+    }
+
     fn decided(&mut self, record: &Record, action: &Action) {
         self.inner.decided(record, action);
+    }
+
+    fn aborted(&mut self) {
+        self.inner.aborted();
     }
 
     fn committed(&mut self, at: &crate::record::Coordinates) {

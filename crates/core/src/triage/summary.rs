@@ -35,7 +35,8 @@ impl Summary {
         match action {
             Action::Merge { .. } => {
                 self.merged += 1;
-                if record.own_key().is_none() {
+                // A share group's pointer never has a key, and is marked without one.
+                if record.own_key().is_none() && record.read_from.is_none() {
                     self.null_keys += 1;
                 }
             }

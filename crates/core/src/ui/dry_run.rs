@@ -46,7 +46,9 @@ impl<W: Write> Observer for DryRunReport<W> {
             } => format!(
                 "would merge into {} (no tombstone: {})",
                 target_text(to),
-                if record.key.is_none() {
+                if record.read_from.is_some() {
+                    "a share group's pointer, which gets a marker without a key"
+                } else if record.own_key().is_none() {
                     "null key"
                 } else {
                     "already a tombstone"

@@ -44,7 +44,9 @@ pub fn outcome_line(record: &Record, outcome: Outcome<'_>) -> Option<String> {
         Outcome::Done(Action::Merge { to, tombstone }) => {
             let note = if *tombstone {
                 ""
-            } else if record.key.is_none() {
+            } else if record.read_from.is_some() {
+                " (a share group's pointer: a marker without a key follows it)"
+            } else if record.own_key().is_none() {
                 " (not tombstoned: null key)"
             } else {
                 " (not tombstoned: it is a tombstone)"

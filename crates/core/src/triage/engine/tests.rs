@@ -606,6 +606,61 @@ fn an_unread_pointer_is_not_passed_over_as_a_tombstone() {
     }
 }
 
+/// A gate that says the merge of offset 2 would write again what offset 0 wrote.
+struct Twins;
+
+impl Gate for Twins {
+    fn admit(&mut self, _record: &Record) -> anyhow::Result<Admission> {
+        Ok(Admission::Decide {
+            target: Some(Target::topic("retry")),
+        })
+    }
+
+    fn revise(&mut self, record: &Record, action: &Action) -> Option<Coordinates> {
+        (record.at.offset == 2 && matches!(action, Action::Merge { .. }))
+            .then(|| Record::test(0, 0).at)
+    }
+}
+
+/// A merge the gate revises (a record another pointer sent back already) only purges, and
+/// counts as a duplicate; what was asked is told so.
+#[test]
+fn a_merge_the_gate_revises_only_purges() {
+    let mut source = Memory((0..4).map(|o| record(0, o, Some("k"), Some("v"))).collect());
+    let mut decisions = Listener::default();
+    let mut sink = Recorder::default();
+    let summary = Engine {
+        source: &mut source,
+        decisions: &mut decisions,
+        sink: &mut sink,
+        observer: &mut (),
+        filter: &mut (),
+        gate: &mut Twins,
+        interrupt: Interrupt::new(),
+        options: EACH,
+    }
+    .run()
+    .unwrap_or_else(|error| panic!("{error}"));
+    let actions: Vec<(i64, bool)> = sink
+        .applied
+        .iter()
+        .map(|(offset, action)| (*offset, *action == Action::Purge))
+        .collect();
+    assert_eq!(actions, [(0, false), (1, false), (2, true), (3, false)]);
+    assert_eq!(
+        (summary.merged, summary.purged, summary.duplicates),
+        (3, 1, 1)
+    );
+    assert!(
+        decisions
+            .told
+            .iter()
+            .any(|(offset, what)| *offset == 2 && what == "duplicate of 0"),
+        "{:?}",
+        decisions.told
+    );
+}
+
 #[test]
 fn records_left_alone_at_the_end_are_counted() {
     let mut source = Memory([record(0, 1, Some("k"), Some("v"))].into());
