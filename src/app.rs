@@ -218,11 +218,17 @@ impl<'a> Run<'a> {
         let mut topics = vec![task.source.as_str()];
         topics.extend(task.destination.as_deref());
         let configs = ConfigLookup::start(self.settings(), &topics);
-        let member = self.member_tag(task, &configs);
-        let running = match &member {
+        let mut member = self.member_tag(task);
+        let mut running = match &member {
             Some(me) => kafka::before_joining(self.settings(), me)?,
             None => false,
         };
+        // Asked once the cluster answered (the look-up would wait out its timeout on a
+        // refused login): a share group's DLQ is read by one instance alone.
+        if let Some(alone) = self.alone_on_share_dlq(task, member.as_ref(), &configs) {
+            running = kafka::before_joining(self.settings(), &alone)?;
+            member = Some(alone);
+        }
         // The producer comes next: with a transactional id, initializing it fences a crashed
         // run and aborts its open transaction at once, which would otherwise hold back the
         // group's committed offsets (and read_committed reads) until it timed out.

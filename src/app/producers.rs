@@ -25,7 +25,7 @@ impl Run<'_> {
     /// How this run shows itself in its group, when it writes and commits there: `ask` and
     /// a bulk run that reads every partition itself keep the group to themselves; other bulk
     /// runs share its partitions with the instances of their job.
-    pub(super) fn member_tag(&self, task: &WriteTask, configs: &ConfigLookup) -> Option<MemberTag> {
+    pub(super) fn member_tag(&self, task: &WriteTask) -> Option<MemberTag> {
         let settings = self.settings();
         let options = &self.config.options;
         if settings.group.is_none() || !settings.commit || options.dry_run {
@@ -37,14 +37,6 @@ impl Run<'_> {
             .filter(|_| self.derived_transactional_id().is_none());
         let role = if task.ask {
             Role::Ask
-        } else if task.merges() && configs.takes_share_group_dead_letters(&task.source) {
-            // Pointers naming one record may sit in different partitions: one instance
-            // sees them all, and merges the record once.
-            tracing::info!(
-                "{} takes a share group's dead letters: this run reads every partition itself, so that pointers to one record merge it once",
-                task.source
-            );
-            Role::Alone
         } else if options.limit.is_some()
             || options.from_beginning
             || task.redrive.dedupe
@@ -58,6 +50,31 @@ impl Run<'_> {
             Role::Bulk
         };
         Some(MemberTag::new(role, explicit_id))
+    }
+
+    /// A bulk run that merges from a share group's DLQ reads every partition itself: pointers
+    /// naming one record may sit in different partitions, and one instance sees them all
+    /// (and merges the record once). The tag it then runs as.
+    pub(super) fn alone_on_share_dlq(
+        &self,
+        task: &WriteTask,
+        member: Option<&MemberTag>,
+        configs: &ConfigLookup,
+    ) -> Option<MemberTag> {
+        member.filter(|me| me.role == Role::Bulk)?;
+        if !task.merges() || !configs.takes_share_group_dead_letters(&task.source) {
+            return None;
+        }
+        tracing::info!(
+            "{} takes a share group's dead letters: this run reads every partition itself, so that pointers to one record merge it once",
+            task.source
+        );
+        let explicit_id = self
+            .settings()
+            .transactional_id
+            .as_deref()
+            .filter(|_| self.derived_transactional_id().is_none());
+        Some(MemberTag::new(Role::Alone, explicit_id))
     }
 
     /// The transactional id derived from group and source topic, when the run uses it
