@@ -2,12 +2,12 @@
 //! hands the resulting [`Action`] to an [`ActionSink`] and commits at the points the
 //! [`CommitPolicy`] sets. It only counts as done what the sink committed.
 
-use std::collections::{BTreeMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::record::{Coordinates, Record};
 
+use self::key_watch::{KeyWatch, describe};
 use super::filter::RecordFilter;
 
 use super::{
@@ -656,51 +656,6 @@ impl Engine<'_> {
     }
 }
 
-/// Remembers (hashes of) the keys tombstoned and the keys of records left in the source, to
-/// warn when both meet: compaction keeps only the newest record of a key.
-#[derive(Default)]
-struct KeyWatch {
-    tombstoned: HashSet<u64>,
-    kept: HashSet<u64>,
-}
-
-fn key_hash(key: &[u8]) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    key.hash(&mut hasher);
-    hasher.finish()
-}
-
-fn describe(record: &Record) -> String {
-    format!(
-        "partition {} offset {}",
-        record.at.partition, record.at.offset
-    )
-}
-
-impl KeyWatch {
-    fn tombstoned(&mut self, record: &Record) -> Option<String> {
-        let hash = key_hash(record.own_key()?);
-        self.tombstoned.insert(hash);
-        self.kept.contains(&hash).then(|| {
-            format!(
-                "the tombstone for {} has the key of a record left in the source earlier in this run: compaction will remove that record too",
-                describe(record)
-            )
-        })
-    }
-
-    fn kept(&mut self, record: &Record) -> Option<String> {
-        let hash = key_hash(record.own_key()?);
-        self.kept.insert(hash);
-        self.tombstoned.contains(&hash).then(|| {
-            format!(
-                "the record at {} stays in the source, but a tombstone for its key was written in this run: compaction will remove it",
-                describe(record)
-            )
-        })
-    }
-}
-
 /// Commits the batch: `Ok(true)` when it is committed, `Ok(false)` when the consumer group
 /// refused it ([`BatchAborted`]) and it was aborted (its records must be read again).
 fn commit(
@@ -800,6 +755,8 @@ fn abandon(
         },
     }
 }
+
+mod key_watch;
 
 #[cfg(test)]
 mod tests;
