@@ -24,14 +24,20 @@ pub(super) struct Resolver {
     settings: Settings,
     /// The DLQ: never read through a pointer.
     dlq: String,
-    /// One reader per topic pointed to; `Err` with why for a topic that cannot be read.
-    fetchers: HashMap<String, Result<RecordFetcher, String>>,
+    /// One reader per partition pointed to (each reads on in offset order), the most recently
+    /// used [`MAX_READERS`]; `Err` with why for one that cannot be read.
+    fetchers: HashMap<(String, i32), Result<RecordFetcher, String>>,
+    /// The partitions of `fetchers`, the least recently used first.
+    used: std::collections::VecDeque<(String, i32)>,
     /// `--allow-origin`: the only topics read through a pointer.
     allow: Option<Regex>,
     /// Says why a pointer's record cannot be read only in the debug log (a pass before the
     /// run, which says it again).
     quiet: bool,
 }
+
+/// How many partitions pointed to are read at once, each by a client of its own.
+const MAX_READERS: usize = 8;
 
 /// How long reading one record a pointer names may take: less than a bulk run's transaction
 /// timeout (20 s), as it is read while a batch is open.
@@ -45,6 +51,7 @@ impl Resolver {
             settings,
             dlq: dlq.to_owned(),
             fetchers: HashMap::new(),
+            used: std::collections::VecDeque::new(),
             allow: allow.cloned(),
             quiet: false,
         }
@@ -134,8 +141,16 @@ impl Resolver {
                 "a topic --allow-origin {allow} does not let through"
             )));
         }
+        let key = (topic.to_owned(), target.partition);
+        self.used.retain(|used| *used != key);
+        self.used.push_back(key.clone());
+        if self.used.len() > MAX_READERS
+            && let Some(oldest) = self.used.pop_front()
+        {
+            self.fetchers.remove(&oldest);
+        }
         let settings = &self.settings;
-        let fetcher = self.fetchers.entry(topic.to_owned()).or_insert_with(|| {
+        let fetcher = self.fetchers.entry(key.clone()).or_insert_with(|| {
             RecordFetcher::new(settings, topic).map_err(|error| format!("{error:#}"))
         });
         let fetcher = match fetcher {
@@ -154,7 +169,7 @@ impl Resolver {
             Err(error) if error.is::<Unreadable>() => {
                 let why = format!("{error:#}");
                 // Not asked again for every pointer into it.
-                self.fetchers.insert(topic.to_owned(), Err(why.clone()));
+                self.fetchers.insert(key, Err(why.clone()));
                 Err(Unread::Refused(why))
             }
             // The cluster did not answer in time: the run ends with the cause (nothing is

@@ -115,7 +115,10 @@ struct Lister {
 
 impl Lister {
     fn new(settings: &Settings, isolation: &str) -> anyhow::Result<Self> {
-        let consumer = client_config(&settings.consumer, &[("isolation.level", isolation)])
+        // Set, not forced: the run's own isolation level is not what this client is about.
+        let mut config = client_config(&settings.consumer, &[]);
+        config.set("isolation.level", isolation);
+        let consumer = config
             .create_with_context(Context::for_client(&settings.consumer))
             .context("cannot create a Kafka client to list offsets")?;
         Ok(Self {
