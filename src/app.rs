@@ -276,7 +276,8 @@ impl<'a> Run<'a> {
             if self.config.options.again {
                 tracing::warn!("--again: records the DLQ says were decided already are listed");
             }
-            let pending = self.decided_index(&task.source)?;
+            let mut pending = self.decided_index(&task.source)?;
+            self.merged_sources_of_share_dlq(task, &*source, &configs, pending.as_mut())?;
             // Each write of the view makes its own producer; this one has fenced a crashed run.
             drop(producer);
             return view::triage(self, task, source, pending, &configs);
@@ -289,7 +290,8 @@ impl<'a> Run<'a> {
         } else {
             (limits, None)
         };
-        let pending = self.survey(task, source.is_shared(), survey_limits)?;
+        let mut pending = self.survey(task, source.is_shared(), survey_limits)?;
+        self.merged_sources_of_share_dlq(task, &*source, &configs, pending.as_mut())?;
         let keyless_markers = accepts_keyless(&task.source, &configs);
         let redrive = self.redrive(task, source.reader(), pending, ask_limits);
         // Below the group's offset, only that offset recorded decisions on null keys where
@@ -354,6 +356,27 @@ impl<'a> Run<'a> {
         }
         self.finished(task, &summary);
         Ok(summary)
+    }
+
+    /// On a share group's DLQ, adds to `index` what the markers below the run's start say
+    /// pointers merged (see `read_merged_sources`).
+    fn merged_sources_of_share_dlq(
+        &self,
+        task: &WriteTask,
+        source: &dyn JobSource,
+        configs: &ConfigLookup,
+        index: Option<&mut TombstoneIndex>,
+    ) -> Result<(), Error> {
+        match index {
+            Some(index)
+                if task.merges()
+                    && !source.is_shared()
+                    && configs.takes_share_group_dead_letters(&task.source) =>
+            {
+                self.read_merged_sources(&task.source, source.reader().ranges(), index)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Who reads the topics records are sent back to (DESIGN §9's issue 32, item 7).

@@ -83,6 +83,45 @@ impl<'a> Run<'a> {
         self.index_pass(topic)
     }
 
+    /// A share group's DLQ: the records its pointers named that were merged, from the
+    /// markers that say so below where the run starts (`ranges`), from the log start: a
+    /// pointer to one of them, dead-lettered since by another share group, only purges
+    /// (markers and pointers carry no payload: the pass is cheap).
+    pub(super) fn read_merged_sources(
+        &self,
+        topic: &str,
+        ranges: &BTreeMap<i32, crate::kafka::Range>,
+        index: &mut TombstoneIndex,
+    ) -> Result<(), Error> {
+        let until: BTreeMap<i32, i64> = ranges
+            .iter()
+            .map(|(&partition, range)| (partition, range.start))
+            .collect();
+        if until.values().all(|&start| start <= 0) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let mut reader = self.settings().clone();
+        // From the log start, whatever the group committed.
+        reader.group = None;
+        let starts: BTreeMap<i32, i64> = until.keys().map(|&partition| (partition, 0)).collect();
+        let mut pass = AssignedSource::open_at(&reader, topic, &starts, self.interrupt.clone())?;
+        pass.bound(&until);
+        let mut read = 0_u64;
+        while let Some(record) = pass.next_record()? {
+            if self.interrupt.is_raised() {
+                return Err(Error::Interrupted { summary: None });
+            }
+            index.add_merged_source(&record);
+            read += 1;
+        }
+        tracing::info!(
+            "records pointers named that were merged before: {read} record(s) read below the group's offsets in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
     /// `--pending`: the last tombstone of every key, from one pass over the run's ranges.
     pub(super) fn pending_index(&self, topic: &str) -> Result<Option<TombstoneIndex>, Error> {
         if !self.config.options.pending {

@@ -255,6 +255,10 @@ impl Backend for ViewBackend<'_, '_> {
             },
         );
         watchers.finish();
+        if result.is_err() {
+            // What the failed write left open never happened.
+            self.pointed.forget_open();
+        }
         match (result, watchers.take_plan()) {
             (Ok(summary), Some(plan)) => {
                 let lines = plan.finish()?;

@@ -34,6 +34,9 @@ pub struct RecordFetcher {
 /// sought).
 const READ_ON: i64 = 2_000;
 
+/// How long reading on may take before the record asked for is sought instead.
+const READ_ON_TIME: Duration = Duration::from_secs(2);
+
 impl RecordFetcher {
     /// A reader of `topic`.
     ///
@@ -68,20 +71,22 @@ impl RecordFetcher {
         if offset < self.log_start(partition)? {
             return Ok(None);
         }
-        let reads_on = self
+        let mut reading_on = self
             .position
             .get()
             .is_some_and(|(at, next)| at == partition && (next..next + READ_ON).contains(&offset));
-        if !reads_on {
-            self.position.set(None);
-            let mut assignment = TopicPartitionList::new();
-            assignment.add_partition_offset(&self.topic, partition, Offset::Offset(offset))?;
-            self.consumer
-                .assign(&assignment)
-                .with_context(|| format!("cannot read {}/{partition}", self.topic))?;
+        if !reading_on {
+            self.seek(partition, offset)?;
         }
-        let started = Instant::now();
+        let mut started = Instant::now();
         while started.elapsed() < self.timeout {
+            // Reading on that does not get there soon (large records on the way, or the log
+            // start moved past where it read): sought instead, once.
+            if reading_on && started.elapsed() > READ_ON_TIME {
+                reading_on = false;
+                self.seek(partition, offset)?;
+                started = Instant::now();
+            }
             match self.consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(message)) if message.partition() == partition => {
                     self.position.set(Some((partition, message.offset() + 1)));
@@ -91,6 +96,11 @@ impl RecordFetcher {
                     if message.offset() > offset {
                         return Ok(None);
                     }
+                }
+                Some(Err(KafkaError::PartitionEOF(eof))) if eof == partition && reading_on => {
+                    reading_on = false;
+                    self.seek(partition, offset)?;
+                    started = Instant::now();
                 }
                 Some(Err(KafkaError::PartitionEOF(eof))) if eof == partition => {
                     // At the end: the next question seeks again.
@@ -113,6 +123,16 @@ impl RecordFetcher {
 }
 
 impl RecordFetcher {
+    /// Reads `partition` from `offset` on.
+    fn seek(&self, partition: i32, offset: i64) -> anyhow::Result<()> {
+        self.position.set(None);
+        let mut assignment = TopicPartitionList::new();
+        assignment.add_partition_offset(&self.topic, partition, Offset::Offset(offset))?;
+        self.consumer
+            .assign(&assignment)
+            .with_context(|| format!("cannot read {}/{partition}", self.topic))
+    }
+
     /// The log start of `partition`, as it was when first asked.
     fn log_start(&self, partition: i32) -> anyhow::Result<i64> {
         if let Some(&start) = self.log_starts.borrow().get(&partition) {

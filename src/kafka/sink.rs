@@ -167,6 +167,11 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                     }
                 }
             }
+            // A share group's pointer purged as the duplicate of one merged in this batch:
+            // without transactions, its marker waits, like the merge's, for the copies.
+            Action::Purge if !transactional && record.read_from.is_some() => {
+                self.pending.push((partition, None, record.at.offset, None));
+            }
             Action::Purge => {
                 self.mark(partition, record.own_key(), record.at.offset, None)?;
             }

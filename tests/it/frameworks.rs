@@ -444,12 +444,18 @@ fn a_connect_sink_dlq_of_records_from_a_spring_dlt_goes_back_to_the_sinks_topic(
     );
 }
 
-/// A free port for Connect's REST server.
+/// A free port for Connect's REST server, never the same twice in this process (tests run
+/// at once, and a port stays free until the worker binds it, seconds later).
 fn rest_port() -> u16 {
-    (20_000..30_000)
-        .map(|base| base + u16::try_from(std::process::id() % 1000).unwrap_or(0))
-        .find(|&port| port_free(port))
-        .unwrap_or_else(|| panic!("no free port for Connect's REST server"))
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let base = 20_000 + u16::try_from(std::process::id() % 1000).unwrap_or(0) * 10;
+    loop {
+        let port = base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(port < 40_000, "no free port for Connect's REST server");
+        if port_free(port) {
+            return port;
+        }
+    }
 }
 
 /// A Spring Kafka service's DLT sent back to the service's topic (`--to-origin`): once, and
@@ -659,6 +665,31 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
         .args(["merge-all", &dlq, "--to-origin"])
         .ok()
         .assert_said(" 0 merged, 0 purged");
+    // A third share group fails later on the two records sent back, and on their copies:
+    // the group's offset is past every marker now, yet the markers below it (read from the
+    // log start) say the records were sent back; only the copies go back.
+    dead_letters(
+        "ShareDlqApp",
+        &[&unique("share-c"), &queue, &dlq],
+        &dlq,
+        6 + 6 + 4,
+    );
+    Kmp::new()
+        .group(&group)
+        .args([
+            "-t",
+            "merge-all",
+            &dlq,
+            "--to-origin",
+            "--strip-dlq-headers",
+        ])
+        .ok()
+        .assert_said(" 2 merged, 2 purged");
+    let back = kafka().read_all(&queue, Isolation::ReadCommitted);
+    assert_eq!(back.len(), 3 + 2 + 2, "{back:?}");
+    for copy in &back[5..] {
+        assert_eq!(copy.header("kmp-replay-count"), Some(&b"2"[..]));
+    }
 }
 
 /// Commits `offset` for `group` on `topic`'s `partition` (a group that reads the topic, as a

@@ -30,6 +30,8 @@ public final class StreamsDlqApp {
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
             LogAndContinueProcessingExceptionHandler.class);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        // Started again (fixed) with the same id, it does not wait out the last one's session.
+        props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), 6000);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         props.put("consumer.auto.offset.reset", "earliest");
         props.put(StreamsConfig.STATE_DIR_CONFIG,

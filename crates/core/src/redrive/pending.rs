@@ -175,6 +175,24 @@ impl TombstoneIndex {
             .is_none_or(|&tombstone| tombstone <= offset)
     }
 
+    /// Notes only what a marker says a pointer merged (`record` read from below where the
+    /// index's own pass began).
+    pub fn add_merged_source(&mut self, record: &Record) {
+        let Some(marked) = record.marked_offset() else {
+            return;
+        };
+        let source = last_header(&record.headers, DECIDED_SOURCE)
+            .and_then(|header| std::str::from_utf8(header.value.as_deref()?).ok())
+            .and_then(Coordinates::from_header);
+        if let Some(source) = source {
+            let pointer = Coordinates {
+                offset: marked,
+                ..record.at.clone()
+            };
+            self.sources.entry(source).or_insert(pointer);
+        }
+    }
+
     /// The pointer that merged the record at `source`, when the DLQ says one did.
     #[must_use]
     pub fn merged_source(&self, source: &Coordinates) -> Option<&Coordinates> {
@@ -315,5 +333,35 @@ mod tests {
         assert_eq!(set.ranges(), 2);
         assert!((3..=7).all(|o| set.contains(o)) && set.contains(1));
         assert!(!set.contains(2) && !set.contains(0) && !set.contains(8));
+    }
+
+    /// A marker of a merged pointer names the record it sent back; read from below where the
+    /// index's own pass began, only that is noted (the offset it decides is not read again).
+    #[test]
+    fn markers_of_merged_pointers_name_the_records_they_sent_back() {
+        let source = Coordinates {
+            topic: "orders".into(),
+            partition: 2,
+            offset: 41,
+        };
+        let marker = Record::test(1, 9)
+            .with_key(None)
+            .with_value(None)
+            .with_header(DECIDED_OFFSET, "4")
+            .with_header(DECIDED_SOURCE, &source.to_header());
+        let mut below = TombstoneIndex::default();
+        below.add_merged_source(&marker);
+        below.add_merged_source(&Record::test(1, 10).with_value(None));
+        assert_eq!(
+            below
+                .merged_source(&source)
+                .map(|at| (at.partition, at.offset)),
+            Some((1, 4))
+        );
+        assert!(below.is_pending_at(1, 4, None), "only the source is noted");
+        let mut read = TombstoneIndex::default();
+        read.add(&marker);
+        assert!(read.merged_source(&source).is_some());
+        assert!(!read.is_pending_at(1, 4, None));
     }
 }
