@@ -602,17 +602,7 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
     );
     redrive(&group, &[]).assert_said("0 merged, 2 purged");
     for group in [&group, &unique("group")] {
-        Kmp::new()
-            .group(group)
-            .args([
-                "-t",
-                "merge-all",
-                &dlq,
-                "--to-origin",
-                "--strip-dlq-headers",
-            ])
-            .ok()
-            .assert_said(" 0 merged");
+        redrive(group, &[]).assert_said(" 0 merged");
     }
     let back = kafka().read_all(&queue, Isolation::ReadCommitted);
     assert_eq!(back.len(), 3 + 2, "{back:?}");
@@ -674,17 +664,7 @@ fn a_share_groups_pointers_redrive_the_records_they_point_to_once() {
         &dlq,
         6 + 6 + 4,
     );
-    Kmp::new()
-        .group(&group)
-        .args([
-            "-t",
-            "merge-all",
-            &dlq,
-            "--to-origin",
-            "--strip-dlq-headers",
-        ])
-        .ok()
-        .assert_said(" 2 merged, 2 purged");
+    redrive(&group, &[]).assert_said(" 2 merged, 2 purged");
     let back = kafka().read_all(&queue, Isolation::ReadCommitted);
     assert_eq!(back.len(), 3 + 2 + 2, "{back:?}");
     for copy in &back[5..] {

@@ -94,16 +94,7 @@ impl TombstoneIndex {
                     .entry(record.at.partition)
                     .or_default()
                     .insert(marked);
-                let source = last_header(&record.headers, DECIDED_SOURCE)
-                    .and_then(|header| std::str::from_utf8(header.value.as_deref()?).ok())
-                    .and_then(Coordinates::from_header);
-                if let Some(source) = source {
-                    let pointer = Coordinates {
-                        offset: marked,
-                        ..record.at.clone()
-                    };
-                    self.sources.entry(source).or_insert(pointer);
-                }
+                self.add_merged_source(record);
             }
             return;
         }
@@ -175,8 +166,8 @@ impl TombstoneIndex {
             .is_none_or(|&tombstone| tombstone <= offset)
     }
 
-    /// Notes only what a marker says a pointer merged (`record` read from below where the
-    /// index's own pass began).
+    /// Notes what a marker says a pointer merged, and only that (alone, for markers read
+    /// from below where the index's own pass began).
     pub fn add_merged_source(&mut self, record: &Record) {
         let Some(marked) = record.marked_offset() else {
             return;
