@@ -13,9 +13,8 @@ use regex::Regex;
 use crate::config::Settings;
 use crate::kafka::{JobSource, Reader, RecordFetcher, Unreadable};
 use crate::record::{Coordinates, Record};
-use crate::redrive::origin::{Framework, origin_of};
 use crate::redrive::route::matches_whole;
-use crate::redrive::{dereferenced, share_pointer};
+use crate::redrive::{dereferenced, share_origin, share_pointer};
 use crate::triage::{Offsets, RecordSource};
 use crate::ui::view::fetch::Fetched;
 
@@ -195,15 +194,7 @@ fn share_copy_of(record: &Record) -> Option<Coordinates> {
     if record.value.is_none() || record.read_from.is_some() {
         return None;
     }
-    let origin = origin_of(&record.headers).ok()??;
-    match (origin.framework, origin.partition, origin.offset) {
-        (Framework::ShareGroup, Some(partition), Some(offset)) => Some(Coordinates {
-            topic: origin.topic,
-            partition,
-            offset,
-        }),
-        _ => None,
-    }
+    share_origin(record)
 }
 
 /// What is said of a pointer whose record cannot be read.

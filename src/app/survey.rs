@@ -31,19 +31,34 @@ fn read_decided(
     interrupt: &Interrupt,
 ) -> Result<u64, Error> {
     let before = index.scanned;
-    while let Some(record) = pass.next_record()? {
-        if interrupt.is_raised() {
-            return Err(Error::Interrupted { summary: None });
-        }
-        index.add(&record);
-    }
-    if interrupt.is_raised() {
-        return Err(Error::Interrupted { summary: None });
-    }
+    read_each(pass, interrupt, |record| index.add(record))?;
     for (&partition, range) in pass.ranges() {
         index.cover(partition, range.start, range.end);
     }
     Ok(index.scanned - before)
+}
+
+/// Reads `pass` to its end, each record into `note`; how many records were read.
+///
+/// # Errors
+/// When the source cannot be read, or on interrupt.
+fn read_each(
+    pass: &mut AssignedSource,
+    interrupt: &Interrupt,
+    mut note: impl FnMut(&Record),
+) -> Result<u64, Error> {
+    let mut read = 0;
+    while let Some(record) = pass.next_record()? {
+        if interrupt.is_raised() {
+            return Err(Error::Interrupted { summary: None });
+        }
+        note(&record);
+        read += 1;
+    }
+    if interrupt.is_raised() {
+        return Err(Error::Interrupted { summary: None });
+    }
+    Ok(read)
 }
 
 impl<'a> Run<'a> {
@@ -107,14 +122,9 @@ impl<'a> Run<'a> {
         let starts: BTreeMap<i32, i64> = until.keys().map(|&partition| (partition, 0)).collect();
         let mut pass = AssignedSource::open_at(&reader, topic, &starts, self.interrupt.clone())?;
         pass.bound(&until);
-        let mut read = 0_u64;
-        while let Some(record) = pass.next_record()? {
-            if self.interrupt.is_raised() {
-                return Err(Error::Interrupted { summary: None });
-            }
-            index.add_merged_source(&record);
-            read += 1;
-        }
+        let read = read_each(&mut pass, self.interrupt, |record| {
+            index.add_merged_source(record);
+        })?;
         tracing::info!(
             "records pointers named that were merged before: {read} record(s) read below the group's offsets in {:.1} s",
             started.elapsed().as_secs_f64()

@@ -62,6 +62,7 @@ pub(super) fn triage(
             source,
             listed(run, task, pending.clone())?,
             class_headers(task),
+            task.redrive.to_origin,
         ),
         fetch: fetch::spawn(
             move |partition, offset| {

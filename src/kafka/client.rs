@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use rdkafka::ClientConfig;
 use rdkafka::client::{Client, ClientContext};
 use rdkafka::config::RDKafkaLogLevel;
@@ -316,6 +317,45 @@ pub fn fetch_metadata<C: ClientContext>(
         );
         slice = slice.saturating_mul(2);
     }
+}
+
+/// The partitions of each of `topics`, as `consumer` (a client that reads no partition, so
+/// polled while waiting) finds them in the cluster's metadata.
+///
+/// # Errors
+/// When the metadata cannot be had within `timeout`.
+pub fn topic_partitions(
+    consumer: &BaseConsumer<Context>,
+    topics: impl IntoIterator<Item = impl AsRef<str>>,
+    timeout: Duration,
+) -> anyhow::Result<Vec<(String, i32)>> {
+    let mut partitions = Vec::new();
+    for topic in topics {
+        let topic = topic.as_ref();
+        let metadata = fetch_metadata(
+            consumer.client(),
+            consumer.context(),
+            Some(topic),
+            timeout,
+            &|| {
+                let _event = consumer.poll(Duration::ZERO);
+            },
+        )
+        .map_err(|error| match error {
+            MetadataError::Security(message) => anyhow::anyhow!(message),
+            MetadataError::Kafka(error) => anyhow::Error::new(error),
+        })
+        .with_context(|| format!("cannot read the metadata of {topic}"))?;
+        for found in metadata.topics() {
+            partitions.extend(
+                found
+                    .partitions()
+                    .iter()
+                    .map(|p| (topic.to_owned(), p.id())),
+            );
+        }
+    }
+    Ok(partitions)
 }
 
 /// Whether librdkafka gave up waiting for the cluster (as opposed to a definite answer).

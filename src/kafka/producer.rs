@@ -286,13 +286,15 @@ impl RecordProducer {
         Some((reason, renewed))
     }
 
-    /// The topics it writes to, as it goes (and those of the producers renewed from it).
+    /// The topics it writes to, as the [`super::KafkaWriter`] sending through it notes them
+    /// (and those of the producers renewed from it).
     #[must_use]
     pub fn written_topics(&self) -> WrittenTopics {
         Arc::clone(&self.written)
     }
 
-    fn note_written(&self, topic: &str) {
+    /// Adds `topic` to [`Self::written_topics`].
+    pub(super) fn note_written(&self, topic: &str) {
         let mut written = self
             .written
             .lock()
@@ -369,7 +371,6 @@ impl RecordProducer {
         if let Some(partition) = copy.to.partition {
             outgoing = outgoing.partition(partition);
         }
-        self.note_written(destination);
         self.enqueue(outgoing).with_context(|| {
             format!(
                 "cannot merge record {}/{} offset {} into {destination}",
@@ -394,7 +395,6 @@ impl RecordProducer {
         if !tombstone.headers.is_empty() {
             outgoing = outgoing.headers(owned_headers(tombstone.headers));
         }
-        self.note_written(topic);
         self.enqueue(outgoing)
             .with_context(|| match tombstone.partition {
                 Some(partition) => format!("cannot write a tombstone to {topic}/{partition}"),

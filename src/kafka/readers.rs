@@ -12,7 +12,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::Settings;
 
-use super::client::{Context, MetadataError, client_config, fetch_metadata};
+use super::client::{Context, client_config, topic_partitions};
 
 /// At most this many groups are asked for their offsets (one client each, one at a time).
 const MAX_GROUPS: usize = 500;
@@ -34,26 +34,8 @@ pub fn groups_reading(
         .context("cannot create a Kafka client to list consumer groups")?;
     let timeout = settings.timeout;
     let mut partitions = TopicPartitionList::new();
-    for topic in topics {
-        let metadata = fetch_metadata(
-            lister.client(),
-            lister.context(),
-            Some(topic),
-            timeout,
-            &|| {
-                let _event = lister.poll(Duration::ZERO);
-            },
-        )
-        .map_err(|error| match error {
-            MetadataError::Security(message) => anyhow::anyhow!(message),
-            MetadataError::Kafka(error) => anyhow::Error::new(error),
-        })
-        .with_context(|| format!("cannot read the metadata of {topic}"))?;
-        for found in metadata.topics() {
-            for partition in found.partitions() {
-                partitions.add_partition(topic, partition.id());
-            }
-        }
+    for (topic, partition) in topic_partitions(&lister, topics, timeout)? {
+        partitions.add_partition(&topic, partition);
     }
     let groups = lister
         .fetch_group_list(None, timeout)

@@ -19,7 +19,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::config::Settings;
 use crate::triage::Interrupt;
 
-use super::client::{Context, MetadataError, client_config, fetch_metadata};
+use super::client::{Context, client_config, topic_partitions};
 
 /// How often the last stable offsets are asked for while waiting.
 const POLL: Duration = Duration::from_millis(500);
@@ -41,7 +41,7 @@ pub fn wait_for_open_transactions(
     }
     let ends = Lister::new(settings, "read_uncommitted")?;
     let stable = Lister::new(settings, "read_committed")?;
-    let partitions = ends.partitions(topics)?;
+    let partitions = topic_partitions(&ends.consumer, topics, ends.timeout)?;
     let targets = ends.list(&partitions)?;
     let deadline = Instant::now() + limit;
     let mut told = false;
@@ -125,30 +125,6 @@ impl Lister {
             consumer,
             timeout: settings.timeout,
         })
-    }
-
-    fn partitions(&self, topics: &[String]) -> anyhow::Result<Vec<(String, i32)>> {
-        let mut partitions = Vec::new();
-        for topic in topics {
-            let metadata = fetch_metadata(
-                self.consumer.client(),
-                self.consumer.context(),
-                Some(topic),
-                self.timeout,
-                &|| {
-                    let _event = self.consumer.poll(Duration::ZERO);
-                },
-            )
-            .map_err(|error| match error {
-                MetadataError::Security(message) => anyhow::anyhow!(message),
-                MetadataError::Kafka(error) => anyhow::Error::new(error),
-            })
-            .with_context(|| format!("cannot read the metadata of {topic}"))?;
-            for found in metadata.topics() {
-                partitions.extend(found.partitions().iter().map(|p| (topic.clone(), p.id())));
-            }
-        }
-        Ok(partitions)
     }
 
     /// The end offset of each partition.

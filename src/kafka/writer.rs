@@ -64,6 +64,9 @@ pub struct KafkaWriter {
     txn: Transaction,
     /// Producers renewed since the last committed transaction.
     renewals: u32,
+    /// The topic last written to: the producer's set of written topics is told only of a
+    /// change (most runs write to two topics, record after record).
+    last_written: String,
 }
 
 /// How many times in a row a fenced producer is renewed before the run gives up: a
@@ -78,6 +81,14 @@ impl KafkaWriter {
             committer,
             txn: Transaction::default(),
             renewals: 0,
+            last_written: String::new(),
+        }
+    }
+
+    fn note_written(&mut self, topic: &str) {
+        if self.last_written != topic {
+            self.producer.note_written(topic);
+            topic.clone_into(&mut self.last_written);
         }
     }
 
@@ -117,11 +128,13 @@ impl Writer for KafkaWriter {
     }
 
     fn send_copy(&mut self, copy: &OutgoingCopy<'_>) -> anyhow::Result<()> {
+        self.note_written(&copy.to.topic);
         let sent = self.producer.send_copy(copy);
         self.renewing(sent)
     }
 
     fn send_tombstone(&mut self, tombstone: &Tombstone<'_>) -> anyhow::Result<()> {
+        self.note_written(tombstone.topic);
         let sent = self.producer.send_tombstone(tombstone);
         self.renewing(sent)
     }

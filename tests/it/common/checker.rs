@@ -290,11 +290,7 @@ impl Broker {
             "--transaction-timeout-ms",
             &timeout,
         ];
-        let mut stdin = Vec::new();
-        for record in records {
-            stdin.extend(record.to_json().to_string().into_bytes());
-            stdin.push(b'\n');
-        }
+        let stdin = json_lines(records);
         // A process of its own, which exits with the transaction open.
         let mut child = std::process::Command::new(super::broker::script("kafka-check.sh"))
             .args(args)
@@ -319,11 +315,7 @@ impl Broker {
     }
 
     fn produce_with(&self, args: &[&str], records: &[TestRecord]) -> Vec<(i32, i64)> {
-        let mut stdin = Vec::new();
-        for record in records {
-            stdin.extend(record.to_json().to_string().into_bytes());
-            stdin.push(b'\n');
-        }
+        let stdin = json_lines(records);
         #[derive(Deserialize)]
         struct Written {
             partition: i32,
@@ -337,4 +329,14 @@ impl Broker {
             })
             .collect()
     }
+}
+
+/// `records` as the JSON lines `kafka-check.sh produce` reads.
+fn json_lines(records: &[TestRecord]) -> Vec<u8> {
+    let mut lines = Vec::new();
+    for record in records {
+        lines.extend(record.to_json().to_string().into_bytes());
+        lines.push(b'\n');
+    }
+    lines
 }

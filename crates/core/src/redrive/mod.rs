@@ -19,7 +19,7 @@ use crate::triage::{Action, Admission, Gate, LeftAlone};
 pub use dedupe::Dedupe;
 pub use headers::{CopyTimestamp, HeaderPolicy, NamePattern, REPLAY_COUNT, replay_count};
 pub use pending::{DECIDED_BY, DECIDED_OFFSET, TombstoneIndex};
-pub use pointer::{PointedTo, dereferenced, share_pointer};
+pub use pointer::{PointedTo, dereferenced, share_origin, share_pointer};
 pub use readers::SentBack;
 pub use route::{Router, Routing, TopicCatalog, TopicState};
 

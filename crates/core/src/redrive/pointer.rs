@@ -19,6 +19,14 @@ pub fn share_pointer(record: &Record) -> Option<Coordinates> {
     if !record.is_share_pointer() {
         return None;
     }
+    share_origin(record)
+}
+
+/// The record a share group dead-lettered, as the newest of `record`'s DLQ families names
+/// it when that is the share group's (a pointer, or a copy with
+/// `errors.deadletterqueue.copy.record.enable`).
+#[must_use]
+pub fn share_origin(record: &Record) -> Option<Coordinates> {
     let origin = origin_of(&record.headers).ok()??;
     match (origin.framework, origin.partition, origin.offset) {
         (Framework::ShareGroup, Some(partition), Some(offset)) if offset >= 0 => {
@@ -87,6 +95,10 @@ impl PointedTo {
 
     /// The decision on the pointer at `at` is committed.
     pub fn committed(&mut self, at: &Coordinates) {
+        // Called for every decision committed: most runs merge no pointer.
+        if self.open_pointers.is_empty() {
+            return;
+        }
         let Some(source) = self.open_pointers.remove(at) else {
             return;
         };

@@ -54,9 +54,11 @@ pub fn spawn(
     source: impl RecordSource + Send + 'static,
     mut admit: Admit,
     class_headers: Vec<String>,
+    with_origins: bool,
 ) -> Receiver<Batch> {
     let mut classes = Classes::new(class_headers);
-    let mut origins = Origins::default();
+    // Only `--to-origin` asks who reads where records go back.
+    let mut origins = with_origins.then(Origins::default);
     pass::spawn(
         "view-index",
         source,
@@ -64,7 +66,9 @@ pub fn spawn(
         move |record, batch: &mut Batch| {
             if admit(record) {
                 let mut row = classes.row(record, &mut batch.classes);
-                row.origin_index = origins.index(record, &mut batch.origins);
+                if let Some(origins) = &mut origins {
+                    row.origin_index = origins.index(record, &mut batch.origins);
+                }
                 batch.rows.push(row);
             }
             batch.rows.len() >= 4096
@@ -213,6 +217,7 @@ mod tests {
                 .iter()
                 .map(|&h| h.to_owned())
                 .collect(),
+            true,
         );
         let mut rows = Vec::new();
         let mut classes = Vec::new();
