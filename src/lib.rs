@@ -10,4 +10,6 @@
 pub mod app;
 pub mod kafka;
 
-pub use kafka_merge_purge_core::{cli, config, decode, error, record, redrive, review, triage, ui};
+pub use kafka_merge_purge_core::{
+    cli, config, decode, error, record, redrive, repair, review, triage, ui,
+};

@@ -15,7 +15,7 @@ use crate::record::Record;
 use crate::review::{
     FileError, Journal, JournalEntry, JournalOp, JournalReader, UndoStep, UndoVerdict, UndoWatch,
 };
-use crate::triage::{Offsets, RecordSource, Target};
+use crate::triage::{Action, Offsets, RecordSource, Target};
 use crate::ui::output::message;
 
 use super::Run;
@@ -180,7 +180,7 @@ fn put_back(
         if transactional {
             writer.begin()?;
         }
-        for (record, merged_into, _) in batch {
+        for (record, merged_into, entry) in batch {
             writer.send_copy(&OutgoingCopy {
                 record,
                 to: &Target {
@@ -189,8 +189,17 @@ fn put_back(
                 },
                 headers: &record.headers,
                 timestamp: record.timestamp.map(|t| t.millis),
+                repair: None,
             })?;
-            if let (true, Some(to), Some(key)) = (tombstone_copies, merged_into, &record.key) {
+            // A repaired copy may have a key of its own.
+            let copy_key = match &entry.action {
+                Action::Merge {
+                    repair: Some(repair),
+                    ..
+                } => repair.key.as_ref().or(record.key.as_ref()),
+                _ => record.key.as_ref(),
+            };
+            if let (true, Some(to), Some(key)) = (tombstone_copies, merged_into, copy_key) {
                 writer.send_tombstone(&Tombstone {
                     topic: &to.topic,
                     partition: to.partition,

@@ -16,6 +16,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Purg
 
 use crate::config::Settings;
 use crate::record::{Header, Record};
+use crate::repair::Repair;
 use crate::triage::{BatchAborted, Target};
 
 use super::client::{Context, MetadataError, client_config, fetch_metadata};
@@ -28,6 +29,8 @@ pub struct OutgoingCopy<'a> {
     pub to: &'a Target,
     pub headers: &'a [Header],
     pub timestamp: Option<i64>,
+    /// The key and value bytes a repaired copy holds instead of the record's.
+    pub repair: Option<&'a Repair>,
 }
 
 /// One tombstone to write: `key` with a null value, to `topic`, in `partition` (`None`: the
@@ -356,10 +359,17 @@ impl RecordProducer {
         let headers = (!copy.headers.is_empty()).then(|| owned_headers(copy.headers));
         let destination: &str = &copy.to.topic;
         let mut outgoing = BaseRecord::<[u8], [u8]>::to(destination);
-        if let Some(key) = &record.key {
+        let repair = copy.repair;
+        let key = repair
+            .and_then(|r| r.key.as_deref())
+            .or(record.key.as_deref());
+        let value = repair
+            .and_then(|r| r.value.as_deref())
+            .or(record.value.as_deref());
+        if let Some(key) = key {
             outgoing = outgoing.key(key);
         }
-        if let Some(value) = &record.value {
+        if let Some(value) = value {
             outgoing = outgoing.payload(value);
         }
         if let Some(headers) = headers {

@@ -136,11 +136,14 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
         }
         let partition = record.at.partition;
         match action {
-            Action::Merge { to, .. } => {
-                let headers: Vec<Header> = self
+            Action::Merge { to, repair, .. } => {
+                let mut headers: Vec<Header> = self
                     .rules
                     .headers
                     .copy_headers(record, self.rules.timestamp);
+                if let Some(repair) = repair {
+                    headers.extend(repair.headers());
+                }
                 let timestamp = match self.rules.timestamp {
                     CopyTimestamp::Kept => record.timestamp.map(|t| t.millis),
                     CopyTimestamp::Now => Some(now_millis()),
@@ -150,6 +153,7 @@ impl<W: Writer> ActionSink for KafkaSink<W> {
                     to,
                     headers: &headers,
                     timestamp,
+                    repair: repair.as_deref(),
                 })?;
                 // A record that is a tombstone itself (`-T`) gets its marker too: the copy
                 // is the decision, and a rerun must not copy it again.
@@ -345,6 +349,7 @@ mod tests {
         Action::Merge {
             tombstone: true,
             to: Target::topic("retry"),
+            repair: None,
         }
     }
 
@@ -496,6 +501,7 @@ mod tests {
             &Action::Merge {
                 tombstone: false,
                 to,
+                repair: None,
             },
         )
         .unwrap();

@@ -12,6 +12,7 @@ pub mod error;
 pub mod private_file;
 pub mod record;
 pub mod redrive;
+pub mod repair;
 pub mod review;
 #[cfg(test)]
 mod testing;

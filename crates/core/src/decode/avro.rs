@@ -27,10 +27,12 @@ use apache_avro::schema::{
     DecimalSchema, InnerDecimalSchema, Names, ResolvedSchema, Schema, UuidSchema,
 };
 
+mod encode;
 mod json;
 #[cfg(any(test, feature = "avro-oracle"))]
 pub mod oracle;
 
+pub use encode::EncodeError;
 pub use json::{MAX_DECIMAL_BYTES, MAX_DEPTH, MAX_VALUES};
 pub(crate) use json::{push_float, push_hex};
 
@@ -155,6 +157,15 @@ impl WriterSchema {
     /// the limits ([`MAX_DEPTH`], [`MAX_VALUES`], [`MAX_DECIMAL_BYTES`]).
     pub fn decode(&self, bytes: &[u8]) -> Result<String, AvroError> {
         json::to_json_text(&self.schema, &self.names, bytes)
+    }
+
+    /// `value`, in the JSON form [`Self::decode`] shows, as one datum of this schema: the
+    /// way back for repairs, and their schema check.
+    ///
+    /// # Errors
+    /// [`EncodeError`] when the schema refuses the value (where, and why).
+    pub fn encode(&self, value: &serde_json::Value) -> Result<Vec<u8>, EncodeError> {
+        encode::to_datum(&self.schema, &self.names, value)
     }
 }
 

@@ -396,7 +396,7 @@ fn decode_named(
             info.name = Some(writer.shared_name());
             body
         }
-        RegistrySchema::Json { name } => {
+        RegistrySchema::Json { name, .. } => {
             let body = std::str::from_utf8(payload)
                 .map_err(|error| error.to_string())
                 .and_then(|text| compact(text).map_err(|error| error.to_string()))
@@ -472,6 +472,10 @@ fn decode_protobuf(
     info.name = Some(name);
     body
 }
+
+mod editable;
+
+pub use editable::{Editable, Shown};
 
 #[cfg(test)]
 mod tests;

@@ -14,5 +14,5 @@ mod setup_error;
 pub mod text;
 pub mod wire;
 
-pub use decoder::{Body, Decoded, DecodedRecord, Decoder, SchemaInfo, SchemaKind};
+pub use decoder::{Body, Decoded, DecodedRecord, Decoder, Editable, SchemaInfo, SchemaKind, Shown};
 pub use json_text::JsonText;

@@ -59,6 +59,9 @@ pub enum RegistrySchema {
     /// A JSON Schema: the payload is JSON text; `name` is the schema's `title`, else its `$id`.
     Json {
         name: Option<Arc<str>>,
+        /// The schema's text, compiled into a validator the first time a repair needs it.
+        text: String,
+        validator: std::sync::OnceLock<Result<jsonschema::Validator, String>>,
     },
     /// A Protobuf schema: the payload is a message-index array and a Protobuf message.
     Protobuf(Box<ProtoSchema>),
@@ -209,6 +212,8 @@ impl Registry {
             }
             SchemaType::Json => RegistrySchema::Json {
                 name: json_schema_name(&registered.schema),
+                text: registered.schema.clone(),
+                validator: std::sync::OnceLock::new(),
             },
             SchemaType::Other(other) => RegistrySchema::Other(other.clone()),
             unknown => RegistrySchema::Other(format!("{unknown:?}")),

@@ -258,6 +258,7 @@ mod tests {
             &Action::Merge {
                 tombstone: true,
                 to: Target::topic("retry"),
+                repair: None,
             },
         );
         assert!(matches!(
@@ -327,6 +328,7 @@ mod tests {
         let merge = Action::Merge {
             tombstone: false,
             to: crate::triage::Target::topic("orders"),
+            repair: None,
         };
         let mut redrive = gate(None, Some(TombstoneIndex::default()));
         let (first, twin) = (read(0, 7), read(1, 3));

@@ -127,6 +127,7 @@ mod tests {
         Action::Merge {
             tombstone: true,
             to: Target::topic(to),
+            repair: None,
         }
     }
 

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::TimestampKind;
 
-use super::digest::from_hex;
+use super::digest::{from_hex, sha256, to_hex};
 use super::file::{FileError, lines, parse};
+use crate::repair::Repair;
 
 /// The plan format this build writes and reads.
 pub const PLAN_VERSION: u32 = 1;
@@ -145,6 +146,54 @@ pub struct PlanLine {
     pub class: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_changes: Option<HeaderChanges>,
+    /// A repaired merge: the bytes `apply` writes instead of the record's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair: Option<PlanRepair>,
+}
+
+/// A repair in a plan: the new bytes (base64) and their SHA-256, which `apply` checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRepair {
+    #[serde(flatten)]
+    pub repair: Repair,
+    /// SHA-256 (hex) of the new value's bytes, when the value is repaired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired_value_sha256: Option<String>,
+    /// SHA-256 (hex) of the new key's bytes, when the key is repaired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired_key_sha256: Option<String>,
+}
+
+impl PlanRepair {
+    /// `repair` with the digests of its bytes.
+    #[must_use]
+    pub fn of(repair: &Repair) -> Self {
+        let digest = |bytes: &Option<Vec<u8>>| bytes.as_deref().map(|bytes| to_hex(&sha256(bytes)));
+        Self {
+            repaired_value_sha256: digest(&repair.value),
+            repaired_key_sha256: digest(&repair.key),
+            repair: repair.clone(),
+        }
+    }
+
+    /// The repair, once its bytes are checked against their digests.
+    ///
+    /// # Errors
+    /// When the bytes and a digest do not agree (the plan was changed by hand, or cut).
+    pub fn checked(&self) -> Result<Repair, String> {
+        let agrees = |bytes: &Option<Vec<u8>>, digest: &Option<String>| match (bytes, digest) {
+            (Some(bytes), Some(digest)) => to_hex(&sha256(bytes)).eq_ignore_ascii_case(digest),
+            (None, None) => true,
+            _ => false,
+        };
+        if agrees(&self.repair.value, &self.repaired_value_sha256)
+            && agrees(&self.repair.key, &self.repaired_key_sha256)
+        {
+            Ok(self.repair.clone())
+        } else {
+            Err("the repaired bytes do not match their digest in the plan".to_owned())
+        }
+    }
 }
 
 /// The last line.

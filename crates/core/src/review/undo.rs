@@ -129,7 +129,7 @@ impl UndoWatch {
         }
         let record = entry.record()?;
         let (tombstoned, merged_into) = match &entry.action {
-            Action::Merge { tombstone, to } => (*tombstone, Some(to.clone())),
+            Action::Merge { tombstone, to, .. } => (*tombstone, Some(to.clone())),
             Action::Purge => (true, None),
             Action::Skip { .. } => return Ok(()),
         };

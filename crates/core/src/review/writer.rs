@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use super::format::PlanRepair;
 use crate::record::Record;
 use crate::redrive::{CopyTimestamp, HeaderPolicy};
 use crate::triage::{Action, DEFAULT_CLASS_HEADERS, LeftAlone, Observer, Overview, SkipReason};
@@ -103,6 +104,7 @@ impl PlanWriter {
             tombstone: false,
             class,
             header_changes: None,
+            repair: None,
         }
     }
 
@@ -178,8 +180,13 @@ impl PlanWriter {
 impl Observer for PlanWriter {
     fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         let line = match action {
-            Action::Merge { tombstone, to } => {
+            Action::Merge {
+                tombstone,
+                to,
+                repair,
+            } => {
                 let mut line = self.line(record, PlanDecision::Merge);
+                line.repair = repair.as_deref().map(PlanRepair::of);
                 line.destination = Some(to.topic.to_string());
                 line.destination_partition = to.partition;
                 line.tombstone = *tombstone;

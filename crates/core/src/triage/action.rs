@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{Coordinates, Record};
+use crate::repair::Repair;
 
 use super::Offsets;
 
@@ -58,6 +59,9 @@ pub enum Action {
         tombstone: bool,
         #[serde(flatten)]
         to: Target,
+        /// What the copy holds instead of the record's bytes (an edit, a transform).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        repair: Option<Arc<Repair>>,
     },
     /// Write a tombstone for it in the source.
     Purge,
@@ -95,6 +99,7 @@ impl Action {
                 to: target
                     .cloned()
                     .ok_or_else(|| anyhow::anyhow!("no destination topic to merge into"))?,
+                repair: None,
             },
             // A tombstone is never purged again (a share group's pointer is none).
             Decision::Purge if record.is_tombstone() && !record.is_share_pointer() => Self::Skip {
@@ -178,6 +183,7 @@ mod tests {
         Action::Merge {
             tombstone,
             to: Target::topic("retry"),
+            repair: None,
         }
     }
 
@@ -230,6 +236,7 @@ mod tests {
                     topic: "orders".into(),
                     partition: Some(1),
                 },
+                repair: None,
             },
         };
         let json = serde_json::to_string(&planned).unwrap();

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{Coordinates, Record};
+use crate::repair::Repaired;
 
 use super::{Action, LeftAlone, Target};
 
@@ -40,6 +41,15 @@ pub trait DecisionSource {
     /// # Errors
     /// When the source cannot answer (for example the terminal went away).
     fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision>;
+
+    /// What a merge of `record`, just decided, writes: the record as it is, a repair of it
+    /// (an edit, a transform), or nothing because its repair was refused.
+    ///
+    /// # Errors
+    /// When the source cannot answer.
+    fn repair(&mut self, _record: &Record) -> anyhow::Result<Repaired> {
+        Ok(Repaired::AsIs)
+    }
 
     /// Whether this source wants to be [`told`](Self::told) outcomes.
     fn wants_outcomes(&self) -> bool {

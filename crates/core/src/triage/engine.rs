@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::record::{Coordinates, Record};
+use crate::repair::Repaired;
 
 use self::key_watch::{KeyWatch, describe};
 use super::filter::RecordFilter;
@@ -425,6 +426,32 @@ impl Engine<'_> {
             }};
         }
 
+        // Leaves the record alone: its partition's offset stays before it.
+        macro_rules! leave_alone {
+            ($record:ident, $why:expr) => {{
+                let why = $why;
+                let record = $record;
+                // Below the group's offset, which never moves back, holding the partition
+                // there would only keep the records after it from moving it.
+                if why != LeftAlone::BelowTheGroupsOffset {
+                    frozen
+                        .entry(record.at.partition)
+                        .or_insert(record.at.offset);
+                }
+                batch.counts.left(&why);
+                if options.watch_keys
+                    && let Some(warning) = keys.kept(&record)
+                {
+                    observer.on_warning(&warning);
+                }
+                attempt!(observer.on_left_alone(&record, &why));
+                if tell {
+                    attempt!(decisions.told(&record, Outcome::LeftAlone(&why)));
+                }
+                continue;
+            }};
+        }
+
         loop {
             if interrupt.is_raised() {
                 return Err(abandon(sink, committed, None));
@@ -485,86 +512,83 @@ impl Engine<'_> {
                 matched += 1;
             }
             // A marker of a decision is what a decision left behind: never offered, `-T` or not.
-            let action =
-                if tombstone && (!options.merge_tombstones || record.marked_offset().is_some()) {
-                    Action::Skip {
-                        reason: SkipReason::ExistingTombstone,
+            let action = if tombstone
+                && (!options.merge_tombstones || record.marked_offset().is_some())
+            {
+                Action::Skip {
+                    reason: SkipReason::ExistingTombstone,
+                }
+            } else {
+                match attempt!(gate.admit(&record)) {
+                    Admission::AlreadyDecided => Action::Skip {
+                        reason: SkipReason::AlreadyDecided,
+                    },
+                    Admission::Undecided => {
+                        frozen
+                            .entry(record.at.partition)
+                            .or_insert(record.at.offset);
+                        // It stays: a tombstone of its key would take it too.
+                        if options.watch_keys
+                            && let Some(warning) = keys.kept(&record)
+                        {
+                            observer.on_warning(&warning);
+                        }
+                        continue;
                     }
-                } else {
-                    match attempt!(gate.admit(&record)) {
-                        Admission::AlreadyDecided => Action::Skip {
-                            reason: SkipReason::AlreadyDecided,
-                        },
-                        Admission::Undecided => {
-                            frozen
-                                .entry(record.at.partition)
-                                .or_insert(record.at.offset);
-                            // It stays: a tombstone of its key would take it too.
-                            if options.watch_keys
-                                && let Some(warning) = keys.kept(&record)
-                            {
-                                observer.on_warning(&warning);
-                            }
-                            continue;
+                    Admission::LeaveAlone(why) => leave_alone!(record, why),
+                    Admission::Duplicate { of } => {
+                        batch.counts.duplicates += 1;
+                        if tell {
+                            attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
                         }
-                        Admission::LeaveAlone(why) => {
-                            // Below the group's offset, which never moves back, holding the
-                            // partition there would only keep the records after it from moving it.
-                            if why != LeftAlone::BelowTheGroupsOffset {
-                                frozen
-                                    .entry(record.at.partition)
-                                    .or_insert(record.at.offset);
-                            }
-                            batch.counts.left(&why);
-                            if options.watch_keys
-                                && let Some(warning) = keys.kept(&record)
-                            {
-                                observer.on_warning(&warning);
-                            }
-                            attempt!(observer.on_left_alone(&record, &why));
-                            if tell {
-                                attempt!(decisions.told(&record, Outcome::LeftAlone(&why)));
-                            }
-                            continue;
-                        }
-                        Admission::Duplicate { of } => {
-                            batch.counts.duplicates += 1;
-                            if tell {
-                                attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
-                            }
-                            Action::Purge
-                        }
-                        Admission::Decide { target } => {
-                            let decision = attempt!(decisions.decide(&record, target.as_ref()));
-                            let action = match attempt!(Action::for_decision(
-                                decision,
-                                &record,
-                                target.as_ref()
-                            )) {
-                                // Where a keyless marker can be written, a null key can be purged.
-                                Some(Action::Skip {
-                                    reason: SkipReason::NullKey,
-                                }) if !options.unmarked_null_keys => Action::Purge,
-                                Some(action) => action,
-                                None => break,
-                            };
-                            // A merge of what was merged already (a share group's pointer to a
-                            // record another pointer sent back) only purges it.
-                            match gate.revise(&record, &action) {
-                                Some(of) => {
-                                    batch.counts.duplicates += 1;
-                                    if tell {
-                                        attempt!(
-                                            decisions.told(&record, Outcome::Duplicate { of: &of })
-                                        );
+                        Action::Purge
+                    }
+                    Admission::Decide { target } => {
+                        let decision = attempt!(decisions.decide(&record, target.as_ref()));
+                        let action = match attempt!(Action::for_decision(
+                            decision,
+                            &record,
+                            target.as_ref()
+                        )) {
+                            // Where a keyless marker can be written, a null key can be purged.
+                            Some(Action::Skip {
+                                reason: SkipReason::NullKey,
+                            }) if !options.unmarked_null_keys => Action::Purge,
+                            Some(Action::Merge { tombstone, to, .. }) => {
+                                // An edit, a transform: or the merge is not made.
+                                let repair = match attempt!(decisions.repair(&record)) {
+                                    Repaired::AsIs => None,
+                                    Repaired::Repaired(repair) => Some(repair),
+                                    Repaired::Refused(reason) => {
+                                        leave_alone!(record, LeftAlone::RepairRefused { reason })
                                     }
-                                    Action::Purge
+                                };
+                                Action::Merge {
+                                    tombstone,
+                                    to,
+                                    repair,
                                 }
-                                None => action,
                             }
+                            Some(action) => action,
+                            None => break,
+                        };
+                        // A merge of what was merged already (a share group's pointer to a
+                        // record another pointer sent back) only purges it.
+                        match gate.revise(&record, &action) {
+                            Some(of) => {
+                                batch.counts.duplicates += 1;
+                                if tell {
+                                    attempt!(
+                                        decisions.told(&record, Outcome::Duplicate { of: &of })
+                                    );
+                                }
+                                Action::Purge
+                            }
+                            None => action,
                         }
                     }
-                };
+                }
+            };
             if options.unmarked_null_keys
                 && action.writes()
                 && record.own_key().is_none()

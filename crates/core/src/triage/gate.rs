@@ -40,6 +40,8 @@ pub enum LeftAlone {
     /// A share group's pointer whose record could not be read: gone (deleted or compacted
     /// away), a tombstone, in the DLQ itself or an internal topic, or its topic unreadable.
     PointerUnresolved,
+    /// Its merge was to be repaired (`--transform`), and the repair could not be made.
+    RepairRefused { reason: String },
 }
 
 impl fmt::Display for LeftAlone {
@@ -70,6 +72,9 @@ impl fmt::Display for LeftAlone {
             Self::BelowTheGroupsOffset => f.write_str(
                 "null key on a compacted DLQ below the group's offset: whether it was merged before is recorded nowhere",
             ),
+            Self::RepairRefused { reason } => {
+                write!(f, "not repaired, so not merged: {reason}")
+            }
             Self::PointerUnresolved => f.write_str(
                 "a share group's pointer to a record that cannot be read (gone, a tombstone, or in a topic that is not read): nothing to redrive",
             ),

@@ -116,6 +116,7 @@ mod tests {
         let merge = Action::Merge {
             tombstone: true,
             to: crate::triage::Target::topic("retry"),
+            repair: None,
         };
         let mut paced = Paced::new(NoWrites, 50.0, Interrupt::new());
         let started = Instant::now();

@@ -61,7 +61,14 @@ impl Summary {
         if matches!(why, LeftAlone::BouncedTooOften { .. }) {
             self.bounced += 1;
         }
-        *self.left_alone.entry(why.to_string()).or_default() += 1;
+        // A refused repair's reason names the record's own values: counted under one line.
+        let key = match why {
+            LeftAlone::RepairRefused { .. } => {
+                "not repaired, so not merged (each record's reason is in the output)".to_owned()
+            }
+            why => why.to_string(),
+        };
+        *self.left_alone.entry(key).or_default() += 1;
     }
 
     /// Records that matched the filters and were left alone.
@@ -158,6 +165,7 @@ mod tests {
             &Action::Merge {
                 tombstone: true,
                 to: to.clone(),
+                repair: None,
             },
         );
         summary.count(
@@ -165,6 +173,7 @@ mod tests {
             &Action::Merge {
                 tombstone: false,
                 to,
+                repair: None,
             },
         );
         summary.count(&keyed, &Action::Purge);

@@ -171,6 +171,7 @@ mod tests {
         Action::Merge {
             tombstone: true,
             to: Target::topic("retry"),
+            repair: None,
         }
     }
 

@@ -33,18 +33,30 @@ impl DryRunReport<io::Stdout> {
     }
 }
 
+/// How a dry run says a merge is repaired: ` repaired (edit)`, ` repaired (jq:…)`.
+fn repaired(repair: Option<&crate::repair::Repair>) -> String {
+    repair.map_or_else(String::new, |repair| format!(" repaired ({})", repair.by))
+}
+
 impl<W: Write> Observer for DryRunReport<W> {
     fn on_action(&mut self, record: &Record, action: &Action) -> anyhow::Result<()> {
         let what = match action {
             Action::Merge {
                 tombstone: true,
                 to,
-            } => format!("would merge into {} and tombstone", target_text(to)),
+                repair,
+            } => format!(
+                "would merge{} into {} and tombstone",
+                repaired(repair.as_deref()),
+                target_text(to)
+            ),
             Action::Merge {
                 tombstone: false,
                 to,
+                repair,
             } => format!(
-                "would merge into {} (no tombstone: {})",
+                "would merge{} into {} (no tombstone: {})",
+                repaired(repair.as_deref()),
                 target_text(to),
                 if record.read_from.is_some() {
                     "a share group's pointer, which gets a marker without a key"

@@ -41,7 +41,11 @@ pub fn outcome_line(record: &Record, outcome: Outcome<'_>) -> Option<String> {
         at.offset, at.topic, at.partition
     );
     Some(match outcome {
-        Outcome::Done(Action::Merge { to, tombstone }) => {
+        Outcome::Done(Action::Merge {
+            to,
+            tombstone,
+            repair,
+        }) => {
             let note = if *tombstone {
                 ""
             } else if record.read_from.is_some() {
@@ -51,7 +55,10 @@ pub fn outcome_line(record: &Record, outcome: Outcome<'_>) -> Option<String> {
             } else {
                 " (not tombstoned: it is a tombstone)"
             };
-            format!("Merged {what} into {}{note}", target_text(to))
+            let repaired = repair
+                .as_ref()
+                .map_or_else(String::new, |repair| format!(" repaired ({})", repair.by));
+            format!("Merged{repaired} {what} into {}{note}", target_text(to))
         }
         Outcome::Done(Action::Purge) => format!("Purged {what}"),
         Outcome::Done(Action::Skip {
@@ -85,6 +92,7 @@ mod tests {
         let merge = Action::Merge {
             tombstone: true,
             to,
+            repair: None,
         };
         let cases = [
             (

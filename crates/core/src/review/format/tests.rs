@@ -60,6 +60,7 @@ fn written(dir: &tempfile::TempDir) -> (std::path::PathBuf, String) {
             &Action::Merge {
                 tombstone: true,
                 to: Target::topic("retry"),
+                repair: None,
             },
         )
         .unwrap();

@@ -66,6 +66,7 @@ fn every_write_is_journaled_on_disk_before_the_sink_sees_it() {
     let merge = Action::Merge {
         tombstone: true,
         to: Target::topic("retry"),
+        repair: None,
     };
     let binary = Record::test(0, 0)
         .with_key(Some(&[0xff, 0]))

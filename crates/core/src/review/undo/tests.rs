@@ -14,6 +14,7 @@ fn merged(record: &Record) -> JournalEntry {
         &Action::Merge {
             tombstone: record.key.is_some(),
             to: Target::topic("retry"),
+            repair: None,
         },
     )
 }

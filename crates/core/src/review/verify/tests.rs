@@ -24,6 +24,7 @@ fn line(partition: i32, offset: i64, record: &Record, decision: PlanDecision) ->
         tombstone: decision != PlanDecision::Skip,
         class: None,
         header_changes: None,
+        repair: None,
     }
 }
 

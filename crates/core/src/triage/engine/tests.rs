@@ -67,6 +67,7 @@ fn merge(tombstone: bool) -> Action {
     Action::Merge {
         tombstone,
         to: Target::topic("retry"),
+        repair: None,
     }
 }
 
@@ -550,12 +551,12 @@ fn the_gate_leaves_alone_passes_over_and_purges_duplicates() {
     assert_eq!(
         told,
         [
-            "0 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None } }",
+            "0 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None }, repair: None }",
             "1 left alone: no origin header, and no destination topic was given",
             "2 Skip { reason: AlreadyDecided }",
             "3 duplicate of 0",
             "3 Purge",
-            "4 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None } }",
+            "4 Merge { tombstone: true, to: Target { topic: \"retry\", partition: None }, repair: None }",
         ]
     );
 }
@@ -756,6 +757,7 @@ fn a_null_key_below_the_groups_offset_is_left_alone_without_holding_its_partitio
 }
 
 mod generated;
+mod repairs;
 mod shared;
 
 /// A source that approves only partition 0 of what it is asked to commit, with a note.

@@ -1,0 +1,337 @@
+//! A key or value in the form a person edits (the JSON or text the decoder shows), and the way
+//! back to bytes in the payload's own framing and schema: the same registry frame or headers,
+//! the same schema id, the message-index array of a Protobuf payload. Writing back is the
+//! schema check: Avro and Protobuf through their encoders, JSON Schema with a validator.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use prost_reflect::{DynamicMessage, Kind, MessageDescriptor};
+use serde_json::Value;
+
+use crate::record::Record;
+
+use super::super::protobuf;
+use super::super::registry::RegistrySchema;
+use super::super::wire;
+use super::{Body, Decoder, Part, SchemaKind};
+
+/// What a person edits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown {
+    Json(Value),
+    Text(String),
+}
+
+impl Shown {
+    /// As a file to edit: JSON pretty-printed, text as it is.
+    #[must_use]
+    pub fn to_file(&self) -> String {
+        match self {
+            Self::Json(value) => {
+                let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+                text.push('\n');
+                text
+            }
+            Self::Text(text) => text.clone(),
+        }
+    }
+
+    /// As JSON (text as a JSON string), for diffs and expressions.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Json(value) => value.clone(),
+            Self::Text(text) => Value::String(text.clone()),
+        }
+    }
+}
+
+/// How a payload is written back.
+enum Writer {
+    /// Plain JSON, written compact.
+    Json,
+    /// UTF-8 text.
+    Text,
+    /// A registry schema; `prefix` is what comes before the datum (the frame, a message-index
+    /// array), kept as it was.
+    Schema {
+        prefix: Vec<u8>,
+        schema: Arc<RegistrySchema>,
+        /// The Protobuf message's full name.
+        message: Option<Arc<str>>,
+    },
+}
+
+/// A payload that can be edited and written back.
+pub struct Editable {
+    pub shown: Shown,
+    /// `Avro`, `Protobuf`, `JSON Schema`, `JSON` or `text`: for what is said to people.
+    pub format: &'static str,
+    writer: Writer,
+}
+
+impl std::fmt::Debug for Editable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Editable")
+            .field("shown", &self.shown)
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Editable {
+    /// Reads what a person saved: JSON for every format but text.
+    ///
+    /// # Errors
+    /// When it is not JSON, on one line.
+    pub fn parse(&self, text: &str) -> Result<Shown, String> {
+        match self.writer {
+            Writer::Text => Ok(Shown::Text(text.to_owned())),
+            _ => serde_json::from_str(text)
+                .map(Shown::Json)
+                .map_err(|error| format!("not JSON: {error}")),
+        }
+    }
+
+    /// `value` as a payload of this one's framing and schema.
+    ///
+    /// # Errors
+    /// What the schema refuses, where, on one line.
+    pub fn write(&self, value: &Shown) -> Result<Vec<u8>, String> {
+        match (&self.writer, value) {
+            (Writer::Text, Shown::Text(text)) => Ok(text.clone().into_bytes()),
+            (Writer::Text, Shown::Json(Value::String(text))) => Ok(text.clone().into_bytes()),
+            (Writer::Text, Shown::Json(other)) => {
+                Err(format!("a text payload takes a string, not {other}"))
+            }
+            (_, Shown::Text(_)) => Err("a JSON payload takes JSON".to_owned()),
+            (Writer::Json, Shown::Json(value)) => {
+                serde_json::to_vec(value).map_err(|error| error.to_string())
+            }
+            (
+                Writer::Schema {
+                    prefix,
+                    schema,
+                    message,
+                },
+                Shown::Json(value),
+            ) => {
+                let datum = match &**schema {
+                    RegistrySchema::Avro(writer) => writer.encode(value).map_err(|error| {
+                        format!("the Avro schema {} refuses {error}", writer.name())
+                    })?,
+                    RegistrySchema::Json {
+                        text, validator, ..
+                    } => {
+                        let validator = validator
+                            .get_or_init(|| {
+                                serde_json::from_str::<Value>(text)
+                                    .map_err(|error| error.to_string())
+                                    .and_then(|document| {
+                                        jsonschema::validator_for(&document)
+                                            .map_err(|error| error.to_string())
+                                    })
+                            })
+                            .as_ref()
+                            .map_err(|error| {
+                                format!("the JSON Schema cannot be used to check: {error}")
+                            })?;
+                        let problems: Vec<String> = validator
+                            .iter_errors(value)
+                            .take(3)
+                            .map(|error| {
+                                let at = error.instance_path().to_string();
+                                format!(
+                                    "{}: {error}",
+                                    if at.is_empty() { "the value" } else { &at }
+                                )
+                            })
+                            .collect();
+                        if !problems.is_empty() {
+                            return Err(format!("the JSON Schema refuses {}", problems.join("; ")));
+                        }
+                        serde_json::to_vec(value).map_err(|error| error.to_string())?
+                    }
+                    RegistrySchema::Protobuf(proto) => {
+                        let name = message.as_deref().unwrap_or_default();
+                        let descriptor = proto
+                            .file()
+                            .parent_pool()
+                            .get_message_by_name(name)
+                            .ok_or_else(|| format!("the schema has no message {name}"))?;
+                        protobuf_message(&descriptor, value)?
+                    }
+                    RegistrySchema::Other(other) => {
+                        return Err(format!("a {other} schema cannot be written"));
+                    }
+                };
+                let mut bytes = Vec::with_capacity(prefix.len() + datum.len());
+                bytes.extend_from_slice(prefix);
+                bytes.extend_from_slice(&datum);
+                Ok(bytes)
+            }
+        }
+    }
+}
+
+/// `value` (the JSON the decoder shows: bytes as `"0x…"` hex) as a Protobuf message.
+fn protobuf_message(descriptor: &MessageDescriptor, value: &Value) -> Result<Vec<u8>, String> {
+    let mut value = value.clone();
+    hex_to_base64(descriptor, &mut value);
+    let message = DynamicMessage::deserialize(descriptor.clone(), value).map_err(|error| {
+        format!(
+            "the Protobuf schema ({}) refuses it: {error}",
+            descriptor.full_name()
+        )
+    })?;
+    Ok(prost_reflect::prost::Message::encode_to_vec(&message))
+}
+
+/// Protobuf's JSON mapping takes `bytes` as base64; the decoder shows them as `"0x…"` hex.
+fn hex_to_base64(descriptor: &MessageDescriptor, value: &mut Value) {
+    let Value::Object(fields) = value else {
+        return;
+    };
+    for (name, field_value) in fields.iter_mut() {
+        let field = descriptor
+            .get_field_by_name(name)
+            .or_else(|| descriptor.get_field_by_json_name(name));
+        let Some(field) = field else {
+            continue;
+        };
+        let kind = if field.is_map() {
+            match field.kind() {
+                Kind::Message(entry) => entry.map_entry_value_field().kind(),
+                other => other,
+            }
+        } else {
+            field.kind()
+        };
+        let items: Vec<&mut Value> = match field_value {
+            Value::Array(items) if field.is_list() => items.iter_mut().collect(),
+            Value::Object(entries) if field.is_map() => entries.values_mut().collect(),
+            single => vec![single],
+        };
+        for item in items {
+            match &kind {
+                Kind::Bytes => {
+                    if let Some(bytes) = item
+                        .as_str()
+                        .and_then(|text| text.strip_prefix("0x"))
+                        .and_then(from_hex)
+                    {
+                        *item =
+                            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
+                    }
+                }
+                Kind::Message(inner) => hex_to_base64(inner, item),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn from_hex(digits: &str) -> Option<Vec<u8>> {
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(digits.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+impl Decoder {
+    /// The value (or, with `key`, the key) of `record` as a person edits it, with the way back.
+    ///
+    /// # Errors
+    /// Why it cannot be edited: none (a tombstone, a null key), not decodable (the reason),
+    /// binary, or of a schema type this tool cannot write.
+    pub fn editable(&mut self, record: &Record, key: bool) -> Result<Editable, String> {
+        let (part, bytes, what) = if key {
+            (Part::Key, record.key.as_deref(), "key")
+        } else {
+            (Part::Value, record.value.as_deref(), "value")
+        };
+        let bytes = bytes.ok_or_else(|| format!("the record has no {what} to repair"))?;
+        let decoded = self.part(bytes, part, &record.headers);
+        if let Some(error) = decoded.error {
+            return Err(format!("its {what} cannot be decoded: {error}"));
+        }
+        let shown = match decoded.body {
+            Body::Json(text) => Shown::Json(text.to_value()),
+            Body::Text(text) => Shown::Text(text),
+            Body::Binary(_) => {
+                return Err(format!(
+                    "its {what} is binary: only JSON, text and registry schemas can be repaired"
+                ));
+            }
+        };
+        let Some(info) = decoded.schema else {
+            let (format, writer) = match shown {
+                Shown::Json(_) => ("JSON", Writer::Json),
+                Shown::Text(_) => ("text", Writer::Text),
+            };
+            return Ok(Editable {
+                shown,
+                format,
+                writer,
+            });
+        };
+        let registry = self
+            .registry
+            .as_mut()
+            .ok_or_else(|| "no schema registry".to_owned())?;
+        let schema = registry
+            .schema(&info.id)
+            .map_err(|error| error.to_string())?;
+        // The datum: all of the payload when a header names the schema, else what follows
+        // the frame (and a Protobuf payload's message-index array, or Apicurio's `Ref`).
+        let framed = if info.header.is_some() {
+            bytes
+        } else {
+            wire::parse_with(bytes, self.id_width)
+                .map_err(|error| error.to_string())?
+                .payload
+        };
+        let (format, datum) = match info.kind {
+            Some(SchemaKind::Avro) => ("Avro", framed),
+            Some(SchemaKind::Json) => ("JSON Schema", framed),
+            Some(SchemaKind::Protobuf) => {
+                let message = if info.header.is_none() {
+                    protobuf::index::read(framed)
+                        .map(|(_, message)| message)
+                        .map_err(|error| error.to_string())?
+                } else if let Some((_, message)) = info
+                    .header
+                    .filter(|name| {
+                        wire::APICURIO_KEY_ID_HEADERS.contains(name)
+                            || wire::APICURIO_VALUE_ID_HEADERS.contains(name)
+                    })
+                    .and_then(|_| protobuf::apicurio::split_ref(framed))
+                {
+                    // Apicurio's serializer writes the message's `Ref` first.
+                    message
+                } else {
+                    framed
+                };
+                ("Protobuf", message)
+            }
+            _ => return Err(format!("its {what}'s schema type cannot be written")),
+        };
+        let prefix = bytes
+            .get(..bytes.len() - datum.len())
+            .unwrap_or_default()
+            .to_vec();
+        Ok(Editable {
+            shown,
+            format,
+            writer: Writer::Schema {
+                prefix,
+                schema,
+                message: info.name.filter(|_| format == "Protobuf"),
+            },
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! Makes repairs of records: a transform's (`--transform`) or a person's edit, each checked by
+//! writing it back with the record's own schema.
+
+use std::sync::Arc;
+
+use crate::decode::{Decoder, Editable, Shown};
+use crate::record::Record;
+
+use super::{Change, Repair, Transform, changes};
+
+/// What becomes of a record's merge when repairs are asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repaired {
+    /// Merged as it is (no repair asked for this record).
+    AsIs,
+    /// Merged with this repair.
+    Repaired(Arc<Repair>),
+    /// Not merged: why its repair could not be made (it is left alone).
+    Refused(String),
+}
+
+/// A repair and the changes it makes to the shown value.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub repair: Arc<Repair>,
+    pub changes: Vec<Change>,
+}
+
+/// Makes repairs with its own decoder (and registry client).
+#[derive(Debug)]
+pub struct Repairer {
+    decoder: Decoder,
+    transform: Option<Transform>,
+}
+
+impl Repairer {
+    #[must_use]
+    pub fn new(decoder: Decoder, transform: Option<Transform>) -> Self {
+        Self { decoder, transform }
+    }
+
+    /// The transform, when one is given.
+    #[must_use]
+    pub fn transform(&self) -> Option<&Transform> {
+        self.transform.as_ref()
+    }
+
+    /// The value (or key) of `record` as a person edits it.
+    ///
+    /// # Errors
+    /// Why it cannot be edited.
+    pub fn editable(&mut self, record: &Record, key: bool) -> Result<Editable, String> {
+        self.decoder.editable(record, key)
+    }
+
+    /// The transform's repair of `record`'s value.
+    ///
+    /// # Errors
+    /// Why there is none: no transform, a value it cannot read, the expression's error, a
+    /// result the schema refuses, or a result that changes nothing.
+    pub fn transformed(&mut self, record: &Record) -> Result<Made, String> {
+        let Some(transform) = &self.transform else {
+            return Err("no --transform".to_owned());
+        };
+        let editable = self.decoder.editable(record, false)?;
+        let before = editable.shown.to_json();
+        let after = transform.run(&before)?;
+        if after == before {
+            return Err("the transform changes nothing".to_owned());
+        }
+        let shown = match &editable.shown {
+            Shown::Text(_) => match &after {
+                serde_json::Value::String(text) => Shown::Text(text.clone()),
+                other => {
+                    return Err(format!(
+                        "a text value must stay text; the transform made {other}"
+                    ));
+                }
+            },
+            Shown::Json(_) => Shown::Json(after.clone()),
+        };
+        let bytes = editable.write(&shown)?;
+        Ok(Made {
+            changes: changes(&before, &after),
+            repair: Arc::new(Repair {
+                by: Repair::by_expression(transform.expression()),
+                expression: Some(transform.expression().to_owned()),
+                value: Some(bytes),
+                key: None,
+                original_sha256: Repair::digest_of(record.value.as_deref()),
+            }),
+        })
+    }
+
+    /// A person's edit of `record`'s value (or key), saved as `text`.
+    ///
+    /// # Errors
+    /// Why it is refused: not JSON, refused by the schema, or unchanged.
+    pub fn edited(
+        &mut self,
+        record: &Record,
+        editable: &Editable,
+        key: bool,
+        text: &str,
+    ) -> Result<Made, String> {
+        let shown = editable.parse(text)?;
+        let before = editable.shown.to_json();
+        let after = shown.to_json();
+        if after == before {
+            return Err("nothing was changed".to_owned());
+        }
+        let bytes = editable.write(&shown)?;
+        let (value, key_bytes) = if key {
+            (None, Some(bytes))
+        } else {
+            (Some(bytes), None)
+        };
+        Ok(Made {
+            changes: changes(&before, &after),
+            repair: Arc::new(Repair {
+                by: "edit".to_owned(),
+                expression: None,
+                value,
+                key: key_bytes,
+                original_sha256: Repair::digest_of(record.value.as_deref()),
+            }),
+        })
+    }
+}
