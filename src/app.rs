@@ -3,6 +3,7 @@
 //! pieces live in `app/`.
 
 mod apply;
+mod deciders;
 mod filter;
 mod plan;
 mod pointers;
@@ -36,7 +37,7 @@ use crate::triage::{
 use crate::ui::output::{RecordPrinter, is_broken_pipe, message};
 use crate::ui::render::{Renderer, TextOptions};
 use crate::ui::terminal::Terminal;
-use crate::ui::{docs, prompt, summary_file};
+use crate::ui::{docs, summary_file};
 
 use self::filter::DisplayedFilter;
 use self::watchers::Watchers;
@@ -621,34 +622,6 @@ impl<'a> Run<'a> {
             Some(rate) => Box::new(Paced::new(sink, rate, self.interrupt.clone())),
             None => sink,
         })
-    }
-
-    /// Who decides: a person at the prompt (`ask`), else the bulk rule.
-    fn decisions(&self, task: &WriteTask, total: u64) -> Result<Box<dyn DecisionSource>, Error> {
-        if !task.ask {
-            return Ok(Box::new(Always(if task.merges() {
-                Decision::Merge
-            } else {
-                Decision::Purge
-            })));
-        }
-        let group_by = task
-            .overview
-            .as_ref()
-            .and_then(|headers| headers.first().cloned());
-        Ok(prompt::for_terminal(
-            &self.terminal,
-            self.renderer(self.terminal.color_stderr())?,
-            self.interrupt.clone(),
-            total,
-            group_by,
-            task.redrive.to_origin,
-            match (&self.config.options.plan, self.config.options.dry_run) {
-                (Some(_), _) => Some("Planned, not written: "),
-                (None, true) => Some("Dry run, not written: "),
-                (None, false) => None,
-            },
-        ))
     }
 
     fn write_options(&self, task: &WriteTask, keyless_markers: bool) -> EngineOptions {

@@ -21,6 +21,7 @@ mod purge_all;
 mod rails;
 mod redrive;
 mod registry;
+mod repair;
 mod review;
 mod scale_out;
 mod security;

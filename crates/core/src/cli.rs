@@ -467,6 +467,13 @@ pub struct MergeArgs {
     /// --overview.
     #[arg(long, value_name = "HEADER")]
     pub group_by: Option<String>,
+    /// Repair each merged record's value with this jq expression over its decoded form (JSON;
+    /// Avro, Protobuf and JSON Schema as their JSON), written back with the record's own
+    /// schema: `'.reason = .cancelReason | del(.cancelReason)'`. A record whose transform
+    /// fails, changes nothing, or whose result the schema refuses is left alone, never merged
+    /// unrepaired. Combine with the filters to repair one failure class.
+    #[arg(long, value_name = "EXPR")]
+    pub transform: Option<String>,
 }
 
 #[derive(Debug, Args)]

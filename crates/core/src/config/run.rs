@@ -107,6 +107,10 @@ pub struct RedriveOptions {
 
 /// The subcommand, with its topics.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per run, never moved in a loop"
+)]
 pub enum Task {
     /// `ask`, `merge-all` and `purge-all`.
     Write(WriteTask),
@@ -178,6 +182,9 @@ pub struct WriteTask {
     /// Headers to group the failure-class overview by; `None`: no overview.
     pub overview: Option<Vec<String>>,
     pub redrive: RedriveOptions,
+    /// `--transform`: the jq expression each merged record's value is repaired with
+    /// (checked to compile when the command line is read).
+    pub transform: Option<String>,
 }
 
 impl WriteTask {
@@ -363,6 +370,14 @@ fn task(command: &Command, topic: String) -> Result<Task, ConfigError> {
                     (None, false) => None,
                 },
                 redrive: redrive(args)?,
+                transform: match &args.transform {
+                    Some(expression) => {
+                        crate::repair::Transform::compile(expression)
+                            .map_err(ConfigError::Other)?;
+                        Some(expression.clone())
+                    }
+                    None => None,
+                },
             })
         }
         Command::PurgeAll(args) => Task::Write(WriteTask {
@@ -374,6 +389,7 @@ fn task(command: &Command, topic: String) -> Result<Task, ConfigError> {
             tui: false,
             overview: None,
             redrive: RedriveOptions::default(),
+            transform: None,
         }),
         Command::Print(args) => Task::Print(PrintTask {
             topic: args.topic.clone(),

@@ -13,6 +13,7 @@ mod overview;
 mod pace;
 mod plan;
 mod summary;
+mod transformed;
 
 pub use action::{Action, ActionSink, PlannedAction, SkipReason, Target};
 pub use decision::{Always, Decision, DecisionSource, Outcome, Scripted};
@@ -27,3 +28,4 @@ pub use overview::{Class, DEFAULT_CLASS_HEADERS, Fate, Overview, failure_class};
 pub use pace::{NoWrites, Paced, rate_limited};
 pub use plan::{Plan, PlanDecisions, PlanGate};
 pub use summary::Summary;
+pub use transformed::{PREVIEWS, Transformed};

@@ -118,7 +118,7 @@ impl<'n> Write<'n> {
         let Some(digits) = text.strip_prefix("0x") else {
             return self.expected("bytes as a \"0x…\" hex string", value);
         };
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return self.fail(format!("{} has an odd number of hex digits", shown(value)));
         }
         (0..digits.len())

@@ -100,8 +100,9 @@ impl Editable {
     /// What the schema refuses, where, on one line.
     pub fn write(&self, value: &Shown) -> Result<Vec<u8>, String> {
         match (&self.writer, value) {
-            (Writer::Text, Shown::Text(text)) => Ok(text.clone().into_bytes()),
-            (Writer::Text, Shown::Json(Value::String(text))) => Ok(text.clone().into_bytes()),
+            (Writer::Text, Shown::Text(text) | Shown::Json(Value::String(text))) => {
+                Ok(text.clone().into_bytes())
+            }
             (Writer::Text, Shown::Json(other)) => {
                 Err(format!("a text payload takes a string, not {other}"))
             }
@@ -233,7 +234,7 @@ fn hex_to_base64(descriptor: &MessageDescriptor, value: &mut Value) {
 }
 
 fn from_hex(digits: &str) -> Option<Vec<u8>> {
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     (0..digits.len())

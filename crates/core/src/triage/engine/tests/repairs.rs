@@ -47,13 +47,7 @@ fn a_merge_carries_its_repair_and_a_refused_repair_leaves_the_record_alone() {
     let mut source = Memory((0..4).map(|o| record(0, o, Some("k"), Some("v"))).collect());
     let mut decisions = Repairing::default();
     let mut sink = Recorder::default();
-    let summary = run(
-        &mut source,
-        &mut decisions,
-        &mut sink,
-        EACH,
-    )
-    .unwrap();
+    let summary = run(&mut source, &mut decisions, &mut sink, EACH).unwrap();
     assert_eq!(decisions.asked, [0, 1, 2], "a purge is never repaired");
     let applied: Vec<(i64, Action)> = sink.applied.clone();
     assert_eq!(

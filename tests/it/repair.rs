@@ -1,0 +1,251 @@
+//! Repair before resend against the real broker and a real registry (Apicurio): a class of
+//! records transformed in bulk (`--transform`), each copy written back with the record's own
+//! schema and framing, checked by independent decoders (fastavro for Avro, JSON for JSON
+//! Schema) and Kafka's Java consumer; a record the schema refuses after the transform is left
+//! alone, and a dry run shows the diffs and writes nothing.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use kafka_merge_purge::repair::Repair;
+use serde_json::{Value, json};
+
+use crate::common::registry::{Schema, apicurio};
+use crate::common::*;
+use crate::formats::{fixture, fixture_text, framed};
+
+const CLASS: &str = "kafka_dlt-exception-cause-fqcn";
+const CONVERSION: &[u8] = b"org.springframework.messaging.converter.MessageConversionException";
+
+/// `payloads` decoded by fastavro with the schema in `tests/fixtures/{schema}` (and the named
+/// schemas it refers to): `{"schema_id", "datum"}` each.
+fn fastavro(schema: &str, references: &[&str], payloads: &[&[u8]]) -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new("python3")
+        .arg(dir.join("tests/support/avro_decode.py"))
+        .arg(dir.join("tests/fixtures").join(schema))
+        .args(
+            references
+                .iter()
+                .map(|r| dir.join("tests/fixtures").join(r)),
+        )
+        .env("PYTHONPATH", dir.join("target/pydeps"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs (scripts/install.sh installs fastavro)");
+    let mut stdin = child.stdin.take().unwrap();
+    for payload in payloads {
+        writeln!(stdin, "{}", BASE64.encode(payload)).unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "fastavro failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
+    framed(id, &payload[5..])
+}
+
+#[test]
+fn a_class_of_avro_records_is_transformed_written_back_with_its_schema_and_checked() {
+    let registry = apicurio();
+    let amount = unique("amount");
+    registry.register(
+        &amount,
+        &Schema {
+            kind: "AVRO",
+            text: &fixture_text("amount.avsc"),
+            references: &[],
+        },
+    );
+    let order = registry.register(
+        &unique("orders-value"),
+        &Schema {
+            kind: "AVRO",
+            text: &fixture_text("order.avsc"),
+            references: &[],
+        },
+    );
+    let invoice = registry.register(
+        &unique("invoices-value"),
+        &Schema {
+            kind: "AVRO",
+            text: &fixture_text("invoice.avsc"),
+            references: &[("com.acme.billing.Amount", &amount, 1)],
+        },
+    );
+    let order_bytes = reframed(&fixture("order-value.bin"), order);
+    let invoice_bytes = reframed(&fixture("avro-invoice.bin"), invoice);
+    let records = vec![
+        TestRecord::new(0, Some(b"o-1"), Some(&order_bytes)).header(CLASS, Some(CONVERSION)),
+        // The class, but a schema without the field the transform sets: refused, left alone.
+        TestRecord::new(0, Some(b"i-1"), Some(&invoice_bytes)).header(CLASS, Some(CONVERSION)),
+        // Another class: left out by the filter.
+        TestRecord::new(0, Some(b"o-2"), Some(&order_bytes))
+            .header(CLASS, Some(b"java.lang.IllegalStateException")),
+        TestRecord::new(0, Some(b"o-3"), Some(&order_bytes))
+            .header(CLASS, Some(CONVERSION))
+            .timestamp(1_700_000_000_000),
+    ];
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    kafka().produce(&dlq, &records);
+    let group = unique("repair");
+    let transform = r#".note = "fixed: " + .note | .state = "PAID""#;
+    let run = |extra: &[&str]| {
+        Kmp::new()
+            .args(["-o", &format!("schema.registry.url={}", registry.url())])
+            .group(&group)
+            .args([
+                "-t",
+                "--header",
+                "kafka_dlt-exception-cause-fqcn=.*ConversionException",
+            ])
+            .args(extra)
+            .args(["merge-all", &dlq, &retry, "--transform", transform])
+            .run()
+    };
+
+    // A dry run: the diffs of what would be written, the reason of what would not; nothing written.
+    let dry = run(&["--dry-run"]);
+    dry.assert_ok();
+    let shown = dry.stdout_text();
+    assert_contains(
+        &shown,
+        &format!(
+            "{dlq}/0 offset 0: repaired by {}",
+            Repair::by_expression(transform)
+        ),
+    );
+    assert_contains(&shown, r#"  .state: "CANCELED" → "PAID""#);
+    assert_contains(
+        &shown,
+        r#"  .note: "leave at the door" → "fixed: leave at the door""#,
+    );
+    assert_contains(&shown, "has no field \"note\"");
+    kafka().assert_empty(&retry);
+
+    run(&[]).assert_ok();
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    assert_eq!(copies.len(), 2, "the two orders of the class, once each");
+    let decoded = fastavro(
+        "order.avsc",
+        &[],
+        &copies
+            .iter()
+            .map(|c| c.value.as_deref().unwrap())
+            .collect::<Vec<_>>(),
+    );
+    let original = fastavro("order.avsc", &[], &[&order_bytes]).remove(0);
+    for (copy, decoded) in copies.iter().zip(&decoded) {
+        assert_eq!(
+            decoded["schema_id"],
+            json!(order),
+            "the record's own schema id"
+        );
+        let mut expected = original["datum"].clone();
+        expected["note"] = json!("fixed: leave at the door");
+        expected["state"] = json!("PAID");
+        assert_eq!(
+            decoded["datum"], expected,
+            "only what the transform changed"
+        );
+        assert_eq!(
+            copy.header(CLASS),
+            Some(CONVERSION),
+            "the original's headers"
+        );
+        assert_eq!(
+            copy.header_text("kmp-repaired"),
+            Some(Repair::by_expression(transform).as_str())
+        );
+        assert_eq!(
+            copy.header_text("kmp-repaired-from"),
+            Some(Repair::digest_of(Some(&order_bytes)).as_str())
+        );
+    }
+    assert_eq!(copies[0].key.as_deref(), Some(&b"o-1"[..]));
+    assert_eq!(copies[1].key.as_deref(), Some(&b"o-3"[..]));
+    assert_eq!(
+        copies[1].timestamp, 1_700_000_000_000,
+        "the original timestamp"
+    );
+    // The DLQ records the two decisions (markers after them); the refused one stays, and the
+    // group's offset stops before it.
+    let dlq_after = kafka().read_all(&dlq, Isolation::ReadCommitted);
+    let marked: Vec<&str> = dlq_after
+        .iter()
+        .filter(|r| r.value.is_none())
+        .filter_map(|r| r.header_text("kmp-decided-offset"))
+        .collect();
+    assert_eq!(marked, ["0", "3"]);
+    assert_eq!(kafka().group_offsets(&group, &dlq).get(&0), Some(&1));
+
+    // Run again: nothing more is written (the decided records are passed over, the refused
+    // one is refused again).
+    run(&[]).assert_ok();
+    assert_eq!(kafka().read_all(&retry, Isolation::ReadCommitted).len(), 2);
+}
+
+#[test]
+fn json_schema_records_are_renamed_checked_against_their_schema_and_refused_when_invalid() {
+    let registry = apicurio();
+    let id = registry.register(
+        &unique("cancel-value"),
+        &Schema {
+            kind: "JSON",
+            text: r#"{"$schema": "http://json-schema.org/draft-07/schema#", "title": "Cancel", "type": "object",
+                      "properties": {"id": {"type": "integer"}, "reason": {"type": "string"}},
+                      "required": ["id", "reason"], "additionalProperties": false}"#,
+            references: &[],
+        },
+    );
+    let records = vec![
+        TestRecord::new(
+            0,
+            Some(b"c-1"),
+            Some(&framed(id, br#"{"id": 1, "cancelReason": "late"}"#)),
+        ),
+        // No cancelReason: the transform makes `reason` null, which the schema refuses.
+        TestRecord::new(0, Some(b"c-2"), Some(&framed(id, br#"{"id": 2}"#))),
+        TestRecord::new(
+            0,
+            Some(b"c-3"),
+            Some(&framed(id, br#"{"id": 3, "cancelReason": "duplicate"}"#)),
+        ),
+    ];
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    kafka().produce(&dlq, &records);
+    let run = Kmp::new()
+        .args(["-o", &format!("schema.registry.url={}", registry.url())])
+        .group(&unique("repair-json"))
+        .args([
+            "merge-all",
+            &dlq,
+            &retry,
+            "--transform",
+            ".reason = .cancelReason | del(.cancelReason)",
+        ])
+        .run();
+    run.assert_ok();
+    assert_contains(
+        &run.stderr_text(),
+        "offset 1 is left alone, not repaired: the JSON Schema refuses",
+    );
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    let values: Vec<Vec<u8>> = copies.iter().map(|c| c.value.clone().unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            framed(id, br#"{"id":1,"reason":"late"}"#),
+            framed(id, br#"{"id":3,"reason":"duplicate"}"#),
+        ]
+    );
+}
