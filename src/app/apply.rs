@@ -17,7 +17,7 @@ use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
 use crate::review::{
     ApplyCheck, ApplyGate, FileError, JournalOp, JournalReader, PLAN_HEADER, PlanTable, Verdict,
-    decision,
+    WithPlannedRepairs, decision,
 };
 use crate::triage::{EngineOptions, Plan, PlanDecisions, PlanGate, RecordSource, Summary};
 use crate::ui::output::message;
@@ -203,7 +203,10 @@ impl Run<'_> {
         let mut watchers = Watchers::for_apply(self.config, &self.terminal, verdicts.len() as u64)?;
         let result = self.drive(
             &mut source,
-            &mut PlanDecisions(shared),
+            &mut WithPlannedRepairs {
+                inner: PlanDecisions(shared),
+                plan: Arc::clone(plan),
+            },
             &mut *sink,
             &mut watchers.observers(),
             &mut gate,

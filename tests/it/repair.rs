@@ -35,18 +35,24 @@ fn fastavro(schema: &str, references: &[&str], payloads: &[&[u8]]) -> Vec<Value>
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("python3 runs (scripts/install.sh installs fastavro)");
-    let mut stdin = child.stdin.take().unwrap();
+        .unwrap_or_else(|e| panic!("python3 (scripts/install.sh installs fastavro): {e}"));
+    let mut input = String::new();
     for payload in payloads {
-        writeln!(stdin, "{}", BASE64.encode(payload)).unwrap();
+        input.push_str(&BASE64.encode(payload));
+        input.push('\n');
     }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input.as_bytes())
+            .unwrap_or_else(|e| panic!("fastavro's stdin: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("fastavro: {e}"));
     assert!(out.status.success(), "fastavro failed");
-    String::from_utf8(out.stdout)
-        .unwrap()
+    String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
         .collect()
 }
 
@@ -248,4 +254,122 @@ fn json_schema_records_are_renamed_checked_against_their_schema_and_refused_when
             framed(id, br#"{"id":3,"reason":"duplicate"}"#),
         ]
     );
+}
+
+/// A plan with repairs: the plan holds the new bytes and their digest, `apply` writes exactly
+/// those (after checking each original is unchanged), a plan whose repaired bytes were edited
+/// is refused, and `undo` of the apply's journal puts the originals back byte for byte.
+#[test]
+fn a_plan_with_repairs_is_applied_exactly_and_undone() {
+    let originals: Vec<&[u8]> = vec![
+        br#"{"id": 1, "cancelReason": "late"}"#,
+        br#"{"id": 2, "cancelReason": "duplicate"}"#,
+        b"not json, so not repaired",
+    ];
+    let records: Vec<TestRecord> = originals
+        .iter()
+        .enumerate()
+        .map(|(i, value)| TestRecord::new(0, Some(format!("k{i}").as_bytes()), Some(value)))
+        .collect();
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    kafka().produce(&dlq, &records);
+    let group = unique("repair-plan");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.jsonl");
+    Kmp::new()
+        .group(&group)
+        .arg("--plan")
+        .arg(&plan)
+        .args([
+            "merge-all",
+            &dlq,
+            &retry,
+            "--transform",
+            ".reason = .cancelReason | del(.cancelReason)",
+        ])
+        .ok();
+    kafka().assert_empty(&retry);
+    let lines: Vec<Value> = std::fs::read_to_string(&plan)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let repaired = &lines[1]["repair"];
+    assert_eq!(
+        repaired["value"],
+        json!(BASE64.encode(br#"{"id":1,"reason":"late"}"#))
+    );
+    assert_eq!(
+        repaired["expression"],
+        json!(".reason = .cancelReason | del(.cancelReason)")
+    );
+    assert_eq!(lines[3]["decision"], json!("left-alone"));
+    assert_contains(lines[3]["reason"].as_str().unwrap(), "not repaired");
+
+    // A copy of the plan whose repaired bytes were changed by hand: refused (with
+    // --all-or-nothing, nothing is written).
+    let forged = dir.path().join("forged.jsonl");
+    let text = std::fs::read_to_string(&plan).unwrap().replacen(
+        &BASE64.encode(br#"{"id":1,"reason":"late"}"#),
+        &BASE64.encode(br#"{"id":1,"reason":"LATE"}"#),
+        1,
+    );
+    std::fs::write(&forged, text).unwrap();
+    let refused = Kmp::new()
+        .group(&group)
+        .args(["apply", "--all-or-nothing"])
+        .arg(&forged)
+        .run();
+    assert_ne!(refused.status.code(), Some(0), "{}", refused.stderr_text());
+    assert_contains(&refused.stderr_text(), "repaired bytes");
+
+    let journal = dir.path().join("journal.jsonl");
+    Kmp::new()
+        .group(&group)
+        .arg("-t")
+        .arg("--journal")
+        .arg(&journal)
+        .arg("apply")
+        .arg(&plan)
+        .ok();
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    let values: Vec<&[u8]> = copies.iter().map(|c| c.value.as_deref().unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            &br#"{"id":1,"reason":"late"}"#[..],
+            br#"{"id":2,"reason":"duplicate"}"#
+        ],
+        "exactly the plan's bytes; the forged line's copy was never written"
+    );
+    assert_eq!(
+        copies[1].header_text("kmp-repaired-from"),
+        Some(Repair::digest_of(Some(originals[1])).as_str())
+    );
+
+    let end = kafka().end_offsets(&dlq)[&0];
+    Kmp::new()
+        .args(["-t=undo-repair", "undo"])
+        .arg(&journal)
+        .arg("--tombstone-copies")
+        .ok()
+        .assert_said("2 record(s) written back");
+    let back: Vec<Vec<u8>> = kafka()
+        .read_all(&dlq, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.offset >= end)
+        .filter_map(|r| r.value)
+        .collect();
+    assert_eq!(
+        back,
+        [originals[0].to_vec(), originals[1].to_vec()],
+        "the originals, byte for byte"
+    );
+    let tombstoned: Vec<Vec<u8>> = kafka()
+        .read_all(&retry, Isolation::ReadCommitted)
+        .into_iter()
+        .filter(|r| r.value.is_none())
+        .filter_map(|r| r.key)
+        .collect();
+    assert_eq!(tombstoned, [b"k0".to_vec(), b"k1".to_vec()]);
 }

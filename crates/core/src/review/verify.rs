@@ -15,7 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::record::Record;
-use crate::triage::{Admission, Decision, Gate, LeftAlone, Target};
+use crate::repair::{Repair, Repaired};
+use crate::triage::{Admission, Decision, DecisionSource, Gate, LeftAlone, Target};
 
 use super::digest::{RecordDigests, Sha, from_hex, sha256};
 use super::file::FileError;
@@ -91,6 +92,8 @@ pub struct Planned {
     /// The line's base64 key does not match its `key_sha256`: the line was edited.
     key_edited: bool,
     pub target: Option<Target>,
+    /// A repaired merge's bytes; `Err` when they do not match their digest in the line.
+    pub repair: Option<Result<Arc<Repair>, String>>,
 }
 
 impl Planned {
@@ -124,6 +127,10 @@ impl Planned {
             },
             key_edited,
             target,
+            repair: line
+                .repair
+                .as_ref()
+                .map(|repair| repair.checked().map(Arc::new)),
         }
     }
 
@@ -142,6 +149,9 @@ impl Planned {
         }
         if self.timestamp != record.timestamp.map(|t| t.millis) {
             parts.push("timestamp");
+        }
+        if matches!(self.repair, Some(Err(_))) {
+            parts.push("repaired bytes (they do not match their digest)");
         }
         parts
     }
@@ -472,6 +482,39 @@ impl Gate for ApplyGate {
         Ok(Admission::Decide {
             target: planned.target.clone(),
         })
+    }
+}
+
+/// The plan's decisions (`inner`), with each planned merge's repair: `apply` writes exactly
+/// the bytes the plan holds.
+pub struct WithPlannedRepairs<D> {
+    pub inner: D,
+    pub plan: Arc<PlanTable>,
+}
+
+impl<D: DecisionSource> DecisionSource for WithPlannedRepairs<D> {
+    fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision> {
+        self.inner.decide(record, target)
+    }
+
+    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+        let planned = self.plan.at(record.at.partition, record.at.offset);
+        Ok(
+            match planned.and_then(|(_, planned)| planned.repair.as_ref()) {
+                None => Repaired::AsIs,
+                Some(Ok(repair)) => Repaired::Repaired(Arc::clone(repair)),
+                // The gate refused it already; never merged unrepaired.
+                Some(Err(reason)) => Repaired::Refused(reason.clone()),
+            },
+        )
+    }
+
+    fn wants_outcomes(&self) -> bool {
+        self.inner.wants_outcomes()
+    }
+
+    fn told(&mut self, record: &Record, outcome: crate::triage::Outcome<'_>) -> anyhow::Result<()> {
+        self.inner.told(record, outcome)
     }
 }
 
