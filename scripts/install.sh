@@ -13,7 +13,7 @@
 #                    registry (scripts/local-registry.sh fetch; it runs on a Java 21+ from
 #                    /usr/lib/jvm, OpenJDK 21 installed when there is none and Debian has it;
 #                    Kafka runs on Java 17)
-#   fastavro         the tests' independent Avro decoder (PyPI, into target/pydeps)
+#   fastavro, protobuf  the tests' independent decoders (PyPI, into target/pydeps)
 #   Java checker     the tests' independent client, compiled once (scripts/kafka-check.sh)
 #   Framework apps   the services that dead-letter records in the tests, with Kafka Streams'
 #                    jar from Maven Central, compiled once (scripts/framework-apps.sh)
@@ -72,15 +72,16 @@ if ! scripts/local-registry.sh java >/dev/null 2>&1; then
     echo "install.sh: no Java 21 or newer: the registry tests will fail (install one, or set REGISTRY_JAVA)" >&2
 fi
 scripts/local-registry.sh fetch
-# fastavro: the tests' independent Avro decoder of repaired copies (tests/support/avro_decode.py),
-# beside the build, for whichever python3 runs the tests.
-if ! PYTHONPATH=target/pydeps python3 -c 'import fastavro' 2>/dev/null; then
+# fastavro and protobuf: the tests' independent decoders of repaired copies
+# (tests/support/{avro,proto}_decode.py), beside the build, for whichever python3 runs the tests.
+if ! PYTHONPATH=target/pydeps python3 -c 'import fastavro, google.protobuf' 2>/dev/null; then
   python3 -m pip --version >/dev/null 2>&1 || {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         python3-pip >/dev/null
   }
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target target/pydeps fastavro==1.13.1
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --upgrade --target target/pydeps \
+    fastavro==1.13.1 protobuf==5.29.3
 fi
 scripts/kafka-check.sh compile
 scripts/framework-apps.sh fetch

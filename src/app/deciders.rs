@@ -6,7 +6,8 @@ use crate::decode::Decoder;
 use crate::error::Error;
 use crate::repair::{Repairer, Transform};
 use crate::triage::{Always, Decision, DecisionSource, Transformed};
-use crate::ui::prompt;
+use crate::ui::prompt::{self, PromptOptions};
+use crate::ui::repair_desk::RepairDesk;
 
 use super::Run;
 
@@ -23,15 +24,18 @@ impl Run<'_> {
             } else {
                 Decision::Purge
             });
-            return Ok(match self.repairer(task)? {
-                Some(repairer) => {
-                    let preview: Option<Box<dyn std::io::Write>> = (self.config.options.dry_run
-                        && self.config.options.plan.is_none())
-                    .then(|| Box::new(std::io::stdout()) as Box<dyn std::io::Write>);
-                    Box::new(Transformed::new(always, repairer, preview))
-                }
-                None => Box::new(always),
-            });
+            if task.transform.is_none() {
+                return Ok(Box::new(always));
+            }
+            // A dry run shows the first repairs; a plan holds them all.
+            let preview: Option<Box<dyn std::io::Write>> = (self.config.options.dry_run
+                && self.config.options.plan.is_none())
+            .then(|| Box::new(std::io::stdout()) as Box<dyn std::io::Write>);
+            return Ok(Box::new(Transformed::new(
+                always,
+                self.repairer(task)?,
+                preview,
+            )));
         }
         let group_by = task
             .overview
@@ -41,25 +45,31 @@ impl Run<'_> {
             &self.terminal,
             self.renderer(self.terminal.color_stderr())?,
             self.interrupt.clone(),
-            total,
-            group_by,
-            task.redrive.to_origin,
-            match (&self.config.options.plan, self.config.options.dry_run) {
-                (Some(_), _) => Some("Planned, not written: "),
-                (None, true) => Some("Dry run, not written: "),
-                (None, false) => None,
+            PromptOptions {
+                total,
+                group_by,
+                show_target: task.redrive.to_origin,
+                not_written: match (&self.config.options.plan, self.config.options.dry_run) {
+                    (Some(_), _) => Some("Planned, not written: "),
+                    (None, true) => Some("Dry run, not written: "),
+                    (None, false) => None,
+                },
             },
+            RepairDesk::new(self.repairer(task)?),
         ))
     }
 
-    /// The repairer of `--transform`, with a decoder (and registry client) of its own.
-    fn repairer(&self, task: &WriteTask) -> Result<Option<Repairer>, Error> {
-        let Some(expression) = &task.transform else {
-            return Ok(None);
-        };
-        let transform = Transform::compile(expression).map_err(ConfigError::Other)?;
+    /// The repairer of edits and `--transform`, with a decoder (and registry client) of its
+    /// own.
+    fn repairer(&self, task: &WriteTask) -> Result<Repairer, Error> {
+        let transform = task
+            .transform
+            .as_deref()
+            .map(Transform::compile)
+            .transpose()
+            .map_err(ConfigError::Other)?;
         let decoder =
             Decoder::new(self.settings()).map_err(|error| ConfigError::Other(error.to_string()))?;
-        Ok(Some(Repairer::new(decoder, Some(transform))))
+        Ok(Repairer::new(decoder, transform))
     }
 }

@@ -22,20 +22,29 @@ const CONVERSION: &[u8] = b"org.springframework.messaging.converter.MessageConve
 /// `payloads` decoded by fastavro with the schema in `tests/fixtures/{schema}` (and the named
 /// schemas it refers to): `{"schema_id", "datum"}` each.
 fn fastavro(schema: &str, references: &[&str], payloads: &[&[u8]]) -> Vec<Value> {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut args = vec![fixtures.join(schema)];
+    args.extend(references.iter().map(|r| fixtures.join(r)));
+    independent("avro_decode.py", &args, payloads)
+}
+
+/// `payloads` (Orders of `tests/fixtures/order.proto`) decoded by Google's Python `protobuf`:
+/// `{"schema_id", "message"}` each.
+fn protobuf(payloads: &[&[u8]]) -> Vec<Value> {
+    independent("proto_decode.py", &[], payloads)
+}
+
+/// `payloads` decoded by `tests/support/{script}`, one JSON line each.
+fn independent(script: &str, args: &[std::path::PathBuf], payloads: &[&[u8]]) -> Vec<Value> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut child = Command::new("python3")
-        .arg(dir.join("tests/support/avro_decode.py"))
-        .arg(dir.join("tests/fixtures").join(schema))
-        .args(
-            references
-                .iter()
-                .map(|r| dir.join("tests/fixtures").join(r)),
-        )
+        .arg(dir.join("tests/support").join(script))
+        .args(args)
         .env("PYTHONPATH", dir.join("target/pydeps"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("python3 (scripts/install.sh installs fastavro): {e}"));
+        .unwrap_or_else(|e| panic!("python3 (scripts/install.sh installs its packages): {e}"));
     let mut input = String::new();
     for payload in payloads {
         input.push_str(&BASE64.encode(payload));
@@ -44,12 +53,12 @@ fn fastavro(schema: &str, references: &[&str], payloads: &[&[u8]]) -> Vec<Value>
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(input.as_bytes())
-            .unwrap_or_else(|e| panic!("fastavro's stdin: {e}"));
+            .unwrap_or_else(|e| panic!("{script}'s stdin: {e}"));
     }
     let out = child
         .wait_with_output()
-        .unwrap_or_else(|e| panic!("fastavro: {e}"));
-    assert!(out.status.success(), "fastavro failed");
+        .unwrap_or_else(|e| panic!("{script}: {e}"));
+    assert!(out.status.success(), "{script} failed");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
@@ -372,4 +381,123 @@ fn a_plan_with_repairs_is_applied_exactly_and_undone() {
         .filter_map(|r| r.key)
         .collect();
     assert_eq!(tombstoned, [b"k0".to_vec(), b"k1".to_vec()]);
+}
+
+#[test]
+fn protobuf_records_are_transformed_with_their_message_type_and_checked() {
+    let registry = apicurio();
+    let money = unique("money");
+    registry.register(
+        &money,
+        &Schema {
+            kind: "PROTOBUF",
+            text: &fixture_text("money.proto"),
+            references: &[],
+        },
+    );
+    let order = registry.register(
+        &unique("proto-orders-value"),
+        &Schema {
+            kind: "PROTOBUF",
+            text: &fixture_text("order.proto"),
+            references: &[("billing/money.proto", &money, 1)],
+        },
+    );
+    let original = reframed(&fixture("proto-order.bin"), order);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    kafka().produce(&dlq, &[TestRecord::new(0, Some(b"o-17"), Some(&original))]);
+    Kmp::new()
+        .args(["-o", &format!("schema.registry.url={}", registry.url())])
+        .group(&unique("repair-proto"))
+        .args([
+            "merge-all",
+            &dlq,
+            &retry,
+            "--transform",
+            r#".id = "o-17-fixed" | .checksum = "0x00ff" | .state = "PAID""#,
+        ])
+        .ok();
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    assert_eq!(copies.len(), 1);
+    let copy = copies[0].value.as_deref().unwrap();
+    assert_eq!(
+        &copy[..6],
+        &original[..6],
+        "the same frame and message-index array"
+    );
+    let decoded = protobuf(&[copy]);
+    let mut expected = protobuf(&[&original]).remove(0);
+    expected["message"]["id"] = json!("o-17-fixed");
+    expected["message"]["checksum"] = json!(BASE64.encode([0x00, 0xff]));
+    expected["message"]["state"] = json!("PAID");
+    assert_eq!(decoded[0], expected, "only what the transform changed");
+    assert_eq!(
+        copies[0].header_text("kmp-repaired-from"),
+        Some(Repair::digest_of(Some(&original)).as_str())
+    );
+}
+
+/// `e` at the line prompt: the value opens in `$EDITOR` (a script here, which breaks the JSON
+/// the first time, changes a field the second, and saves unchanged the third); an invalid or
+/// unchanged edit decides nothing and asks again; a valid one merges the edited copy.
+#[test]
+fn an_edit_at_the_prompt_is_checked_written_with_the_schema_and_merged() {
+    let registry = apicurio();
+    let order = registry.register(
+        &unique("orders-value"),
+        &Schema {
+            kind: "AVRO",
+            text: &fixture_text("order.avsc"),
+            references: &[],
+        },
+    );
+    let original = reframed(&fixture("order-value.bin"), order);
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    kafka().produce(
+        &dlq,
+        &[
+            TestRecord::new(0, Some(b"o-1"), Some(&original)),
+            TestRecord::new(0, Some(b"o-2"), Some(&original)),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            r#"#!/bin/sh
+count={dir}/count
+n=$(($(cat "$count" 2>/dev/null || echo 0) + 1))
+echo "$n" > "$count"
+case "$n" in
+  1) echo '{{ "id": ' > "$1" ;;
+  2) sed -i 's/leave at the door/ring twice/' "$1" ;;
+  *) : ;;
+esac
+"#,
+            dir = dir.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = Kmp::new()
+        .args(["-o", &format!("schema.registry.url={}", registry.url())])
+        .group(&unique("repair-edit"))
+        .env("EDITOR", &editor)
+        .args(["ask", "--no-tui", &dlq, &retry])
+        .stdin(b"e\ne\ne\ns\n")
+        .run();
+    run.assert_ok();
+    let said = run.stderr_text();
+    assert_contains(&said, "Not edited, nothing decided: not JSON");
+    assert_contains(&said, "Repaired (edit), the copy holds:");
+    assert_contains(&said, r#"  .note: "leave at the door" → "ring twice""#);
+    assert_contains(&said, "Not edited, nothing decided: nothing was changed");
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    assert_eq!(copies.len(), 1, "o-1 merged edited, o-2 skipped");
+    assert_eq!(copies[0].header_text("kmp-repaired"), Some("edit"));
+    let decoded = fastavro("order.avsc", &[], &[copies[0].value.as_deref().unwrap()]);
+    let mut expected = fastavro("order.avsc", &[], &[&original]).remove(0);
+    expected["datum"]["note"] = json!("ring twice");
+    assert_eq!(decoded[0], expected);
 }

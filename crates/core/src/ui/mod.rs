@@ -10,6 +10,7 @@ pub mod overview;
 pub mod progress;
 pub mod prompt;
 pub mod render;
+pub mod repair_desk;
 pub mod said;
 pub mod summary_file;
 pub mod terminal;

@@ -7,32 +7,50 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
 use crate::record::Record;
+use crate::repair::Repaired;
 use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
 use super::render::Renderer;
+use super::repair_desk::{RepairDesk, write_made};
 use super::said::{merge_line, outcome_line};
 use super::terminal::Terminal;
 use super::tty_prompt::TtyPrompt;
 
+/// What the prompt of `ask` shows besides each record.
+pub struct PromptOptions {
+    /// The number of records the run may see (an upper bound).
+    pub total: u64,
+    /// The header `g` offers first.
+    pub group_by: Option<String>,
+    /// Each record says where a merge would send it (`--to-origin`).
+    pub show_target: bool,
+    /// Starts each line that says what was done when nothing is written (`--dry-run`,
+    /// `--plan`).
+    pub not_written: Option<&'static str>,
+}
+
 /// The prompt of `ask` for the terminal it runs on: the full prompt (arrow keys, rules) when
 /// a person is at a terminal, else the line prompt over stdin, which scripts and pipes feed.
-/// `renderer` shows each record; `group_by` is the header `g` offers first; with
-/// `show_target` each record says where a merge would send it (`--to-origin`); `not_written`
-/// starts each line that says what was done when nothing is written (`--dry-run`, `--plan`).
+/// `renderer` shows each record; `desk` makes edits and shows `--transform`'s repairs.
 #[must_use]
 pub fn for_terminal(
     terminal: &Terminal,
     renderer: Renderer,
     interrupt: Interrupt,
-    total: u64,
-    group_by: Option<String>,
-    show_target: bool,
-    not_written: Option<&'static str>,
+    options: PromptOptions,
+    desk: RepairDesk,
 ) -> Box<dyn DecisionSource> {
+    let PromptOptions {
+        total,
+        group_by,
+        show_target,
+        not_written,
+    } = options;
     if terminal.interactive() {
         let mut prompt =
             TtyPrompt::new(renderer, interrupt, total, group_by).showing_target(show_target);
         prompt.not_written = not_written;
+        prompt.desk = Some(desk);
         Box::new(prompt)
     } else {
         let mut prompt = LinePrompt::new(
@@ -44,6 +62,7 @@ pub fn for_terminal(
         );
         prompt.show_target = show_target;
         prompt.not_written = not_written;
+        prompt.desk = Some(desk);
         Box::new(prompt)
     }
 }
@@ -63,6 +82,8 @@ pub struct LinePrompt<W: Write> {
     pub show_target: bool,
     /// Starts each outcome line when nothing is written (`--dry-run`, `--plan`).
     pub not_written: Option<&'static str>,
+    /// Edits (`e`, `k`) and `--transform`'s repairs.
+    pub desk: Option<RepairDesk>,
 }
 
 impl<W: Write> LinePrompt<W> {
@@ -98,6 +119,7 @@ impl<W: Write> LinePrompt<W> {
             total,
             show_target: false,
             not_written: None,
+            desk: None,
         }
     }
 
@@ -139,17 +161,49 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
         if let (true, Some(target)) = (self.show_target, target) {
             writeln!(self.out, "{}", merge_line(target))?;
         }
+        match self.desk.as_mut().and_then(|desk| desk.offer(record)) {
+            Some(Ok(made)) => write_made(&mut self.out, &made)?,
+            Some(Err(reason)) => writeln!(
+                self.out,
+                "Cannot be repaired: {reason}. Merging leaves it alone: (e)dit it, or purge or skip it."
+            )?,
+            None => {}
+        }
         loop {
-            writeln!(self.out, "{QUESTION}")?;
+            if self.desk.is_some() {
+                writeln!(self.out, "{QUESTION} (e: edit the value, k: the key)")?;
+            } else {
+                writeln!(self.out, "{QUESTION}")?;
+            }
             self.out.flush()?;
             let Some(line) = self.next_line()? else {
                 return Ok(Decision::Quit);
             };
+            let answer = line.trim();
+            if let (Some(desk), "e" | "k") = (self.desk.as_mut(), answer) {
+                match desk.edit(record, answer == "k") {
+                    Ok(made) => {
+                        write_made(&mut self.out, &made)?;
+                        return Ok(Decision::Merge);
+                    }
+                    Err(reason) => {
+                        writeln!(self.out, "Not edited, nothing decided: {reason}")?;
+                        continue;
+                    }
+                }
+            }
             if let Some(decision) = parse_answer(&line) {
                 return Ok(decision);
             }
             writeln!(self.out, "Unknown option, try again.")?;
         }
+    }
+
+    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+        Ok(self
+            .desk
+            .as_mut()
+            .map_or(Repaired::AsIs, |desk| desk.repaired(record)))
     }
 
     fn wants_outcomes(&self) -> bool {

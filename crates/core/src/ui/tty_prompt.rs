@@ -8,9 +8,11 @@ use dialoguer::Select;
 use dialoguer::console::{Key, Term};
 
 use crate::record::Record;
+use crate::repair::Repaired;
 use crate::triage::{Decision, DecisionSource, Interrupt, Outcome, Target};
 
 use super::render::{Renderer, raw_text, spring_header_text};
+use super::repair_desk::{RepairDesk, write_made};
 use super::said::{merge_line, outcome_line};
 
 /// A decision that applies to more than one record.
@@ -52,6 +54,7 @@ const HELP: &str = "\
   q          quit: keep what was decided, stop here
   M / P / S  merge / purge / skip this and every remaining record
   g          decide this and every remaining record with the same value of a header
+  e / E      edit the value / the key in $VISUAL or $EDITOR, then merge the edited copy
   r          raw view: key, value and headers as hex
   ?          this help";
 
@@ -69,6 +72,8 @@ pub struct TtyPrompt {
     show_target: bool,
     /// Starts each outcome line when nothing is written (`--dry-run`, `--plan`).
     pub not_written: Option<&'static str>,
+    /// Edits (`e`, `E`) and `--transform`'s repairs.
+    pub desk: Option<RepairDesk>,
 }
 
 impl TtyPrompt {
@@ -89,6 +94,7 @@ impl TtyPrompt {
             total,
             show_target: false,
             not_written: None,
+            desk: None,
         }
     }
 
@@ -164,6 +170,13 @@ impl DecisionSource for TtyPrompt {
         true
     }
 
+    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+        Ok(self
+            .desk
+            .as_mut()
+            .map_or(Repaired::AsIs, |desk| desk.repaired(record)))
+    }
+
     fn told(&mut self, record: &Record, outcome: Outcome<'_>) -> anyhow::Result<()> {
         if let Outcome::LeftAlone(_) = outcome {
             self.term.write_line(&format!(
@@ -196,9 +209,20 @@ impl DecisionSource for TtyPrompt {
         if let (true, Some(target)) = (self.show_target, target) {
             self.term.write_line(&merge_line(target))?;
         }
+        match self.desk.as_mut().and_then(|desk| desk.offer(record)) {
+            Some(Ok(made)) => {
+                let mut shown = Vec::new();
+                write_made(&mut shown, &made)?;
+                self.term.write_str(&String::from_utf8_lossy(&shown))?;
+            }
+            Some(Err(reason)) => self.term.write_line(&format!(
+                "Cannot be repaired: {reason}. Merging leaves it alone: (e)dit it, or purge or skip it."
+            ))?,
+            None => {}
+        }
         loop {
             self.term.write_str(
-                "(m)erge (p)urge (s)kip (q)uit, M/P/S all remaining, (g)roup by header, (r)aw, ? help [Enter = merge]: ",
+                "(m)erge (p)urge (s)kip (q)uit, M/P/S all remaining, (g)roup by header, (e)dit, (r)aw, ? help [Enter = merge]: ",
             )?;
             let key = match self.term.read_key() {
                 Ok(key) => key,
@@ -237,6 +261,24 @@ impl DecisionSource for TtyPrompt {
                 Key::Char('r') => {
                     self.raw_view(record)?;
                     continue;
+                }
+                Key::Char(c @ ('e' | 'E')) if self.desk.is_some() => {
+                    let Some(desk) = self.desk.as_mut() else {
+                        continue;
+                    };
+                    match desk.edit(record, c == 'E') {
+                        Ok(made) => {
+                            let mut shown = Vec::new();
+                            write_made(&mut shown, &made)?;
+                            self.term.write_str(&String::from_utf8_lossy(&shown))?;
+                            Decision::Merge
+                        }
+                        Err(reason) => {
+                            self.term
+                                .write_line(&format!("Not edited, nothing decided: {reason}"))?;
+                            continue;
+                        }
+                    }
                 }
                 Key::Char('?') => {
                     self.term.write_line(HELP)?;
