@@ -61,7 +61,7 @@ impl Run<'_> {
 
     /// The repairer of edits and `--transform`, with a decoder (and registry client) of its
     /// own.
-    fn repairer(&self, task: &WriteTask) -> Result<Repairer, Error> {
+    pub(super) fn repairer(&self, task: &WriteTask) -> Result<Repairer, Error> {
         let transform = task
             .transform
             .as_deref()

@@ -13,12 +13,14 @@ use crate::error::Error;
 use crate::kafka::{AssignedSource, ConfigLookup, JobSource, RecordFetcher};
 use crate::record::Record;
 use crate::redrive::{PointedTo, SentBack, TombstoneIndex, readers};
+use crate::repair::Made;
 use crate::triage::{
-    DEFAULT_CLASS_HEADERS, EngineOptions, Gate, NullKeysBelow, Observer, Plan, PlanDecisions,
-    PlanGate, RecordFilter, RecordSource, Summary,
+    DEFAULT_CLASS_HEADERS, DecisionSource, EngineOptions, Gate, NullKeysBelow, Observer, Plan,
+    PlanDecisions, PlanGate, RecordFilter, RecordSource, Summary, Transformed,
 };
 use crate::ui::output::message;
 use crate::ui::render::Renderer;
+use crate::ui::repair_desk::RepairDesk;
 use crate::ui::view::{self, Backend, Setup, fetch, index};
 
 use super::Run;
@@ -104,6 +106,7 @@ pub(super) fn triage(
         pending,
         configs,
         pointed,
+        editing: None,
     };
 
     let outcome = view::run(&setup, &mut backend, run.interrupt)?;
@@ -166,6 +169,15 @@ struct ViewBackend<'r, 'a> {
     /// The records share-group pointers named that this view's writes merged: a later write
     /// only purges another pointer to one of them.
     pointed: PointedTo,
+    /// What edits read records with and make repairs with, set up at the first `e`.
+    editing: Option<Editing>,
+}
+
+/// Reads the record to edit (a share group's pointer as the record it names) and repairs it.
+struct Editing {
+    fetcher: RecordFetcher,
+    resolver: Resolver,
+    desk: RepairDesk,
 }
 
 impl ViewBackend<'_, '_> {
@@ -204,6 +216,29 @@ impl Backend for ViewBackend<'_, '_> {
         }
     }
 
+    fn edit(&mut self, (partition, offset): (i32, i64), key: bool) -> Result<Made, String> {
+        if self.editing.is_none() {
+            let (run, task) = (self.run, self.task);
+            let settings = run.settings();
+            self.editing = Some(Editing {
+                fetcher: RecordFetcher::new(settings, &task.source)
+                    .map_err(|error| format!("{error:#}"))?,
+                resolver: Resolver::new(settings, &task.source, task.redrive.allow_origin.as_ref()),
+                desk: RepairDesk::new(run.repairer(task).map_err(|error| error.to_string())?),
+            });
+        }
+        let Some(editing) = self.editing.as_mut() else {
+            return Err("cannot edit".to_owned());
+        };
+        let record = editing
+            .fetcher
+            .fetch(partition, offset)
+            .map_err(|error| format!("{error:#}"))?
+            .ok_or_else(|| "the record is gone from the topic".to_owned())?;
+        let record = editing.resolver.explain(record).record;
+        editing.desk.edit(&record, key)
+    }
+
     fn write(
         &mut self,
         plan: Rc<Plan>,
@@ -237,9 +272,18 @@ impl Backend for ViewBackend<'_, '_> {
         // so nothing is locked: the next `w` plans it all again).
         let mut watchers = Watchers::audit_only(run.config, task)?
             .with_plan(run.plan_writer(task, source.reader())?);
+        // Edits are the plan's; `--transform` repairs the other merges.
+        let mut decisions: Box<dyn DecisionSource> = match &task.transform {
+            Some(_) => Box::new(Transformed::new(
+                PlanDecisions(plan),
+                run.repairer(task)?,
+                None,
+            )),
+            None => Box::new(PlanDecisions(plan)),
+        };
         let result = run.drive(
             &mut source,
-            &mut PlanDecisions(plan),
+            &mut *decisions,
             &mut *sink,
             &mut {
                 let mut observers = watchers.observers_with(observer);

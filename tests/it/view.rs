@@ -23,8 +23,16 @@ struct Screen {
 
 impl Screen {
     fn open(args: &[&str]) -> Self {
+        Self::open_with(args, &[])
+    }
+
+    /// [`Screen::open`] with these environment variables too.
+    fn open_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> Self {
         let mut command = kmp();
         command.args(args).env("TERM", "xterm-256color");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let mut session =
             Session::spawn(command).unwrap_or_else(|e| panic!("cannot start in a terminal: {e}"));
         session
@@ -332,4 +340,82 @@ fn the_view_decides_by_record_and_class_and_writes_on_w() {
         "left after it was entered"
     );
     unchanged(&dlq, &retry, &group, "interrupted");
+}
+
+/// `e` in the view: the highlighted record's value opens in `$EDITOR` (a script here); the
+/// edited record is decided *merge edited*; `M` with `--transform` merges the rest of its
+/// class repaired by the expression; `w` writes the edit and the transforms, each once.
+#[test]
+fn the_view_edits_a_record_and_transforms_its_class() {
+    let bootstrap = kafka().bootstrap().to_owned();
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    let records: Vec<TestRecord> = (0..3)
+        .map(|i| {
+            TestRecord::new(
+                0,
+                Some(format!("key-{i}").as_bytes()),
+                Some(format!(r#"{{"id":{i},"cancelReason":"late"}}"#).as_bytes()),
+            )
+            .header("kafka_dlt-exception-fqcn", Some(b"com.acme.Conversion"))
+        })
+        .collect();
+    kafka().produce(&dlq, &records);
+    let dir = tempfile::tempdir().unwrap();
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/cancelReason/reason/; s/late/by hand/' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let group = unique("group");
+    let mut screen = Screen::open_with(
+        &[
+            "-b",
+            &bootstrap,
+            "-g",
+            &group,
+            "ask",
+            &dlq,
+            &retry,
+            "--transform",
+            ".reason = .cancelReason | del(.cancelReason)",
+        ],
+        &[("EDITOR", &editor)],
+    );
+    screen.wait_for(&["3 record(s) · merge 0", "key-2"]);
+    screen.press("e");
+    screen.wait_for(&[
+        "edited, to merge: .cancelReason: \"late\" → (absent)",
+        "merge edited",
+    ]);
+    screen.press("k");
+    screen.press("M");
+    screen.wait_for(&["2 undecided record(s) of Conversion: merge", "merge 3"]);
+    screen.press("w");
+    screen.wait_for(&["Write 3 decision(s): merge 3"]);
+    screen.press("y");
+    screen.wait_for(&["written: 3 merged", "merged edited ✓"]);
+    screen.press("q");
+    screen.finish();
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    let values: Vec<String> = copies
+        .iter()
+        .map(|c| String::from_utf8_lossy(c.value.as_deref().unwrap()).into_owned())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            r#"{"id":0,"reason":"by hand"}"#,
+            r#"{"id":1,"reason":"late"}"#,
+            r#"{"id":2,"reason":"late"}"#,
+        ]
+    );
+    assert_eq!(copies[0].header_text("kmp-repaired"), Some("edit"));
+    assert!(
+        copies[1]
+            .header_text("kmp-repaired")
+            .unwrap()
+            .starts_with("jq:")
+    );
 }

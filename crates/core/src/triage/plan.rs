@@ -5,8 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::record::Record;
+use crate::repair::{Repair, Repaired};
 
 use super::{Action, Admission, Decision, DecisionSource, Gate, Target};
 
@@ -16,6 +18,8 @@ pub struct Plan {
     decisions: HashMap<(i32, i64), Decision>,
     /// Written by an earlier run of the same plan: passed over, their offsets may be committed.
     written: HashSet<(i32, i64)>,
+    /// What the merges of edited records write.
+    repairs: HashMap<(i32, i64), Arc<Repair>>,
 }
 
 impl Plan {
@@ -28,7 +32,15 @@ impl Plan {
         Self {
             decisions: decisions.into_iter().collect(),
             written: written.into_iter().collect(),
+            repairs: HashMap::new(),
         }
+    }
+
+    /// The same plan, whose merges of these records write their repairs.
+    #[must_use]
+    pub fn with_repairs(mut self, repairs: HashMap<(i32, i64), Arc<Repair>>) -> Self {
+        self.repairs = repairs;
+        self
     }
 
     /// How many decisions are to be carried out.
@@ -159,6 +171,16 @@ impl DecisionSource for PlanDecisions {
             );
         }
         Ok(decision)
+    }
+
+    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+        Ok(self
+            .0
+            .repairs
+            .get(&(record.at.partition, record.at.offset))
+            .map_or(Repaired::AsIs, |repair| {
+                Repaired::Repaired(Arc::clone(repair))
+            }))
     }
 }
 

@@ -1,5 +1,6 @@
-//! `--transform` in bulk: every merge is repaired by the expression, or its record is left
-//! alone with the reason (never merged unrepaired). A dry run shows the first diffs.
+//! `--transform` in bulk and in the view's writes: every merge is repaired by the expression
+//! (unless a person edited the record), or its record is left alone with the reason (never
+//! merged unrepaired). A dry run shows the first diffs.
 
 use std::io::Write;
 
@@ -42,6 +43,11 @@ impl<D: DecisionSource> DecisionSource for Transformed<D> {
     }
 
     fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+        // A record edited by a person keeps the edit.
+        let inner = self.inner.repair(record)?;
+        if inner != Repaired::AsIs {
+            return Ok(inner);
+        }
         let at = &record.at;
         match self.repairer.transformed(record) {
             Ok(made) => {

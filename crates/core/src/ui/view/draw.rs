@@ -25,6 +25,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "M  P  S",
         "merge, purge or skip every undecided record of this class",
     ),
+    (
+        "e  E",
+        "edit the value / the key in $EDITOR: merge the edited copy",
+    ),
     ("u", "clear this record's decision"),
     ("Tab", "show the next failure class only (then all again)"),
     ("/  n", "search keys and values as displayed; next match"),
@@ -156,6 +160,7 @@ fn draw_list(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let decision = decision_text(
             app.state.decision(row_index),
             app.state.is_written(row_index),
+            app.repairs.contains_key(&(row.partition, row.offset)),
         );
         let text = format!(
             "{:>3} {:>9} {:>5}  {:<key_width$} {:<class_width$} {:>2}  {decision}",
@@ -198,8 +203,10 @@ fn text_columns(width: usize) -> (usize, usize) {
     (key, class)
 }
 
-fn decision_text(decision: Option<Decision>, written: bool) -> &'static str {
+fn decision_text(decision: Option<Decision>, written: bool, edited: bool) -> &'static str {
     match (decision, written) {
+        (Some(Decision::Merge), false) if edited => "merge edited",
+        (Some(Decision::Merge), true) if edited => "merged edited ✓",
         (Some(Decision::Merge), false) => "merge",
         (Some(Decision::Purge), false) => "purge",
         (Some(Decision::Skip), false) => "skip",

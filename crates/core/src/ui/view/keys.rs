@@ -98,6 +98,8 @@ fn normal_key(app: &mut App, code: KeyCode) -> Step {
             }
         }
         KeyCode::Char('r') => app.raw = !app.raw,
+        KeyCode::Char('e') => return Step::Edit { key: false },
+        KeyCode::Char('E') => return Step::Edit { key: true },
         KeyCode::Char('J') => app.detail_scroll = app.detail_scroll.saturating_add(1),
         KeyCode::Char('K') => app.detail_scroll = app.detail_scroll.saturating_sub(1),
         KeyCode::Char('?' | 'h') => app.mode = Mode::Help,

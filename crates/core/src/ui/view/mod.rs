@@ -6,6 +6,7 @@
 //! application.
 
 pub mod draw;
+mod editing;
 pub mod fetch;
 pub mod index;
 mod keys;
@@ -15,8 +16,9 @@ mod short;
 pub mod state;
 mod writing;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::Duration;
 
@@ -25,6 +27,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::error::Error;
 use crate::redrive::SentBack;
+use crate::repair::{Made, Repair};
 use crate::triage::{Decision, Interrupt, Observer, Plan, RecordSource, Summary};
 use crate::ui::logging;
 use crate::ui::render::Renderer;
@@ -52,6 +55,15 @@ pub trait Backend {
     /// [`crate::redrive::readers::report`]); none by default.
     fn readers(&mut self, _sent: &SentBack) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The person edits the value (or `key`) of the record at `at` in their editor: the repair
+    /// its merge then writes.
+    ///
+    /// # Errors
+    /// Why the edit is refused: nothing is decided.
+    fn edit(&mut self, _at: (i32, i64), _key: bool) -> Result<Made, String> {
+        Err("records cannot be edited here".to_owned())
     }
 
     /// Carries out `plan` in a run of the engine that reads each partition up to `ends` and
@@ -145,14 +157,24 @@ pub struct App {
     origins: Vec<Origin>,
     /// Who reads what the pending merges send back, asked when `w` is pressed.
     readers: Option<Vec<String>>,
+    /// The edits of records (`e`, `E`): what their merges write.
+    pub repairs: HashMap<(i32, i64), Arc<Repair>>,
 }
 
 /// What a key asks of the loop.
 enum Step {
     Stay,
-    Write { then_quit: bool },
+    Write {
+        then_quit: bool,
+    },
+    /// `e` (the value) or `E` (`key`): edit the highlighted record.
+    Edit {
+        key: bool,
+    },
     StartSearch(String),
-    Quit { discarded: usize },
+    Quit {
+        discarded: usize,
+    },
     Interrupted,
 }
 
@@ -188,6 +210,7 @@ impl App {
             to_origin: setup.to_origin,
             origins: Vec::new(),
             readers: None,
+            repairs: HashMap::new(),
         }
     }
 
@@ -434,6 +457,7 @@ fn event_loop(
         match step {
             Step::Stay => {}
             Step::StartSearch(query) => start_search(&mut app, backend, query),
+            Step::Edit { key } => editing::edit(terminal, &mut app, backend, key)?,
             Step::Write { then_quit } => {
                 let written = writing::write(terminal, &mut app, backend, interrupt)?;
                 if then_quit && written {

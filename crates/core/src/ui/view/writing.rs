@@ -28,7 +28,7 @@ pub(super) fn write(
 ) -> Result<bool, Error> {
     let pending = app.state.pending();
     let planned = pending.len();
-    let plan = Rc::new(Plan::new(pending, app.state.written()));
+    let plan = Rc::new(Plan::new(pending, app.state.written()).with_repairs(app.repairs.clone()));
     // A partition whose listed records are all decided reads to the index's end (past
     // transaction markers); only once the index has read it all, or unlisted records beyond
     // what was read would be passed.
