@@ -24,6 +24,11 @@
 #   p    kafka-merge-purge print --pending --output json DLQ > /dev/null, on a DLQ of its own
 #        purged before (untimed): N records and N tombstones, so N tombstoned keys in the index
 #        and nothing printed; the pre-scan's own time is logged
+#   ca   kafka-merge-purge merge-all AVRO DEST: the Avro DLQ of case e (a copy of its own), for
+#        the comparison with cr
+#   cr   kafka-merge-purge merge-all AVRO DEST --transform '.note = "repaired: " + .state |
+#        .customerId += 1': each value decoded, transformed by jaq, written back with the
+#        registry's schema (every record repaired; a sample decoded afterwards)
 #   d    kafka-merge-purge purge-all DLQ                   (a DLQ of its own, a new group)
 #   e    kafka-merge-purge print --output json AVRO_DLQ > /dev/null, values in the Confluent
 #        wire format, schema from a local registry stub (bench_helper.py registry), no group
@@ -44,7 +49,7 @@
 #   BENCH_KEY_BYTES    key size (default 16); BENCH_VALUE_BYTES value size (default 1024)
 #   BENCH_PARTITIONS   partitions of every topic (default 6)
 #   BENCH_RUNS         repetitions (default 3); medians are reported
-#   BENCH_CASES        cases to run (default "a b c ct co ci cd cm d p e ep ej ask view")
+#   BENCH_CASES        cases to run (default "a b c ct co ci cd cm ca cr d p e ep ej ask view")
 #   BENCH_OUT          Markdown file for the results (default BENCHMARKS.md; empty: none); the
 #                      part between the `bench:begin`/`bench:end` markers is replaced
 #   BENCH_PROFILE      release (default, built with `cargo build --release --locked`) or debug
@@ -66,7 +71,7 @@ KEY_BYTES=${BENCH_KEY_BYTES:-16}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-1024}
 PARTITIONS=${BENCH_PARTITIONS:-6}
 RUNS=${BENCH_RUNS:-3}
-read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd cm d p e ep ej ask view}"
+read -r -a CASES <<<"${BENCH_CASES:-a b c ct co ci cd cm ca cr d p e ep ej ask view}"
 OUT=${BENCH_OUT-BENCHMARKS.md}
 PROFILE=${BENCH_PROFILE:-release}
 DATA_DIR=${BENCH_DATA_DIR:-$ROOT/target/bench}
@@ -333,6 +338,26 @@ case_c() { # RUN [-t]
   expect_counts "$name (run $1)" "$dlq" -1 "$RECORDS"
 }
 
+TRANSFORM='.note = "repaired: " + .state | .customerId += 1'
+case_ca() { # RUN [--transform]: merge-all of an Avro DLQ, with the benchmark's transform
+  local name=ca extra=()
+  if [[ ${2:-} == --transform ]]; then
+    name=cr extra=(--transform "$TRANSFORM")
+  fi
+  local dlq=$PREFIX-r$1-dlq-$name dest=$PREFIX-r$1-dest-$name
+  measure "$name" "$1" "${KMP[@]}" -o schema.registry.url="$REGISTRY" -g "$PREFIX-r$1-$name" \
+    merge-all "$dlq" "$dest" "${extra[@]}"
+  expect_summary "$name" "$1" "$RECORDS merged, 0 purged, 0 skipped"
+  expect_counts "$name (run $1)" "$dest" "$RECORDS" 0
+  if [[ $name == cr ]]; then
+    # A copy decodes with the registry's schema and holds the transform's change.
+    "${KMP[@]}" -o schema.registry.url="$REGISTRY" print --output json --limit 1 "$dest" \
+      >"$WORK/cr-$1.first" 2>/dev/null
+    grep -q '"note":"repaired: ' "$WORK/cr-$1.first" \
+      || die "cr (run $1): the copies are not repaired: $(head -c 600 "$WORK/cr-$1.first")"
+  fi
+}
+
 case_co() { # RUN
   local dlq=$PREFIX-r$1-dlq-co before
   before=$(end_offsets "$ORIGIN")
@@ -422,7 +447,7 @@ needs() { local c; for c in "${CASES[@]}"; do [[ $c == "$1" ]] && return 0; done
 
 # --- the run -----------------------------------------------------------------------------
 
-if needs e || needs ep || needs ej || needs ask || needs view; then
+if needs e || needs ep || needs ej || needs ask || needs view || needs ca || needs cr; then
   AVRO=$(data_file avro 1)
   python3 scripts/bench_helper.py registry "$WORK/registry.port" 1=AVRO:scripts/bench-order.avsc \
     2=PROTOBUF:scripts/bench-order.proto 3=JSON:scripts/bench-order.schema.json \
@@ -488,11 +513,17 @@ for ((run = 1; run <= RUNS; run++)); do
   needs ci && specs+=("$PREFIX-r$run-dest-ci:plain")
   needs cd && specs+=("$PREFIX-r$run-dest-cd:plain")
   needs cm && specs+=("$PREFIX-r$run-dest-cm:plain")
+  for c in ca cr; do
+    needs "$c" && specs+=("$PREFIX-r$run-dlq-$c:dlq" "$PREFIX-r$run-dest-$c:plain")
+  done
   ((run == 1)) && needs co && specs+=("$ORIGIN:plain")
   needs a && specs+=("$PREFIX-r$run-perf:plain")
   ((${#specs[@]} > 0)) && create_topics "${specs[@]}"
   for c in b c ct co ci cd cm d p; do
     needs "$c" && fill "$PREFIX-r$run-dlq-$c" "$PLAIN" "$run"
+  done
+  for c in ca cr; do
+    needs "$c" && fill "$PREFIX-r$run-dlq-$c" "$AVRO" "$run"
   done
   # Rotate the order, so that no case always runs first or right after another.
   order=("${CASES[@]:$(((run - 1) % ${#CASES[@]}))}" "${CASES[@]:0:$(((run - 1) % ${#CASES[@]}))}")
@@ -506,6 +537,8 @@ for ((run = 1; run <= RUNS; run++)); do
       ci) case_ci "$run" ;;
       cd) case_cd "$run" ;;
       cm) case_cm "$run" ;;
+      ca) case_ca "$run" ;;
+      cr) case_ca "$run" --transform ;;
       p) case_p "$run" ;;
       d) case_d "$run" ;;
       e) case_e "$run" ;;

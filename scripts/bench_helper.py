@@ -553,6 +553,8 @@ CASES = [
     ("ci", "(c) `kafka-merge-purge merge-all --ignore-retention` (no retention pass)"),
     ("cd", "(c) `kafka-merge-purge merge-all --dedupe`"),
     ("cm", "(c) `kafka-merge-purge merge-all`, half of the DLQ decided before (passed over)"),
+    ("ca", "(c) `kafka-merge-purge merge-all` of the Avro DLQ (e's records)"),
+    ("cr", "(c) `kafka-merge-purge merge-all --transform` of the Avro DLQ: decoded, jq, re-encoded"),
     ("d", "(d) `kafka-merge-purge purge-all`"),
     ("p", "(p) `kafka-merge-purge print --pending` of a purged DLQ (2 × N records read)"),
     ("e", "(e) `kafka-merge-purge print --output json` (Avro, cached schema)"),
@@ -646,7 +648,7 @@ def cmd_report(args):
                     f"- `{name}` faster than (b): {rate(case) / b:.2f}×, "
                     f"{verdict(rate(case) > b)}"
                 )
-    ours = [x[1] for case in ("c", "ct", "d", "e", "ep", "ej") for x in rows.get(case, [])]
+    ours = [x[1] for case in ("c", "ct", "ca", "cr", "d", "e", "ep", "ej") for x in rows.get(case, [])]
     if ours:
         peak = max(ours) / 1024
         targets.append(f"- peak RSS below 150 MiB: {peak:,.0f} MiB at most, {verdict(peak < 150)}")

@@ -31,11 +31,10 @@ impl Run<'_> {
             let preview: Option<Box<dyn std::io::Write>> = (self.config.options.dry_run
                 && self.config.options.plan.is_none())
             .then(|| Box::new(std::io::stdout()) as Box<dyn std::io::Write>);
-            return Ok(Box::new(Transformed::new(
-                always,
-                self.repairer(task)?,
-                preview,
-            )));
+            return Ok(Box::new(
+                Transformed::new(always, self.repairer(task)?, preview)
+                    .keeping_changes(self.config.options.plan.is_some()),
+            ));
         }
         let group_by = task
             .overview
@@ -70,6 +69,6 @@ impl Run<'_> {
             .map_err(ConfigError::Other)?;
         let decoder =
             Decoder::new(self.settings()).map_err(|error| ConfigError::Other(error.to_string()))?;
-        Ok(Repairer::new(decoder, transform))
+        Ok(Repairer::new(decoder, transform).writing_with(task.repair_schema))
     }
 }

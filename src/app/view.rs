@@ -16,7 +16,7 @@ use crate::redrive::{PointedTo, SentBack, TombstoneIndex, readers};
 use crate::repair::Made;
 use crate::triage::{
     DEFAULT_CLASS_HEADERS, DecisionSource, EngineOptions, Gate, NullKeysBelow, Observer, Plan,
-    PlanDecisions, PlanGate, RecordFilter, RecordSource, Summary, Transformed,
+    PlanDecisions, PlanGate, RecordFilter, RecordSource, Summary, Target, Transformed,
 };
 use crate::ui::output::message;
 use crate::ui::render::Renderer;
@@ -236,7 +236,10 @@ impl Backend for ViewBackend<'_, '_> {
             .map_err(|error| format!("{error:#}"))?
             .ok_or_else(|| "the record is gone from the topic".to_owned())?;
         let record = editing.resolver.explain(record).record;
-        editing.desk.edit(&record, key)
+        // `--repair-schema latest` takes the destination's subject (with --to-origin, each
+        // record's origin is known only when it is written: the destination given, if any).
+        let to = self.task.destination.as_deref().map(Target::topic);
+        editing.desk.edit(&record, key, to.as_ref())
     }
 
     fn write(
@@ -274,11 +277,10 @@ impl Backend for ViewBackend<'_, '_> {
             .with_plan(run.plan_writer(task, source.reader())?);
         // Edits are the plan's; `--transform` repairs the other merges.
         let mut decisions: Box<dyn DecisionSource> = match &task.transform {
-            Some(_) => Box::new(Transformed::new(
-                PlanDecisions(plan),
-                run.repairer(task)?,
-                None,
-            )),
+            Some(_) => Box::new(
+                Transformed::new(PlanDecisions(plan), run.repairer(task)?, None)
+                    .keeping_changes(run.config.options.plan.is_some()),
+            ),
             None => Box::new(PlanDecisions(plan)),
         };
         let result = run.drive(

@@ -314,6 +314,22 @@ fn a_plan_with_repairs_is_applied_exactly_and_undone() {
     );
     assert_eq!(lines[3]["decision"], json!("left-alone"));
     assert_contains(lines[3]["reason"].as_str().unwrap(), "not repaired");
+    // The reviewer sees the repairs field by field, and why the third is not repaired.
+    let shown = Kmp::bare()
+        .args(["plan", "show"])
+        .arg(&plan)
+        .ok()
+        .stdout_text();
+    let by = Repair::by_expression(".reason = .cancelReason | del(.cancelReason)");
+    assert_contains(
+        &shown,
+        &format!("Repairs: 2 merged record(s) are written repaired ({by} 2)"),
+    );
+    assert_contains(&shown, "  0/0 (");
+    assert_contains(&shown, "    .cancelReason: \"late\" → (absent)");
+    assert_contains(&shown, "    .reason: (absent) → \"late\"");
+    assert_contains(&shown, "  0/2 not repaired: the expression failed");
+    assert_contains(&shown, "left alone: not repaired, so not merged");
 
     // A copy of the plan whose repaired bytes were changed by hand: refused (with
     // --all-or-nothing, nothing is written).
@@ -500,4 +516,69 @@ esac
     let mut expected = fastavro("order.avsc", &[], &[&original]).remove(0);
     expected["datum"]["note"] = json!("ring twice");
     assert_eq!(decoded[0], expected);
+}
+
+/// `--repair-schema latest`: the service now reads a new version of the record's schema (a
+/// renamed field); the transform's result is written with the latest schema of the
+/// destination's subject and framed with its id (the record's own schema refuses it).
+#[test]
+fn a_repair_is_written_with_the_latest_schema_of_the_destination() {
+    let registry = apicurio();
+    let (dlq, retry) = kafka().dlq_and_retry(1, 1);
+    let v1 = r#"{"type": "record", "name": "Cancel", "namespace": "com.acme",
+                 "fields": [{"name": "id", "type": "long"}, {"name": "cancelReason", "type": "string"}]}"#;
+    let v2 = r#"{"type": "record", "name": "Cancel", "namespace": "com.acme",
+                 "fields": [{"name": "id", "type": "long"}, {"name": "reason", "type": "string"}]}"#;
+    let old = registry.register(
+        &unique("cancel-old"),
+        &Schema {
+            kind: "AVRO",
+            text: v1,
+            references: &[],
+        },
+    );
+    let new = registry.register(
+        &format!("{retry}-value"),
+        &Schema {
+            kind: "AVRO",
+            text: v2,
+            references: &[],
+        },
+    );
+    // {"id": 7, "cancelReason": "late"} in Avro's binary encoding, by hand: zig-zag 7, then
+    // the string's zig-zag length 4 and its bytes.
+    let datum = [&[0x0e, 0x08][..], b"late"].concat();
+    kafka().produce(
+        &dlq,
+        &[TestRecord::new(0, Some(b"c-7"), Some(&framed(old, &datum)))],
+    );
+    let transform = ".reason = .cancelReason | del(.cancelReason)";
+    let merge = |extra: &[&str]| {
+        Kmp::new()
+            .args(["-o", &format!("schema.registry.url={}", registry.url())])
+            .group(&unique("repair-latest"))
+            .args(["merge-all", &dlq, &retry, "--transform", transform])
+            .args(extra)
+            .run()
+    };
+    // With the record's own schema: refused, nothing written.
+    let refused = merge(&["--dry-run"]);
+    refused.assert_ok();
+    assert_contains(&refused.stdout_text(), "Cancel has no field \"reason\"");
+
+    merge(&["--repair-schema", "latest"]).assert_ok();
+    let copies = kafka().read_all(&retry, Isolation::ReadCommitted);
+    assert_eq!(copies.len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("cancel-v2.avsc");
+    std::fs::write(&schema, v2).unwrap();
+    let decoded = fastavro(
+        schema.to_str().unwrap(),
+        &[],
+        &[copies[0].value.as_deref().unwrap()],
+    );
+    assert_eq!(
+        decoded[0],
+        json!({"schema_id": new, "datum": {"id": 7, "reason": "late"}})
+    );
 }

@@ -474,6 +474,12 @@ pub struct MergeArgs {
     /// unrepaired. Combine with the filters to repair one failure class.
     #[arg(long, value_name = "EXPR")]
     pub transform: Option<String>,
+    /// Write repairs (edits, --transform) with this registry schema instead of the record's
+    /// own: `latest` (the latest version of the destination's subject, `<topic>-value`) or a
+    /// schema id. For Avro and JSON Schema records framed with a schema id; the copy is framed
+    /// with the new id.
+    #[arg(long, value_name = "latest|ID")]
+    pub repair_schema: Option<crate::repair::TargetSchema>,
 }
 
 #[derive(Debug, Args)]

@@ -185,6 +185,8 @@ pub struct WriteTask {
     /// `--transform`: the jq expression each merged record's value is repaired with
     /// (checked to compile when the command line is read).
     pub transform: Option<String>,
+    /// `--repair-schema`: the schema repairs are written with.
+    pub repair_schema: Option<crate::repair::TargetSchema>,
 }
 
 impl WriteTask {
@@ -378,6 +380,7 @@ fn task(command: &Command, topic: String) -> Result<Task, ConfigError> {
                     }
                     None => None,
                 },
+                repair_schema: args.repair_schema,
             })
         }
         Command::PurgeAll(args) => Task::Write(WriteTask {
@@ -390,6 +393,7 @@ fn task(command: &Command, topic: String) -> Result<Task, ConfigError> {
             overview: None,
             redrive: RedriveOptions::default(),
             transform: None,
+            repair_schema: None,
         }),
         Command::Print(args) => Task::Print(PrintTask {
             topic: args.topic.clone(),

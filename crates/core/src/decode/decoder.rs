@@ -475,7 +475,7 @@ fn decode_protobuf(
 
 mod editable;
 
-pub use editable::{Editable, Shown};
+pub use editable::{Editable, Shown, TargetSchema};
 
 #[cfg(test)]
 mod tests;

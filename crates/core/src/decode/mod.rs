@@ -14,5 +14,7 @@ mod setup_error;
 pub mod text;
 pub mod wire;
 
-pub use decoder::{Body, Decoded, DecodedRecord, Decoder, Editable, SchemaInfo, SchemaKind, Shown};
+pub use decoder::{
+    Body, Decoded, DecodedRecord, Decoder, Editable, SchemaInfo, SchemaKind, Shown, TargetSchema,
+};
 pub use json_text::JsonText;

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use schema_registry_converter::async_impl::schema_registry::{
     SrSettings, get_referenced_schema, get_schema_by_guid, get_schema_by_id,
+    get_schema_by_subject_and_version,
 };
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{
@@ -159,6 +160,27 @@ impl Registry {
         }
         self.cache.insert(at.clone(), fetched.clone());
         fetched
+    }
+
+    /// The id of the latest version of `subject`, asked each time (it may change).
+    ///
+    /// # Errors
+    /// Why the registry did not say: unreachable, no such subject.
+    pub fn latest_id(&mut self, subject: &str) -> Result<u32, FetchError> {
+        self.fetches += 1;
+        self.runtime
+            .block_on(get_schema_by_subject_and_version(
+                &self.settings,
+                subject,
+                None,
+            ))
+            .map(|registered| registered.id)
+            .map_err(|error| {
+                FetchError(format!(
+                    "cannot fetch the latest schema of subject {subject:?}: {}",
+                    describe(&error)
+                ))
+            })
     }
 
     /// How many requests for a schema went out (the cache answered the others).

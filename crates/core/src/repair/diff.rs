@@ -2,14 +2,31 @@
 
 use std::io::Write;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One difference: where, what was there, what is there now (`None`: absent).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One difference: where, what was there, what is there now (`None`: absent; a JSON `null`
+/// is `Some(Value::Null)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub path: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub before: Option<Value>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub after: Option<Value>,
+}
+
+/// A field that is there holds a value, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// The differences from `before` to `after`: objects compared field by field, arrays item by
@@ -59,24 +76,31 @@ fn walk(path: String, before: Option<&Value>, after: Option<&Value>, found: &mut
     }
 }
 
+impl Change {
+    /// `.reason: (absent) → "late"`.
+    #[must_use]
+    pub fn line(&self) -> String {
+        let show = |value: &Option<Value>| {
+            value
+                .as_ref()
+                .map_or_else(|| "(absent)".to_owned(), Value::to_string)
+        };
+        format!(
+            "{}: {} → {}",
+            self.path,
+            show(&self.before),
+            show(&self.after)
+        )
+    }
+}
+
 /// The changes, one per line: `  .reason: (absent) → "late"`.
 ///
 /// # Errors
 /// When `out` cannot be written.
 pub fn write_changes(out: &mut dyn Write, changes: &[Change]) -> std::io::Result<()> {
-    let show = |value: &Option<Value>| {
-        value
-            .as_ref()
-            .map_or_else(|| "(absent)".to_owned(), Value::to_string)
-    };
     for change in changes {
-        writeln!(
-            out,
-            "  {}: {} → {}",
-            change.path,
-            show(&change.before),
-            show(&change.after)
-        )?;
+        writeln!(out, "  {}", change.line())?;
     }
     Ok(())
 }

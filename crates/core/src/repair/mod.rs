@@ -16,6 +16,7 @@ pub mod editor;
 mod repairer;
 mod transform;
 
+pub use crate::decode::TargetSchema;
 pub use diff::{Change, changes, write_changes};
 pub use repairer::{Made, Repaired, Repairer};
 pub use transform::Transform;
@@ -51,6 +52,9 @@ pub struct Repair {
     pub key: Option<Vec<u8>>,
     /// SHA-256 (hex) of the original value (`null` for none): the copy's [`REPAIRED_FROM`].
     pub original_sha256: String,
+    /// What changed, field by field (for the reviewer of a plan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
 }
 
 impl Repair {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::decode::{Decoder, Editable, Shown};
 use crate::record::Record;
 
-use super::{Change, Repair, Transform, changes};
+use super::{Change, Repair, TargetSchema, Transform, changes};
 
 /// What becomes of a record's merge when repairs are asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,7 @@ pub enum Repaired {
 #[derive(Debug, Clone)]
 pub struct Made {
     pub repair: Arc<Repair>,
+    /// Empty for a transform when changes are not kept ([`Repairer::keep_changes`]).
     pub changes: Vec<Change>,
 }
 
@@ -31,12 +32,34 @@ pub struct Made {
 pub struct Repairer {
     decoder: Decoder,
     transform: Option<Transform>,
+    /// `--repair-schema`: written with this schema instead of the record's own.
+    schema: Option<TargetSchema>,
+    /// Whether transforms work out their changes field by field (for people and plans; a
+    /// bulk run writing to Kafka does without).
+    keep_changes: bool,
 }
 
 impl Repairer {
     #[must_use]
     pub fn new(decoder: Decoder, transform: Option<Transform>) -> Self {
-        Self { decoder, transform }
+        Self {
+            decoder,
+            transform,
+            schema: None,
+            keep_changes: true,
+        }
+    }
+
+    /// Whether the next transforms work out their changes (see [`Made::changes`]).
+    pub fn keep_changes(&mut self, keep: bool) {
+        self.keep_changes = keep;
+    }
+
+    /// The same repairer writing with `schema` (`--repair-schema`).
+    #[must_use]
+    pub fn writing_with(mut self, schema: Option<TargetSchema>) -> Self {
+        self.schema = schema;
+        self
     }
 
     /// The transform, when one is given.
@@ -45,12 +68,23 @@ impl Repairer {
         self.transform.as_ref()
     }
 
-    /// The value (or key) of `record` as a person edits it.
+    /// The value (or key) of `record` as a person edits it, written back with the record's
+    /// own schema, or `--repair-schema`'s (`latest`: of the subject of `topic`, the copy's
+    /// destination).
     ///
     /// # Errors
     /// Why it cannot be edited.
-    pub fn editable(&mut self, record: &Record, key: bool) -> Result<Editable, String> {
-        self.decoder.editable(record, key)
+    pub fn editable(
+        &mut self,
+        record: &Record,
+        key: bool,
+        topic: &str,
+    ) -> Result<Editable, String> {
+        let editable = self.decoder.editable(record, key)?;
+        match self.schema {
+            None => Ok(editable),
+            Some(schema) => self.decoder.retarget(editable, schema, topic, key),
+        }
     }
 
     /// The transform's repair of `record`'s value.
@@ -58,11 +92,14 @@ impl Repairer {
     /// # Errors
     /// Why there is none: no transform, a value it cannot read, the expression's error, a
     /// result the schema refuses, or a result that changes nothing.
-    pub fn transformed(&mut self, record: &Record) -> Result<Made, String> {
+    pub fn transformed(&mut self, record: &Record, topic: &str) -> Result<Made, String> {
+        if self.transform.is_none() {
+            return Err("no --transform".to_owned());
+        }
+        let editable = self.editable(record, false, topic)?;
         let Some(transform) = &self.transform else {
             return Err("no --transform".to_owned());
         };
-        let editable = self.decoder.editable(record, false)?;
         let before = editable.shown.to_json();
         let after = transform.run(&before)?;
         if after == before {
@@ -80,15 +117,21 @@ impl Repairer {
             Shown::Json(_) => Shown::Json(after.clone()),
         };
         let bytes = editable.write(&shown)?;
+        let changes = if self.keep_changes {
+            changes(&before, &after)
+        } else {
+            Vec::new()
+        };
         Ok(Made {
-            changes: changes(&before, &after),
             repair: Arc::new(Repair {
                 by: Repair::by_expression(transform.expression()),
                 expression: Some(transform.expression().to_owned()),
                 value: Some(bytes),
                 key: None,
                 original_sha256: Repair::digest_of(record.value.as_deref()),
+                changes: changes.clone(),
             }),
+            changes,
         })
     }
 
@@ -115,15 +158,17 @@ impl Repairer {
         } else {
             (Some(bytes), None)
         };
+        let changes = changes(&before, &after);
         Ok(Made {
-            changes: changes(&before, &after),
             repair: Arc::new(Repair {
                 by: "edit".to_owned(),
                 expression: None,
                 value,
                 key: key_bytes,
                 original_sha256: Repair::digest_of(record.value.as_deref()),
+                changes: changes.clone(),
             }),
+            changes,
         })
     }
 }

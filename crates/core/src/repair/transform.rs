@@ -3,7 +3,7 @@
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
-use jaq_json::Val;
+use jaq_json::{Num, Val};
 
 type Filter = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
@@ -76,10 +76,42 @@ impl Transform {
         if outputs.next().is_some() {
             return Err("the expression gave more than one value".to_owned());
         }
-        serde_json::from_str(&first.to_string()).map_err(|error| {
-            format!("the expression gave a value that is not JSON ({error}): {first}")
-        })
+        to_json(&first)
     }
+}
+
+/// A jq value as JSON, without printing and parsing it.
+fn to_json(value: &Val) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    Ok(match value {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(Num::Int(n)) => i64::try_from(*n).map_or(Value::Null, Value::from),
+        Val::Num(Num::Float(x)) => {
+            serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
+        }
+        // Big integers and decimals as jq prints them (exact digits where JSON can hold them).
+        Val::Num(number) => serde_json::from_str(&number.to_string())
+            .map_err(|error| format!("the expression gave the number {number}: {error}"))?,
+        Val::TStr(text) => Value::String(String::from_utf8_lossy(text).into_owned()),
+        Val::BStr(_) => {
+            return Err("the expression gave a byte string, which JSON cannot hold".to_owned());
+        }
+        Val::Arr(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        Val::Obj(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, field)| match name {
+                    Val::TStr(name) => {
+                        Ok((String::from_utf8_lossy(name).into_owned(), to_json(field)?))
+                    }
+                    other => Err(format!(
+                        "the expression gave an object key that is not a string: {other}"
+                    )),
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+    })
 }
 
 /// A load or compile error of `expression` on one line.

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::file::FileError;
 use super::format::{PlanDecision, PlanEnd, PlanHeader, PlanReader};
+use crate::repair::Change;
 
 /// What the record lines of a plan add up to.
 #[derive(Default)]
@@ -20,7 +21,17 @@ struct Tally {
     partitions: BTreeMap<i32, (i64, i64, u64)>,
     left_alone: BTreeMap<String, u64>,
     tombstones: u64,
+    /// Repaired merges by what repaired them, and the first few, with their changes.
+    repaired: BTreeMap<String, u64>,
+    repairs_shown: Vec<(i32, i64, String, Vec<Change>)>,
+    /// The first few records left alone because their repair was refused, and why.
+    refusals_shown: Vec<(i32, i64, String)>,
 }
+
+/// How many repairs (and refused repairs) `plan show` shows one by one.
+const SHOWN_REPAIRS: usize = 5;
+/// How a plan line says a repair was refused (`LeftAlone::RepairRefused`).
+const NOT_REPAIRED: &str = "not repaired, so not merged: ";
 
 /// The summary of the plan at `path`, checked whole, as text (lines ending in a newline).
 ///
@@ -50,8 +61,30 @@ pub fn show(path: &Path) -> Result<String, FileError> {
         entry.0 = entry.0.min(line.offset);
         entry.1 = entry.1.max(line.offset);
         entry.2 += 1;
+        if let Some(repair) = line.repair {
+            let repair = repair.repair;
+            *tally.repaired.entry(repair.by.clone()).or_default() += 1;
+            if tally.repairs_shown.len() < SHOWN_REPAIRS {
+                tally
+                    .repairs_shown
+                    .push((line.partition, line.offset, repair.by, repair.changes));
+            }
+        }
         if line.decision == PlanDecision::LeftAlone {
             let reason = line.reason.unwrap_or_else(|| "no reason given".to_owned());
+            // Each refused repair has a reason of its own: counted under one line, the first
+            // few shown.
+            let reason = match reason.strip_prefix(NOT_REPAIRED) {
+                Some(why) => {
+                    if tally.refusals_shown.len() < SHOWN_REPAIRS {
+                        tally
+                            .refusals_shown
+                            .push((line.partition, line.offset, why.to_owned()));
+                    }
+                    "not repaired, so not merged".to_owned()
+                }
+                None => reason,
+            };
             *tally.left_alone.entry(reason).or_default() += 1;
         }
         tally.tombstones += u64::from(line.tombstone);
@@ -117,6 +150,9 @@ fn render(header: &PlanHeader, plan_end: &PlanEnd, tally: &Tally) -> String {
         partitions,
         left_alone,
         tombstones,
+        repaired,
+        repairs_shown,
+        refusals_shown,
     } = tally;
     let _ = writeln!(
         out,
@@ -151,6 +187,27 @@ fn render(header: &PlanHeader, plan_end: &PlanEnd, tally: &Tally) -> String {
                 .map(|(decision, count)| format!("{} {count}", decision.as_str()))
                 .collect();
             let _ = writeln!(out, "  {class:<40} {total:>9}  ({})", split.join(", "));
+        }
+    }
+    if !repaired.is_empty() || !refusals_shown.is_empty() {
+        let total: u64 = repaired.values().sum();
+        let by: Vec<String> = repaired
+            .iter()
+            .map(|(by, count)| format!("{by} {count}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nRepairs: {total} merged record(s) are written repaired ({})",
+            by.join(", ")
+        );
+        for (partition, offset, by, changes) in repairs_shown {
+            let _ = writeln!(out, "  {partition}/{offset} ({by}):");
+            for change in changes {
+                let _ = writeln!(out, "    {}", change.line());
+            }
+        }
+        for (partition, offset, why) in refusals_shown {
+            let _ = writeln!(out, "  {partition}/{offset} not repaired: {why}");
         }
     }
     let _ = writeln!(out, "\nPer partition:");

@@ -497,7 +497,7 @@ impl<D: DecisionSource> DecisionSource for WithPlannedRepairs<D> {
         self.inner.decide(record, target)
     }
 
-    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, record: &Record, _to: &Target) -> anyhow::Result<Repaired> {
         let planned = self.plan.at(record.at.partition, record.at.offset);
         Ok(
             match planned.and_then(|(_, planned)| planned.repair.as_ref()) {

@@ -42,12 +42,12 @@ pub trait DecisionSource {
     /// When the source cannot answer (for example the terminal went away).
     fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision>;
 
-    /// What a merge of `record`, just decided, writes: the record as it is, a repair of it
-    /// (an edit, a transform), or nothing because its repair was refused.
+    /// What a merge of `record` into `to`, just decided, writes: the record as it is, a repair
+    /// of it (an edit, a transform), or nothing because its repair was refused.
     ///
     /// # Errors
     /// When the source cannot answer.
-    fn repair(&mut self, _record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, _record: &Record, _to: &Target) -> anyhow::Result<Repaired> {
         Ok(Repaired::AsIs)
     }
 

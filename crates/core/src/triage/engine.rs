@@ -556,7 +556,7 @@ impl Engine<'_> {
                             }) if !options.unmarked_null_keys => Action::Purge,
                             Some(Action::Merge { tombstone, to, .. }) => {
                                 // An edit, a transform: or the merge is not made.
-                                let repair = match attempt!(decisions.repair(&record)) {
+                                let repair = match attempt!(decisions.repair(&record, &to)) {
                                     Repaired::AsIs => None,
                                     Repaired::Repaired(repair) => Some(repair),
                                     Repaired::Refused(reason) => {

@@ -173,7 +173,7 @@ impl DecisionSource for PlanDecisions {
         Ok(decision)
     }
 
-    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, record: &Record, _to: &Target) -> anyhow::Result<Repaired> {
         Ok(self
             .0
             .repairs

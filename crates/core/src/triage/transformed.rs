@@ -22,6 +22,8 @@ pub struct Transformed<D> {
     preview: Option<Box<dyn Write>>,
     previewed: usize,
     refused: u64,
+    /// Every repair keeps its changes (a plan shows them); else only the previewed ones.
+    keep_changes: bool,
 }
 
 impl<D: DecisionSource> Transformed<D> {
@@ -33,7 +35,15 @@ impl<D: DecisionSource> Transformed<D> {
             preview,
             previewed: 0,
             refused: 0,
+            keep_changes: false,
         }
+    }
+
+    /// The same, every repair with its changes field by field (a plan's reviewer sees them).
+    #[must_use]
+    pub fn keeping_changes(mut self, keep: bool) -> Self {
+        self.keep_changes = keep;
+        self
     }
 }
 
@@ -42,14 +52,16 @@ impl<D: DecisionSource> DecisionSource for Transformed<D> {
         self.inner.decide(record, target)
     }
 
-    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, record: &Record, to: &Target) -> anyhow::Result<Repaired> {
         // A record edited by a person keeps the edit.
-        let inner = self.inner.repair(record)?;
+        let inner = self.inner.repair(record, to)?;
         if inner != Repaired::AsIs {
             return Ok(inner);
         }
         let at = &record.at;
-        match self.repairer.transformed(record) {
+        let previewing = self.preview.is_some() && self.previewed < PREVIEWS;
+        self.repairer.keep_changes(self.keep_changes || previewing);
+        match self.repairer.transformed(record, &to.topic) {
             Ok(made) => {
                 if let Some(out) = &mut self.preview
                     && self.previewed < PREVIEWS

@@ -161,7 +161,11 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
         if let (true, Some(target)) = (self.show_target, target) {
             writeln!(self.out, "{}", merge_line(target))?;
         }
-        match self.desk.as_mut().and_then(|desk| desk.offer(record)) {
+        match self
+            .desk
+            .as_mut()
+            .and_then(|desk| desk.offer(record, target))
+        {
             Some(Ok(made)) => write_made(&mut self.out, &made)?,
             Some(Err(reason)) => writeln!(
                 self.out,
@@ -181,7 +185,7 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
             };
             let answer = line.trim();
             if let (Some(desk), "e" | "k") = (self.desk.as_mut(), answer) {
-                match desk.edit(record, answer == "k") {
+                match desk.edit(record, answer == "k", target) {
                     Ok(made) => {
                         write_made(&mut self.out, &made)?;
                         return Ok(Decision::Merge);
@@ -199,11 +203,11 @@ impl<W: Write> DecisionSource for LinePrompt<W> {
         }
     }
 
-    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, record: &Record, to: &Target) -> anyhow::Result<Repaired> {
         Ok(self
             .desk
             .as_mut()
-            .map_or(Repaired::AsIs, |desk| desk.repaired(record)))
+            .map_or(Repaired::AsIs, |desk| desk.repaired(record, to)))
     }
 
     fn wants_outcomes(&self) -> bool {

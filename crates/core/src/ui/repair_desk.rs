@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::record::{Coordinates, Record};
 use crate::repair::{Made, Repair, Repaired, Repairer, editor, write_changes};
+use crate::triage::Target;
 
 /// Opens text (named with an extension) in an editor and returns what was saved.
 pub type Editor = Box<dyn FnMut(&str, &str) -> anyhow::Result<String>>;
@@ -39,10 +40,10 @@ impl RepairDesk {
     }
 
     /// A record is offered: with a transform, its repair (or why there is none), to show.
-    pub fn offer(&mut self, record: &Record) -> Option<Result<Made, String>> {
+    pub fn offer(&mut self, record: &Record, to: Option<&Target>) -> Option<Result<Made, String>> {
         self.current = None;
         self.repairer.transform()?;
-        let made = self.repairer.transformed(record);
+        let made = self.repairer.transformed(record, destination(to));
         self.current = Some((
             record.at.clone(),
             made.as_ref()
@@ -57,8 +58,13 @@ impl RepairDesk {
     /// # Errors
     /// Why the edit is refused (nothing is decided): not editable, not JSON, refused by the
     /// schema, unchanged, or the editor failed.
-    pub fn edit(&mut self, record: &Record, key: bool) -> Result<Made, String> {
-        let editable = self.repairer.editable(record, key)?;
+    pub fn edit(
+        &mut self,
+        record: &Record,
+        key: bool,
+        to: Option<&Target>,
+    ) -> Result<Made, String> {
+        let editable = self.repairer.editable(record, key, destination(to))?;
         let extension = match editable.shown {
             crate::decode::Shown::Json(_) => "json",
             crate::decode::Shown::Text(_) => "txt",
@@ -72,14 +78,15 @@ impl RepairDesk {
 
     /// What a merge of `record` writes: its edit or transform (refused when the transform
     /// could not repair it), else the record as it is.
-    pub fn repaired(&mut self, record: &Record) -> Repaired {
+    pub fn repaired(&mut self, record: &Record, to: &Target) -> Repaired {
         let current = self.current.take().filter(|(at, _)| *at == record.at);
         let current = match current {
             Some((_, made)) => made,
             // Decided by a rule without being shown: the transform, if any, now.
-            None if self.repairer.transform().is_some() => {
-                self.repairer.transformed(record).map(|made| made.repair)
-            }
+            None if self.repairer.transform().is_some() => self
+                .repairer
+                .transformed(record, &to.topic)
+                .map(|made| made.repair),
             None => return Repaired::AsIs,
         };
         match current {
@@ -96,6 +103,11 @@ impl RepairDesk {
             _ => None,
         }
     }
+}
+
+/// The topic a merge goes to, for `--repair-schema latest` (none known: the empty name).
+fn destination(to: Option<&Target>) -> &str {
+    to.map_or("", |to| &to.topic)
 }
 
 /// A repair as the prompts show it: who made it, then the diff.

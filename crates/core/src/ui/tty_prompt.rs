@@ -170,11 +170,11 @@ impl DecisionSource for TtyPrompt {
         true
     }
 
-    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, record: &Record, to: &Target) -> anyhow::Result<Repaired> {
         Ok(self
             .desk
             .as_mut()
-            .map_or(Repaired::AsIs, |desk| desk.repaired(record)))
+            .map_or(Repaired::AsIs, |desk| desk.repaired(record, to)))
     }
 
     fn told(&mut self, record: &Record, outcome: Outcome<'_>) -> anyhow::Result<()> {
@@ -209,7 +209,7 @@ impl DecisionSource for TtyPrompt {
         if let (true, Some(target)) = (self.show_target, target) {
             self.term.write_line(&merge_line(target))?;
         }
-        match self.desk.as_mut().and_then(|desk| desk.offer(record)) {
+        match self.desk.as_mut().and_then(|desk| desk.offer(record, target)) {
             Some(Ok(made)) => {
                 let mut shown = Vec::new();
                 write_made(&mut shown, &made)?;
@@ -266,7 +266,7 @@ impl DecisionSource for TtyPrompt {
                     let Some(desk) = self.desk.as_mut() else {
                         continue;
                     };
-                    match desk.edit(record, c == 'E') {
+                    match desk.edit(record, c == 'E', target) {
                         Ok(made) => {
                             let mut shown = Vec::new();
                             write_made(&mut shown, &made)?;

@@ -9,10 +9,11 @@ use base64::Engine as _;
 use prost_reflect::{DynamicMessage, Kind, MessageDescriptor};
 use serde_json::Value;
 
+use crate::config::IdWidth;
 use crate::record::Record;
 
 use super::super::protobuf;
-use super::super::registry::RegistrySchema;
+use super::super::registry::{RegistrySchema, SchemaRef};
 use super::super::wire;
 use super::{Body, Decoder, Part, SchemaKind};
 
@@ -47,6 +48,28 @@ impl Shown {
     }
 }
 
+/// `--repair-schema`: the schema repairs are written with instead of the record's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSchema {
+    /// The latest version of the copy's destination subject (`<topic>-value`, `<topic>-key`).
+    Latest,
+    /// This registry id.
+    Id(u32),
+}
+
+impl std::str::FromStr for TargetSchema {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        if text == "latest" {
+            return Ok(Self::Latest);
+        }
+        text.parse()
+            .map(Self::Id)
+            .map_err(|_| format!("{text:?} is neither `latest` nor a schema id"))
+    }
+}
+
 /// How a payload is written back.
 enum Writer {
     /// Plain JSON, written compact.
@@ -60,6 +83,8 @@ enum Writer {
         schema: Arc<RegistrySchema>,
         /// The Protobuf message's full name.
         message: Option<Arc<str>>,
+        /// The payload's frame names the schema (not a header).
+        framed: bool,
     },
 }
 
@@ -115,6 +140,7 @@ impl Editable {
                     prefix,
                     schema,
                     message,
+                    ..
                 },
                 Shown::Json(value),
             ) => {
@@ -332,6 +358,76 @@ impl Decoder {
                 prefix,
                 schema,
                 message: info.name.filter(|_| format == "Protobuf"),
+                framed: info.header.is_none(),
+            },
+        })
+    }
+
+    /// `editable`, written back with another schema of the same kind (`--repair-schema`): the
+    /// one with id `N`, or the latest version of the subject of `topic` (`<topic>-value`, or
+    /// `-key`), framed with its id.
+    ///
+    /// # Errors
+    /// When the registry does not give it, it is of another kind, or the payload names its
+    /// schema in a header or is Protobuf (which the frame alone cannot retarget).
+    pub fn retarget(
+        &mut self,
+        editable: Editable,
+        target: TargetSchema,
+        topic: &str,
+        key: bool,
+    ) -> Result<Editable, String> {
+        let Writer::Schema {
+            schema: old,
+            framed: true,
+            ..
+        } = &editable.writer
+        else {
+            return Err(format!(
+                "--repair-schema takes records framed with a registry schema id; this {} names its schema in a header, or none",
+                editable.format
+            ));
+        };
+        let registry = self
+            .registry
+            .as_mut()
+            .ok_or_else(|| "no schema registry".to_owned())?;
+        let id = match target {
+            TargetSchema::Id(id) => id,
+            TargetSchema::Latest => {
+                let subject = format!("{topic}-{}", if key { "key" } else { "value" });
+                registry
+                    .latest_id(&subject)
+                    .map_err(|error| error.to_string())?
+            }
+        };
+        let schema = registry
+            .schema(&SchemaRef::Id(u64::from(id)))
+            .map_err(|error| error.to_string())?;
+        let same_kind = matches!(
+            (&**old, &*schema),
+            (RegistrySchema::Avro(_), RegistrySchema::Avro(_))
+                | (RegistrySchema::Json { .. }, RegistrySchema::Json { .. })
+        );
+        if !same_kind {
+            return Err(format!(
+                "--repair-schema: schema {id} is not of the record's kind ({}; Avro and JSON Schema records can be written with another schema)",
+                editable.format
+            ));
+        }
+        let mut prefix = vec![0];
+        match self.id_width {
+            IdWidth::Four => prefix.extend(id.to_be_bytes()),
+            IdWidth::Eight => prefix.extend(u64::from(id).to_be_bytes()),
+        }
+        Ok(Editable {
+            shown: editable.shown,
+            format: editable.format,
+            writer: Writer::Schema {
+                prefix,
+                schema,
+                message: None,
+                framed: true,
             },
         })
     }

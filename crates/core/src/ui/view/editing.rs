@@ -76,23 +76,7 @@ pub(super) fn edit(
 
 /// The first changes on one line.
 fn summary(changes: &[Change]) -> String {
-    let show = |value: &Option<serde_json::Value>| {
-        value
-            .as_ref()
-            .map_or_else(|| "(absent)".to_owned(), serde_json::Value::to_string)
-    };
-    let mut parts: Vec<String> = changes
-        .iter()
-        .take(2)
-        .map(|change| {
-            format!(
-                "{}: {} → {}",
-                change.path,
-                show(&change.before),
-                show(&change.after)
-            )
-        })
-        .collect();
+    let mut parts: Vec<String> = changes.iter().take(2).map(Change::line).collect();
     if changes.len() > 2 {
         parts.push(format!("and {} more", changes.len() - 2));
     }

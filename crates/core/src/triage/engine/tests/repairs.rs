@@ -20,6 +20,7 @@ fn a_repair() -> Arc<Repair> {
         value: Some(b"fixed".to_vec()),
         key: None,
         original_sha256: Repair::digest_of(Some(b"v")),
+        changes: Vec::new(),
     })
 }
 
@@ -32,7 +33,7 @@ impl DecisionSource for Repairing {
         })
     }
 
-    fn repair(&mut self, record: &Record) -> anyhow::Result<Repaired> {
+    fn repair(&mut self, record: &Record, _: &Target) -> anyhow::Result<Repaired> {
         self.asked.push(record.at.offset);
         Ok(match record.at.offset {
             0 => Repaired::Repaired(a_repair()),
