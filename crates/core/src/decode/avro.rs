@@ -32,7 +32,7 @@ mod json;
 #[cfg(any(test, feature = "avro-oracle"))]
 pub mod oracle;
 
-pub use encode::EncodeError;
+pub use encode::{Datum, EncodeError};
 pub use json::{MAX_DECIMAL_BYTES, MAX_DEPTH, MAX_VALUES};
 pub(crate) use json::{push_float, push_hex};
 
@@ -164,7 +164,7 @@ impl WriterSchema {
     ///
     /// # Errors
     /// [`EncodeError`] when the schema refuses the value (where, and why).
-    pub fn encode(&self, value: &serde_json::Value) -> Result<Vec<u8>, EncodeError> {
+    pub fn encode<D: Datum>(&self, value: &D) -> Result<Vec<u8>, EncodeError> {
         encode::to_datum(&self.schema, &self.names, value)
     }
 }

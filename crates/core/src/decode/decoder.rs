@@ -475,7 +475,7 @@ fn decode_protobuf(
 
 mod editable;
 
-pub use editable::{Editable, Shown, TargetSchema};
+pub use editable::{Editable, Shown, TargetSchema, val_to_json};
 
 #[cfg(test)]
 mod tests;

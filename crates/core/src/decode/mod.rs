@@ -16,5 +16,6 @@ pub mod wire;
 
 pub use decoder::{
     Body, Decoded, DecodedRecord, Decoder, Editable, SchemaInfo, SchemaKind, Shown, TargetSchema,
+    val_to_json,
 };
 pub use json_text::JsonText;

@@ -86,6 +86,8 @@ pub struct Registry {
     // Dropped before the runtime it ran on.
     settings: SrSettings,
     runtime: tokio::runtime::Runtime,
+    /// `--repair-schema latest`: the latest id of each subject asked for.
+    latest: HashMap<String, Result<u32, FetchError>>,
     cache: HashMap<SchemaRef, Cached<RegistrySchema>>,
     versions: HashMap<(String, u32), Cached<RegisteredSchema>>,
     fetches: usize,
@@ -139,6 +141,7 @@ impl Registry {
             runtime,
             cache: HashMap::new(),
             versions: HashMap::new(),
+            latest: HashMap::new(),
             fetches: 0,
         })
     }
@@ -162,13 +165,18 @@ impl Registry {
         fetched
     }
 
-    /// The id of the latest version of `subject`, asked each time (it may change).
+    /// The id of the latest version of `subject`, asked once per run (a run repairs its
+    /// records with one version).
     ///
     /// # Errors
     /// Why the registry did not say: unreachable, no such subject.
     pub fn latest_id(&mut self, subject: &str) -> Result<u32, FetchError> {
+        if let Some(known) = self.latest.get(subject) {
+            return known.clone();
+        }
         self.fetches += 1;
-        self.runtime
+        let fetched = self
+            .runtime
             .block_on(get_schema_by_subject_and_version(
                 &self.settings,
                 subject,
@@ -180,7 +188,9 @@ impl Registry {
                     "cannot fetch the latest schema of subject {subject:?}: {}",
                     describe(&error)
                 ))
-            })
+            });
+        self.latest.insert(subject.to_owned(), fetched.clone());
+        fetched
     }
 
     /// How many requests for a schema went out (the cache answered the others).

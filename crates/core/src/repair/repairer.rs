@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::decode::{Decoder, Editable, Shown};
+use crate::decode::{Decoder, Editable, val_to_json};
 use crate::record::Record;
 
 use super::{Change, Repair, TargetSchema, Transform, changes};
@@ -100,31 +100,22 @@ impl Repairer {
         let Some(transform) = &self.transform else {
             return Err("no --transform".to_owned());
         };
-        let before = editable.shown.to_json();
-        let after = transform.run(&before)?;
-        if after == before {
+        // jq's own values from the decoder's JSON to the encoder: no JSON tree in between.
+        let input = editable.input()?;
+        let output = transform.run_val(input.clone())?;
+        if output == input {
             return Err("the transform changes nothing".to_owned());
         }
-        let shown = match &editable.shown {
-            Shown::Text(_) => match &after {
-                serde_json::Value::String(text) => Shown::Text(text.clone()),
-                other => {
-                    return Err(format!(
-                        "a text value must stay text; the transform made {other}"
-                    ));
-                }
-            },
-            Shown::Json(_) => Shown::Json(after.clone()),
-        };
-        let bytes = editable.write(&shown)?;
+        let bytes = editable.write_val(&output)?;
         let changes = if self.keep_changes {
-            changes(&before, &after)
+            let json = |value| val_to_json(value).unwrap_or_default();
+            changes(&json(&input), &json(&output))
         } else {
             Vec::new()
         };
         Ok(Made {
             repair: Arc::new(Repair {
-                by: Repair::by_expression(transform.expression()),
+                by: transform.by().to_owned(),
                 expression: Some(transform.expression().to_owned()),
                 value: Some(bytes),
                 key: None,
@@ -147,7 +138,7 @@ impl Repairer {
         text: &str,
     ) -> Result<Made, String> {
         let shown = editable.parse(text)?;
-        let before = editable.shown.to_json();
+        let before = editable.shown().to_json();
         let after = shown.to_json();
         if after == before {
             return Err("nothing was changed".to_owned());

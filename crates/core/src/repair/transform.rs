@@ -3,13 +3,17 @@
 
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
-use jaq_json::{Num, Val};
+use jaq_json::Val;
+
+use crate::decode::val_to_json;
 
 type Filter = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
 /// A compiled jq expression.
 pub struct Transform {
     expression: String,
+    /// What a copy's `kmp-repaired` says of it, worked out once.
+    by: String,
     filter: Filter,
 }
 
@@ -49,8 +53,15 @@ impl Transform {
             .map_err(|errors| describe(expression, &format!("{errors:?}")))?;
         Ok(Self {
             expression: expression.to_owned(),
+            by: super::Repair::by_expression(expression),
             filter,
         })
+    }
+
+    /// What a copy's `kmp-repaired` says of this expression (`jq:` and a digest).
+    #[must_use]
+    pub fn by(&self) -> &str {
+        &self.by
     }
 
     /// The expression as given.
@@ -66,6 +77,15 @@ impl Transform {
     pub fn run(&self, input: &serde_json::Value) -> Result<serde_json::Value, String> {
         use serde::Deserialize as _;
         let input = Val::deserialize(input).map_err(|error| format!("not JSON: {error}"))?;
+        let output = self.run_val(input)?;
+        val_to_json(&output).map_err(|error| format!("the expression gave {error}"))
+    }
+
+    /// The one value the expression makes of `input`, as jq's value.
+    ///
+    /// # Errors
+    /// The expression's error, or that it made no value or several.
+    pub fn run_val(&self, input: Val) -> Result<Val, String> {
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
         let mut outputs = self.filter.id.run((ctx, input)).map(unwrap_valr);
         let first = match outputs.next() {
@@ -76,42 +96,8 @@ impl Transform {
         if outputs.next().is_some() {
             return Err("the expression gave more than one value".to_owned());
         }
-        to_json(&first)
+        Ok(first)
     }
-}
-
-/// A jq value as JSON, without printing and parsing it.
-fn to_json(value: &Val) -> Result<serde_json::Value, String> {
-    use serde_json::Value;
-    Ok(match value {
-        Val::Null => Value::Null,
-        Val::Bool(b) => Value::Bool(*b),
-        Val::Num(Num::Int(n)) => i64::try_from(*n).map_or(Value::Null, Value::from),
-        Val::Num(Num::Float(x)) => {
-            serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
-        }
-        // Big integers and decimals as jq prints them (exact digits where JSON can hold them).
-        Val::Num(number) => serde_json::from_str(&number.to_string())
-            .map_err(|error| format!("the expression gave the number {number}: {error}"))?,
-        Val::TStr(text) => Value::String(String::from_utf8_lossy(text).into_owned()),
-        Val::BStr(_) => {
-            return Err("the expression gave a byte string, which JSON cannot hold".to_owned());
-        }
-        Val::Arr(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
-        Val::Obj(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(name, field)| match name {
-                    Val::TStr(name) => {
-                        Ok((String::from_utf8_lossy(name).into_owned(), to_json(field)?))
-                    }
-                    other => Err(format!(
-                        "the expression gave an object key that is not a string: {other}"
-                    )),
-                })
-                .collect::<Result<_, String>>()?,
-        ),
-    })
 }
 
 /// A load or compile error of `expression` on one line.

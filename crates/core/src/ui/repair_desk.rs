@@ -65,11 +65,11 @@ impl RepairDesk {
         to: Option<&Target>,
     ) -> Result<Made, String> {
         let editable = self.repairer.editable(record, key, destination(to))?;
-        let extension = match editable.shown {
+        let extension = match editable.shown() {
             crate::decode::Shown::Json(_) => "json",
             crate::decode::Shown::Text(_) => "txt",
         };
-        let saved = (self.editor)(&editable.shown.to_file(), extension)
+        let saved = (self.editor)(&editable.shown().to_file(), extension)
             .map_err(|error| format!("{error:#}"))?;
         let made = self.repairer.edited(record, &editable, key, &saved)?;
         self.current = Some((record.at.clone(), Ok(Arc::clone(&made.repair))));

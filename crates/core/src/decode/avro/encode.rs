@@ -8,16 +8,147 @@
 //! check too: a field the schema does not have, one it needs and has no default for, a value
 //! of the wrong type or out of range is refused, naming where (`.lines[2].amount`).
 
+use std::borrow::Cow;
 use std::str::FromStr as _;
 
 use apache_avro::schema::{
     DecimalSchema, InnerDecimalSchema, Names, NamespaceRef, RecordField, Schema, UuidSchema,
 };
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike as _};
+use jaq_json::Num;
 use num_bigint::BigInt;
 use serde_json::Value;
 
 use super::{MAX_DEPTH, type_name};
+
+/// A JSON value the encoder reads: `serde_json`'s, or jq's (`jaq_json::Val`, a transform's
+/// result, written without a conversion).
+pub trait Datum {
+    fn is_null(&self) -> bool;
+    fn boolean(&self) -> Option<bool>;
+    /// An integer that fits in 64 bits.
+    fn integer(&self) -> Option<i64>;
+    /// Any number.
+    fn number(&self) -> Option<f64>;
+    /// An integer's exact digits.
+    fn integer_text(&self) -> Option<String>;
+    /// Any number's text.
+    fn number_text(&self) -> Option<String>;
+    fn text(&self) -> Option<Cow<'_, str>>;
+    fn items(&self) -> Option<&[Self]>
+    where
+        Self: Sized;
+    /// An object's fields, in order (`None`: not an object, or a key that is not a string).
+    fn entries(&self) -> Option<Vec<(Cow<'_, str>, &Self)>>;
+    /// As JSON text, for errors.
+    fn json(&self) -> String;
+}
+
+impl Datum for Value {
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn integer(&self) -> Option<i64> {
+        self.as_i64()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn integer_text(&self) -> Option<String> {
+        self.as_number()
+            .filter(|number| number.is_i64() || number.is_u64())
+            .map(ToString::to_string)
+    }
+    fn number_text(&self) -> Option<String> {
+        self.as_number().map(ToString::to_string)
+    }
+    fn text(&self) -> Option<Cow<'_, str>> {
+        self.as_str().map(Cow::Borrowed)
+    }
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+    fn entries(&self) -> Option<Vec<(Cow<'_, str>, &Self)>> {
+        self.as_object().map(|fields| {
+            fields
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+                .collect()
+        })
+    }
+    fn json(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Datum for jaq_json::Val {
+    fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    fn integer(&self) -> Option<i64> {
+        match self {
+            Self::Num(number) => number.as_isize().and_then(|n| i64::try_from(n).ok()),
+            _ => None,
+        }
+    }
+    fn number(&self) -> Option<f64> {
+        match self {
+            #[allow(clippy::cast_precision_loss)] // as jq itself takes it
+            Self::Num(Num::Int(n)) => Some(*n as f64),
+            Self::Num(Num::Float(x)) => Some(*x),
+            Self::Num(number) => number.to_string().parse().ok(),
+            _ => None,
+        }
+    }
+    fn integer_text(&self) -> Option<String> {
+        match self {
+            Self::Num(number @ (Num::Int(_) | Num::BigInt(_))) => Some(number.to_string()),
+            _ => None,
+        }
+    }
+    fn number_text(&self) -> Option<String> {
+        match self {
+            Self::Num(number) => Some(number.to_string()),
+            _ => None,
+        }
+    }
+    fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Self::TStr(bytes) => Some(String::from_utf8_lossy(bytes)),
+            _ => None,
+        }
+    }
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            Self::Arr(items) => Some(items.as_slice()),
+            _ => None,
+        }
+    }
+    fn entries(&self) -> Option<Vec<(Cow<'_, str>, &Self)>> {
+        match self {
+            Self::Obj(fields) => fields
+                .iter()
+                .map(|(name, value)| match name {
+                    Self::TStr(name) => Some((String::from_utf8_lossy(name), value)),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+    fn json(&self) -> String {
+        self.to_string()
+    }
+}
 
 /// Why a value cannot be written with the schema: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +163,11 @@ pub struct EncodeError {
 ///
 /// # Errors
 /// [`EncodeError`] when the schema refuses it.
-pub fn to_datum(schema: &Schema, names: &Names, value: &Value) -> Result<Vec<u8>, EncodeError> {
+pub fn to_datum<D: Datum>(
+    schema: &Schema,
+    names: &Names,
+    value: &D,
+) -> Result<Vec<u8>, EncodeError> {
     let mut write = Write {
         names,
         out: Vec::with_capacity(256),
@@ -48,8 +183,8 @@ struct Write<'n> {
     path: String,
 }
 
-fn shown(value: &Value) -> String {
-    let text = value.to_string();
+fn shown<D: Datum>(value: &D) -> String {
+    let text = value.json();
     if text.chars().count() > 40 {
         let cut: String = text.chars().take(40).collect();
         format!("{cut}…")
@@ -66,7 +201,7 @@ impl<'n> Write<'n> {
         })
     }
 
-    fn expected<T>(&self, what: &str, value: &Value) -> Result<T, EncodeError> {
+    fn expected<T, D: Datum>(&self, what: &str, value: &D) -> Result<T, EncodeError> {
         self.fail(format!("expected {what}, found {}", shown(value)))
     }
 
@@ -88,31 +223,31 @@ impl<'n> Write<'n> {
         self.out.extend_from_slice(bytes);
     }
 
-    fn integer(&self, value: &Value, what: &str) -> Result<i64, EncodeError> {
+    fn integer<D: Datum>(&self, value: &D, what: &str) -> Result<i64, EncodeError> {
         value
-            .as_i64()
+            .integer()
             .map_or_else(|| self.expected(what, value), Ok)
     }
 
-    fn int(&self, value: &Value) -> Result<i32, EncodeError> {
+    fn int<D: Datum>(&self, value: &D) -> Result<i32, EncodeError> {
         let n = self.integer(value, "an int")?;
         i32::try_from(n).or_else(|_| self.fail(format!("{n} is out of the range of an int")))
     }
 
-    fn float(&self, value: &Value) -> Result<f64, EncodeError> {
-        match value {
-            Value::Number(number) => number
-                .as_f64()
-                .map_or_else(|| self.expected("a number", value), Ok),
-            Value::String(text) if text == "NaN" => Ok(f64::NAN),
-            Value::String(text) if text == "Infinity" => Ok(f64::INFINITY),
-            Value::String(text) if text == "-Infinity" => Ok(f64::NEG_INFINITY),
+    fn float<D: Datum>(&self, value: &D) -> Result<f64, EncodeError> {
+        if let Some(x) = value.number() {
+            return Ok(x);
+        }
+        match value.text().as_deref() {
+            Some("NaN") => Ok(f64::NAN),
+            Some("Infinity") => Ok(f64::INFINITY),
+            Some("-Infinity") => Ok(f64::NEG_INFINITY),
             _ => self.expected("a number", value),
         }
     }
 
-    fn hex(&self, value: &Value) -> Result<Vec<u8>, EncodeError> {
-        let Some(text) = value.as_str() else {
+    fn hex<D: Datum>(&self, value: &D) -> Result<Vec<u8>, EncodeError> {
+        let Some(text) = value.text() else {
             return self.expected("bytes as a \"0x…\" hex string", value);
         };
         let Some(digits) = text.strip_prefix("0x") else {
@@ -132,18 +267,16 @@ impl<'n> Write<'n> {
             .collect()
     }
 
-    fn text<'v>(&self, value: &'v Value, what: &str) -> Result<&'v str, EncodeError> {
-        value
-            .as_str()
-            .map_or_else(|| self.expected(what, value), Ok)
+    fn text<'v, D: Datum>(&self, value: &'v D, what: &str) -> Result<Cow<'v, str>, EncodeError> {
+        value.text().map_or_else(|| self.expected(what, value), Ok)
     }
 
     #[allow(clippy::too_many_lines)] // one arm per Avro type, as the decoder has them
-    fn value(
+    fn value<D: Datum>(
         &mut self,
         schema: &'n Schema,
         namespace: NamespaceRef<'_>,
-        value: &Value,
+        value: &D,
         depth: usize,
     ) -> Result<(), EncodeError> {
         if depth > MAX_DEPTH {
@@ -155,9 +288,9 @@ impl<'n> Write<'n> {
                     return self.expected("null", value);
                 }
             }
-            Schema::Boolean => match value {
-                Value::Bool(b) => self.out.push(u8::from(*b)),
-                _ => return self.expected("true or false", value),
+            Schema::Boolean => match value.boolean() {
+                Some(b) => self.out.push(u8::from(b)),
+                None => return self.expected("true or false", value),
             },
             Schema::Int => {
                 let n = self.int(value)?;
@@ -168,9 +301,9 @@ impl<'n> Write<'n> {
                 self.long(n);
             }
             Schema::Date => {
-                let days = match value {
-                    Value::String(text) => {
-                        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| {
+                let days = match value.text() {
+                    Some(text) => {
+                        let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d").or_else(|_| {
                             self.fail(format!("{} is not a date (YYYY-MM-DD)", shown(value)))
                         })?;
                         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -182,10 +315,10 @@ impl<'n> Write<'n> {
             }
             Schema::TimeMillis | Schema::TimeMicros => {
                 let micros = matches!(schema, Schema::TimeMicros);
-                let n = match value {
-                    Value::String(text) => {
+                let n = match value.text() {
+                    Some(text) => {
                         let time =
-                            NaiveTime::parse_from_str(text, "%H:%M:%S%.f").or_else(|_| {
+                            NaiveTime::parse_from_str(&text, "%H:%M:%S%.f").or_else(|_| {
                                 self.fail(format!("{} is not a time (HH:MM:SS.fff)", shown(value)))
                             })?;
                         let nanos = i64::from(time.num_seconds_from_midnight()) * 1_000_000_000
@@ -212,9 +345,9 @@ impl<'n> Write<'n> {
                     Schema::TimestampMicros | Schema::LocalTimestampMicros => 1_000,
                     _ => 1,
                 };
-                let n = match value {
-                    Value::String(text) => {
-                        let at = DateTime::parse_from_rfc3339(text)
+                let n = match value.text() {
+                    Some(text) => {
+                        let at = DateTime::parse_from_rfc3339(&text)
                             .map(|at| at.naive_utc())
                             .or_else(|_| {
                                 NaiveDateTime::parse_from_str(
@@ -269,7 +402,7 @@ impl<'n> Write<'n> {
             }
             Schema::Uuid(inner) => {
                 let text = self.text(value, "a UUID")?;
-                let uuid = uuid::Uuid::parse_str(text)
+                let uuid = uuid::Uuid::parse_str(&text)
                     .or_else(|_| self.fail(format!("{} is not a UUID", shown(value))))?;
                 match inner {
                     UuidSchema::String => {
@@ -286,13 +419,13 @@ impl<'n> Write<'n> {
                 }
             }
             Schema::Duration(_) => {
-                let Value::Object(parts) = value else {
+                let Some(parts) = value.entries() else {
                     return self.expected("a duration {\"months\", \"days\", \"millis\"}", value);
                 };
                 for name in ["months", "days", "millis"] {
-                    let part = parts.get(name).unwrap_or(&Value::Null);
+                    let part = parts.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
                     let n = part
-                        .as_u64()
+                        .and_then(D::integer)
                         .and_then(|n| u32::try_from(n).ok())
                         .map_or_else(
                             || self.fail(format!("{name} must be a count up to 4294967295")),
@@ -300,9 +433,9 @@ impl<'n> Write<'n> {
                         )?;
                     self.out.extend_from_slice(&n.to_le_bytes());
                 }
-                if let Some(other) = parts
-                    .keys()
-                    .find(|k| !["months", "days", "millis"].contains(&k.as_str()))
+                if let Some((other, _)) = parts
+                    .iter()
+                    .find(|(k, _)| !["months", "days", "millis"].contains(&k.as_ref()))
                 {
                     return self.fail(format!("a duration has no {other:?}"));
                 }
@@ -332,10 +465,12 @@ impl<'n> Write<'n> {
                 }
             }
             Schema::BigDecimal => {
-                let text = match value {
-                    Value::String(text) => text.clone(),
-                    Value::Number(number) => number.to_string(),
-                    _ => return self.expected("a decimal as a string", value),
+                let Some(text) = value
+                    .text()
+                    .map(Cow::into_owned)
+                    .or_else(|| value.number_text())
+                else {
+                    return self.expected("a decimal as a string", value);
                 };
                 let decimal = apache_avro::BigDecimal::from_str(&text)
                     .or_else(|_| self.fail(format!("{} is not a decimal", shown(value))))?;
@@ -352,7 +487,7 @@ impl<'n> Write<'n> {
             }
             Schema::Enum(schema) => {
                 let symbol = self.text(value, "an enum symbol")?;
-                let Some(index) = schema.symbols.iter().position(|s| s == symbol) else {
+                let Some(index) = schema.symbols.iter().position(|s| *s == symbol) else {
                     return self.fail(format!(
                         "{symbol:?} is not a symbol of {} ({})",
                         schema.name.fullname(None),
@@ -364,15 +499,15 @@ impl<'n> Write<'n> {
             Schema::Union(union) => self.union(union.variants(), namespace, value, depth)?,
             Schema::Record(record) => {
                 let inner = record.name.fully_qualified_name(namespace);
-                let Value::Object(fields) = value else {
+                let Some(fields) = value.entries() else {
                     return self
                         .expected(&format!("a {} record", record.name.fullname(None)), value);
                 };
-                if let Some(extra) = fields
-                    .keys()
-                    .find(|name| !record.lookup.contains_key(name.as_str()))
+                if let Some((extra, _)) = fields
+                    .iter()
+                    .find(|(name, _)| !record.lookup.contains_key(name.as_ref()))
                 {
-                    let name = extra.clone();
+                    let name = extra.clone().into_owned();
                     return self.at_field(&name, |w| {
                         w.fail(format!(
                             "{} has no field {name:?}",
@@ -383,12 +518,16 @@ impl<'n> Write<'n> {
                 for field in &record.fields {
                     let name = field.name.clone();
                     self.at_field(&name, |w| {
-                        w.field(field, fields.get(&field.name), inner.namespace(), depth)
+                        let value = fields
+                            .iter()
+                            .find(|(name, _)| *name == field.name)
+                            .map(|(_, value)| *value);
+                        w.field(field, value, inner.namespace(), depth)
                     })?;
                 }
             }
             Schema::Array(array) => {
-                let Value::Array(items) = value else {
+                let Some(items) = value.items() else {
                     return self.expected("an array", value);
                 };
                 if !items.is_empty() {
@@ -403,14 +542,14 @@ impl<'n> Write<'n> {
                 self.out.push(0);
             }
             Schema::Map(map) => {
-                let Value::Object(entries) = value else {
+                let Some(entries) = value.entries() else {
                     return self.expected("an object (a map)", value);
                 };
                 if !entries.is_empty() {
                     self.long(i64::try_from(entries.len()).unwrap_or(i64::MAX));
                     for (key, item) in entries {
                         self.blob(key.as_bytes());
-                        let name = key.clone();
+                        let name = key.into_owned();
                         self.at_field(&name, |w| w.value(&map.types, namespace, item, depth + 1))?;
                     }
                 }
@@ -448,10 +587,10 @@ impl<'n> Write<'n> {
         Ok(result)
     }
 
-    fn field(
+    fn field<D: Datum>(
         &mut self,
         field: &'n RecordField,
-        value: Option<&Value>,
+        value: Option<&D>,
         namespace: NamespaceRef<'_>,
         depth: usize,
     ) -> Result<(), EncodeError> {
@@ -488,11 +627,11 @@ impl<'n> Write<'n> {
         }
     }
 
-    fn union(
+    fn union<D: Datum>(
         &mut self,
         variants: &'n [Schema],
         namespace: NamespaceRef<'_>,
-        value: &Value,
+        value: &D,
         depth: usize,
     ) -> Result<(), EncodeError> {
         let index = |i: usize| i64::try_from(i).unwrap_or_default();
@@ -510,19 +649,18 @@ impl<'n> Write<'n> {
             return self.value(&variants[*only], namespace, value, depth + 1);
         }
         // Several kinds of value: an object naming its branch, as the decoder shows it.
-        if let Value::Object(named) = value
-            && named.len() == 1
-            && let Some((name, inner)) = named.iter().next()
+        if let Some(named) = value.entries()
+            && let [(name, inner)] = named.as_slice()
             && let Some(branch) = variants.iter().position(|v| {
                 let full = match v {
                     Schema::Ref { name } => name.fully_qualified_name(namespace).fullname(None),
                     other => type_name(other),
                 };
-                &full == name || full.rsplit('.').next() == Some(name.as_str())
+                full == *name || full.rsplit('.').next() == Some(name.as_ref())
             })
         {
             self.long(index(branch));
-            let name = name.clone();
+            let (name, inner) = (name.clone().into_owned(), *inner);
             return self.at_field(&name, |w| {
                 w.value(&variants[branch], namespace, inner, depth + 1)
             });
@@ -537,11 +675,13 @@ impl<'n> Write<'n> {
 
     /// The unscaled value of a decimal given as text (its precision is not checked: the
     /// decoder does not check it either, and data written without the check must go back).
-    fn decimal(&self, value: &Value, scale: usize) -> Result<BigInt, EncodeError> {
-        let text = match value {
-            Value::String(text) => text.clone(),
-            Value::Number(number) if number.is_i64() || number.is_u64() => number.to_string(),
-            _ => return self.expected("a decimal as a string (\"12.34\")", value),
+    fn decimal<D: Datum>(&self, value: &D, scale: usize) -> Result<BigInt, EncodeError> {
+        let Some(text) = value
+            .text()
+            .map(Cow::into_owned)
+            .or_else(|| value.integer_text())
+        else {
+            return self.expected("a decimal as a string (\"12.34\")", value);
         };
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),

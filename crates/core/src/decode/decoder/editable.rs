@@ -3,9 +3,10 @@
 //! the same schema id, the message-index array of a Protobuf payload. Writing back is the
 //! schema check: Avro and Protobuf through their encoders, JSON Schema with a validator.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
+use jaq_json::{Num, Val};
 use prost_reflect::{DynamicMessage, Kind, MessageDescriptor};
 use serde_json::Value;
 
@@ -88,9 +89,17 @@ enum Writer {
     },
 }
 
+/// What the decoder showed of a payload: compact JSON text, or text.
+enum Source {
+    Json(String),
+    Text(String),
+}
+
 /// A payload that can be edited and written back.
 pub struct Editable {
-    pub shown: Shown,
+    source: Source,
+    /// [`Self::shown`], parsed from the source the first time it is asked for.
+    shown: OnceLock<Shown>,
     /// `Avro`, `Protobuf`, `JSON Schema`, `JSON` or `text`: for what is said to people.
     pub format: &'static str,
     writer: Writer,
@@ -99,13 +108,71 @@ pub struct Editable {
 impl std::fmt::Debug for Editable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Editable")
-            .field("shown", &self.shown)
+            .field("shown", self.shown())
             .field("format", &self.format)
             .finish_non_exhaustive()
     }
 }
 
 impl Editable {
+    fn new(source: Source, format: &'static str, writer: Writer) -> Self {
+        Self {
+            source,
+            shown: OnceLock::new(),
+            format,
+            writer,
+        }
+    }
+
+    /// The value as a person edits it.
+    pub fn shown(&self) -> &Shown {
+        self.shown.get_or_init(|| match &self.source {
+            // The decoder wrote it: it is JSON.
+            Source::Json(text) => Shown::Json(serde_json::from_str(text).unwrap_or_default()),
+            Source::Text(text) => Shown::Text(text.clone()),
+        })
+    }
+
+    /// The value as a jq expression's input (text as a string), read straight from the
+    /// decoder's JSON.
+    ///
+    /// # Errors
+    /// When the JSON cannot be read (it always can: the decoder wrote it).
+    pub fn input(&self) -> Result<Val, String> {
+        match &self.source {
+            Source::Json(text) => jaq_json::read::parse_single(text.as_bytes())
+                .map_err(|error| format!("cannot read the decoded value: {error}")),
+            Source::Text(text) => Ok(Val::from(text.clone())),
+        }
+    }
+
+    /// A jq value (a transform's result) as a payload of this one's framing and schema: Avro
+    /// straight from it, the rest through its JSON.
+    ///
+    /// # Errors
+    /// What the schema refuses, where, on one line.
+    pub fn write_val(&self, value: &Val) -> Result<Vec<u8>, String> {
+        match (&self.writer, value) {
+            (Writer::Text, Val::TStr(text)) => Ok(text.to_vec()),
+            (Writer::Text, other) => Err(format!("a text payload takes a string, not {other}")),
+            (Writer::Schema { prefix, schema, .. }, value)
+                if matches!(&**schema, RegistrySchema::Avro(_)) =>
+            {
+                let RegistrySchema::Avro(writer) = &**schema else {
+                    return Err("not Avro".to_owned());
+                };
+                let datum = writer.encode(value).map_err(|error| {
+                    format!("the Avro schema {} refuses {error}", writer.name())
+                })?;
+                let mut bytes = Vec::with_capacity(prefix.len() + datum.len());
+                bytes.extend_from_slice(prefix);
+                bytes.extend_from_slice(&datum);
+                Ok(bytes)
+            }
+            (_, value) => self.write(&Shown::Json(val_to_json(value)?)),
+        }
+    }
+
     /// Reads what a person saved: JSON for every format but text.
     ///
     /// # Errors
@@ -286,9 +353,9 @@ impl Decoder {
         if let Some(error) = decoded.error {
             return Err(format!("its {what} cannot be decoded: {error}"));
         }
-        let shown = match decoded.body {
-            Body::Json(text) => Shown::Json(text.to_value()),
-            Body::Text(text) => Shown::Text(text),
+        let source = match decoded.body {
+            Body::Json(text) => Source::Json(text.as_str().to_owned()),
+            Body::Text(text) => Source::Text(text),
             Body::Binary(_) => {
                 return Err(format!(
                     "its {what} is binary: only JSON, text and registry schemas can be repaired"
@@ -296,15 +363,11 @@ impl Decoder {
             }
         };
         let Some(info) = decoded.schema else {
-            let (format, writer) = match shown {
-                Shown::Json(_) => ("JSON", Writer::Json),
-                Shown::Text(_) => ("text", Writer::Text),
+            let (format, writer) = match source {
+                Source::Json(_) => ("JSON", Writer::Json),
+                Source::Text(_) => ("text", Writer::Text),
             };
-            return Ok(Editable {
-                shown,
-                format,
-                writer,
-            });
+            return Ok(Editable::new(source, format, writer));
         };
         let registry = self
             .registry
@@ -351,16 +414,16 @@ impl Decoder {
             .get(..bytes.len() - datum.len())
             .unwrap_or_default()
             .to_vec();
-        Ok(Editable {
-            shown,
+        Ok(Editable::new(
+            source,
             format,
-            writer: Writer::Schema {
+            Writer::Schema {
                 prefix,
                 schema,
                 message: info.name.filter(|_| format == "Protobuf"),
                 framed: info.header.is_none(),
             },
-        })
+        ))
     }
 
     /// `editable`, written back with another schema of the same kind (`--repair-schema`): the
@@ -421,14 +484,46 @@ impl Decoder {
             IdWidth::Eight => prefix.extend(u64::from(id).to_be_bytes()),
         }
         Ok(Editable {
-            shown: editable.shown,
-            format: editable.format,
             writer: Writer::Schema {
                 prefix,
                 schema,
                 message: None,
                 framed: true,
             },
+            ..editable
         })
     }
+}
+
+/// A jq value as JSON, without printing and parsing it.
+///
+/// # Errors
+/// A byte string, or an object key that is not a string: JSON has neither.
+pub fn val_to_json(value: &Val) -> Result<Value, String> {
+    Ok(match value {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(Num::Int(n)) => i64::try_from(*n).map_or(Value::Null, Value::from),
+        Val::Num(Num::Float(x)) => {
+            serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
+        }
+        // Big integers and decimals as jq prints them (exact digits where JSON can hold them).
+        Val::Num(number) => serde_json::from_str(&number.to_string())
+            .map_err(|error| format!("the number {number}: {error}"))?,
+        Val::TStr(text) => Value::String(String::from_utf8_lossy(text).into_owned()),
+        Val::BStr(_) => return Err("a byte string, which JSON cannot hold".to_owned()),
+        Val::Arr(items) => Value::Array(items.iter().map(val_to_json).collect::<Result<_, _>>()?),
+        Val::Obj(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, field)| match name {
+                    Val::TStr(name) => Ok((
+                        String::from_utf8_lossy(name).into_owned(),
+                        val_to_json(field)?,
+                    )),
+                    other => Err(format!("an object key that is not a string: {other}")),
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+    })
 }
