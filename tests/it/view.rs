@@ -387,7 +387,7 @@ fn the_view_edits_a_record_and_transforms_its_class() {
     screen.press("e");
     screen.wait_for(&[
         "edited, to merge: .cancelReason: \"late\" → (absent)",
-        "merge edited",
+        "merge ✎",
     ]);
     screen.press("k");
     screen.press("M");
@@ -395,7 +395,7 @@ fn the_view_edits_a_record_and_transforms_its_class() {
     screen.press("w");
     screen.wait_for(&["Write 3 decision(s): merge 3"]);
     screen.press("y");
-    screen.wait_for(&["written: 3 merged", "merged edited ✓"]);
+    screen.wait_for(&["written: 3 merged", "merged ✎✓"]);
     screen.press("q");
     screen.finish();
     let copies = kafka().read_all(&retry, Isolation::ReadCommitted);

@@ -90,7 +90,12 @@ impl Transform {
         let mut outputs = self.filter.id.run((ctx, input)).map(unwrap_valr);
         let first = match outputs.next() {
             None => return Err("the expression gave no value".to_owned()),
-            Some(Err(error)) => return Err(format!("the expression failed: {error}")),
+            Some(Err(error)) => {
+                return Err(format!(
+                    "the expression failed: {}",
+                    cut(&error.to_string())
+                ));
+            }
             Some(Ok(value)) => value,
         };
         if outputs.next().is_some() {
@@ -98,6 +103,17 @@ impl Transform {
         }
         Ok(first)
     }
+}
+
+/// An error that may quote a whole record, cut to a line a person reads.
+fn cut(text: &str) -> String {
+    const LONGEST: usize = 160;
+    if text.chars().count() <= LONGEST {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(LONGEST).collect();
+    cut.push('…');
+    cut
 }
 
 /// A load or compile error of `expression` on one line.

@@ -64,7 +64,7 @@ impl Summary {
         // A refused repair's reason names the record's own values: counted under one line.
         let key = match why {
             LeftAlone::RepairRefused { .. } => {
-                "not repaired, so not merged (--dry-run names each record's reason)".to_owned()
+                "not repaired, so not merged (the transform failed, or the schema refused its result)".to_owned()
             }
             why => why.to_string(),
         };

@@ -302,7 +302,12 @@ fn shown_values_are_written_back_to_the_same_datum() {
                 .unwrap_or_else(|e| panic!("{}: {e} writing back {text}", writer.name()));
             // jq's values (a transform's result) are written to the same bytes.
             let val = jaq_json::read::parse_single(text.as_bytes()).unwrap();
-            assert_eq!(writer.encode(&val).as_ref(), Ok(&back), "{}: {text}", writer.name());
+            assert_eq!(
+                writer.encode(&val).as_ref(),
+                Ok(&back),
+                "{}: {text}",
+                writer.name()
+            );
             let again = writer.decode(&back).unwrap();
             if again != text {
                 // A big-decimal keeps its value, not its spelling: zero with a negative

@@ -205,8 +205,8 @@ fn text_columns(width: usize) -> (usize, usize) {
 
 fn decision_text(decision: Option<Decision>, written: bool, edited: bool) -> &'static str {
     match (decision, written) {
-        (Some(Decision::Merge), false) if edited => "merge edited",
-        (Some(Decision::Merge), true) if edited => "merged edited ✓",
+        (Some(Decision::Merge), false) if edited => "merge ✎",
+        (Some(Decision::Merge), true) if edited => "merged ✎✓",
         (Some(Decision::Merge), false) => "merge",
         (Some(Decision::Purge), false) => "purge",
         (Some(Decision::Skip), false) => "skip",
