@@ -217,6 +217,14 @@ impl Backend for ViewBackend<'_, '_> {
     }
 
     fn edit(&mut self, (partition, offset): (i32, i64), key: bool) -> Result<Made, String> {
+        if self.task.redrive.to_origin
+            && self.task.repair_schema == Some(crate::repair::TargetSchema::Latest)
+        {
+            return Err(
+                "with --to-origin, --repair-schema latest takes the origin topic's subject, known only when the record is written: edit at the prompt (--no-tui), or give a schema id"
+                    .to_owned(),
+            );
+        }
         if self.editing.is_none() {
             let (run, task) = (self.run, self.task);
             let settings = run.settings();
@@ -236,8 +244,7 @@ impl Backend for ViewBackend<'_, '_> {
             .map_err(|error| format!("{error:#}"))?
             .ok_or_else(|| "the record is gone from the topic".to_owned())?;
         let record = editing.resolver.explain(record).record;
-        // `--repair-schema latest` takes the destination's subject (with --to-origin, each
-        // record's origin is known only when it is written: the destination given, if any).
+        // `--repair-schema latest` takes the destination's subject.
         let to = self.task.destination.as_deref().map(Target::topic);
         editing.desk.edit(&record, key, to.as_ref())
     }

@@ -164,7 +164,7 @@ fn a_plan_from_merge_all_is_applied_exactly_and_once() {
         .assert_said("nothing was written to Kafka and no offset was committed");
     assert_untouched(&dlq, &retry, &group, 10);
     let lines = read_plan(&plan);
-    assert_eq!(lines[0]["kmp-plan"], 1);
+    assert_eq!(lines[0]["kmp-plan"], 2);
     assert_eq!(lines[0]["topic"], dlq.as_str());
     assert_eq!(lines[0]["group"], group.as_str());
     assert_eq!(lines[0]["options"]["destination"], retry.as_str());

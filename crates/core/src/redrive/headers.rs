@@ -76,8 +76,12 @@ impl HeaderPolicy {
     /// replaced, never copied.
     #[must_use]
     pub fn keeps(&self, name: &str) -> bool {
+        // Our own headers say what this copy is: a repair's are the repair's (see
+        // `KafkaSink`), never an earlier copy's.
         name != REPLAY_COUNT
             && name != ORIGINAL_TIMESTAMP
+            && name != crate::repair::REPAIRED
+            && name != crate::repair::REPAIRED_FROM
             && !(self.strip_dlq && is_dlq_metadata(name))
             && !self.drop.iter().any(|pattern| pattern.matches(name))
     }

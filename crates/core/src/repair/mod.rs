@@ -7,8 +7,6 @@
 //! the new bytes, every header of the original plus [`REPAIRED`] and [`REPAIRED_FROM`], and the
 //! original timestamp; the original stays in the DLQ, decided like any merged record.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 mod diff;
@@ -58,24 +56,45 @@ pub struct Repair {
 }
 
 impl Repair {
-    /// The value the copy of `original` holds.
+    /// This repair, then `newer` on top: each part (value, key) from the newer repair that
+    /// changes it, else from this one (a key edited after the value was transformed keeps both).
     #[must_use]
-    pub fn value<'a>(
-        repair: Option<&'a Arc<Self>>,
-        original: Option<&'a [u8]>,
-    ) -> Option<&'a [u8]> {
-        match repair.and_then(|repair| repair.value.as_deref()) {
-            Some(value) => Some(value),
-            None => original,
+    pub fn then(&self, newer: &Self) -> Self {
+        let by = if self.by == newer.by {
+            newer.by.clone()
+        } else {
+            format!("{}+{}", self.by, newer.by)
+        };
+        let mut changes: Vec<Change> = Vec::new();
+        // The older changes of a part the newer repair rewrites are superseded.
+        let key_path = |change: &Change| change.path.starts_with("key");
+        if newer.value.is_none() {
+            changes.extend(self.changes.iter().filter(|c| !key_path(c)).cloned());
+        }
+        if newer.key.is_none() {
+            changes.extend(self.changes.iter().filter(|c| key_path(c)).cloned());
+        }
+        changes.extend(newer.changes.iter().cloned());
+        Self {
+            by,
+            expression: newer.expression.clone().or_else(|| self.expression.clone()),
+            value: newer.value.clone().or_else(|| self.value.clone()),
+            key: newer.key.clone().or_else(|| self.key.clone()),
+            original_sha256: self.original_sha256.clone(),
+            changes,
         }
     }
 
-    /// The key the copy of `original` holds.
+    /// The repair without its bytes and changes: what made it, and the original's digest.
     #[must_use]
-    pub fn key<'a>(repair: Option<&'a Arc<Self>>, original: Option<&'a [u8]>) -> Option<&'a [u8]> {
-        match repair.and_then(|repair| repair.key.as_deref()) {
-            Some(key) => Some(key),
-            None => original,
+    pub fn summary(&self) -> Self {
+        Self {
+            by: self.by.clone(),
+            expression: self.expression.clone(),
+            value: None,
+            key: None,
+            original_sha256: self.original_sha256.clone(),
+            changes: Vec::new(),
         }
     }
 

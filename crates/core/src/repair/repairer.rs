@@ -93,13 +93,22 @@ impl Repairer {
     /// Why there is none: no transform, a value it cannot read, the expression's error, a
     /// result the schema refuses, or a result that changes nothing.
     pub fn transformed(&mut self, record: &Record, topic: &str) -> Result<Made, String> {
-        if self.transform.is_none() {
-            return Err("no --transform".to_owned());
-        }
-        let editable = self.editable(record, false, topic)?;
-        let Some(transform) = &self.transform else {
+        let Some(transform) = self.transform.take() else {
             return Err("no --transform".to_owned());
         };
+        // The transform is put back whatever happens.
+        let made = self.transform_with(&transform, record, topic);
+        self.transform = Some(transform);
+        made
+    }
+
+    fn transform_with(
+        &mut self,
+        transform: &Transform,
+        record: &Record,
+        topic: &str,
+    ) -> Result<Made, String> {
+        let editable = self.editable(record, false, topic)?;
         // jq's own values from the decoder's JSON to the encoder: no JSON tree in between.
         let input = editable.input()?;
         let output = transform.run_val(input.clone())?;
@@ -143,13 +152,21 @@ impl Repairer {
         if after == before {
             return Err("nothing was changed".to_owned());
         }
-        let bytes = editable.write(&shown)?;
+        let bytes = editable.write_val(&editable.parse_val(text)?)?;
+        let mut changes = changes(&before, &after);
         let (value, key_bytes) = if key {
+            // A key's changes are told apart from the value's: `key.id`, `key`.
+            for change in &mut changes {
+                change.path = if change.path == "." {
+                    "key".to_owned()
+                } else {
+                    format!("key{}", change.path)
+                };
+            }
             (None, Some(bytes))
         } else {
             (Some(bytes), None)
         };
-        let changes = changes(&before, &after);
         Ok(Made {
             repair: Arc::new(Repair {
                 by: "edit".to_owned(),

@@ -1,4 +1,5 @@
-//! The plan file (`--plan FILE`, read by `plan show` and `apply`), format version 1:
+//! The plan file (`--plan FILE`, read by `plan show` and `apply`), format version 2 (version 1,
+//! read too, is the same without repairs):
 //!
 //! - line 1, [`PlanHeader`]: `{"kmp-plan":1,"id":…,"topic":…,"group":…,"command":…,
 //!   "created_at":…,"user":…,"host":…,"bootstrap_servers":…,"options":{…},"ranges":{…}}`;
@@ -21,8 +22,11 @@ use super::digest::{from_hex, sha256, to_hex};
 use super::file::{FileError, lines, parse};
 use crate::repair::Repair;
 
-/// The plan format this build writes and reads.
-pub const PLAN_VERSION: u32 = 1;
+/// The plan format this build writes: 2 since plans carry repairs (a version-1 reader would
+/// ignore them and write the original bytes, so it must refuse such a plan).
+pub const PLAN_VERSION: u32 = 2;
+/// The oldest plan format this build reads (version 1 has no repairs).
+pub const OLDEST_PLAN_VERSION: u32 = 1;
 
 /// The first line: what the plan is about, who made it, when, with which options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,13 +347,17 @@ fn header(path: &Path, number: usize, text: &str) -> Result<PlanHeader, FileErro
             number,
             "not a plan: the first line has no \"kmp-plan\" version",
         )),
-        Some(version) if version != u64::from(PLAN_VERSION) => Err(FileError::line(
-            path,
-            number,
-            format!(
-                "plan format version {version} is unknown to this kafka-merge-purge (it reads version {PLAN_VERSION})"
-            ),
-        )),
+        Some(version)
+            if !(u64::from(OLDEST_PLAN_VERSION)..=u64::from(PLAN_VERSION)).contains(&version) =>
+        {
+            Err(FileError::line(
+                path,
+                number,
+                format!(
+                    "plan format version {version} is unknown to this kafka-merge-purge (it reads versions {OLDEST_PLAN_VERSION} to {PLAN_VERSION})"
+                ),
+            ))
+        }
         Some(_) => parse(path, number, text, "plan header"),
     }
 }

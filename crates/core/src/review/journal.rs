@@ -2,8 +2,8 @@
 //! value, headers, timestamp, partition, offset) and the decision are appended to FILE and
 //! synced to disk — the audit log's big brother, and what `undo` works from.
 //!
-//! Format version 1, JSON Lines, appended to: each run starts with a [`JournalHeader`] line
-//! (`{"kmp-journal":1,…}`), then one [`JournalEntry`] per decision (`"op":"decision"`) or per
+//! Format version 2 (version 1, read too, has no repairs), JSON Lines, appended to: each run starts with a [`JournalHeader`] line
+//! (`{"kmp-journal":2,…}`), then one [`JournalEntry`] per decision (`"op":"decision"`) or per
 //! record put back by `undo` (`"op":"undo"`). Bytes are base64, null stays null.
 
 use std::fs::File;
@@ -22,7 +22,11 @@ use crate::triage::{Action, ActionSink, Offsets};
 use super::file::{FileError, lines, parse};
 
 /// The journal format this build writes and reads.
-pub const JOURNAL_VERSION: u32 = 1;
+pub const JOURNAL_VERSION: u32 = 2;
+/// The oldest journal format this build reads (version 1 has no repairs; version 2 was made so
+/// that an older `undo` refuses a journal of repaired copies rather than tombstone them under
+/// the wrong key).
+pub const OLDEST_JOURNAL_VERSION: u32 = 1;
 
 /// The first line of each run's part of the journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,12 +375,14 @@ impl JournalReader {
         let path = &self.path;
         let value: serde_json::Value = parse(path, number, text, "journal header")?;
         let version = value.get("kmp-journal").and_then(serde_json::Value::as_u64);
-        if version != Some(u64::from(JOURNAL_VERSION)) {
+        if !version.is_some_and(|version| {
+            (u64::from(OLDEST_JOURNAL_VERSION)..=u64::from(JOURNAL_VERSION)).contains(&version)
+        }) {
             return Err(FileError::line(
                 path,
                 number,
                 format!(
-                    "journal format version {} is unknown to this kafka-merge-purge (it reads version {JOURNAL_VERSION})",
+                    "journal format version {} is unknown to this kafka-merge-purge (it reads versions {OLDEST_JOURNAL_VERSION} to {JOURNAL_VERSION})",
                     version.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
                 ),
             ));

@@ -512,83 +512,67 @@ impl Engine<'_> {
                 matched += 1;
             }
             // A marker of a decision is what a decision left behind: never offered, `-T` or not.
-            let action = if tombstone
-                && (!options.merge_tombstones || record.marked_offset().is_some())
-            {
-                Action::Skip {
-                    reason: SkipReason::ExistingTombstone,
-                }
-            } else {
-                match attempt!(gate.admit(&record)) {
-                    Admission::AlreadyDecided => Action::Skip {
-                        reason: SkipReason::AlreadyDecided,
-                    },
-                    Admission::Undecided => {
-                        frozen
-                            .entry(record.at.partition)
-                            .or_insert(record.at.offset);
-                        // It stays: a tombstone of its key would take it too.
-                        if options.watch_keys
-                            && let Some(warning) = keys.kept(&record)
-                        {
-                            observer.on_warning(&warning);
-                        }
-                        continue;
+            let action =
+                if tombstone && (!options.merge_tombstones || record.marked_offset().is_some()) {
+                    Action::Skip {
+                        reason: SkipReason::ExistingTombstone,
                     }
-                    Admission::LeaveAlone(why) => leave_alone!(record, why),
-                    Admission::Duplicate { of } => {
-                        batch.counts.duplicates += 1;
-                        if tell {
-                            attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
+                } else {
+                    match attempt!(gate.admit(&record)) {
+                        Admission::AlreadyDecided => Action::Skip {
+                            reason: SkipReason::AlreadyDecided,
+                        },
+                        Admission::Undecided => {
+                            frozen
+                                .entry(record.at.partition)
+                                .or_insert(record.at.offset);
+                            // It stays: a tombstone of its key would take it too.
+                            if options.watch_keys
+                                && let Some(warning) = keys.kept(&record)
+                            {
+                                observer.on_warning(&warning);
+                            }
+                            continue;
                         }
-                        Action::Purge
-                    }
-                    Admission::Decide { target } => {
-                        let decision = attempt!(decisions.decide(&record, target.as_ref()));
-                        let action = match attempt!(Action::for_decision(
-                            decision,
-                            &record,
-                            target.as_ref()
-                        )) {
-                            // Where a keyless marker can be written, a null key can be purged.
-                            Some(Action::Skip {
-                                reason: SkipReason::NullKey,
-                            }) if !options.unmarked_null_keys => Action::Purge,
-                            Some(Action::Merge { tombstone, to, .. }) => {
-                                // An edit, a transform: or the merge is not made.
-                                let repair = match attempt!(decisions.repair(&record, &to)) {
-                                    Repaired::AsIs => None,
-                                    Repaired::Repaired(repair) => Some(repair),
-                                    Repaired::Refused(reason) => {
-                                        leave_alone!(record, LeftAlone::RepairRefused { reason })
+                        Admission::LeaveAlone(why) => leave_alone!(record, why),
+                        Admission::Duplicate { of } => {
+                            batch.counts.duplicates += 1;
+                            if tell {
+                                attempt!(decisions.told(&record, Outcome::Duplicate { of: &of }));
+                            }
+                            Action::Purge
+                        }
+                        Admission::Decide { target } => {
+                            let decision = attempt!(decisions.decide(&record, target.as_ref()));
+                            let action = match attempt!(Action::for_decision(
+                                decision,
+                                &record,
+                                target.as_ref()
+                            )) {
+                                // Where a keyless marker can be written, a null key can be purged.
+                                Some(Action::Skip {
+                                    reason: SkipReason::NullKey,
+                                }) if !options.unmarked_null_keys => Action::Purge,
+                                Some(action) => action,
+                                None => break,
+                            };
+                            // A merge of what was merged already (a share group's pointer to a
+                            // record another pointer sent back) only purges it.
+                            match gate.revise(&record, &action) {
+                                Some(of) => {
+                                    batch.counts.duplicates += 1;
+                                    if tell {
+                                        attempt!(
+                                            decisions.told(&record, Outcome::Duplicate { of: &of })
+                                        );
                                     }
-                                };
-                                Action::Merge {
-                                    tombstone,
-                                    to,
-                                    repair,
+                                    Action::Purge
                                 }
+                                None => action,
                             }
-                            Some(action) => action,
-                            None => break,
-                        };
-                        // A merge of what was merged already (a share group's pointer to a
-                        // record another pointer sent back) only purges it.
-                        match gate.revise(&record, &action) {
-                            Some(of) => {
-                                batch.counts.duplicates += 1;
-                                if tell {
-                                    attempt!(
-                                        decisions.told(&record, Outcome::Duplicate { of: &of })
-                                    );
-                                }
-                                Action::Purge
-                            }
-                            None => action,
                         }
                     }
-                }
-            };
+                };
             if options.unmarked_null_keys
                 && action.writes()
                 && record.own_key().is_none()
@@ -603,6 +587,25 @@ impl Engine<'_> {
                 }
                 continue;
             }
+            // What a merge writes: an edit, a transform, or nothing when its repair was
+            // refused. Asked last, once nothing else leaves the record alone or purges it.
+            let action = match action {
+                Action::Merge { tombstone, to, .. } => {
+                    let repair = match attempt!(decisions.repair(&record, &to)) {
+                        Repaired::AsIs => None,
+                        Repaired::Repaired(repair) => Some(repair),
+                        Repaired::Refused(reason) => {
+                            leave_alone!(record, LeftAlone::RepairRefused { reason })
+                        }
+                    };
+                    Action::Merge {
+                        tombstone,
+                        to,
+                        repair,
+                    }
+                }
+                action => action,
+            };
             let untombstonable = match &action {
                 // A share group's pointer never has a key: nothing to warn of.
                 Action::Merge { .. } => {

@@ -53,11 +53,17 @@ impl<D: DecisionSource> DecisionSource for Transformed<D> {
     }
 
     fn repair(&mut self, record: &Record, to: &Target) -> anyhow::Result<Repaired> {
-        // A record edited by a person keeps the edit.
-        let inner = self.inner.repair(record, to)?;
-        if inner != Repaired::AsIs {
-            return Ok(inner);
+        // Nothing to repair in a tombstone (`-T`): merged as it is.
+        if record.value.is_none() {
+            return Ok(Repaired::AsIs);
         }
+        // A record whose value a person edited keeps the edit; one whose key alone was
+        // edited gets the transform's value too.
+        let edited = match self.inner.repair(record, to)? {
+            Repaired::AsIs => None,
+            Repaired::Repaired(edit) if edit.value.is_none() => Some(edit),
+            decided => return Ok(decided),
+        };
         let at = &record.at;
         let previewing = self.preview.is_some() && self.previewed < PREVIEWS;
         self.repairer.keep_changes(self.keep_changes || previewing);
@@ -74,7 +80,10 @@ impl<D: DecisionSource> DecisionSource for Transformed<D> {
                     )?;
                     write_changes(out, &made.changes)?;
                 }
-                Ok(Repaired::Repaired(made.repair))
+                Ok(Repaired::Repaired(match edited {
+                    Some(edit) => std::sync::Arc::new(made.repair.then(&edit)),
+                    None => made.repair,
+                }))
             }
             Err(reason) => {
                 self.refused += 1;

@@ -73,6 +73,23 @@ struct Line<'a> {
     key: Option<String>,
 }
 
+/// `action` as the audit log says it: a repair by what made it and the original's digest, not
+/// its bytes or values (an audit log is shared more widely than a journal).
+fn without_payloads(action: &Action) -> Action {
+    match action {
+        Action::Merge {
+            tombstone,
+            to,
+            repair: Some(repair),
+        } => Action::Merge {
+            tombstone: *tombstone,
+            to: to.clone(),
+            repair: Some(std::sync::Arc::new(repair.summary())),
+        },
+        action => action.clone(),
+    }
+}
+
 /// Appends committed decisions to the audit file.
 pub struct AuditLog {
     file: File,
@@ -124,7 +141,7 @@ impl Observer for AuditLog {
         self.pending.push((
             Entry::Action(PlannedAction {
                 at: record.at.clone(),
-                action: action.clone(),
+                action: without_payloads(action),
             }),
             record.key.as_deref().map(printable_key),
         ));

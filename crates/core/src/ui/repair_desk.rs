@@ -43,6 +43,7 @@ impl RepairDesk {
     pub fn offer(&mut self, record: &Record, to: Option<&Target>) -> Option<Result<Made, String>> {
         self.current = None;
         self.repairer.transform()?;
+        record.value.as_ref()?;
         let made = self.repairer.transformed(record, destination(to));
         self.current = Some((
             record.at.clone(),
@@ -64,6 +65,12 @@ impl RepairDesk {
         key: bool,
         to: Option<&Target>,
     ) -> Result<Made, String> {
+        // A key edit cannot make up for a value the transform could not repair.
+        if let (true, Some(Err(reason))) = (key, self.prior(record)) {
+            return Err(format!(
+                "its value is not repaired ({reason}): edit the value first"
+            ));
+        }
         let editable = self.repairer.editable(record, key, destination(to))?;
         let extension = match editable.shown() {
             crate::decode::Shown::Json(_) => "json",
@@ -72,8 +79,22 @@ impl RepairDesk {
         let saved = (self.editor)(&editable.shown().to_file(), extension)
             .map_err(|error| format!("{error:#}"))?;
         let made = self.repairer.edited(record, &editable, key, &saved)?;
-        self.current = Some((record.at.clone(), Ok(Arc::clone(&made.repair))));
+        // On top of what was made of the record before: a key edited after the value was
+        // transformed (or edited) keeps the value's repair.
+        let repair = match self.prior(record) {
+            Some(Ok(prior)) => Arc::new(prior.then(&made.repair)),
+            _ => Arc::clone(&made.repair),
+        };
+        self.current = Some((record.at.clone(), Ok(repair)));
         Ok(made)
+    }
+
+    /// What was made of `record` before (a transform's repair, or why not; an edit).
+    fn prior(&self, record: &Record) -> Option<&Result<Arc<Repair>, String>> {
+        self.current
+            .as_ref()
+            .filter(|(at, _)| *at == record.at)
+            .map(|(_, made)| made)
     }
 
     /// What a merge of `record` writes: its edit or transform (refused when the transform
@@ -82,6 +103,8 @@ impl RepairDesk {
         let current = self.current.take().filter(|(at, _)| *at == record.at);
         let current = match current {
             Some((_, made)) => made,
+            // Nothing to repair in a tombstone (`-T`): merged as it is.
+            None if record.value.is_none() => return Repaired::AsIs,
             // Decided by a rule without being shown: the transform, if any, now.
             None if self.repairer.transform().is_some() => self
                 .repairer
@@ -92,15 +115,6 @@ impl RepairDesk {
         match current {
             Ok(repair) => Repaired::Repaired(repair),
             Err(reason) => Repaired::Refused(reason),
-        }
-    }
-
-    /// Whether `record`, offered last, can only be merged repaired and its repair was refused.
-    #[must_use]
-    pub fn refused(&self, record: &Record) -> Option<&str> {
-        match &self.current {
-            Some((at, Err(reason))) if *at == record.at => Some(reason),
-            _ => None,
         }
     }
 }
@@ -117,4 +131,59 @@ fn destination(to: Option<&Target>) -> &str {
 pub fn write_made(out: &mut dyn Write, made: &Made) -> std::io::Result<()> {
     writeln!(out, "Repaired ({}), the copy holds:", made.repair.by)?;
     write_changes(out, &made.changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Decoder;
+    use crate::repair::Transform;
+
+    fn desk_saving(saved: &'static [&'static str]) -> RepairDesk {
+        let mut answers = saved.iter();
+        RepairDesk::new(Repairer::new(
+            Decoder::plain(),
+            Some(Transform::compile(".n += 1").unwrap()),
+        ))
+        .with_editor(Box::new(move |_, _| {
+            Ok((*answers.next().expect("the editor opened too often")).to_owned())
+        }))
+    }
+
+    /// A key edited after the value was transformed keeps the transform's value; a key edit
+    /// cannot stand in for a value the transform could not repair.
+    #[test]
+    fn edits_go_on_top_of_the_transform_and_never_around_it() {
+        let to = Target::topic("retry");
+        let json = Record::test(0, 1)
+            .with_key(Some(b"k1"))
+            .with_value(Some(br#"{"n":1}"#));
+        let mut desk = desk_saving(&["k2"]);
+        assert!(desk.offer(&json, Some(&to)).unwrap().is_ok());
+        desk.edit(&json, true, Some(&to)).unwrap();
+        let Repaired::Repaired(repair) = desk.repaired(&json, &to) else {
+            panic!("not repaired");
+        };
+        assert_eq!(repair.value.as_deref(), Some(&br#"{"n":2}"#[..]));
+        assert_eq!(repair.key.as_deref(), Some(&b"k2"[..]));
+
+        let text = Record::test(0, 2)
+            .with_key(Some(b"k1"))
+            .with_value(Some(b"plain text"));
+        let mut desk = desk_saving(&["fixed text", "k2"]);
+        assert!(desk.offer(&text, Some(&to)).unwrap().is_err());
+        let refused = desk.edit(&text, true, Some(&to)).unwrap_err();
+        assert!(
+            refused.starts_with("its value is not repaired"),
+            "{refused}"
+        );
+        desk.edit(&text, false, Some(&to)).unwrap();
+        desk.edit(&text, true, Some(&to)).unwrap();
+        let Repaired::Repaired(repair) = desk.repaired(&text, &to) else {
+            panic!("not repaired");
+        };
+        assert_eq!(repair.value.as_deref(), Some(&b"fixed text"[..]));
+        assert_eq!(repair.key.as_deref(), Some(&b"k2"[..]));
+        assert_eq!(repair.by, "edit");
+    }
 }

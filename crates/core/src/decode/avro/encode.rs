@@ -223,9 +223,15 @@ impl<'n> Write<'n> {
         self.out.extend_from_slice(bytes);
     }
 
+    /// An integer, or a number with no fraction (jq's division gives `3.0`, `1e3` is 1000).
     fn integer<D: Datum>(&self, value: &D, what: &str) -> Result<i64, EncodeError> {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        let whole = |x: f64| {
+            (x.fract() == 0.0 && x >= i64::MIN as f64 && x < i64::MAX as f64).then_some(x as i64)
+        };
         value
             .integer()
+            .or_else(|| value.number().and_then(whole))
             .map_or_else(|| self.expected(what, value), Ok)
     }
 
@@ -373,6 +379,10 @@ impl<'n> Write<'n> {
             }
             Schema::Float => {
                 let x = self.float(value)?;
+                #[allow(clippy::cast_possible_truncation)]
+                if x.is_finite() && !(x as f32).is_finite() {
+                    return self.fail(format!("{} is out of the range of a float", shown(value)));
+                }
                 #[allow(clippy::cast_possible_truncation)] // a float field holds an f32
                 self.out.extend_from_slice(&(x as f32).to_le_bytes());
             }
@@ -601,21 +611,60 @@ impl<'n> Write<'n> {
             return self.fail("missing, and the schema gives it no default");
         };
         // A union's default is a value of its first branch, given bare.
-        let schema = match &field.schema {
+        let mut schema = match &field.schema {
             Schema::Union(union) => union.variants().first().unwrap_or(&field.schema),
             schema => schema,
         };
+        let mut namespace = namespace;
+        let resolved;
+        if let Schema::Ref { name } = schema {
+            resolved = name.fully_qualified_name(namespace);
+            if let Some(named) = self.names.get(resolved.as_ref()) {
+                schema = named;
+                namespace = resolved.namespace();
+            }
+        }
+        // Avro's JSON encoding of bytes, fixed and decimal defaults: one character per byte.
+        let raw = |text: &str| -> Vec<u8> {
+            text.chars()
+                .map(|c| u8::try_from(c).unwrap_or(b'?'))
+                .collect()
+        };
         match (schema, default) {
-            // Avro's JSON encoding of bytes defaults: one character per byte.
-            (Schema::Bytes, Value::String(text)) => {
-                let bytes: Vec<u8> = text
-                    .chars()
-                    .map(|c| u8::try_from(c).unwrap_or(b'?'))
-                    .collect();
+            (
+                Schema::Bytes
+                | Schema::Decimal(DecimalSchema {
+                    inner: InnerDecimalSchema::Bytes,
+                    ..
+                }),
+                Value::String(text),
+            ) => {
                 if let Schema::Union(_) = &field.schema {
                     self.long(0);
                 }
-                self.blob(&bytes);
+                self.blob(&raw(text));
+                Ok(())
+            }
+            (
+                Schema::Fixed(fixed)
+                | Schema::Decimal(DecimalSchema {
+                    inner: InnerDecimalSchema::Fixed(fixed),
+                    ..
+                }),
+                Value::String(text),
+            ) => {
+                let bytes = raw(text);
+                if bytes.len() != fixed.size {
+                    return self.fail(format!(
+                        "its default holds {} bytes, its fixed {}",
+                        bytes.len(),
+                        fixed.size
+                    ));
+                }
+                if let Schema::Union(_) = &field.schema {
+                    self.long(0);
+                }
+                self.out.extend_from_slice(&bytes);
                 Ok(())
             }
             _ => {
@@ -704,5 +753,57 @@ impl<'n> Write<'n> {
         all.extend(std::iter::repeat_n('0', scale - fraction.len()));
         let magnitude = BigInt::from_str(&all).unwrap_or_default();
         Ok(if negative { -magnitude } else { magnitude })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::WriterSchema;
+
+    /// Fields left out take their defaults, in Avro's JSON encoding of them (bytes, fixed
+    /// and decimals one character per byte; a union's for its first branch; a named type's).
+    #[test]
+    fn missing_fields_take_their_defaults() {
+        let writer = WriterSchema::parse(
+            r#"{"type": "record", "name": "R", "namespace": "t", "fields": [
+                {"name": "n", "type": "long", "default": 7},
+                {"name": "b", "type": "bytes", "default": "\u0001\u00ff"},
+                {"name": "f", "type": {"type": "fixed", "name": "F", "size": 2}, "default": "ab"},
+                {"name": "d", "type": {"type": "bytes", "logicalType": "decimal", "precision": 4, "scale": 2}, "default": "\u0001"},
+                {"name": "u", "type": ["null", "string"], "default": null},
+                {"name": "g", "type": "F", "default": "cd"},
+                {"name": "s", "type": {"type": "enum", "name": "E", "symbols": ["A", "B"]}, "default": "B"}
+            ]}"#,
+        )
+        .unwrap();
+        let datum = writer.encode(&json!({})).unwrap();
+        let shown: serde_json::Value =
+            serde_json::from_str(&writer.decode(&datum).unwrap()).unwrap();
+        assert_eq!(
+            shown,
+            json!({"n": 7, "b": "0x01ff", "f": "0x6162", "d": "0.01", "u": null, "g": "0x6364", "s": "B"})
+        );
+    }
+
+    /// A number with no fraction is an integer (jq's `/` gives floats); a float field refuses
+    /// what a float cannot hold.
+    #[test]
+    fn whole_numbers_are_integers_and_floats_stay_in_range() {
+        let writer = WriterSchema::parse(
+            r#"{"type": "record", "name": "R", "fields": [
+                {"name": "i", "type": "int"}, {"name": "x", "type": "float"}]}"#,
+        )
+        .unwrap();
+        let datum = writer.encode(&json!({"i": 3.0, "x": 1.5})).unwrap();
+        assert_eq!(writer.decode(&datum).unwrap(), r#"{"i":3,"x":1.5}"#);
+        let half = writer.encode(&json!({"i": 2.5, "x": 1})).unwrap_err();
+        assert_eq!(half.to_string(), ".i: expected an int, found 2.5");
+        let huge = writer.encode(&json!({"i": 1, "x": 1e300})).unwrap_err();
+        assert_eq!(
+            huge.to_string(),
+            ".x: 1e+300 is out of the range of a float"
+        );
     }
 }

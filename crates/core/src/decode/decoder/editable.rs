@@ -152,15 +152,23 @@ impl Editable {
     /// # Errors
     /// What the schema refuses, where, on one line.
     pub fn write_val(&self, value: &Val) -> Result<Vec<u8>, String> {
-        match (&self.writer, value) {
-            (Writer::Text, Val::TStr(text)) => Ok(text.to_vec()),
-            (Writer::Text, other) => Err(format!("a text payload takes a string, not {other}")),
-            (Writer::Schema { prefix, schema, .. }, value)
-                if matches!(&**schema, RegistrySchema::Avro(_)) =>
-            {
-                let RegistrySchema::Avro(writer) = &**schema else {
-                    return Err("not Avro".to_owned());
+        let (prefix, schema) = match &self.writer {
+            Writer::Text => {
+                return match value {
+                    Val::TStr(text) => Ok(text.to_vec()),
+                    other => Err(format!("a text payload takes a string, not {other}")),
                 };
+            }
+            // JSON as jq prints it: numbers keep their digits (a big integer, a long decimal),
+            // which `serde_json`'s numbers would round; checked as JSON on the way.
+            Writer::Json => {
+                val_to_json(value)?;
+                return Ok(value.to_string().into_bytes());
+            }
+            Writer::Schema { prefix, schema, .. } => (prefix, schema),
+        };
+        match &**schema {
+            RegistrySchema::Avro(writer) => {
                 let datum = writer.encode(value).map_err(|error| {
                     format!("the Avro schema {} refuses {error}", writer.name())
                 })?;
@@ -169,7 +177,27 @@ impl Editable {
                 bytes.extend_from_slice(&datum);
                 Ok(bytes)
             }
-            (_, value) => self.write(&Shown::Json(val_to_json(value)?)),
+            RegistrySchema::Json { .. } => {
+                // The schema's check through JSON; the bytes as jq prints them.
+                let mut bytes = self.write(&Shown::Json(val_to_json(value)?))?;
+                bytes.truncate(prefix.len());
+                bytes.extend_from_slice(value.to_string().as_bytes());
+                Ok(bytes)
+            }
+            _ => self.write(&Shown::Json(val_to_json(value)?)),
+        }
+    }
+
+    /// Reads what a person saved as jq's value (text as a string), numbers as they were
+    /// written.
+    ///
+    /// # Errors
+    /// When it is not JSON, on one line.
+    pub fn parse_val(&self, text: &str) -> Result<Val, String> {
+        match self.writer {
+            Writer::Text => Ok(Val::from(text.to_owned())),
+            _ => jaq_json::read::parse_single(text.trim().as_bytes())
+                .map_err(|error| format!("not JSON: {error}")),
         }
     }
 
@@ -272,7 +300,7 @@ impl Editable {
 /// `value` (the JSON the decoder shows: bytes as `"0x…"` hex) as a Protobuf message.
 fn protobuf_message(descriptor: &MessageDescriptor, value: &Value) -> Result<Vec<u8>, String> {
     let mut value = value.clone();
-    hex_to_base64(descriptor, &mut value);
+    to_protobuf_json(descriptor, &mut value)?;
     let message = DynamicMessage::deserialize(descriptor.clone(), value).map_err(|error| {
         format!(
             "the Protobuf schema ({}) refuses it: {error}",
@@ -282,10 +310,13 @@ fn protobuf_message(descriptor: &MessageDescriptor, value: &Value) -> Result<Vec
     Ok(prost_reflect::prost::Message::encode_to_vec(&message))
 }
 
-/// Protobuf's JSON mapping takes `bytes` as base64; the decoder shows them as `"0x…"` hex.
-fn hex_to_base64(descriptor: &MessageDescriptor, value: &mut Value) {
+/// The decoder's JSON of a Protobuf message made Protobuf's JSON mapping where they differ:
+/// `bytes` (and `BytesValue`) the decoder shows as `"0x…"` hex go back as base64, a
+/// `FieldMask`'s `snake_case` paths as `lowerCamelCase`. A message holding an `Any` is refused: its
+/// packed message's bytes would have to be found and rewritten too.
+fn to_protobuf_json(descriptor: &MessageDescriptor, value: &mut Value) -> Result<(), String> {
     let Value::Object(fields) = value else {
-        return;
+        return Ok(());
     };
     for (name, field_value) in fields.iter_mut() {
         let field = descriptor
@@ -309,21 +340,54 @@ fn hex_to_base64(descriptor: &MessageDescriptor, value: &mut Value) {
         };
         for item in items {
             match &kind {
-                Kind::Bytes => {
-                    if let Some(bytes) = item
-                        .as_str()
-                        .and_then(|text| text.strip_prefix("0x"))
-                        .and_then(from_hex)
-                    {
-                        *item =
-                            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
+                Kind::Bytes => hex_as_base64(item),
+                Kind::Message(inner) => match inner.full_name() {
+                    "google.protobuf.BytesValue" => hex_as_base64(item),
+                    "google.protobuf.FieldMask" => {
+                        if let Some(paths) = item.as_str() {
+                            *item = Value::String(camel_paths(paths));
+                        }
                     }
-                }
-                Kind::Message(inner) => hex_to_base64(inner, item),
+                    "google.protobuf.Any" if !item.is_null() => {
+                        return Err(format!(
+                            "field {name} is a google.protobuf.Any, which repairs cannot write yet"
+                        ));
+                    }
+                    _ => to_protobuf_json(inner, item)?,
+                },
                 _ => {}
             }
         }
     }
+    Ok(())
+}
+
+/// `"0x…"` hex as base64 (anything else is left for the parser to refuse).
+fn hex_as_base64(item: &mut Value) {
+    if let Some(bytes) = item
+        .as_str()
+        .and_then(|text| text.strip_prefix("0x"))
+        .and_then(from_hex)
+    {
+        *item = Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
+    }
+}
+
+/// A `FieldMask` as the decoder shows it (`a_b.c_d,e`) in Protobuf's JSON form (`aB.cD,e`).
+fn camel_paths(paths: &str) -> String {
+    let mut out = String::with_capacity(paths.len());
+    let mut upper = false;
+    for c in paths.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn from_hex(digits: &str) -> Option<Vec<u8>> {
@@ -400,8 +464,13 @@ impl Decoder {
                             || wire::APICURIO_VALUE_ID_HEADERS.contains(name)
                     })
                     .and_then(|_| protobuf::apicurio::split_ref(framed))
+                    .filter(|(name, _)| match &*schema {
+                        RegistrySchema::Protobuf(proto) => proto.message_named(name).is_ok(),
+                        _ => false,
+                    })
                 {
-                    // Apicurio's serializer writes the message's `Ref` first.
+                    // Apicurio's serializer writes the message's `Ref` first (taken as one
+                    // only when it names a message of the schema, as the decoder takes it).
                     message
                 } else {
                     framed
@@ -526,4 +595,71 @@ pub fn val_to_json(value: &Val) -> Result<Value, String> {
                 .collect::<Result<_, String>>()?,
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::protobuf::{Imports, ProtoSchema};
+    use super::*;
+
+    /// What the decoder shows of a message is written back to a message it shows alike:
+    /// `bytes` and `BytesValue` as hex, a `FieldMask`'s `snake_case` paths.
+    #[test]
+    fn protobuf_bytes_wrappers_and_field_masks_round_trip() {
+        let schema = ProtoSchema::compile(
+            r#"syntax = "proto3";
+               import "google/protobuf/wrappers.proto";
+               import "google/protobuf/field_mask.proto";
+               import "google/protobuf/any.proto";
+               message M {
+                 bytes raw = 1;
+                 google.protobuf.BytesValue wrapped = 2;
+                 google.protobuf.FieldMask mask = 3;
+                 repeated bytes many = 4;
+                 map<string, bytes> named = 5;
+                 google.protobuf.Any packed = 6;
+               }"#,
+            &Imports::new(),
+        )
+        .unwrap();
+        let descriptor = schema
+            .file()
+            .parent_pool()
+            .get_message_by_name("M")
+            .unwrap();
+        let value = serde_json::json!({
+            "raw": "0x00ff", "wrapped": "0xdead", "mask": "order_id,lines.unit_price",
+            "many": ["0x01", "0x"], "named": {"a": "0x0a"}
+        });
+        let bytes = protobuf_message(&descriptor, &value).unwrap();
+        let shown = schema
+            .message_named("M")
+            .unwrap()
+            .to_json_text(&bytes)
+            .unwrap();
+        let mut back: Value = serde_json::from_str(&shown).unwrap();
+        back.as_object_mut().unwrap().remove("packed");
+        assert_eq!(back, value);
+        let any = serde_json::json!({"packed": {"@type": "type.googleapis.com/M", "raw": "0x01"}});
+        let refused = protobuf_message(&descriptor, &any).unwrap_err();
+        assert!(refused.contains("google.protobuf.Any"), "{refused}");
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    /// Plain JSON is written as jq prints it: compact, numbers with their digits.
+    #[test]
+    fn json_keeps_the_digits_of_its_numbers() {
+        let editable = Editable::new(Source::Json(String::new()), "JSON", Writer::Json);
+        let value = editable
+            .parse_val(r#"{ "big": 123456789012345678901234567890, "price": 1.10, "n": [1, 2] }"#)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(editable.write_val(&value).unwrap()).unwrap(),
+            r#"{"big":123456789012345678901234567890,"price":1.10,"n":[1,2]}"#
+        );
+    }
 }

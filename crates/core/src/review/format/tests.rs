@@ -118,7 +118,7 @@ fn a_written_plan_reads_back_whole() {
     assert_eq!(lines[2].value_sha256, None);
     assert_eq!(lines[3].decision, PlanDecision::LeftAlone);
     // The first line starts with the version, the last is the end line.
-    assert!(text.starts_with("{\"kmp-plan\":1,"), "{text}");
+    assert!(text.starts_with("{\"kmp-plan\":2,"), "{text}");
     assert!(
         text.ends_with("{\"kmp-plan-end\":{\"records\":4,\"left_out\":{\"0\":1}}}\n"),
         "{text}"
@@ -169,7 +169,7 @@ fn a_plan_that_is_not_valid_is_refused_with_its_line() {
         .lines()
         .next()
         .unwrap()
-        .replace("{\"kmp-plan\":1,", "{\"kmp-plan\":2,");
+        .replace("{\"kmp-plan\":2,", "{\"kmp-plan\":3,");
     let twice = text.lines().nth(1).unwrap().to_owned();
     let cases: Vec<(String, &str)> = vec![
         (
@@ -178,7 +178,7 @@ fn a_plan_that_is_not_valid_is_refused_with_its_line() {
         ),
         (
             edited(&text, 1, Some(&future)),
-            "line 1: plan format version 2 is unknown",
+            "line 1: plan format version 3 is unknown",
         ),
         (
             edited(&text, 1, Some("{\"something\":1}")),
@@ -220,4 +220,19 @@ fn a_plan_that_is_not_valid_is_refused_with_its_line() {
         assert!(error.contains(expected), "{expected:?} not in {error:?}");
         assert!(error.contains("bad.jsonl"), "{error}");
     }
+}
+
+/// A plan of version 1 (made before repairs) is still read.
+#[test]
+fn a_version_1_plan_is_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, text) = written(&dir);
+    let path = dir.path().join("v1.jsonl");
+    std::fs::write(
+        &path,
+        text.replacen("{\"kmp-plan\":2,", "{\"kmp-plan\":1,", 1),
+    )
+    .unwrap();
+    let (header, lines, _) = read(&path).unwrap();
+    assert_eq!((header.version, lines.len()), (1, 4));
 }

@@ -65,7 +65,12 @@ pub(super) fn edit(
         .map_err(failed)?;
     app.status = match result {
         Ok(made) => {
-            app.repairs.insert(at, made.repair);
+            // A key edited after the value (or the other way round) keeps both.
+            let repair = match app.repairs.get(&at) {
+                Some(earlier) => std::sync::Arc::new(earlier.then(&made.repair)),
+                None => made.repair,
+            };
+            app.repairs.insert(at, repair);
             app.state.decide(Decision::Merge);
             format!("edited, to merge: {}", summary(&made.changes))
         }

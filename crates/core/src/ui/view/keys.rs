@@ -83,8 +83,20 @@ fn normal_key(app: &mut App, code: KeyCode) -> Step {
         KeyCode::Char('M') => decide_class(app, Decision::Merge),
         KeyCode::Char('P') => decide_class(app, Decision::Purge),
         KeyCode::Char('S') => decide_class(app, Decision::Skip),
-        KeyCode::Char('u') if !app.state.undo() => {
-            app.status = "this record's decision is written: it cannot be undone".to_owned();
+        KeyCode::Char('u') => {
+            let at = app
+                .state
+                .selected()
+                .and_then(|row| app.state.rows().get(row))
+                .map(|row| (row.partition, row.offset));
+            if app.state.undo() {
+                // Its edit goes with its decision.
+                if let Some(at) = at {
+                    app.repairs.remove(&at);
+                }
+            } else {
+                app.status = "this record's decision is written: it cannot be undone".to_owned();
+            }
         }
         KeyCode::Tab => app.state.cycle_filter(),
         KeyCode::Char('/') => app.mode = Mode::Search(String::new()),
