@@ -147,11 +147,11 @@ impl Repairer {
         text: &str,
     ) -> Result<Made, String> {
         let shown = editable.parse(text)?;
-        let before = editable.shown().to_json();
-        let after = shown.to_json();
-        if after == before {
+        if editable.unchanged(text) {
             return Err("nothing was changed".to_owned());
         }
+        let before = editable.shown().to_json();
+        let after = shown.to_json();
         let bytes = editable.write_val(&editable.parse_val(text)?)?;
         let mut changes = changes(&before, &after);
         let (value, key_bytes) = if key {

@@ -53,13 +53,10 @@ impl<D: DecisionSource> DecisionSource for Transformed<D> {
     }
 
     fn repair(&mut self, record: &Record, to: &Target) -> anyhow::Result<Repaired> {
-        // Nothing to repair in a tombstone (`-T`): merged as it is.
-        if record.value.is_none() {
-            return Ok(Repaired::AsIs);
-        }
         // A record whose value a person edited keeps the edit; one whose key alone was
-        // edited gets the transform's value too.
+        // edited gets the transform's value too; a tombstone (`-T`) has no value to transform.
         let edited = match self.inner.repair(record, to)? {
+            decided if record.value.is_none() => return Ok(decided),
             Repaired::AsIs => None,
             Repaired::Repaired(edit) if edit.value.is_none() => Some(edit),
             decided => return Ok(decided),

@@ -76,8 +76,8 @@ impl RepairDesk {
             crate::decode::Shown::Json(_) => "json",
             crate::decode::Shown::Text(_) => "txt",
         };
-        let saved = (self.editor)(&editable.shown().to_file(), extension)
-            .map_err(|error| format!("{error:#}"))?;
+        let saved =
+            (self.editor)(&editable.to_file(), extension).map_err(|error| format!("{error:#}"))?;
         let made = self.repairer.edited(record, &editable, key, &saved)?;
         // On top of what was made of the record before: a key edited after the value was
         // transformed (or edited) keeps the value's repair.
@@ -185,5 +185,35 @@ mod tests {
         assert_eq!(repair.value.as_deref(), Some(&b"fixed text"[..]));
         assert_eq!(repair.key.as_deref(), Some(&b"k2"[..]));
         assert_eq!(repair.by, "edit");
+    }
+
+    /// The editor gets a JSON value's numbers with all their digits, and the edit keeps them.
+    #[test]
+    fn an_edit_keeps_the_digits_of_numbers_it_does_not_touch() {
+        let to = Target::topic("retry");
+        let record = Record::test(0, 1).with_key(Some(b"k")).with_value(Some(
+            br#"{"big": 123456789012345678901234567890, "s": "a"}"#,
+        ));
+        let mut desk = RepairDesk::new(Repairer::new(Decoder::plain(), None)).with_editor(
+            Box::new(|text: &str, _: &str| {
+                assert!(text.contains("123456789012345678901234567890"), "{text}");
+                Ok(text.replace("\"a\"", "\"b\""))
+            }),
+        );
+        desk.edit(&record, false, Some(&to)).unwrap();
+        let Repaired::Repaired(repair) = desk.repaired(&record, &to) else {
+            panic!("not repaired");
+        };
+        assert_eq!(
+            repair.value.as_deref(),
+            Some(&br#"{"big":123456789012345678901234567890,"s":"b"}"#[..])
+        );
+        // Saved as it was: nothing decided.
+        let mut unchanged = RepairDesk::new(Repairer::new(Decoder::plain(), None))
+            .with_editor(Box::new(|text: &str, _: &str| Ok(text.to_owned())));
+        assert_eq!(
+            unchanged.edit(&record, false, Some(&to)).unwrap_err(),
+            "nothing was changed"
+        );
     }
 }

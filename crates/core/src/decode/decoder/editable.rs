@@ -16,7 +16,7 @@ use crate::record::Record;
 use super::super::protobuf;
 use super::super::registry::{RegistrySchema, SchemaRef};
 use super::super::wire;
-use super::{Body, Decoder, Part, SchemaKind};
+use super::{Body, Decoder, Part, SchemaInfo, SchemaKind};
 
 /// What a person edits.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +121,39 @@ impl Editable {
             shown: OnceLock::new(),
             format,
             writer,
+        }
+    }
+
+    /// The file a person edits: JSON pretty-printed with its numbers' digits as they are in
+    /// the payload (`serde_json` would round a big integer), text as it is.
+    #[must_use]
+    pub fn to_file(&self) -> String {
+        let Source::Json(text) = &self.source else {
+            return self.shown().to_file();
+        };
+        let Ok(value) = jaq_json::read::parse_single(text.as_bytes()) else {
+            return self.shown().to_file();
+        };
+        let pretty = jaq_json::write::Pp {
+            indent: Some("  ".to_owned()),
+            sep_space: true,
+            ..jaq_json::write::Pp::default()
+        };
+        let mut out = Vec::new();
+        if jaq_json::write::write(&mut out, &pretty, 0, &value).is_err() {
+            return self.shown().to_file();
+        }
+        out.push(b'\n');
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Whether `text` (what a person saved) holds the same value as the payload, digits and
+    /// all (a number written `1.10` or `1.1` is the same).
+    #[must_use]
+    pub fn unchanged(&self, text: &str) -> bool {
+        match (self.input(), self.parse_val(text)) {
+            (Ok(before), Ok(after)) => before == after,
+            _ => false,
         }
     }
 
@@ -418,7 +451,15 @@ impl Decoder {
             return Err(format!("its {what} cannot be decoded: {error}"));
         }
         let source = match decoded.body {
-            Body::Json(text) => Source::Json(text.as_str().to_owned()),
+            // Plain JSON and JSON Schema payloads as they are (the decoder's compact text has
+            // gone through `serde_json`'s numbers, which round); Avro and Protobuf as decoded.
+            Body::Json(text) => Source::Json(match decoded.schema.as_ref().map(|s| &s.kind) {
+                None | Some(Some(SchemaKind::Json)) => {
+                    raw_json(bytes, &decoded.schema, self.id_width)
+                        .unwrap_or_else(|| text.as_str().to_owned())
+                }
+                _ => text.as_str().to_owned(),
+            }),
             Body::Text(text) => Source::Text(text),
             Body::Binary(_) => {
                 return Err(format!(
@@ -564,6 +605,15 @@ impl Decoder {
     }
 }
 
+/// The JSON text of a plain JSON payload, or of a JSON Schema one after its frame.
+fn raw_json(bytes: &[u8], schema: &Option<SchemaInfo>, width: IdWidth) -> Option<String> {
+    let text = match schema {
+        Some(info) if info.header.is_none() => wire::parse_with(bytes, width).ok()?.payload,
+        _ => bytes,
+    };
+    std::str::from_utf8(text).ok().map(str::to_owned)
+}
+
 /// A jq value as JSON, without printing and parsing it.
 ///
 /// # Errors
@@ -573,9 +623,10 @@ pub fn val_to_json(value: &Val) -> Result<Value, String> {
         Val::Null => Value::Null,
         Val::Bool(b) => Value::Bool(*b),
         Val::Num(Num::Int(n)) => i64::try_from(*n).map_or(Value::Null, Value::from),
-        Val::Num(Num::Float(x)) => {
-            serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
-        }
+        Val::Num(Num::Float(x)) => match serde_json::Number::from_f64(*x) {
+            Some(number) => Value::Number(number),
+            None => return Err(format!("the number {x}, which JSON cannot hold")),
+        },
         // Big integers and decimals as jq prints them (exact digits where JSON can hold them).
         Val::Num(number) => serde_json::from_str(&number.to_string())
             .map_err(|error| format!("the number {number}: {error}"))?,
