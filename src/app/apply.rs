@@ -17,7 +17,7 @@ use crate::record::{Header, Record};
 use crate::redrive::{CopyTimestamp, HeaderPolicy, NamePattern};
 use crate::review::{
     ApplyCheck, ApplyGate, FileError, JournalOp, JournalReader, PLAN_HEADER, PlanTable, Verdict,
-    WithPlannedRepairs, decision,
+    decision,
 };
 use crate::triage::{EngineOptions, Plan, PlanDecisions, PlanGate, RecordSource, Summary};
 use crate::ui::output::message;
@@ -156,7 +156,17 @@ impl Run<'_> {
                 (_, None) => {}
             }
         }
-        let shared = Rc::new(Plan::new(decided, written));
+        // A repaired merge writes the plan's bytes (a line whose bytes do not match their
+        // digest is refused by the gate: it never gets here).
+        let repairs = plan
+            .records
+            .iter()
+            .filter_map(|planned| match &planned.repair {
+                Some(Ok(repair)) => Some(((planned.partition, planned.offset), Arc::clone(repair))),
+                _ => None,
+            })
+            .collect();
+        let shared = Rc::new(Plan::new(decided, written).with_repairs(repairs));
         // Below the group's offset, a record the plan does not name was decided before.
         let mut gate = PlanGate::new(
             Rc::clone(&shared),
@@ -203,10 +213,7 @@ impl Run<'_> {
         let mut watchers = Watchers::for_apply(self.config, &self.terminal, verdicts.len() as u64)?;
         let result = self.drive(
             &mut source,
-            &mut WithPlannedRepairs {
-                inner: PlanDecisions(shared),
-                plan: Arc::clone(plan),
-            },
+            &mut PlanDecisions(shared),
             &mut *sink,
             &mut watchers.observers(),
             &mut gate,

@@ -27,7 +27,7 @@ fn apicurio_ref(name: &str, message: &[u8]) -> Vec<u8> {
 }
 
 /// `payload` (a fixture framed in Confluent's wire format) framed with `id` instead.
-fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
+pub(crate) fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
     assert_eq!(payload.first(), Some(&0), "not in the wire format");
     framed(id, &payload[5..])
 }
@@ -47,62 +47,28 @@ fn register() -> Ids {
     let subject = |name: &str| unique(name);
     let money = subject("money");
     let amount = subject("amount");
-    registry.register(
-        &money,
-        &Schema {
-            kind: "PROTOBUF",
-            text: &fixture_text("money.proto"),
-            references: &[],
-        },
-    );
-    registry.register(
-        &amount,
-        &Schema {
-            kind: "AVRO",
-            text: &fixture_text("amount.avsc"),
-            references: &[],
-        },
-    );
+    registry.register(&money, &Schema::protobuf(&fixture_text("money.proto")));
+    registry.register(&amount, &Schema::avro(&fixture_text("amount.avsc")));
     Ids {
         key: registry.register(
             &subject("orders-key"),
-            &Schema {
-                kind: "AVRO",
-                text: "\"string\"",
-                references: &[],
-            },
+            &Schema::avro("\"string\""),
         ),
         order_avro: registry.register(
             &subject("orders-value"),
-            &Schema {
-                kind: "AVRO",
-                text: &fixture_text("order.avsc"),
-                references: &[],
-            },
+            &Schema::avro(&fixture_text("order.avsc")),
         ),
         order_proto: registry.register(
             &subject("proto-orders-value"),
-            &Schema {
-                kind: "PROTOBUF",
-                text: &fixture_text("order.proto"),
-                references: &[("billing/money.proto", &money, 1)],
-            },
+            &Schema::protobuf(&fixture_text("order.proto")).referencing(&[("billing/money.proto", &money, 1)]),
         ),
         refund: registry.register(
             &subject("refunds-value"),
-            &Schema {
-                kind: "JSON",
-                text: r#"{"$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://acme.com/refund.json", "title": "Refund", "type": "object"}"#,
-                references: &[],
-            },
+            &Schema::json(r#"{"$schema": "http://json-schema.org/draft-07/schema#", "$id": "https://acme.com/refund.json", "title": "Refund", "type": "object"}"#),
         ),
         invoice: registry.register(
             &subject("invoices-value"),
-            &Schema {
-                kind: "AVRO",
-                text: &fixture_text("invoice.avsc"),
-                references: &[("com.acme.billing.Amount", &amount, 1)],
-            },
+            &Schema::avro(&fixture_text("invoice.avsc")).referencing(&[("com.acme.billing.Amount", &amount, 1)]),
         ),
     }
 }

@@ -12,12 +12,18 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use kafka_merge_purge::repair::Repair;
 use serde_json::{Value, json};
 
-use crate::common::registry::{Schema, apicurio};
+use crate::common::registry::{Registry, Schema, apicurio};
 use crate::common::*;
 use crate::formats::{fixture, fixture_text, framed};
+use crate::registry::reframed;
 
 const CLASS: &str = "kafka_dlt-exception-cause-fqcn";
 const CONVERSION: &[u8] = b"org.springframework.messaging.converter.MessageConversionException";
+
+/// The tool against the test broker and the real registry.
+fn with_registry(registry: &Registry) -> Kmp {
+    Kmp::new().args(["-o", &format!("schema.registry.url={}", registry.url())])
+}
 
 /// `payloads` decoded by fastavro with the schema in `tests/fixtures/{schema}` (and the named
 /// schemas it refers to): `{"schema_id", "datum"}` each.
@@ -65,37 +71,22 @@ fn independent(script: &str, args: &[std::path::PathBuf], payloads: &[&[u8]]) ->
         .collect()
 }
 
-fn reframed(payload: &[u8], id: u32) -> Vec<u8> {
-    framed(id, &payload[5..])
-}
-
 #[test]
 fn a_class_of_avro_records_is_transformed_written_back_with_its_schema_and_checked() {
     let registry = apicurio();
     let amount = unique("amount");
-    registry.register(
-        &amount,
-        &Schema {
-            kind: "AVRO",
-            text: &fixture_text("amount.avsc"),
-            references: &[],
-        },
-    );
+    registry.register(&amount, &Schema::avro(&fixture_text("amount.avsc")));
     let order = registry.register(
         &unique("orders-value"),
-        &Schema {
-            kind: "AVRO",
-            text: &fixture_text("order.avsc"),
-            references: &[],
-        },
+        &Schema::avro(&fixture_text("order.avsc")),
     );
     let invoice = registry.register(
         &unique("invoices-value"),
-        &Schema {
-            kind: "AVRO",
-            text: &fixture_text("invoice.avsc"),
-            references: &[("com.acme.billing.Amount", &amount, 1)],
-        },
+        &Schema::avro(&fixture_text("invoice.avsc")).referencing(&[(
+            "com.acme.billing.Amount",
+            &amount,
+            1,
+        )]),
     );
     let order_bytes = reframed(&fixture("order-value.bin"), order);
     let invoice_bytes = reframed(&fixture("avro-invoice.bin"), invoice);
@@ -115,8 +106,7 @@ fn a_class_of_avro_records_is_transformed_written_back_with_its_schema_and_check
     let group = unique("repair");
     let transform = r#".note = "fixed: " + .note | .state = "PAID""#;
     let run = |extra: &[&str]| {
-        Kmp::new()
-            .args(["-o", &format!("schema.registry.url={}", registry.url())])
+        with_registry(registry)
             .group(&group)
             .args([
                 "-t",
@@ -214,13 +204,9 @@ fn json_schema_records_are_renamed_checked_against_their_schema_and_refused_when
     let registry = apicurio();
     let id = registry.register(
         &unique("cancel-value"),
-        &Schema {
-            kind: "JSON",
-            text: r#"{"$schema": "http://json-schema.org/draft-07/schema#", "title": "Cancel", "type": "object",
+        &Schema::json(r#"{"$schema": "http://json-schema.org/draft-07/schema#", "title": "Cancel", "type": "object",
                       "properties": {"id": {"type": "integer"}, "reason": {"type": "string"}},
-                      "required": ["id", "reason"], "additionalProperties": false}"#,
-            references: &[],
-        },
+                      "required": ["id", "reason"], "additionalProperties": false}"#),
     );
     let records = vec![
         TestRecord::new(
@@ -238,8 +224,7 @@ fn json_schema_records_are_renamed_checked_against_their_schema_and_refused_when
     ];
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(&dlq, &records);
-    let run = Kmp::new()
-        .args(["-o", &format!("schema.registry.url={}", registry.url())])
+    let run = with_registry(registry)
         .group(&unique("repair-json"))
         .args([
             "merge-all",
@@ -403,27 +388,19 @@ fn a_plan_with_repairs_is_applied_exactly_and_undone() {
 fn protobuf_records_are_transformed_with_their_message_type_and_checked() {
     let registry = apicurio();
     let money = unique("money");
-    registry.register(
-        &money,
-        &Schema {
-            kind: "PROTOBUF",
-            text: &fixture_text("money.proto"),
-            references: &[],
-        },
-    );
+    registry.register(&money, &Schema::protobuf(&fixture_text("money.proto")));
     let order = registry.register(
         &unique("proto-orders-value"),
-        &Schema {
-            kind: "PROTOBUF",
-            text: &fixture_text("order.proto"),
-            references: &[("billing/money.proto", &money, 1)],
-        },
+        &Schema::protobuf(&fixture_text("order.proto")).referencing(&[(
+            "billing/money.proto",
+            &money,
+            1,
+        )]),
     );
     let original = reframed(&fixture("proto-order.bin"), order);
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
     kafka().produce(&dlq, &[TestRecord::new(0, Some(b"o-17"), Some(&original))]);
-    Kmp::new()
-        .args(["-o", &format!("schema.registry.url={}", registry.url())])
+    with_registry(registry)
         .group(&unique("repair-proto"))
         .args([
             "merge-all",
@@ -461,11 +438,7 @@ fn an_edit_at_the_prompt_is_checked_written_with_the_schema_and_merged() {
     let registry = apicurio();
     let order = registry.register(
         &unique("orders-value"),
-        &Schema {
-            kind: "AVRO",
-            text: &fixture_text("order.avsc"),
-            references: &[],
-        },
+        &Schema::avro(&fixture_text("order.avsc")),
     );
     let original = reframed(&fixture("order-value.bin"), order);
     let (dlq, retry) = kafka().dlq_and_retry(1, 1);
@@ -496,8 +469,7 @@ esac
     )
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let run = Kmp::new()
-        .args(["-o", &format!("schema.registry.url={}", registry.url())])
+    let run = with_registry(registry)
         .group(&unique("repair-edit"))
         .env("EDITOR", &editor)
         .args(["ask", "--no-tui", &dlq, &retry])
@@ -529,22 +501,8 @@ fn a_repair_is_written_with_the_latest_schema_of_the_destination() {
                  "fields": [{"name": "id", "type": "long"}, {"name": "cancelReason", "type": "string"}]}"#;
     let v2 = r#"{"type": "record", "name": "Cancel", "namespace": "com.acme",
                  "fields": [{"name": "id", "type": "long"}, {"name": "reason", "type": "string"}]}"#;
-    let old = registry.register(
-        &unique("cancel-old"),
-        &Schema {
-            kind: "AVRO",
-            text: v1,
-            references: &[],
-        },
-    );
-    let new = registry.register(
-        &format!("{retry}-value"),
-        &Schema {
-            kind: "AVRO",
-            text: v2,
-            references: &[],
-        },
-    );
+    let old = registry.register(&unique("cancel-old"), &Schema::avro(v1));
+    let new = registry.register(&format!("{retry}-value"), &Schema::avro(v2));
     // {"id": 7, "cancelReason": "late"} in Avro's binary encoding, by hand: zig-zag 7, then
     // the string's zig-zag length 4 and its bytes.
     let datum = [&[0x0e, 0x08][..], b"late"].concat();
@@ -554,8 +512,7 @@ fn a_repair_is_written_with_the_latest_schema_of_the_destination() {
     );
     let transform = ".reason = .cancelReason | del(.cancelReason)";
     let merge = |extra: &[&str]| {
-        Kmp::new()
-            .args(["-o", &format!("schema.registry.url={}", registry.url())])
+        with_registry(registry)
             .group(&unique("repair-latest"))
             .args(["merge-all", &dlq, &retry, "--transform", transform])
             .args(extra)

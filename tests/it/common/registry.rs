@@ -90,6 +90,36 @@ pub struct Schema<'a> {
     pub references: &'a [(&'a str, &'a str, u32)],
 }
 
+impl<'a> Schema<'a> {
+    /// An Avro schema without references.
+    pub fn avro(text: &'a str) -> Self {
+        Self::of("AVRO", text)
+    }
+
+    /// A Protobuf schema without references.
+    pub fn protobuf(text: &'a str) -> Self {
+        Self::of("PROTOBUF", text)
+    }
+
+    /// A JSON Schema without references.
+    pub fn json(text: &'a str) -> Self {
+        Self::of("JSON", text)
+    }
+
+    fn of(kind: &'a str, text: &'a str) -> Self {
+        Self {
+            kind,
+            text,
+            references: &[],
+        }
+    }
+
+    /// The same schema, referencing `references` (`(name, subject, version)`).
+    pub fn referencing(self, references: &'a [(&'a str, &'a str, u32)]) -> Self {
+        Self { references, ..self }
+    }
+}
+
 impl Registry {
     /// The URL to give the tool as `schema.registry.url`.
     pub fn url(&self) -> &str {

@@ -475,7 +475,7 @@ fn decode_protobuf(
 
 mod editable;
 
-pub use editable::{Editable, Shown, TargetSchema, val_to_json};
+pub use editable::{Editable, TargetSchema, val_to_json};
 
 #[cfg(test)]
 mod tests;

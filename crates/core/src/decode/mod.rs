@@ -15,7 +15,7 @@ pub mod text;
 pub mod wire;
 
 pub use decoder::{
-    Body, Decoded, DecodedRecord, Decoder, Editable, SchemaInfo, SchemaKind, Shown, TargetSchema,
+    Body, Decoded, DecodedRecord, Decoder, Editable, SchemaInfo, SchemaKind, TargetSchema,
     val_to_json,
 };
 pub use json_text::JsonText;

@@ -89,6 +89,18 @@ pub fn hex_dump(bytes: &[u8]) -> String {
     out
 }
 
+/// Hex digits (either case, an even number) as the bytes they spell; `None` for anything else.
+#[must_use]
+pub fn parse_hex(digits: &str) -> Option<Vec<u8>> {
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(digits.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
 /// Compact hex without spaces (for one-line display of short binary keys and headers).
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use jaq_json::Val;
+
 use crate::decode::{Decoder, Editable, val_to_json};
 use crate::record::Record;
 
@@ -80,11 +82,7 @@ impl Repairer {
         key: bool,
         topic: &str,
     ) -> Result<Editable, String> {
-        let editable = self.decoder.editable(record, key)?;
-        match self.schema {
-            None => Ok(editable),
-            Some(schema) => self.decoder.retarget(editable, schema, topic, key),
-        }
+        editable(&mut self.decoder, self.schema, record, key, topic)
     }
 
     /// The transform's repair of `record`'s value.
@@ -93,46 +91,28 @@ impl Repairer {
     /// Why there is none: no transform, a value it cannot read, the expression's error, a
     /// result the schema refuses, or a result that changes nothing.
     pub fn transformed(&mut self, record: &Record, topic: &str) -> Result<Made, String> {
-        let Some(transform) = self.transform.take() else {
+        let Some(transform) = &self.transform else {
             return Err("no --transform".to_owned());
         };
-        // The transform is put back whatever happens.
-        let made = self.transform_with(&transform, record, topic);
-        self.transform = Some(transform);
-        made
-    }
-
-    fn transform_with(
-        &mut self,
-        transform: &Transform,
-        record: &Record,
-        topic: &str,
-    ) -> Result<Made, String> {
-        let editable = self.editable(record, false, topic)?;
+        let editable = editable(&mut self.decoder, self.schema, record, false, topic)?;
         // jq's own values from the decoder's JSON to the encoder: no JSON tree in between.
         let input = editable.input()?;
-        let output = transform.run_val(input.clone())?;
+        let output = transform.run(input.clone())?;
         if output == input {
             return Err("the transform changes nothing".to_owned());
         }
-        let bytes = editable.write_val(&output)?;
-        let changes = if self.keep_changes {
-            let json = |value| val_to_json(value).unwrap_or_default();
-            changes(&json(&input), &json(&output))
-        } else {
-            Vec::new()
-        };
-        Ok(Made {
-            repair: Arc::new(Repair {
-                by: transform.by().to_owned(),
-                expression: Some(transform.expression().to_owned()),
-                value: Some(bytes),
-                key: None,
-                original_sha256: Repair::digest_of(record.value.as_deref()),
-                changes: changes.clone(),
-            }),
-            changes,
-        })
+        let by = (
+            transform.by().to_owned(),
+            Some(transform.expression().to_owned()),
+        );
+        made(
+            record,
+            &editable,
+            (&input, &output),
+            false,
+            by,
+            self.keep_changes,
+        )
     }
 
     /// A person's edit of `record`'s value (or key), saved as `text`.
@@ -146,37 +126,77 @@ impl Repairer {
         key: bool,
         text: &str,
     ) -> Result<Made, String> {
-        let shown = editable.parse(text)?;
-        if editable.unchanged(text) {
+        let input = editable.input()?;
+        let output = editable.parse(text)?;
+        if output == input {
             return Err("nothing was changed".to_owned());
         }
-        let before = editable.shown().to_json();
-        let after = shown.to_json();
-        let bytes = editable.write_val(&editable.parse_val(text)?)?;
-        let mut changes = changes(&before, &after);
-        let (value, key_bytes) = if key {
-            // A key's changes are told apart from the value's: `key.id`, `key`.
-            for change in &mut changes {
-                change.path = if change.path == "." {
-                    "key".to_owned()
-                } else {
-                    format!("key{}", change.path)
-                };
-            }
-            (None, Some(bytes))
-        } else {
-            (Some(bytes), None)
-        };
-        Ok(Made {
-            repair: Arc::new(Repair {
-                by: "edit".to_owned(),
-                expression: None,
-                value,
-                key: key_bytes,
-                original_sha256: Repair::digest_of(record.value.as_deref()),
-                changes: changes.clone(),
-            }),
-            changes,
-        })
+        made(
+            record,
+            editable,
+            (&input, &output),
+            key,
+            ("edit".to_owned(), None),
+            true,
+        )
     }
+}
+
+/// `record`'s value (or `key`) as [`Repairer::editable`] gives it.
+fn editable(
+    decoder: &mut Decoder,
+    schema: Option<TargetSchema>,
+    record: &Record,
+    key: bool,
+    topic: &str,
+) -> Result<Editable, String> {
+    let editable = decoder.editable(record, key)?;
+    match schema {
+        None => Ok(editable),
+        Some(schema) => decoder.retarget(editable, schema, topic, key),
+    }
+}
+
+/// The repair that writes `after` (the value, or the `key`) instead of `before`: written back
+/// by `editable` (the schema's check), made `by` an edit or an expression, with its changes
+/// field by field when `keep_changes`.
+fn made(
+    record: &Record,
+    editable: &Editable,
+    (before, after): (&Val, &Val),
+    key: bool,
+    (by, expression): (String, Option<String>),
+    keep_changes: bool,
+) -> Result<Made, String> {
+    let bytes = editable.write(after)?;
+    let mut changes = if keep_changes {
+        let json = |value| val_to_json(value).unwrap_or_default();
+        changes(&json(before), &json(after))
+    } else {
+        Vec::new()
+    };
+    let (value, key_bytes) = if key {
+        // A key's changes are told apart from the value's: `key.id`, `key`.
+        for change in &mut changes {
+            change.path = if change.path == "." {
+                "key".to_owned()
+            } else {
+                format!("key{}", change.path)
+            };
+        }
+        (None, Some(bytes))
+    } else {
+        (Some(bytes), None)
+    };
+    Ok(Made {
+        repair: Arc::new(Repair {
+            by,
+            expression,
+            value,
+            key: key_bytes,
+            original_sha256: Repair::digest_of(record.value.as_deref()),
+            changes: changes.clone(),
+        }),
+        changes,
+    })
 }

@@ -5,8 +5,6 @@ use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
 
-use crate::decode::val_to_json;
-
 type Filter = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
 /// A compiled jq expression.
@@ -74,18 +72,7 @@ impl Transform {
     ///
     /// # Errors
     /// The expression's error, or that it made no value or several.
-    pub fn run(&self, input: &serde_json::Value) -> Result<serde_json::Value, String> {
-        use serde::Deserialize as _;
-        let input = Val::deserialize(input).map_err(|error| format!("not JSON: {error}"))?;
-        let output = self.run_val(input)?;
-        val_to_json(&output).map_err(|error| format!("the expression gave {error}"))
-    }
-
-    /// The one value the expression makes of `input`, as jq's value.
-    ///
-    /// # Errors
-    /// The expression's error, or that it made no value or several.
-    pub fn run_val(&self, input: Val) -> Result<Val, String> {
+    pub fn run(&self, input: Val) -> Result<Val, String> {
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
         let mut outputs = self.filter.id.run((ctx, input)).map(unwrap_valr);
         let first = match outputs.next() {
@@ -125,22 +112,34 @@ fn describe(expression: &str, errors: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::val_to_json;
+
+    /// `transform` over `input`, as JSON.
+    fn on(transform: &Transform, input: &serde_json::Value) -> Result<serde_json::Value, String> {
+        use serde::Deserialize as _;
+        let output = transform.run(Val::deserialize(input).unwrap())?;
+        Ok(val_to_json(&output).unwrap())
+    }
 
     #[test]
     fn renames_a_field() {
         let transform = Transform::compile(".reason = .cancelReason | del(.cancelReason)").unwrap();
-        let out = transform
-            .run(&serde_json::json!({"id":1,"cancelReason":"late"}))
-            .unwrap();
+        let out = on(
+            &transform,
+            &serde_json::json!({"id":1,"cancelReason":"late"}),
+        )
+        .unwrap();
         assert_eq!(out, serde_json::json!({"id": 1, "reason": "late"}));
     }
 
     #[test]
     fn big_integers_stay_exact() {
         let transform = Transform::compile(".n").unwrap();
-        let out = transform
-            .run(&serde_json::json!({"n":9_007_199_254_740_993_u64}))
-            .unwrap();
+        let out = on(
+            &transform,
+            &serde_json::json!({"n":9_007_199_254_740_993_u64}),
+        )
+        .unwrap();
         assert_eq!(out.to_string(), "9007199254740993");
     }
 
@@ -148,18 +147,17 @@ mod tests {
     fn no_value_several_values_and_errors_are_refused() {
         let empty = Transform::compile("empty").unwrap();
         assert_eq!(
-            empty.run(&serde_json::json!(1)).unwrap_err(),
+            on(&empty, &serde_json::json!(1)).unwrap_err(),
             "the expression gave no value"
         );
         let two = Transform::compile("1, 2").unwrap();
         assert_eq!(
-            two.run(&serde_json::json!(1)).unwrap_err(),
+            on(&two, &serde_json::json!(1)).unwrap_err(),
             "the expression gave more than one value"
         );
         let error = Transform::compile("error(\"no\")").unwrap();
         assert!(
-            error
-                .run(&serde_json::json!(1))
+            on(&error, &serde_json::json!(1))
                 .unwrap_err()
                 .starts_with("the expression failed")
         );

@@ -26,7 +26,6 @@ pub use journal::{
 pub use show::show;
 pub use undo::{UndoStep, UndoVerdict, UndoWatch};
 pub use verify::{
-    ApplyCheck, ApplyGate, PLAN_HEADER, PlanTable, Planned, Refusal, Verdict, WithPlannedRepairs,
-    decision,
+    ApplyCheck, ApplyGate, PLAN_HEADER, PlanTable, Planned, Refusal, Verdict, decision,
 };
 pub use writer::PlanWriter;

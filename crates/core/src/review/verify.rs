@@ -15,8 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::record::Record;
-use crate::repair::{Repair, Repaired};
-use crate::triage::{Admission, Decision, DecisionSource, Gate, LeftAlone, Target};
+use crate::repair::Repair;
+use crate::triage::{Admission, Decision, Gate, LeftAlone, Target};
 
 use super::digest::{RecordDigests, Sha, from_hex, sha256};
 use super::file::FileError;
@@ -482,39 +482,6 @@ impl Gate for ApplyGate {
         Ok(Admission::Decide {
             target: planned.target.clone(),
         })
-    }
-}
-
-/// The plan's decisions (`inner`), with each planned merge's repair: `apply` writes exactly
-/// the bytes the plan holds.
-pub struct WithPlannedRepairs<D> {
-    pub inner: D,
-    pub plan: Arc<PlanTable>,
-}
-
-impl<D: DecisionSource> DecisionSource for WithPlannedRepairs<D> {
-    fn decide(&mut self, record: &Record, target: Option<&Target>) -> anyhow::Result<Decision> {
-        self.inner.decide(record, target)
-    }
-
-    fn repair(&mut self, record: &Record, _to: &Target) -> anyhow::Result<Repaired> {
-        let planned = self.plan.at(record.at.partition, record.at.offset);
-        Ok(
-            match planned.and_then(|(_, planned)| planned.repair.as_ref()) {
-                None => Repaired::AsIs,
-                Some(Ok(repair)) => Repaired::Repaired(Arc::clone(repair)),
-                // The gate refused it already; never merged unrepaired.
-                Some(Err(reason)) => Repaired::Refused(reason.clone()),
-            },
-        )
-    }
-
-    fn wants_outcomes(&self) -> bool {
-        self.inner.wants_outcomes()
-    }
-
-    fn told(&mut self, record: &Record, outcome: crate::triage::Outcome<'_>) -> anyhow::Result<()> {
-        self.inner.told(record, outcome)
     }
 }
 

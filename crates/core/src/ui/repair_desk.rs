@@ -72,10 +72,7 @@ impl RepairDesk {
             ));
         }
         let editable = self.repairer.editable(record, key, destination(to))?;
-        let extension = match editable.shown() {
-            crate::decode::Shown::Json(_) => "json",
-            crate::decode::Shown::Text(_) => "txt",
-        };
+        let extension = if editable.is_text() { "txt" } else { "json" };
         let saved =
             (self.editor)(&editable.to_file(), extension).map_err(|error| format!("{error:#}"))?;
         let made = self.repairer.edited(record, &editable, key, &saved)?;

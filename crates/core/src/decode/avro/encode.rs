@@ -20,6 +20,7 @@ use num_bigint::BigInt;
 use serde_json::Value;
 
 use super::{MAX_DEPTH, type_name};
+use crate::decode::text::parse_hex;
 
 /// A JSON value the encoder reads: `serde_json`'s, or jq's (`jaq_json::Val`, a transform's
 /// result, written without a conversion).
@@ -183,6 +184,11 @@ struct Write<'n> {
     path: String,
 }
 
+/// A decimal given as a string, or as a number `number` reads.
+fn decimal_text<D: Datum>(value: &D, number: fn(&D) -> Option<String>) -> Option<String> {
+    value.text().map(Cow::into_owned).or_else(|| number(value))
+}
+
 fn shown<D: Datum>(value: &D) -> String {
     let text = value.json();
     if text.chars().count() > 40 {
@@ -262,15 +268,7 @@ impl<'n> Write<'n> {
         if !digits.len().is_multiple_of(2) {
             return self.fail(format!("{} has an odd number of hex digits", shown(value)));
         }
-        (0..digits.len())
-            .step_by(2)
-            .map(|at| {
-                digits
-                    .get(at..at + 2)
-                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                    .map_or_else(|| self.fail(format!("{} is not hex", shown(value))), Ok)
-            })
-            .collect()
+        parse_hex(digits).map_or_else(|| self.fail(format!("{} is not hex", shown(value))), Ok)
     }
 
     fn text<'v, D: Datum>(&self, value: &'v D, what: &str) -> Result<Cow<'v, str>, EncodeError> {
@@ -346,11 +344,7 @@ impl<'n> Write<'n> {
             | Schema::LocalTimestampMillis
             | Schema::LocalTimestampMicros
             | Schema::LocalTimestampNanos => {
-                let per_unit: i64 = match schema {
-                    Schema::TimestampMillis | Schema::LocalTimestampMillis => 1_000_000,
-                    Schema::TimestampMicros | Schema::LocalTimestampMicros => 1_000,
-                    _ => 1,
-                };
+                let (per_unit, _, _) = super::json::timestamp_unit(schema);
                 let n = match value.text() {
                     Some(text) => {
                         let at = DateTime::parse_from_rfc3339(&text)
@@ -475,11 +469,7 @@ impl<'n> Write<'n> {
                 }
             }
             Schema::BigDecimal => {
-                let Some(text) = value
-                    .text()
-                    .map(Cow::into_owned)
-                    .or_else(|| value.number_text())
-                else {
+                let Some(text) = decimal_text(value, D::number_text) else {
                     return self.expected("a decimal as a string", value);
                 };
                 let decimal = apache_avro::BigDecimal::from_str(&text)
@@ -725,11 +715,7 @@ impl<'n> Write<'n> {
     /// The unscaled value of a decimal given as text (its precision is not checked: the
     /// decoder does not check it either, and data written without the check must go back).
     fn decimal<D: Datum>(&self, value: &D, scale: usize) -> Result<BigInt, EncodeError> {
-        let Some(text) = value
-            .text()
-            .map(Cow::into_owned)
-            .or_else(|| value.integer_text())
-        else {
+        let Some(text) = decimal_text(value, D::integer_text) else {
             return self.expected("a decimal as a string (\"12.34\")", value);
         };
         let (negative, digits) = match text.strip_prefix('-') {

@@ -124,16 +124,8 @@ impl<'a, 'n> Walk<'a, 'n> {
             | Schema::LocalTimestampMicros
             | Schema::LocalTimestampNanos => {
                 let n = self.long()?;
-                let (nanos_per_unit, digits) = match schema {
-                    Schema::TimestampMillis | Schema::LocalTimestampMillis => (1_000_000, 3),
-                    Schema::TimestampMicros | Schema::LocalTimestampMicros => (1_000, 6),
-                    _ => (1, 9),
-                };
-                let utc = matches!(
-                    schema,
-                    Schema::TimestampMillis | Schema::TimestampMicros | Schema::TimestampNanos
-                );
-                self.timestamp(i128::from(n) * nanos_per_unit, digits, utc);
+                let (nanos_per_unit, digits, utc) = timestamp_unit(schema);
+                self.timestamp(i128::from(n) * i128::from(nanos_per_unit), digits, utc);
             }
             Schema::Float => {
                 let raw = self.array::<4>()?;
@@ -523,6 +515,21 @@ impl<'a, 'n> Walk<'a, 'n> {
         }
         self.out.push('"');
     }
+}
+
+/// A timestamp type's unit in nanoseconds, the fraction digits it is shown with, and whether
+/// it is UTC (shown with `Z`) rather than local.
+pub(super) fn timestamp_unit(schema: &Schema) -> (i64, u32, bool) {
+    let (nanos_per_unit, digits) = match schema {
+        Schema::TimestampMillis | Schema::LocalTimestampMillis => (1_000_000, 3),
+        Schema::TimestampMicros | Schema::LocalTimestampMicros => (1_000, 6),
+        _ => (1, 9),
+    };
+    let utc = matches!(
+        schema,
+        Schema::TimestampMillis | Schema::TimestampMicros | Schema::TimestampNanos
+    );
+    (nanos_per_unit, digits, utc)
 }
 
 fn decimal_len(len: usize) -> Result<(), AvroError> {

@@ -15,39 +15,9 @@ use crate::record::Record;
 
 use super::super::protobuf;
 use super::super::registry::{RegistrySchema, SchemaRef};
+use super::super::text::parse_hex;
 use super::super::wire;
 use super::{Body, Decoder, Part, SchemaInfo, SchemaKind};
-
-/// What a person edits.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Shown {
-    Json(Value),
-    Text(String),
-}
-
-impl Shown {
-    /// As a file to edit: JSON pretty-printed, text as it is.
-    #[must_use]
-    pub fn to_file(&self) -> String {
-        match self {
-            Self::Json(value) => {
-                let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-                text.push('\n');
-                text
-            }
-            Self::Text(text) => text.clone(),
-        }
-    }
-
-    /// As JSON (text as a JSON string), for diffs and expressions.
-    #[must_use]
-    pub fn to_json(&self) -> Value {
-        match self {
-            Self::Json(value) => value.clone(),
-            Self::Text(text) => Value::String(text.clone()),
-        }
-    }
-}
 
 /// `--repair-schema`: the schema repairs are written with instead of the record's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,17 +59,17 @@ enum Writer {
     },
 }
 
-/// What the decoder showed of a payload: compact JSON text, or text.
+/// What the decoder showed of a payload: its JSON text (a plain JSON or JSON Schema payload's
+/// own, with every digit), or text.
 enum Source {
     Json(String),
     Text(String),
 }
 
-/// A payload that can be edited and written back.
+/// A payload that can be edited and written back. Values are jq's (`jaq_json::Val`), for edits
+/// and transforms alike: numbers keep the digits `serde_json` would round.
 pub struct Editable {
     source: Source,
-    /// [`Self::shown`], parsed from the source the first time it is asked for.
-    shown: OnceLock<Shown>,
     /// `Avro`, `Protobuf`, `JSON Schema`, `JSON` or `text`: for what is said to people.
     pub format: &'static str,
     writer: Writer,
@@ -108,7 +78,6 @@ pub struct Editable {
 impl std::fmt::Debug for Editable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Editable")
-            .field("shown", self.shown())
             .field("format", &self.format)
             .finish_non_exhaustive()
     }
@@ -118,21 +87,24 @@ impl Editable {
     fn new(source: Source, format: &'static str, writer: Writer) -> Self {
         Self {
             source,
-            shown: OnceLock::new(),
             format,
             writer,
         }
     }
 
+    /// Whether it is text (a person edits it as it is), not JSON.
+    #[must_use]
+    pub fn is_text(&self) -> bool {
+        matches!(self.source, Source::Text(_))
+    }
+
     /// The file a person edits: JSON pretty-printed with its numbers' digits as they are in
-    /// the payload (`serde_json` would round a big integer), text as it is.
+    /// the payload, text as it is.
     #[must_use]
     pub fn to_file(&self) -> String {
-        let Source::Json(text) = &self.source else {
-            return self.shown().to_file();
-        };
-        let Ok(value) = jaq_json::read::parse_single(text.as_bytes()) else {
-            return self.shown().to_file();
+        let text = match &self.source {
+            Source::Text(text) => return text.clone(),
+            Source::Json(text) => text,
         };
         let pretty = jaq_json::write::Pp {
             indent: Some("  ".to_owned()),
@@ -140,37 +112,19 @@ impl Editable {
             ..jaq_json::write::Pp::default()
         };
         let mut out = Vec::new();
-        if jaq_json::write::write(&mut out, &pretty, 0, &value).is_err() {
-            return self.shown().to_file();
-        }
-        out.push(b'\n');
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    /// Whether `text` (what a person saved) holds the same value as the payload, digits and
-    /// all (a number written `1.10` or `1.1` is the same).
-    #[must_use]
-    pub fn unchanged(&self, text: &str) -> bool {
-        match (self.input(), self.parse_val(text)) {
-            (Ok(before), Ok(after)) => before == after,
-            _ => false,
+        match jaq_json::read::parse_single(text.as_bytes()) {
+            Ok(value) if jaq_json::write::write(&mut out, &pretty, 0, &value).is_ok() => {
+                out.push(b'\n');
+                String::from_utf8_lossy(&out).into_owned()
+            }
+            _ => text.clone(),
         }
     }
 
-    /// The value as a person edits it.
-    pub fn shown(&self) -> &Shown {
-        self.shown.get_or_init(|| match &self.source {
-            // The decoder wrote it: it is JSON.
-            Source::Json(text) => Shown::Json(serde_json::from_str(text).unwrap_or_default()),
-            Source::Text(text) => Shown::Text(text.clone()),
-        })
-    }
-
-    /// The value as a jq expression's input (text as a string), read straight from the
-    /// decoder's JSON.
+    /// The value as jq's (text as a string): a transform's input, an edit's starting point.
     ///
     /// # Errors
-    /// When the JSON cannot be read (it always can: the decoder wrote it).
+    /// When the JSON cannot be read (it always can: the decoder read it).
     pub fn input(&self) -> Result<Val, String> {
         match &self.source {
             Source::Json(text) => jaq_json::read::parse_single(text.as_bytes())
@@ -179,154 +133,102 @@ impl Editable {
         }
     }
 
-    /// A jq value (a transform's result) as a payload of this one's framing and schema: Avro
-    /// straight from it, the rest through its JSON.
+    /// Reads what a person saved as jq's value (text as a string), numbers as they were
+    /// written.
+    ///
+    /// # Errors
+    /// When it is not JSON, on one line.
+    pub fn parse(&self, text: &str) -> Result<Val, String> {
+        match self.source {
+            Source::Text(_) => Ok(Val::from(text.to_owned())),
+            Source::Json(_) => jaq_json::read::parse_single(text.trim().as_bytes())
+                .map_err(|error| format!("not JSON: {error}")),
+        }
+    }
+
+    /// `value` as a payload of this one's framing and schema: the schema's check. Avro is
+    /// encoded from jq's value straight; JSON is written as jq prints it (numbers keep their
+    /// digits), after the JSON Schema's check; Protobuf goes through its JSON mapping.
     ///
     /// # Errors
     /// What the schema refuses, where, on one line.
-    pub fn write_val(&self, value: &Val) -> Result<Vec<u8>, String> {
-        let (prefix, schema) = match &self.writer {
+    pub fn write(&self, value: &Val) -> Result<Vec<u8>, String> {
+        let (prefix, schema, message) = match &self.writer {
             Writer::Text => {
                 return match value {
                     Val::TStr(text) => Ok(text.to_vec()),
                     other => Err(format!("a text payload takes a string, not {other}")),
                 };
             }
-            // JSON as jq prints it: numbers keep their digits (a big integer, a long decimal),
-            // which `serde_json`'s numbers would round; checked as JSON on the way.
             Writer::Json => {
                 val_to_json(value)?;
                 return Ok(value.to_string().into_bytes());
             }
-            Writer::Schema { prefix, schema, .. } => (prefix, schema),
+            Writer::Schema {
+                prefix,
+                schema,
+                message,
+                ..
+            } => (prefix, schema, message),
         };
-        match &**schema {
-            RegistrySchema::Avro(writer) => {
-                let datum = writer.encode(value).map_err(|error| {
-                    format!("the Avro schema {} refuses {error}", writer.name())
-                })?;
-                let mut bytes = Vec::with_capacity(prefix.len() + datum.len());
-                bytes.extend_from_slice(prefix);
-                bytes.extend_from_slice(&datum);
-                Ok(bytes)
+        let datum = match &**schema {
+            RegistrySchema::Avro(writer) => writer
+                .encode(value)
+                .map_err(|error| format!("the Avro schema {} refuses {error}", writer.name()))?,
+            RegistrySchema::Json {
+                text, validator, ..
+            } => {
+                check_json_schema(text, validator, &val_to_json(value)?)?;
+                value.to_string().into_bytes()
             }
-            RegistrySchema::Json { .. } => {
-                // The schema's check through JSON; the bytes as jq prints them.
-                let mut bytes = self.write(&Shown::Json(val_to_json(value)?))?;
-                bytes.truncate(prefix.len());
-                bytes.extend_from_slice(value.to_string().as_bytes());
-                Ok(bytes)
+            RegistrySchema::Protobuf(proto) => {
+                let name = message.as_deref().unwrap_or_default();
+                let descriptor = proto
+                    .file()
+                    .parent_pool()
+                    .get_message_by_name(name)
+                    .ok_or_else(|| format!("the schema has no message {name}"))?;
+                protobuf_message(&descriptor, &val_to_json(value)?)?
             }
-            _ => self.write(&Shown::Json(val_to_json(value)?)),
-        }
+            RegistrySchema::Other(other) => {
+                return Err(format!("a {other} schema cannot be written"));
+            }
+        };
+        let mut bytes = Vec::with_capacity(prefix.len() + datum.len());
+        bytes.extend_from_slice(prefix);
+        bytes.extend_from_slice(&datum);
+        Ok(bytes)
     }
+}
 
-    /// Reads what a person saved as jq's value (text as a string), numbers as they were
-    /// written.
-    ///
-    /// # Errors
-    /// When it is not JSON, on one line.
-    pub fn parse_val(&self, text: &str) -> Result<Val, String> {
-        match self.writer {
-            Writer::Text => Ok(Val::from(text.to_owned())),
-            _ => jaq_json::read::parse_single(text.trim().as_bytes())
-                .map_err(|error| format!("not JSON: {error}")),
-        }
-    }
-
-    /// Reads what a person saved: JSON for every format but text.
-    ///
-    /// # Errors
-    /// When it is not JSON, on one line.
-    pub fn parse(&self, text: &str) -> Result<Shown, String> {
-        match self.writer {
-            Writer::Text => Ok(Shown::Text(text.to_owned())),
-            _ => serde_json::from_str(text)
-                .map(Shown::Json)
-                .map_err(|error| format!("not JSON: {error}")),
-        }
-    }
-
-    /// `value` as a payload of this one's framing and schema.
-    ///
-    /// # Errors
-    /// What the schema refuses, where, on one line.
-    pub fn write(&self, value: &Shown) -> Result<Vec<u8>, String> {
-        match (&self.writer, value) {
-            (Writer::Text, Shown::Text(text) | Shown::Json(Value::String(text))) => {
-                Ok(text.clone().into_bytes())
-            }
-            (Writer::Text, Shown::Json(other)) => {
-                Err(format!("a text payload takes a string, not {other}"))
-            }
-            (_, Shown::Text(_)) => Err("a JSON payload takes JSON".to_owned()),
-            (Writer::Json, Shown::Json(value)) => {
-                serde_json::to_vec(value).map_err(|error| error.to_string())
-            }
-            (
-                Writer::Schema {
-                    prefix,
-                    schema,
-                    message,
-                    ..
-                },
-                Shown::Json(value),
-            ) => {
-                let datum = match &**schema {
-                    RegistrySchema::Avro(writer) => writer.encode(value).map_err(|error| {
-                        format!("the Avro schema {} refuses {error}", writer.name())
-                    })?,
-                    RegistrySchema::Json {
-                        text, validator, ..
-                    } => {
-                        let validator = validator
-                            .get_or_init(|| {
-                                serde_json::from_str::<Value>(text)
-                                    .map_err(|error| error.to_string())
-                                    .and_then(|document| {
-                                        jsonschema::validator_for(&document)
-                                            .map_err(|error| error.to_string())
-                                    })
-                            })
-                            .as_ref()
-                            .map_err(|error| {
-                                format!("the JSON Schema cannot be used to check: {error}")
-                            })?;
-                        let problems: Vec<String> = validator
-                            .iter_errors(value)
-                            .take(3)
-                            .map(|error| {
-                                let at = error.instance_path().to_string();
-                                format!(
-                                    "{}: {error}",
-                                    if at.is_empty() { "the value" } else { &at }
-                                )
-                            })
-                            .collect();
-                        if !problems.is_empty() {
-                            return Err(format!("the JSON Schema refuses {}", problems.join("; ")));
-                        }
-                        serde_json::to_vec(value).map_err(|error| error.to_string())?
-                    }
-                    RegistrySchema::Protobuf(proto) => {
-                        let name = message.as_deref().unwrap_or_default();
-                        let descriptor = proto
-                            .file()
-                            .parent_pool()
-                            .get_message_by_name(name)
-                            .ok_or_else(|| format!("the schema has no message {name}"))?;
-                        protobuf_message(&descriptor, value)?
-                    }
-                    RegistrySchema::Other(other) => {
-                        return Err(format!("a {other} schema cannot be written"));
-                    }
-                };
-                let mut bytes = Vec::with_capacity(prefix.len() + datum.len());
-                bytes.extend_from_slice(prefix);
-                bytes.extend_from_slice(&datum);
-                Ok(bytes)
-            }
-        }
+/// Checks `value` against a JSON Schema (`text`), compiled once per schema into `validator`.
+fn check_json_schema(
+    text: &str,
+    validator: &OnceLock<Result<jsonschema::Validator, String>>,
+    value: &Value,
+) -> Result<(), String> {
+    let validator = validator
+        .get_or_init(|| {
+            serde_json::from_str::<Value>(text)
+                .map_err(|error| error.to_string())
+                .and_then(|document| {
+                    jsonschema::validator_for(&document).map_err(|error| error.to_string())
+                })
+        })
+        .as_ref()
+        .map_err(|error| format!("the JSON Schema cannot be used to check: {error}"))?;
+    let problems: Vec<String> = validator
+        .iter_errors(value)
+        .take(3)
+        .map(|error| {
+            let at = error.instance_path().to_string();
+            format!("{}: {error}", if at.is_empty() { "the value" } else { &at })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the JSON Schema refuses {}", problems.join("; ")))
     }
 }
 
@@ -400,7 +302,7 @@ fn hex_as_base64(item: &mut Value) {
     if let Some(bytes) = item
         .as_str()
         .and_then(|text| text.strip_prefix("0x"))
-        .and_then(from_hex)
+        .and_then(parse_hex)
     {
         *item = Value::String(base64::engine::general_purpose::STANDARD.encode(bytes));
     }
@@ -421,16 +323,6 @@ fn camel_paths(paths: &str) -> String {
         }
     }
     out
-}
-
-fn from_hex(digits: &str) -> Option<Vec<u8>> {
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(digits.get(at..at + 2)?, 16).ok())
-        .collect()
 }
 
 impl Decoder {
@@ -706,10 +598,10 @@ mod json_tests {
     fn json_keeps_the_digits_of_its_numbers() {
         let editable = Editable::new(Source::Json(String::new()), "JSON", Writer::Json);
         let value = editable
-            .parse_val(r#"{ "big": 123456789012345678901234567890, "price": 1.10, "n": [1, 2] }"#)
+            .parse(r#"{ "big": 123456789012345678901234567890, "price": 1.10, "n": [1, 2] }"#)
             .unwrap();
         assert_eq!(
-            String::from_utf8(editable.write_val(&value).unwrap()).unwrap(),
+            String::from_utf8(editable.write(&value).unwrap()).unwrap(),
             r#"{"big":123456789012345678901234567890,"price":1.10,"n":[1,2]}"#
         );
     }
